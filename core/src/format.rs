@@ -1,0 +1,312 @@
+//! The on-disk format, version 1. `docs/FORMAT.md` repeats these tables; keep both in step.
+//!
+//! A log is a directory. Each segment is two files named by the segment's base offset (the
+//! offset of its first record), zero-padded to 20 digits so that name order is offset order:
+//! `00000000000000000000.store` and `00000000000000000000.index`. `LOCK` is the writer's lock
+//! file; `CLEAN` exists while the log is closed cleanly (its files are then trimmed and
+//! consistent, so the next open need not scan).
+//!
+//! All integers are little-endian. CRC32C is the Castagnoli CRC (as in iSCSI, ext4, Kafka).
+//!
+//! ## Store file header (32 bytes)
+//! | offset | size | field        | meaning                                        |
+//! |-------:|-----:|--------------|------------------------------------------------|
+//! |      0 |    8 | magic        | `CLOGSTOR`                                     |
+//! |      8 |    4 | version      | format version, `1`                            |
+//! |     12 |    4 | reserved     | `0`                                            |
+//! |     16 |    8 | base_offset  | offset of the segment's first record           |
+//! |     24 |    4 | header_crc   | CRC32C of bytes 0..24                          |
+//! |     28 |    4 | reserved     | `0`                                            |
+//!
+//! ## Record (28-byte header + value), packed one after another from byte 32
+//! | offset | size | field     | meaning                                                   |
+//! |-------:|-----:|-----------|-----------------------------------------------------------|
+//! |      0 |    4 | crc       | CRC32C of bytes 4..28+length (rest of header and value)   |
+//! |      4 |    4 | length    | value length in bytes                                     |
+//! |      8 |    8 | offset    | absolute offset of the record                             |
+//! |     16 |    8 | timestamp | append time, ms since the Unix epoch, never decreasing    |
+//! |     24 |    4 | flags     | bit 0 `COMMIT`: last record of an append or batch; others 0 |
+//! |     28 |  len | value     | the bytes appended                                        |
+//!
+//! The active store is preallocated, so its tail is zeros: an all-zero record header marks
+//! the end of the data. A batch is written as records whose last one carries `COMMIT`;
+//! recovery keeps only records up to the last `COMMIT`, so a batch is all there or not at all.
+//!
+//! ## Index file header (32 bytes)
+//! | offset | size | field        | meaning                                        |
+//! |-------:|-----:|--------------|------------------------------------------------|
+//! |      0 |    8 | magic        | `CLOGINDX`                                     |
+//! |      8 |    4 | version      | format version, `1`                            |
+//! |     12 |    4 | reserved     | `0`                                            |
+//! |     16 |    8 | base_offset  | the segment's base offset                      |
+//! |     24 |    4 | header_crc   | CRC32C of bytes 0..24                          |
+//! |     28 |    4 | reserved     | `0`                                            |
+//!
+//! ## Index entry (4 bytes), entry `i` at byte `32 + 4*i`
+//! | offset | size | field    | meaning                                                   |
+//! |-------:|-----:|----------|-----------------------------------------------------------|
+//! |      0 |    4 | position | byte position in the store of record `base_offset + i`    |
+//!
+//! The index is dense (one entry per record), memory-mapped and preallocated while its segment
+//! is active; a zero entry is an unused slot (no record starts below byte 32). The store is
+//! the truth: an index that is missing, short, zero-tailed or disagrees with its store is
+//! rebuilt from the store.
+
+/// Version written in every file header.
+pub const FORMAT_VERSION: u32 = 1;
+/// Magic at the head of a store file.
+pub const STORE_MAGIC: [u8; 8] = *b"CLOGSTOR";
+/// Magic at the head of an index file.
+pub const INDEX_MAGIC: [u8; 8] = *b"CLOGINDX";
+/// Length of a store file header.
+pub const STORE_HEADER_LEN: u64 = 32;
+/// Length of an index file header.
+pub const INDEX_HEADER_LEN: u64 = 32;
+/// Length of a record header.
+pub const RECORD_HEADER_LEN: u64 = 28;
+/// Length of an index entry.
+pub const INDEX_ENTRY_LEN: u64 = 4;
+/// Flag bit: this record ends an append or a batch.
+pub const FLAG_COMMIT: u32 = 1;
+/// Largest offset a record may have (fits a signed 64-bit integer in every language).
+pub const MAX_OFFSET: u64 = i64::MAX as u64;
+/// File name suffix of stores.
+pub const STORE_SUFFIX: &str = "store";
+/// File name suffix of indexes.
+pub const INDEX_SUFFIX: &str = "index";
+
+/// Which kind of file a header belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A `.store` file.
+    Store,
+    /// An `.index` file.
+    Index,
+}
+
+impl FileKind {
+    /// The magic of this kind of file.
+    pub fn magic(self) -> [u8; 8] {
+        match self {
+            FileKind::Store => STORE_MAGIC,
+            FileKind::Index => INDEX_MAGIC,
+        }
+    }
+    /// The file name suffix of this kind of file.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            FileKind::Store => STORE_SUFFIX,
+            FileKind::Index => INDEX_SUFFIX,
+        }
+    }
+}
+
+/// The file name of a segment file: `{base:020}.{suffix}`.
+pub fn file_name(base: u64, kind: FileKind) -> String {
+    format!("{base:020}.{}", kind.suffix())
+}
+
+/// Parses a segment file name back into its base offset and kind.
+pub fn parse_file_name(name: &str) -> Option<(u64, FileKind)> {
+    let (stem, suffix) = name.split_once('.')?;
+    let kind = match suffix {
+        STORE_SUFFIX => FileKind::Store,
+        INDEX_SUFFIX => FileKind::Index,
+        _ => return None,
+    };
+    if stem.len() != 20 || !stem.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((stem.parse().ok()?, kind))
+}
+
+/// Encodes a 32-byte file header.
+pub fn encode_file_header(kind: FileKind, base: u64) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    h[0..8].copy_from_slice(&kind.magic());
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[16..24].copy_from_slice(&base.to_le_bytes());
+    let crc = crc32c::crc32c(&h[0..24]);
+    h[24..28].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// Why a file header was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderError {
+    /// Shorter than a header.
+    Short,
+    /// All zeros: a file whose creation did not finish.
+    Zeroed,
+    /// Not a header of this kind (wrong magic or checksum).
+    Bad(String),
+    /// A format version this build does not read.
+    Version(u32),
+}
+
+impl std::fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderError::Short => write!(f, "file shorter than its 32-byte header"),
+            HeaderError::Zeroed => write!(f, "file header is all zeros"),
+            HeaderError::Bad(why) => write!(f, "bad file header: {why}"),
+            HeaderError::Version(v) => write!(
+                f,
+                "format version {v} is not supported (this build reads version {FORMAT_VERSION})"
+            ),
+        }
+    }
+}
+
+/// Decodes a file header; returns the base offset.
+pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<u64, HeaderError> {
+    let h = bytes.get(..32).ok_or(HeaderError::Short)?;
+    if h.iter().all(|&b| b == 0) {
+        return Err(HeaderError::Zeroed);
+    }
+    if h[0..8] != kind.magic() {
+        return Err(HeaderError::Bad(format!(
+            "magic {:?} is not {:?}",
+            String::from_utf8_lossy(&h[0..8]),
+            String::from_utf8_lossy(&kind.magic())
+        )));
+    }
+    let crc = u32_at(h, 24);
+    if crc != crc32c::crc32c(&h[0..24]) {
+        return Err(HeaderError::Bad("header checksum mismatch".into()));
+    }
+    let version = u32_at(h, 8);
+    if version != FORMAT_VERSION {
+        return Err(HeaderError::Version(version));
+    }
+    Ok(u64_at(h, 16))
+}
+
+/// A decoded record header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// Stored checksum.
+    pub crc: u32,
+    /// Value length.
+    pub len: u32,
+    /// Absolute offset.
+    pub offset: u64,
+    /// Append time in ms since the Unix epoch.
+    pub timestamp: u64,
+    /// Flag bits.
+    pub flags: u32,
+}
+
+impl RecordHeader {
+    /// Total bytes of the record on disk.
+    pub fn total_len(&self) -> u64 {
+        RECORD_HEADER_LEN + u64::from(self.len)
+    }
+    /// Whether the record ends an append or batch.
+    pub fn is_commit(&self) -> bool {
+        self.flags & FLAG_COMMIT != 0
+    }
+}
+
+/// Decodes a record header from at least 28 bytes. `None` if the header is all zeros (the
+/// end of the data in a preallocated store).
+pub fn decode_record_header(b: &[u8]) -> Option<RecordHeader> {
+    let b = &b[..RECORD_HEADER_LEN as usize];
+    if b.iter().all(|&x| x == 0) {
+        return None;
+    }
+    Some(RecordHeader {
+        crc: u32_at(b, 0),
+        len: u32_at(b, 4),
+        offset: u64_at(b, 8),
+        timestamp: u64_at(b, 16),
+        flags: u32_at(b, 24),
+    })
+}
+
+/// Writes a record (header and value) into `out`, which must be exactly
+/// `RECORD_HEADER_LEN + value.len()` bytes long.
+#[inline]
+pub fn encode_record(out: &mut [u8], offset: u64, timestamp: u64, flags: u32, value: &[u8]) {
+    let (head, body) = out.split_at_mut(RECORD_HEADER_LEN as usize);
+    head[4..8].copy_from_slice(&(value.len() as u32).to_le_bytes());
+    head[8..16].copy_from_slice(&offset.to_le_bytes());
+    head[16..24].copy_from_slice(&timestamp.to_le_bytes());
+    head[24..28].copy_from_slice(&flags.to_le_bytes());
+    body.copy_from_slice(value);
+    let crc = record_crc(&head[4..], body);
+    head[0..4].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// The CRC of a record: over the header after the crc field, then the value.
+#[inline]
+pub fn record_crc(header_rest: &[u8], value: &[u8]) -> u32 {
+    crc32c::crc32c_append(crc32c::crc32c(header_rest), value)
+}
+
+/// Checks a whole record (header + value bytes) against its stored checksum.
+#[inline]
+pub fn record_crc_ok(record: &[u8]) -> bool {
+    let stored = u32_at(record, 0);
+    stored == record_crc(&record[4..RECORD_HEADER_LEN as usize], &record[RECORD_HEADER_LEN as usize..])
+}
+
+#[inline]
+pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut x = [0u8; 4];
+    x.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(x)
+}
+
+#[inline]
+pub(crate) fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_sort_by_offset_and_parse_back() {
+        let a = file_name(9, FileKind::Store);
+        let b = file_name(10, FileKind::Store);
+        assert_eq!(a, "00000000000000000009.store");
+        assert!(a < b);
+        assert_eq!(parse_file_name(&b), Some((10, FileKind::Store)));
+        assert_eq!(parse_file_name("00000000000000000010.index"), Some((10, FileKind::Index)));
+        assert_eq!(parse_file_name("10.store"), None);
+        assert_eq!(parse_file_name("0000000000000000001x.store"), None);
+        assert_eq!(parse_file_name("00000000000000000010.log"), None);
+    }
+
+    #[test]
+    fn header_round_trip_and_rejections() {
+        let h = encode_file_header(FileKind::Store, 42);
+        assert_eq!(decode_file_header(FileKind::Store, &h), Ok(42));
+        assert!(matches!(decode_file_header(FileKind::Index, &h), Err(HeaderError::Bad(_))));
+        assert_eq!(decode_file_header(FileKind::Store, &h[..10]), Err(HeaderError::Short));
+        assert_eq!(decode_file_header(FileKind::Store, &[0u8; 32]), Err(HeaderError::Zeroed));
+        let mut bad = h;
+        bad[17] ^= 1;
+        assert!(matches!(decode_file_header(FileKind::Store, &bad), Err(HeaderError::Bad(_))));
+    }
+
+    #[test]
+    fn record_round_trip_and_checksum() {
+        let value = b"hello";
+        let mut buf = vec![0u8; RECORD_HEADER_LEN as usize + value.len()];
+        encode_record(&mut buf, 7, 1234, FLAG_COMMIT, value);
+        let h = decode_record_header(&buf).unwrap();
+        assert_eq!((h.len, h.offset, h.timestamp, h.is_commit()), (5, 7, 1234, true));
+        assert!(record_crc_ok(&buf));
+        for i in 0..buf.len() {
+            let mut flipped = buf.clone();
+            flipped[i] ^= 0x10;
+            assert!(!record_crc_ok(&flipped), "flip at byte {i} went unnoticed");
+        }
+        assert_eq!(decode_record_header(&[0u8; 28]), None);
+    }
+}

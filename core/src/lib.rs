@@ -1,0 +1,35 @@
+//! # commitlog
+//!
+//! A fast, crash-safe, segmented append-only log (a commit log / write-ahead log).
+//!
+//! A [`Log`] is a directory of segments; each segment is a store file (records, appended only)
+//! and a memory-mapped index file (offset → position in the store). The newest segment is the
+//! active one; when it is full the log rolls to a new one. See `docs/FORMAT.md` (and the
+//! [`format`] module) for the bytes on disk.
+//!
+//! ```
+//! use commitlog::{Log, Options};
+//! # let dir = tempfile::tempdir().unwrap();
+//! let log = Log::open(dir.path(), Options::default())?;
+//! let first = log.append(b"hello")?;
+//! let range = log.append_batch(&[b"a".as_slice(), b"b"])?;
+//! assert_eq!(range, first + 1..first + 3);
+//! assert_eq!(log.read(first)?.value, b"hello");
+//! let values: Vec<Vec<u8>> = log.iter(first).map(|r| r.map(|r| r.value)).collect::<Result<_, _>>()?;
+//! assert_eq!(values, [b"hello".to_vec(), b"a".to_vec(), b"b".to_vec()]);
+//! log.close()?;
+//! # Ok::<(), commitlog::Error>(())
+//! ```
+
+pub mod error;
+pub mod format;
+mod log;
+pub mod options;
+mod record;
+pub mod verify;
+
+pub use error::{Error, Result};
+pub use log::{Iter, Log, SegmentInfo};
+pub use options::{Options, RecoveryMode, SyncPolicy};
+pub use record::{Record, RecordRef};
+pub use verify::{Problem, VerifyReport, verify};

@@ -1,0 +1,116 @@
+//! Options of [`crate::Log::open`], with the names of `shared/API.md`.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::format;
+
+/// When appended records are made durable (fdatasync'ed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncPolicy {
+    /// The OS decides. A record that was appended still survives a crash of the *process*
+    /// (it is in the kernel's page cache the moment `append` returns), not of the machine.
+    #[default]
+    Never,
+    /// Every append (or batch) is on disk before it returns. Concurrent appenders share one
+    /// fdatasync (group commit).
+    Always,
+    /// A background thread syncs at this interval.
+    Interval(Duration),
+}
+
+/// What to do with a damaged tail of the newest segment when the log is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecoveryMode {
+    /// Cut a torn or corrupt tail of the newest segment off (what a crash mid-append leaves).
+    #[default]
+    TruncateTail,
+    /// Report any damage as [`Error::Corrupt`] and change nothing.
+    Strict,
+}
+
+/// Options of a log. `Options::default()` gives the defaults documented on each field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Roll to a new segment when the active store would grow past this many bytes
+    /// (default 64 MiB; at most 4 GiB - 1, at least 4 KiB). The active store file is
+    /// preallocated to this size and trimmed when the segment is sealed.
+    pub max_segment_bytes: u64,
+    /// Roll when the active index would grow past this many bytes (default 8 MiB, 4 bytes a
+    /// record; at least 4 KiB).
+    pub max_index_bytes: u64,
+    /// The offset of the first record of a new, empty log (default 0). Ignored when the
+    /// directory already holds a log.
+    pub initial_offset: u64,
+    /// When appends are made durable (default [`SyncPolicy::Never`]).
+    pub sync: SyncPolicy,
+    /// How a damaged tail is handled on open (default [`RecoveryMode::TruncateTail`]).
+    pub recovery: RecoveryMode,
+    /// Drop the oldest sealed segments while the log holds more than this many bytes.
+    pub retention_bytes: Option<u64>,
+    /// Drop sealed segments whose newest record is older than this many milliseconds.
+    pub retention_ms: Option<u64>,
+    /// Open without the writer lock, for reading (and tailing) a log another process writes.
+    /// Nothing on disk is changed; writes fail with [`Error::InvalidArgument`].
+    pub read_only: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_segment_bytes: 64 * 1024 * 1024,
+            max_index_bytes: 8 * 1024 * 1024,
+            initial_offset: 0,
+            sync: SyncPolicy::Never,
+            recovery: RecoveryMode::TruncateTail,
+            retention_bytes: None,
+            retention_ms: None,
+            read_only: false,
+        }
+    }
+}
+
+/// Smallest accepted `max_segment_bytes` / `max_index_bytes`.
+pub const MIN_FILE_BYTES: u64 = 4096;
+
+impl Options {
+    /// Checks every option; an error names the option and the accepted range.
+    pub fn validate(&self) -> Result<()> {
+        if !(MIN_FILE_BYTES..=u64::from(u32::MAX)).contains(&self.max_segment_bytes) {
+            return Err(Error::InvalidArgument(format!(
+                "max_segment_bytes must be between {MIN_FILE_BYTES} and {} (got {})",
+                u32::MAX,
+                self.max_segment_bytes
+            )));
+        }
+        if !(MIN_FILE_BYTES..=u64::from(u32::MAX)).contains(&self.max_index_bytes) {
+            return Err(Error::InvalidArgument(format!(
+                "max_index_bytes must be between {MIN_FILE_BYTES} and {} (got {})",
+                u32::MAX,
+                self.max_index_bytes
+            )));
+        }
+        if self.initial_offset > format::MAX_OFFSET {
+            return Err(Error::InvalidArgument(format!(
+                "initial_offset must be at most {} (got {})",
+                format::MAX_OFFSET,
+                self.initial_offset
+            )));
+        }
+        if let SyncPolicy::Interval(d) = self.sync
+            && d.is_zero()
+        {
+            return Err(Error::InvalidArgument(
+                "sync interval must be at least 1 ms (use SyncPolicy::Always to sync every append)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The largest value one record may carry with these options.
+    pub fn max_value_bytes(&self) -> u64 {
+        self.max_segment_bytes
+            .saturating_sub(format::STORE_HEADER_LEN + format::RECORD_HEADER_LEN)
+    }
+}
