@@ -1,0 +1,173 @@
+//! The command line: every subcommand, its options and its `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "commitlog",
+    version,
+    about = "Inspect, check, repair and feed commitlog directories",
+    long_about = "Inspect, check, repair and feed commitlog directories.\n\n\
+        Works on any log directory written by commitlog from any language. Reading commands \
+        (info, dump, verify, tail) never change a file and may run while another process \
+        writes the log.\n\n\
+        Exit status: 0 success, 1 the log is corrupt (verify, repair), 2 error or bad usage.",
+    after_help = "Examples:\n  \
+        printf 'a\\nb\\n' | commitlog append /tmp/mylog\n  \
+        commitlog info /tmp/mylog\n  \
+        commitlog dump /tmp/mylog --from 0 --count 10\n  \
+        commitlog verify /tmp/mylog && echo clean"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show segments, offsets, sizes, time range, format version and shutdown state.
+    #[command(after_help = "Example:\n  commitlog info /var/lib/app/log\n  \
+        commitlog info --json /var/lib/app/log | jq .next_offset")]
+    Info(InfoArgs),
+
+    /// Print records: offset, timestamp (RFC 3339 UTC and ms) and value.
+    #[command(
+        long_about = "Print records: offset, timestamp (RFC 3339 UTC and ms since the epoch), \
+            length and value.\n\nIn text format a value that is printable UTF-8 is shown as \
+            `text=...`, any other as `hex=...`. `--format json` prints one JSON object a line \
+            with `encoding` \"utf8\" or \"hex\"; `--format hex` always shows hex.\n\n\
+            A damaged record stops the dump with an error (exit status 2) after the records \
+            before it.",
+        after_help = "Example:\n  commitlog dump /var/lib/app/log --from 1000 --count 5\n  \
+            commitlog dump /var/lib/app/log --format json | jq -r .value"
+    )]
+    Dump(DumpArgs),
+
+    /// Check every checksum and index entry, read-only; exit 1 if anything is corrupt.
+    #[command(
+        long_about = "Check every record's checksum and every index entry against its store, \
+            without changing any file and without taking the writer lock.\n\nEach problem is \
+            printed with its segment, file, byte position and reason. Exit status 0: clean; \
+            1: corrupt; 2: could not check. A progress bar is drawn on stderr when it is a \
+            terminal.",
+        after_help = "Example:\n  commitlog verify /var/lib/app/log || echo 'run: commitlog repair'\n  \
+            commitlog verify --json /var/lib/app/log | jq .problems"
+    )]
+    Verify(VerifyArgs),
+
+    /// Print the last records; with -f, follow records appended by other processes.
+    #[command(
+        long_about = "Print the last records of the log; with -f keep running and print \
+            records as another process appends them (the log is opened read-only, so the \
+            writer is not disturbed). Stops quietly when the reader of its output goes away.",
+        after_help = "Example:\n  commitlog tail -n 20 /var/lib/app/log\n  \
+            commitlog tail -f /var/lib/app/log | grep ERROR"
+    )]
+    Tail(TailArgs),
+
+    /// Append each line of stdin (or each FILE's whole content) as one record.
+    #[command(
+        long_about = "Append records and print the range of offsets they got.\n\nWithout \
+            FILE, each line of standard input becomes one record (the line ending, \\n or \
+            \\r\\n, is not part of it). With FILEs, each file's whole content becomes one \
+            record, in the order given. The log is created if the directory holds none, and \
+            every record is on disk when the command returns.",
+        after_help = "Example:\n  printf 'first\\nsecond\\n' | commitlog append /var/lib/app/log\n  \
+            commitlog append /var/lib/app/log snapshot-1.bin snapshot-2.bin"
+    )]
+    Append(AppendArgs),
+
+    /// Cut a corrupt tail after backing up the affected files; say exactly what was removed.
+    #[command(
+        long_about = "Repair a damaged log: check it (as `verify` does), copy every segment \
+            file the repair changes or removes into a backup directory, cut the log back to the \
+            end of its valid prefix, print what was removed, and check it again.\n\nRefuses \
+            while another process holds the log's writer lock. Exit status 0 when the log is \
+            clean afterwards, 1 if problems remain, 2 on error.",
+        after_help = "Example:\n  commitlog repair /var/lib/app/log\n  \
+            commitlog repair /var/lib/app/log --backup /srv/backups/log-damaged"
+    )]
+    Repair(RepairArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How records are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// `offset=.. time=.. ms=.. len=.. text=..` (or `hex=..` when not printable).
+    Text,
+    /// One JSON object a line.
+    Json,
+    /// Like text, but the value always in hex.
+    Hex,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// First offset to print (default: the lowest offset the log holds).
+    #[arg(long, value_name = "N")]
+    pub from: Option<u64>,
+    /// Print at most this many records (default: all).
+    #[arg(long, value_name = "K")]
+    pub count: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Print the report as one JSON object (no progress bar).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// How many of the last records to print.
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
+    pub lines: u64,
+    /// Keep running and print records as they are appended.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AppendArgs {
+    /// The log directory (created if needed).
+    pub dir: PathBuf,
+    /// Files whose whole content becomes one record each (default: lines of stdin).
+    pub files: Vec<PathBuf>,
+    /// Roll to a new segment when the active one would grow past this many bytes
+    /// (default: the library's, 64 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_segment_bytes: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Where to copy the affected files (default: next to DIR, `<name>.backup-<UTC time>`).
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+}

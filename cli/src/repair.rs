@@ -1,0 +1,213 @@
+//! `commitlog repair`: back up, cut the log back to its valid prefix, say what went.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use commitlog::format::parse_file_name;
+use commitlog::{Error, Log, Options, RecoveryMode, SegmentInfo};
+
+use crate::args::RepairArgs;
+use crate::display::rfc3339_ms;
+use crate::open::require_dir;
+use crate::verify::{check, problem_line, write_report};
+
+/// Returns whether the log is clean afterwards.
+pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
+    let dir = &args.dir;
+    require_dir(dir)?;
+    // Take the writer lock first, so nobody appends while we look, copy and cut. A strict open
+    // changes nothing: damage at the tail of the newest segment makes it fail with `Corrupt`
+    // instead of being cut before the backup is made.
+    let strict = Options {
+        recovery: RecoveryMode::Strict,
+        ..Options::default()
+    };
+    let held = match Log::open(dir, strict) {
+        Ok(log) => Some(log),
+        Err(Error::Corrupt { .. }) => None,
+        Err(e) => return Err(refusal(dir, e)),
+    };
+
+    let report = check(dir, true)?;
+    if report.problems.is_empty() {
+        if let Some(log) = held {
+            log.close()?;
+        }
+        writeln!(out, "{} is clean: nothing to repair", dir.display())?;
+        return Ok(true);
+    }
+    writeln!(out, "found {} problem(s):", report.problems.len())?;
+    for p in &report.problems {
+        writeln!(out, "  {}", problem_line(p))?;
+    }
+
+    // What the log holds as far as it can be read, to tell afterwards what the cut removed.
+    let before = snapshot(dir, held.as_ref())?;
+
+    // Every segment file from the one holding the first bad offset on is changed or deleted
+    // by the cut: copy them all.
+    let first_damaged = report
+        .problems
+        .iter()
+        .map(|p| p.segment)
+        .chain([report.valid_until])
+        .min()
+        .unwrap_or(report.valid_until);
+    let backup = backup_dir(args)?;
+    let copied = back_up(dir, &backup, first_damaged)?;
+    writeln!(
+        out,
+        "backed up {} file(s) ({} bytes) to {}",
+        copied.len(),
+        copied.iter().map(|(_, n)| n).sum::<u64>(),
+        backup.display()
+    )?;
+
+    // A normal open cuts a damaged tail of the newest segment; damage further back is cut by
+    // truncate_back at the end of the valid prefix.
+    let log = match held {
+        Some(log) => log,
+        None => Log::open(dir, Options::default()).map_err(|e| refusal(dir, e))?,
+    };
+    let end = log.next_offset()?;
+    if report.valid_until < end {
+        log.truncate_back(report.valid_until).with_context(|| {
+            format!(
+                "cannot cut {} at offset {}",
+                dir.display(),
+                report.valid_until
+            )
+        })?;
+    }
+    let after = log.segments()?;
+    let next = log.next_offset()?;
+    log.close()?;
+
+    let removed_records = before.next.saturating_sub(next);
+    let removed_bytes = store_bytes(&before.segments).saturating_sub(store_bytes(&after));
+    if removed_records == 0 {
+        writeln!(
+            out,
+            "removed: no readable record (only the damaged bytes at the tail); the log keeps offsets ..{next}"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "removed: offsets {next}..{} ({removed_records} records, {removed_bytes} store bytes); \
+             the log keeps offsets ..{next}",
+            before.next
+        )?;
+    }
+
+    writeln!(out, "checking again:")?;
+    let again = check(dir, true)?;
+    write_report(out, &again)?;
+    Ok(again.problems.is_empty())
+}
+
+/// One clear message for a log that cannot be opened for writing.
+fn refusal(dir: &Path, e: Error) -> anyhow::Error {
+    match e {
+        Error::Locked { .. } => anyhow::anyhow!(
+            "refusing to repair {}: another process holds its writer lock (stop the writer, then run repair again)",
+            dir.display()
+        ),
+        e => anyhow::Error::new(e).context(format!("cannot open log {}", dir.display())),
+    }
+}
+
+struct Snapshot {
+    next: u64,
+    segments: Vec<SegmentInfo>,
+}
+
+fn snapshot(dir: &Path, held: Option<&Log>) -> Result<Snapshot> {
+    let view = match held {
+        Some(log) => log.clone(),
+        None => Log::open(
+            dir,
+            Options {
+                read_only: true,
+                ..Options::default()
+            },
+        )
+        .with_context(|| format!("cannot read {}", dir.display()))?,
+    };
+    Ok(Snapshot {
+        next: view.next_offset()?,
+        segments: view.segments()?,
+    })
+}
+
+fn store_bytes(segments: &[SegmentInfo]) -> u64 {
+    segments.iter().map(|s| s.store_bytes).sum()
+}
+
+/// `--backup`, or `<parent>/<name>.backup-<UTC time>` next to the log.
+fn backup_dir(args: &RepairArgs) -> Result<PathBuf> {
+    if let Some(b) = &args.backup {
+        return Ok(b.clone());
+    }
+    let abs = std::path::absolute(&args.dir)
+        .with_context(|| format!("cannot resolve {}", args.dir.display()))?;
+    let name = abs
+        .file_name()
+        .map_or("log".into(), |n| n.to_string_lossy().into_owned());
+    let parent = abs.parent().unwrap_or(Path::new("/"));
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    // 2026-11-25T22:45:15.123Z -> 20261125T224515Z
+    let stamp: String = rfc3339_ms(ms)[..19]
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    Ok(parent.join(format!("{name}.backup-{stamp}Z")))
+}
+
+/// Copies the segment files whose base offset is at least that of the segment holding
+/// `from_offset`, durably, without overwriting anything. Returns (path, bytes) of each copy.
+fn back_up(dir: &Path, backup: &Path, from_offset: u64) -> Result<Vec<(PathBuf, u64)>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry?;
+        if let Some((base, _)) = entry.file_name().to_str().and_then(parse_file_name) {
+            files.push((base, entry.path()));
+        }
+    }
+    // The segment holding `from_offset` is the one with the largest base at or below it.
+    let first_base = files
+        .iter()
+        .map(|(b, _)| *b)
+        .filter(|&b| b <= from_offset)
+        .max()
+        .unwrap_or(0);
+    files.retain(|(b, _)| *b >= first_base);
+    files.sort();
+
+    fs::create_dir_all(backup)
+        .with_context(|| format!("cannot create backup directory {}", backup.display()))?;
+    let mut copied = Vec::new();
+    for (_, src) in files {
+        let dst = backup.join(src.file_name().expect("a listed file has a name"));
+        if dst.exists() {
+            bail!(
+                "backup file {} exists already; choose another --backup directory",
+                dst.display()
+            );
+        }
+        let n = fs::copy(&src, &dst)
+            .with_context(|| format!("cannot copy {} to {}", src.display(), dst.display()))?;
+        fs::File::open(&dst)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot sync {}", dst.display()))?;
+        copied.push((dst, n));
+    }
+    fs::File::open(backup)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", backup.display()))?;
+    Ok(copied)
+}

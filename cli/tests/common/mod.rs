@@ -1,0 +1,101 @@
+//! Helpers shared by the CLI tests: build logs with core, find and damage records, run the
+//! binary.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use commitlog::format::{self, FileKind};
+use commitlog::{Log, Options, Record};
+
+/// Small segments, so a few hundred records span several of them.
+pub const SEGMENT_BYTES: u64 = 4096;
+
+pub fn options() -> Options {
+    Options {
+        max_segment_bytes: SEGMENT_BYTES,
+        ..Options::default()
+    }
+}
+
+/// The value of record `i` in the logs the tests build.
+pub fn value(i: u64) -> Vec<u8> {
+    format!("record-{i:04} some payload to fill segments").into_bytes()
+}
+
+/// Builds a closed log of `n` records `value(0..n)` in several segments; returns them as
+/// read back.
+pub fn build_log(dir: &Path, n: u64) -> Vec<Record> {
+    let log = Log::open(dir, options()).unwrap();
+    for i in 0..n {
+        assert_eq!(log.append(&value(i)).unwrap(), i);
+    }
+    let records = log.iter(0).collect::<Result<Vec<_>, _>>().unwrap();
+    assert!(log.segments().unwrap().len() >= 3, "want several segments");
+    log.close().unwrap();
+    records
+}
+
+/// The `commitlog` binary.
+pub fn commitlog() -> Command {
+    Command::cargo_bin("commitlog").unwrap()
+}
+
+/// Where record `offset` lives: (segment base, store path, byte position of its header).
+pub fn locate(dir: &Path, offset: u64) -> (u64, PathBuf, u64) {
+    let log = Log::open(
+        dir,
+        Options {
+            read_only: true,
+            ..options()
+        },
+    )
+    .unwrap();
+    let seg = log
+        .segments()
+        .unwrap()
+        .into_iter()
+        .find(|s| (s.base_offset..s.next_offset).contains(&offset))
+        .expect("offset is in the log");
+    drop(log);
+    let index = fs::read(&seg.index_path).unwrap();
+    let at =
+        (format::INDEX_HEADER_LEN + format::INDEX_ENTRY_LEN * (offset - seg.base_offset)) as usize;
+    let position = u64::from(u32::from_le_bytes(index[at..at + 4].try_into().unwrap()));
+    // Cross-check with the store itself: the header there names the same offset.
+    let store = fs::read(&seg.store_path).unwrap();
+    let header = format::decode_record_header(&store[position as usize..]).unwrap();
+    assert_eq!(header.offset, offset);
+    (seg.base_offset, seg.store_path, position)
+}
+
+/// Flips one byte inside the value of record `offset`; returns (segment base, store file
+/// name, byte position of the record).
+pub fn corrupt_record(dir: &Path, offset: u64) -> (u64, String, u64) {
+    let (base, store, position) = locate(dir, offset);
+    let mut bytes = fs::read(&store).unwrap();
+    bytes[(position + format::RECORD_HEADER_LEN + 3) as usize] ^= 0x40;
+    fs::write(&store, bytes).unwrap();
+    (base, format::file_name(base, FileKind::Store), position)
+}
+
+/// Every file of the directory with its content, to prove a command changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let bytes = fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The stdout of a finished command as text.
+pub fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}

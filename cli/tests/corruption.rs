@@ -1,0 +1,226 @@
+//! `verify`, `repair` and `dump` on damaged logs.
+
+mod common;
+
+use std::fs;
+
+use commitlog::{Log, Options};
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const N: u64 = 300;
+const K: u64 = 170;
+
+#[test]
+fn verify_of_a_clean_log_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    commitlog()
+        .arg("verify")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("{N} records")))
+        .stdout(predicate::str::ends_with(": clean\n"));
+    let out = commitlog()
+        .args(["verify", "--json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["clean"], true);
+    assert_eq!(doc["records"], N);
+    assert_eq!(doc["valid_until"], N);
+    assert_eq!(doc["problems"], Value::Array(vec![]));
+}
+
+#[test]
+fn verify_finds_the_exact_segment_and_byte_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    let (segment, store, position) = corrupt_record(dir.path(), K);
+    assert!(segment > 0, "the damage should be in a later segment");
+    let before = snapshot(dir.path());
+
+    let out = commitlog().arg("verify").arg(dir.path()).assert().code(1);
+    let text = stdout_of(out.get_output());
+    let line = format!("corrupt: segment {segment}, file {store}, byte {position} (offset {K}):");
+    assert!(text.contains(&line), "no {line:?} in\n{text}");
+    assert!(
+        text.contains(&format!("records below offset {K} are intact")),
+        "{text}"
+    );
+
+    let out = commitlog()
+        .args(["verify", "--json"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["clean"], false);
+    assert_eq!(doc["valid_until"], K);
+    let p = &doc["problems"][0];
+    assert_eq!(
+        (&p["segment"], &p["file"]),
+        (&segment.into(), &"store".into())
+    );
+    assert_eq!(
+        (&p["position"], &p["offset"]),
+        (&position.into(), &K.into())
+    );
+
+    assert_eq!(snapshot(dir.path()), before, "verify changed a file");
+}
+
+#[test]
+fn dump_of_a_corrupt_log_prints_what_is_good_then_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    corrupt_record(dir.path(), K);
+    let out = commitlog().arg("dump").arg(dir.path()).assert().code(2);
+    let text = stdout_of(out.get_output());
+    assert_eq!(
+        text.lines().count() as u64,
+        K,
+        "every record before the damage is printed"
+    );
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("commitlog: error: ") && err.contains("corrupt"),
+        "{err}"
+    );
+}
+
+#[test]
+fn repair_backs_up_cuts_at_the_damage_and_leaves_a_clean_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("log");
+    let records = build_log(&log_dir, N);
+    let (_, store, _) = corrupt_record(&log_dir, K);
+    let damaged = fs::read(log_dir.join(&store)).unwrap();
+    let backup = dir.path().join("saved");
+
+    let out = commitlog()
+        .arg("repair")
+        .arg(&log_dir)
+        .arg("--backup")
+        .arg(&backup)
+        .assert()
+        .success();
+    let text = stdout_of(out.get_output());
+    assert!(
+        text.contains(&format!("removed: offsets {K}..{N} ({} records", N - K)),
+        "{text}"
+    );
+    assert!(text.contains(&backup.display().to_string()), "{text}");
+    assert!(text.ends_with(": clean\n"), "{text}");
+
+    // The damaged file is in the backup exactly as it was.
+    assert_eq!(fs::read(backup.join(&store)).unwrap(), damaged);
+    commitlog().arg("verify").arg(&log_dir).assert().success();
+    let log = Log::open(&log_dir, options()).unwrap();
+    assert_eq!(log.next_offset().unwrap(), K);
+    let kept = log.iter(0).collect::<Result<Vec<_>, _>>().unwrap();
+    assert_eq!(kept, records[..K as usize]);
+    // The log goes on from the cut.
+    assert_eq!(log.append(b"after repair").unwrap(), K);
+    log.close().unwrap();
+}
+
+#[test]
+fn repair_backs_up_next_to_the_log_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("orders");
+    build_log(&log_dir, N);
+    corrupt_record(&log_dir, K);
+    let out = commitlog().arg("repair").arg(&log_dir).assert().success();
+    let backups: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("orders.backup-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert!(stdout_of(out.get_output()).contains(&backups[0]));
+}
+
+#[test]
+fn repair_of_a_clean_log_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    commitlog()
+        .arg("repair")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to repair"));
+    let log = Log::open(dir.path(), options()).unwrap();
+    assert_eq!(log.next_offset().unwrap(), N);
+    log.close().unwrap();
+}
+
+#[test]
+fn repair_refuses_while_another_writer_holds_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    corrupt_record(dir.path(), K);
+    let writer = Log::open(dir.path(), options()).unwrap();
+    let before = snapshot(dir.path());
+    let out = commitlog().arg("repair").arg(dir.path()).assert().code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("refusing to repair") && err.contains("writer lock"),
+        "{err}"
+    );
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "repair changed a file while refusing"
+    );
+    writer.close().unwrap();
+    let siblings = fs::read_dir(dir.path().parent().unwrap()).unwrap();
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        !siblings
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .any(|n| n.starts_with(&format!("{name}.backup-"))),
+        "a refused repair made a backup"
+    );
+}
+
+#[test]
+fn repair_cuts_a_torn_tail_left_by_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    // A crash mid-append: the last record is cut short and the log was not closed cleanly.
+    let (segment, store_path, position) = locate(dir.path(), N - 1);
+    let store = fs::read(&store_path).unwrap();
+    fs::write(&store_path, &store[..position as usize + 20]).unwrap();
+    let _ = fs::remove_file(dir.path().join("CLEAN"));
+
+    let out = commitlog().arg("verify").arg(dir.path()).assert().code(1);
+    assert!(
+        stdout_of(out.get_output()).contains(&format!("segment {segment},")),
+        "{}",
+        stdout_of(out.get_output())
+    );
+    let out = commitlog().arg("repair").arg(dir.path()).assert().success();
+    let text = stdout_of(out.get_output());
+    assert!(text.ends_with(": clean\n"), "{text}");
+    let log = Log::open(
+        dir.path(),
+        Options {
+            read_only: true,
+            ..options()
+        },
+    )
+    .unwrap();
+    assert_eq!(log.next_offset().unwrap(), N - 1);
+}

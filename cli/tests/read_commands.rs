@@ -1,0 +1,275 @@
+//! `info`, `dump`, `tail` (without -f), `--help` and error handling of the binary.
+
+mod common;
+
+use commitlog::{Log, Options};
+use common::*;
+use predicates::prelude::*;
+use serde_json::Value;
+
+#[test]
+fn info_shows_offsets_segments_versions_and_clean_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = build_log(dir.path(), 300);
+    let log = Log::open(
+        dir.path(),
+        Options {
+            read_only: true,
+            ..options()
+        },
+    )
+    .unwrap();
+    let segments = log.segments().unwrap();
+    drop(log);
+
+    let out = commitlog().arg("info").arg(dir.path()).assert().success();
+    let text = stdout_of(out.get_output());
+    assert!(text.contains("format:      version 1"), "{text}");
+    assert!(text.contains("shutdown:    clean"), "{text}");
+    assert!(text.contains("lowest 0, next 300 (300 records)"), "{text}");
+    assert!(
+        text.contains(&format!("{} segments", segments.len())),
+        "{text}"
+    );
+    let first = records[0].timestamp;
+    assert!(text.contains(&format!("({first} ms)")), "{text}");
+    // One table row per segment, starting with its base and next offset.
+    for s in &segments {
+        let row = format!("{:<4}  {:<4}  ", s.base_offset, s.next_offset);
+        assert!(
+            text.lines().any(|l| l.starts_with(&row)),
+            "no row {row:?} in\n{text}"
+        );
+    }
+
+    let out = commitlog()
+        .args(["info", "--json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["clean_shutdown"], true);
+    assert_eq!(doc["next_offset"], 300);
+    assert_eq!(doc["records"], 300);
+    let segs = doc["segments"].as_array().unwrap();
+    assert_eq!(segs.len(), segments.len());
+    let sum: u64 = segs.iter().map(|s| s["records"].as_u64().unwrap()).sum();
+    assert_eq!(sum, 300);
+    assert_eq!(
+        segs.last().unwrap()["last_timestamp_ms"],
+        records[299].timestamp
+    );
+    assert!(segs.iter().all(|s| s["format_version"] == 1));
+}
+
+#[test]
+fn info_of_a_log_left_open_by_a_writer_is_not_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), 50);
+    let writer = Log::open(dir.path(), options()).unwrap();
+    writer.append(b"one more").unwrap();
+    commitlog()
+        .arg("info")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shutdown:    not clean"))
+        .stdout(predicate::str::contains("next 51 (51 records)"));
+    writer.close().unwrap();
+}
+
+#[test]
+fn dump_prints_the_asked_records_in_each_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = build_log(dir.path(), 200);
+
+    let out = commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--from", "150", "--count", "3"])
+        .assert()
+        .success();
+    let expected: String = records[150..153]
+        .iter()
+        .map(|r| {
+            format!(
+                "offset={} time={} ms={} len={} text={}\n",
+                r.offset,
+                iso(r.timestamp),
+                r.timestamp,
+                r.value.len(),
+                String::from_utf8(r.value.clone()).unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(stdout_of(out.get_output()), expected);
+
+    let out = commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .assert()
+        .success();
+    let lines: Vec<Value> = stdout_of(out.get_output())
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 200);
+    for (line, rec) in lines.iter().zip(&records) {
+        assert_eq!(line["offset"], rec.offset);
+        assert_eq!(line["timestamp_ms"], rec.timestamp);
+        assert_eq!(line["encoding"], "utf8");
+        assert_eq!(line["value"].as_str().unwrap().as_bytes(), rec.value);
+    }
+
+    commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--from", "0", "--count", "1", "--format", "hex"])
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with(format!(
+            " hex={}\n",
+            records[0]
+                .value
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )));
+}
+
+#[test]
+fn dump_shows_binary_values_as_hex() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), options()).unwrap();
+    log.append(b"\x00\xffbinary").unwrap();
+    log.append(b"line\nbreak").unwrap();
+    log.append("unicodé ✓".as_bytes()).unwrap();
+    log.close().unwrap();
+    let out = commitlog().arg("dump").arg(dir.path()).assert().success();
+    let text = stdout_of(out.get_output());
+    let values: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_once(" len=").unwrap().1)
+        .collect();
+    assert_eq!(
+        values,
+        [
+            "8 hex=00ff62696e617279",
+            "10 hex=6c696e650a627265616b",
+            "11 text=unicodé ✓"
+        ]
+    );
+}
+
+#[test]
+fn dump_out_of_range_is_one_error_line_with_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), 100);
+    let out = commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--from", "500"])
+        .assert()
+        .code(2)
+        .stdout("");
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("offset 500 is out of range"), "{err}");
+}
+
+#[test]
+fn tail_prints_the_last_records() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), 120);
+    let out = commitlog()
+        .arg("tail")
+        .arg(dir.path())
+        .args(["-n", "3"])
+        .assert()
+        .success();
+    let offsets: Vec<String> = stdout_of(out.get_output())
+        .lines()
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(offsets, ["offset=117", "offset=118", "offset=119"]);
+    // Asking for more than there are prints them all.
+    let out = commitlog()
+        .arg("tail")
+        .arg(dir.path())
+        .args(["-n", "1000"])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(out.get_output()).lines().count(), 120);
+}
+
+#[test]
+fn dump_into_a_closed_pipe_exits_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), 3000);
+    // `commitlog dump | head -1`: head exits after one line; dump must not complain.
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{}' dump '{}' | head -n 1",
+            assert_cmd::cargo::cargo_bin("commitlog").display(),
+            dir.path().display()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(stdout_of(&out).lines().count(), 1);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in ["info", "dump", "verify", "tail", "append", "repair"] {
+        commitlog()
+            .args([cmd, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Example:\n  commitlog"))
+            .stdout(predicate::str::contains(
+                "Usage: commitlog ".to_owned() + cmd,
+            ));
+    }
+    commitlog()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+}
+
+#[test]
+fn usage_errors_and_missing_logs_exit_2_with_one_line() {
+    commitlog().assert().code(2);
+    commitlog().arg("frobnicate").assert().code(2);
+    commitlog()
+        .args(["dump", "x", "--format", "yaml"])
+        .assert()
+        .code(2);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    for cmd in ["info", "dump", "verify", "tail", "repair"] {
+        let out = commitlog().arg(cmd).arg(&missing).assert().code(2);
+        let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(err.starts_with("commitlog: error: "), "{cmd}: {err}");
+        assert!(err.contains("nope"), "{cmd}: {err}");
+    }
+    assert!(!missing.exists(), "a reading command created the directory");
+}
+
+/// RFC 3339 as the CLI prints it, computed independently through `date`.
+fn iso(ms: u64) -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{}", ms / 1000), "+%Y-%m-%dT%H:%M:%S"])
+        .output()
+        .unwrap();
+    format!(
+        "{}.{:03}Z",
+        String::from_utf8(out.stdout).unwrap().trim(),
+        ms % 1000
+    )
+}
