@@ -1,0 +1,17 @@
+//! openraft log storage on a commitlog [`commitlog::Log`].
+//!
+//! [`LogStore`] implements openraft's (0.9, `storage-v2`) `RaftLogStorage` and `RaftLogReader`:
+//! raft entries are records of the commitlog (raft index = log offset, JSON-encoded), and the
+//! vote, committed log id and last purged log id live in a small metadata file replaced
+//! atomically. `append` writes entries at once (readable on return) and a helper thread syncs the
+//! log once for every batch of pending appends before firing their flush callbacks, so writes
+//! become durable in the order openraft issued them. See the crate's README for the details.
+
+mod error;
+mod flusher;
+mod meta;
+mod raft;
+mod store;
+
+pub use error::OpenError;
+pub use store::{COMMITTED_PERSIST_INTERVAL, LOG_DIR, LogStore};

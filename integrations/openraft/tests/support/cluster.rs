@@ -1,0 +1,147 @@
+//! Starting and stopping nodes of an in-process cluster.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use commitlog_openraft::LogStore;
+use openraft::storage::RaftLogStorage;
+use openraft::{BasicNode, Config, Entry, Raft, RaftLogReader};
+
+use super::kv::{KvStateMachine, Request, TypeConfig};
+use super::mem_log::MemLogStore;
+use super::router::Router;
+
+/// How long the tests wait for the cluster to reach a state before failing.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A raft config with short timers, so elections take milliseconds.
+pub fn fast_config() -> Config {
+    Config {
+        cluster_name: "commitlog-test".into(),
+        heartbeat_interval: 50,
+        election_timeout_min: 200,
+        election_timeout_max: 400,
+        ..Default::default()
+    }
+}
+
+/// One running node on our log store.
+pub struct Node {
+    pub id: u64,
+    pub dir: PathBuf,
+    pub raft: Raft<TypeConfig>,
+    pub store: LogStore<TypeConfig>,
+    pub sm: KvStateMachine,
+}
+
+impl Node {
+    /// Starts node `id` from `dir` (creating it or recovering what is there) and registers it
+    /// with the router.
+    pub async fn start(router: &Router, id: u64, dir: &Path, config: &Config) -> Node {
+        let store = LogStore::<TypeConfig>::open(dir.join("raft")).expect("open log store");
+        let sm = KvStateMachine::open(&dir.join("sm")).expect("open state machine");
+        let raft = Raft::new(
+            id,
+            Arc::new(config.clone().validate().expect("valid config")),
+            router.network(id),
+            store.clone(),
+            sm.clone(),
+        )
+        .await
+        .expect("start raft");
+        router.add(id, raft.clone());
+        Node {
+            id,
+            dir: dir.to_path_buf(),
+            raft,
+            store,
+            sm,
+        }
+    }
+
+    /// Stops the node: unreachable for the others, raft shut down, log closed.
+    pub async fn stop(self, router: &Router) {
+        router.remove(self.id);
+        self.raft.shutdown().await.expect("raft shutdown");
+        self.store.close().expect("close log store");
+    }
+
+    /// Every entry the node's log holds, as (index, term, payload-as-json).
+    pub async fn log_entries(&self) -> Vec<Entry<TypeConfig>> {
+        let mut reader = self.store.clone();
+        reader.try_get_log_entries(..).await.expect("read log")
+    }
+
+    /// The node's last log index according to its store.
+    pub async fn last_log_index(&self) -> Option<u64> {
+        let mut s = self.store.clone();
+        s.get_log_state()
+            .await
+            .expect("log state")
+            .last_log_id
+            .map(|l| l.index)
+    }
+}
+
+/// Members map for `initialize`.
+pub fn members(ids: &[u64]) -> BTreeMap<u64, BasicNode> {
+    ids.iter().map(|&id| (id, BasicNode::default())).collect()
+}
+
+/// Waits until some node of `rafts` is leader and all of them agree; returns its id.
+pub async fn wait_leader(rafts: &[&Raft<TypeConfig>]) -> u64 {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let leaders: BTreeSet<Option<u64>> = rafts
+            .iter()
+            .map(|r| r.metrics().borrow().current_leader)
+            .collect();
+        if leaders.len() == 1
+            && let Some(Some(l)) = leaders.into_iter().next()
+            && rafts.iter().any(|r| {
+                let m = r.metrics().borrow().clone();
+                m.id == l && m.state.is_leader()
+            })
+        {
+            return l;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no leader elected in time"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Writes `key{i}=value{i}` for `i` in `range` through `leader`.
+pub async fn write_keys(leader: &Raft<TypeConfig>, range: std::ops::Range<u64>) {
+    for i in range {
+        leader
+            .client_write(Request::set(format!("key{i}"), format!("value{i}")))
+            .await
+            .expect("client write");
+    }
+}
+
+/// Starts a 3-node cluster of in-memory log stores (for the benchmark baseline).
+pub async fn start_mem_node(
+    router: &Router,
+    id: u64,
+    dir: &Path,
+    config: &Config,
+) -> Raft<TypeConfig> {
+    let sm = KvStateMachine::open(&dir.join("sm")).expect("open state machine");
+    let raft = Raft::new(
+        id,
+        Arc::new(config.clone().validate().expect("valid config")),
+        router.network(id),
+        MemLogStore::default(),
+        sm,
+    )
+    .await
+    .expect("start raft");
+    router.add(id, raft.clone());
+    raft
+}
