@@ -1,0 +1,40 @@
+"""commitlog: a fast, crash-safe, segmented append-only log (a commit log / write-ahead log).
+
+>>> import commitlog, tempfile
+>>> with commitlog.open(tempfile.mkdtemp()) as log:
+...     first = log.append(b"hello")
+...     log.append_batch([b"a", b"b"])
+...     log.read(first)
+range(1, 3)
+b'hello'
+
+Records get consecutive offsets; :meth:`Log.read` returns a value, :meth:`Log.read_record` a
+:class:`Record` with its offset and timestamp, and iterating over a log (or
+:meth:`Log.iter`, which can also wait for new records) yields records in order.
+"""
+
+from ._commitlog import Log, LogIterator, Record, __version__, open
+from ._errors import (
+    CommitLogError,
+    CommitLogIOError,
+    CorruptLogError,
+    InvalidArgumentError,
+    LogClosedError,
+    LogLockedError,
+    OffsetOutOfRangeError,
+)
+
+__all__ = [
+    "CommitLogError",
+    "CommitLogIOError",
+    "CorruptLogError",
+    "InvalidArgumentError",
+    "Log",
+    "LogClosedError",
+    "LogIterator",
+    "LogLockedError",
+    "OffsetOutOfRangeError",
+    "Record",
+    "__version__",
+    "open",
+]

@@ -1,0 +1,131 @@
+"""Type stubs of the native module commitlog._commitlog (re-exported by ``commitlog``)."""
+
+import os
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Iterable, Iterator, Literal, Optional, Type, Union, final
+
+if sys.version_info >= (3, 12):
+    from collections.abc import Buffer
+else:
+    from typing_extensions import Buffer
+
+__version__: str
+
+#: Any bytes-like object: ``bytes``, ``bytearray``, ``memoryview``, ``array.array``, ...
+BytesLike = Buffer
+#: ``"never"``, ``"always"`` or an interval in milliseconds between background syncs.
+SyncOption = Union[Literal["never", "always"], int]
+#: What recovery does with a damaged tail: cut it off, or refuse to open.
+RecoveryOption = Literal["truncate_tail", "strict"]
+#: A path to the log's directory.
+StrPath = Union[str, "os.PathLike[str]"]
+
+@final
+class Record:
+    """One record of a log: ``offset``, ``timestamp`` (ms since the Unix epoch) and ``value``."""
+
+    __match_args__ = ("offset", "timestamp", "value")
+    def __init__(self, offset: int, timestamp: int, value: bytes) -> None: ...
+    @property
+    def offset(self) -> int:
+        """The record's offset in the log."""
+    @property
+    def timestamp(self) -> int:
+        """When the record was appended, in milliseconds since the Unix epoch."""
+    @property
+    def value(self) -> bytes:
+        """The bytes that were appended."""
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class LogIterator(Iterator[Record]):
+    """Records in offset order; made by :meth:`Log.iter` or ``iter(log)``."""
+
+    def __iter__(self) -> "LogIterator": ...
+    def __next__(self) -> Record: ...
+    def next_timeout(self, timeout: Union[float, bool, None] = None) -> Optional[Record]:
+        """The next record, waiting up to ``timeout`` seconds (None: forever); None on timeout."""
+    @property
+    def position(self) -> int:
+        """The offset of the record this iterator yields next."""
+
+@final
+class Log:
+    """A commit log in a directory; ``Log(path, **options)`` opens it like :func:`open`."""
+
+    def __init__(
+        self,
+        path: StrPath,
+        *,
+        max_segment_bytes: Optional[int] = None,
+        max_index_bytes: Optional[int] = None,
+        initial_offset: Optional[int] = None,
+        sync: Optional[SyncOption] = None,
+        recovery: Optional[RecoveryOption] = None,
+        retention_bytes: Optional[int] = None,
+        retention_ms: Optional[int] = None,
+        read_only: Optional[bool] = None,
+    ) -> None: ...
+    def append(self, value: BytesLike) -> int:
+        """Appends one bytes-like value; returns its offset."""
+    def append_batch(self, values: Iterable[BytesLike]) -> range:
+        """Appends many values with one write; returns the range of their offsets."""
+    def read(self, offset: int) -> bytes:
+        """The value of the record at ``offset``."""
+    def read_record(self, offset: int) -> Record:
+        """The record at ``offset``, with its offset, timestamp and value."""
+    def iter(
+        self, start: Optional[int] = None, wait: Union[float, bool, None] = None
+    ) -> LogIterator:
+        """Records from ``start``; ``wait`` seconds (True: forever) for new ones at the end."""
+    def __iter__(self) -> LogIterator: ...
+    def wait_for(self, offset: int, timeout: Union[float, bool, None] = None) -> bool:
+        """Waits until the record at ``offset`` exists; False if ``timeout`` seconds pass."""
+    @property
+    def lowest_offset(self) -> int:
+        """The lowest offset the log holds (``next_offset`` when it is empty)."""
+    @property
+    def next_offset(self) -> int:
+        """The offset the next append will get."""
+    @property
+    def path(self) -> Path:
+        """The log's directory."""
+    @property
+    def closed(self) -> bool:
+        """Whether the log has been closed."""
+    def offset_at_time(self, timestamp_ms: int) -> int:
+        """The first offset appended at or after ``timestamp_ms`` (ms since the epoch)."""
+    def truncate_front(self, offset: int) -> None:
+        """Drops whole old segments below ``offset``; at or past the end, empties the log."""
+    def truncate_back(self, offset: int) -> None:
+        """Removes every record at or after ``offset``."""
+    def sync(self) -> None:
+        """Makes everything appended so far durable."""
+    def close(self) -> None:
+        """Syncs and closes the log (idempotent)."""
+    def __len__(self) -> int: ...
+    def __enter__(self) -> "Log": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> Literal[False]: ...
+
+def open(
+    path: StrPath,
+    *,
+    max_segment_bytes: Optional[int] = None,
+    max_index_bytes: Optional[int] = None,
+    initial_offset: Optional[int] = None,
+    sync: Optional[SyncOption] = None,
+    recovery: Optional[RecoveryOption] = None,
+    retention_bytes: Optional[int] = None,
+    retention_ms: Optional[int] = None,
+    read_only: Optional[bool] = None,
+) -> Log:
+    """Opens (or creates) the log in directory ``path``."""

@@ -1,0 +1,72 @@
+"""The exceptions of commitlog (see shared/API.md for when each is raised)."""
+
+from __future__ import annotations
+
+
+class CommitLogError(Exception):
+    """Root of every error commitlog raises (except a plain ``TypeError`` for a wrong type)."""
+
+
+class OffsetOutOfRangeError(CommitLogError, IndexError):
+    """The offset is below the log's lowest offset, or at or after its next offset.
+
+    ``offset`` is the offset asked for; ``lowest`` and ``next`` are the bounds the log had.
+    """
+
+    offset: int
+    lowest: int
+    next: int
+
+    def __init__(self, message: str, offset: int, lowest: int, next: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.lowest = lowest
+        self.next = next
+
+    def __reduce__(self) -> tuple[type[OffsetOutOfRangeError], tuple[str, int, int, int]]:
+        return (type(self), (str(self), self.offset, self.lowest, self.next))
+
+
+class CorruptLogError(CommitLogError):
+    """A file of the log does not hold what the format says it must (bad checksum, header, ...)
+    outside a torn tail that recovery may cut off."""
+
+
+class LogClosedError(CommitLogError):
+    """The log was closed; open it again to go on."""
+
+
+class LogLockedError(CommitLogError):
+    """Another writer (another process, or another open ``Log`` in this one) holds the log's
+    directory. ``path`` is the directory."""
+
+    path: str
+
+    def __init__(self, message: str, path: object = None) -> None:
+        super().__init__(message)
+        self.path = str(path) if path is not None else ""
+
+    def __reduce__(self) -> tuple[type[LogLockedError], tuple[str, str]]:
+        return (type(self), (str(self), self.path))
+
+
+class InvalidArgumentError(CommitLogError, ValueError):
+    """A bad argument value: an option out of range, a value too large for a segment, a write
+    to a log opened with ``read_only=True``."""
+
+
+class CommitLogIOError(CommitLogError, OSError):
+    """The operating system refused an operation; ``errno`` and ``strerror`` say why
+    (``errno`` is ``None`` when no OS error number is known, e.g. a log that refuses writes
+    after a failed sync)."""
+
+
+__all__ = [
+    "CommitLogError",
+    "CommitLogIOError",
+    "CorruptLogError",
+    "InvalidArgumentError",
+    "LogClosedError",
+    "LogLockedError",
+    "OffsetOutOfRangeError",
+]

@@ -1,0 +1,117 @@
+//! Turning core's errors (and panics) into the Python exceptions of `commitlog._errors`.
+//!
+//! The exception classes are written in Python (`python/commitlog/_errors.py`) because some need
+//! two built-in bases (`IndexError`, `OSError`) and real attributes; this module only picks the
+//! class for each core error kind and fills in its arguments.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use pyo3::PyErrArguments;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+/// What went wrong in a call into core: an error it returned, or a panic we caught.
+///
+/// Kept free of Python objects so it can cross `Python::detach`.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Core(commitlog::Error),
+    Panic(String),
+}
+
+impl From<commitlog::Error> for Failure {
+    fn from(e: commitlog::Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+/// Runs `f` (a call into core) and catches any panic, so that no `PanicException` (a
+/// `BaseException` that `except Exception` misses) can reach Python. Safe to call with the GIL
+/// released.
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, commitlog::Error>) -> Result<T, Failure> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(Failure::Core),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(Failure::Panic(msg))
+        }
+    }
+}
+
+impl Failure {
+    /// The Python exception for this failure.
+    pub(crate) fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        match self {
+            Failure::Core(e) => core_error(py, e),
+            Failure::Panic(msg) => raise(
+                py,
+                "CommitLogError",
+                (format!(
+                    "internal error in commitlog (a bug, please report it): {msg}"
+                ),),
+            ),
+        }
+    }
+}
+
+/// Extension to convert `Result<T, Failure>` into `PyResult<T>`.
+pub(crate) trait IntoPyResult<T> {
+    fn py_err(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> IntoPyResult<T> for Result<T, Failure> {
+    fn py_err(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|f| f.into_pyerr(py))
+    }
+}
+
+/// Maps one core error onto the contract's Python exception (see `shared/API.md`).
+fn core_error(py: Python<'_>, e: commitlog::Error) -> PyErr {
+    use commitlog::Error as E;
+    let msg = e.to_string();
+    match e {
+        E::OutOfRange {
+            offset,
+            lowest,
+            next,
+        } => raise(py, "OffsetOutOfRangeError", (msg, offset, lowest, next)),
+        E::Corrupt { .. } => raise(py, "CorruptLogError", (msg,)),
+        E::Closed => raise(py, "LogClosedError", (msg,)),
+        E::Locked { dir } => raise(py, "LogLockedError", (msg, dir)),
+        E::InvalidArgument(_) => raise(py, "InvalidArgumentError", (msg,)),
+        // A poisoned log is an I/O failure (a failed fsync) whose errno is already gone.
+        E::Poisoned { .. } => raise(py, "CommitLogIOError", (msg,)),
+        E::Io { .. } => match e.raw_os_error() {
+            // OSError(errno, strerror) sets `errno` and `strerror`; str() shows both.
+            Some(errno) => raise(py, "CommitLogIOError", (errno, msg)),
+            None => raise(py, "CommitLogIOError", (msg,)),
+        },
+        // `Error` is non_exhaustive: a kind added later still derives from CommitLogError.
+        _ => raise(py, "CommitLogError", (msg,)),
+    }
+}
+
+/// The exception `commitlog._errors.<name>(*args)`.
+pub(crate) fn raise<A>(py: Python<'_>, name: &'static str, args: A) -> PyErr
+where
+    A: PyErrArguments + Send + Sync + 'static,
+{
+    match error_class(py, name) {
+        Ok(cls) => PyErr::from_type(cls, args),
+        Err(import_failed) => import_failed,
+    }
+}
+
+/// The exception class `name` of `commitlog._errors`, imported once per class.
+fn error_class<'py>(py: Python<'py>, name: &'static str) -> PyResult<Bound<'py, PyType>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let module = MODULE.get_or_try_init(py, || {
+        PyResult::Ok(py.import("commitlog._errors")?.unbind())
+    })?;
+    Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
+}

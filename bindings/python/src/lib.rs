@@ -1,0 +1,23 @@
+//! `commitlog._commitlog`: the Python module (built by maturin, re-exported by the pure-Python
+//! package `commitlog`). It only converts types and errors; all behaviour lives in core.
+
+mod errors;
+mod iter;
+mod log;
+mod options;
+mod record;
+mod value;
+mod wait;
+
+use pyo3::prelude::*;
+
+/// The native part of the ``commitlog`` package; import ``commitlog`` instead.
+#[pymodule]
+fn _commitlog(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<log::PyLog>()?;
+    m.add_class::<record::PyRecord>()?;
+    m.add_class::<iter::PyLogIterator>()?;
+    m.add_function(wrap_pyfunction!(log::open, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

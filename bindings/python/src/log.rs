@@ -1,0 +1,383 @@
+//! `commitlog.Log`: the log handle, and `commitlog.open`.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use commitlog::{Log, SyncPolicy};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyRange, PyString};
+
+use crate::errors::{Failure, IntoPyResult, guard, raise};
+use crate::iter::PyLogIterator;
+use crate::options;
+use crate::record::PyRecord;
+use crate::value::Value;
+use crate::wait::Wait;
+
+/// Values and reads at least this big are copied with the GIL released.
+const BIG: usize = 64 * 1024;
+
+/// A commit log: a directory of segments holding records appended in order, each with an
+/// offset (an int that grows by one per record) and a timestamp.
+///
+/// ``Log(path, **options)`` opens the log in ``path`` (creating it if needed), the same as
+/// :func:`commitlog.open`. Use it as a context manager, or call :meth:`close`. One ``Log`` may
+/// be shared by many threads; file work (syncs, waits, batches, big reads and writes) runs with
+/// the GIL released.
+///
+/// Options (keyword only, ``None`` means the default): ``max_segment_bytes`` (64 MiB),
+/// ``max_index_bytes`` (8 MiB), ``initial_offset`` (0), ``sync`` (``"never"``, ``"always"`` or
+/// an int of milliseconds between background syncs; default ``"never"``), ``recovery``
+/// (``"truncate_tail"`` or ``"strict"``), ``retention_bytes``, ``retention_ms``, ``read_only``
+/// (``False``). An unknown option or a value of the wrong type raises ``TypeError``; a bad value
+/// raises :class:`InvalidArgumentError` (a ``ValueError``).
+#[pyclass(frozen, module = "commitlog", name = "Log")]
+#[derive(Debug)]
+pub(crate) struct PyLog {
+    log: Log,
+}
+
+/// Opens a log; see [`PyLog`].
+fn open_log(py: Python<'_>, path: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<PyLog> {
+    let options = options::parse(py, options)?;
+    let log = py
+        .detach(|| guard(|| Log::open(&path, options)))
+        .py_err(py)?;
+    Ok(PyLog { log })
+}
+
+/// open(path, **options) -> Log
+///
+/// Opens (or creates) the log in directory ``path``. The options are those of :class:`Log`.
+/// Raises :class:`LogLockedError` if another writer holds the directory, and
+/// :class:`CorruptLogError` if it holds damage that recovery may not cut off.
+#[pyfunction]
+#[pyo3(signature = (path, **options))]
+pub(crate) fn open(
+    py: Python<'_>,
+    path: PathBuf,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PyLog> {
+    open_log(py, path, options)
+}
+
+impl PyLog {
+    fn sync_always(&self) -> bool {
+        self.log.options().sync == SyncPolicy::Always
+    }
+
+    /// An offset argument: Python ints may be negative, offsets may not.
+    fn offset(&self, py: Python<'_>, offset: i64) -> PyResult<u64> {
+        if let Ok(o) = u64::try_from(offset) {
+            return Ok(o);
+        }
+        let (lowest, next) =
+            guard(|| Ok((self.log.lowest_offset()?, self.log.next_offset()?))).py_err(py)?;
+        Err(raise(
+            py,
+            "OffsetOutOfRangeError",
+            (
+                format!("offset {offset} is out of range: the log holds offsets {lowest}..{next}"),
+                offset,
+                lowest,
+                next,
+            ),
+        ))
+    }
+
+    /// Reads one record into a new `bytes` object with a single copy. Small values are copied
+    /// straight from the log's memory map with the GIL held (creating a `bytes` object runs no
+    /// Python code, so nothing can call back into the log meanwhile); big ones are copied into a
+    /// `bytes` object allocated first, with the GIL released.
+    fn read_parts<'py>(
+        &self,
+        py: Python<'py>,
+        offset: u64,
+    ) -> PyResult<(u64, u64, Bound<'py, PyBytes>)> {
+        enum Got<'py> {
+            Small(u64, u64, Bound<'py, PyBytes>),
+            Big(usize),
+        }
+        let got = guard(|| {
+            self.log.read_with(offset, |r| {
+                if r.value.len() < BIG {
+                    Got::Small(r.offset, r.timestamp, PyBytes::new(py, r.value))
+                } else {
+                    Got::Big(r.value.len())
+                }
+            })
+        })
+        .py_err(py)?;
+        let mut len = match got {
+            Got::Small(o, t, b) => return Ok((o, t, b)),
+            Got::Big(len) => len,
+        };
+        // The record may change between two reads (truncate_back, then a new append at the same
+        // offset): then allocate again for its new length.
+        loop {
+            let mut meta = Err(0);
+            let bytes = PyBytes::new_with(py, len, |buf| {
+                meta = py
+                    .detach(|| {
+                        guard(|| {
+                            self.log.read_with(offset, |r| {
+                                if r.value.len() == buf.len() {
+                                    buf.copy_from_slice(r.value);
+                                    Ok((r.offset, r.timestamp))
+                                } else {
+                                    Err(r.value.len())
+                                }
+                            })
+                        })
+                    })
+                    .py_err(py)?;
+                Ok(())
+            })?;
+            match meta {
+                Ok((o, t)) => return Ok((o, t, bytes)),
+                Err(new_len) => len = new_len,
+            }
+        }
+    }
+
+    fn make_iter(&self, py: Python<'_>, start: Option<i64>, wait: Wait) -> PyResult<PyLogIterator> {
+        let start = match start {
+            Some(s) => self.offset(py, s)?,
+            None => guard(|| self.log.lowest_offset()).py_err(py)?,
+        };
+        let it = guard(|| Ok(self.log.iter(start))).py_err(py)?;
+        Ok(PyLogIterator::new(it, wait))
+    }
+}
+
+#[pymethods]
+impl PyLog {
+    #[new]
+    #[pyo3(signature = (path, **options))]
+    fn py_new(
+        py: Python<'_>,
+        path: PathBuf,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        open_log(py, path, options)
+    }
+
+    /// append(value) -> int
+    ///
+    /// Appends one value (any bytes-like object: ``bytes``, ``bytearray``, ``memoryview``, ...)
+    /// and returns its offset. The value is not copied on the way in. With ``sync="always"`` it
+    /// is on disk when this returns. ``TypeError`` for anything not bytes-like (``str``: encode
+    /// it first); :class:`InvalidArgumentError` if it is too large for a segment.
+    fn append(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let v = Value::extract(value)?;
+        let bytes = v.as_slice();
+        let slow = self.sync_always() || bytes.len() >= BIG;
+        let result = if slow && v.immutable() {
+            py.detach(|| guard(|| self.log.append(bytes)))
+        } else if self.sync_always() {
+            // A mutable buffer must not change while core checksums and writes it.
+            let owned = bytes.to_vec();
+            py.detach(|| guard(|| self.log.append(&owned)))
+        } else {
+            // Fast path (and big mutable buffers): a write to the page cache, GIL held.
+            guard(|| self.log.append(bytes))
+        };
+        result.py_err(py)
+    }
+
+    /// append_batch(values) -> range
+    ///
+    /// Appends every value of an iterable of bytes-like objects with one write (and one sync
+    /// under ``sync="always"``); returns the ``range`` of offsets they got. After a crash the
+    /// batch is all there or not at all. The batch must fit in one segment. If any item is not
+    /// bytes-like, ``TypeError`` is raised and nothing is appended.
+    fn append_batch<'py>(
+        &self,
+        py: Python<'py>,
+        values: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyRange>> {
+        let held = values
+            .try_iter()?
+            .map(|item| Value::extract(&item?))
+            .collect::<PyResult<Vec<_>>>()?;
+        let slices: Vec<Cow<'_, [u8]>> = held.iter().map(Value::detachable).collect();
+        let range = py
+            .detach(|| guard(|| self.log.append_batch(&slices)))
+            .py_err(py)?;
+        // Offsets never exceed i64::MAX (format::MAX_OFFSET), so they fit an isize here.
+        let bound = |o: u64| isize::try_from(o).expect("offsets fit in i64");
+        PyRange::new(py, bound(range.start), bound(range.end))
+    }
+
+    /// read(offset) -> bytes
+    ///
+    /// The value of the record at ``offset``. Raises :class:`OffsetOutOfRangeError` (an
+    /// ``IndexError``) if ``offset`` is below :attr:`lowest_offset` or not below
+    /// :attr:`next_offset`.
+    fn read<'py>(&self, py: Python<'py>, offset: i64) -> PyResult<Bound<'py, PyBytes>> {
+        let offset = self.offset(py, offset)?;
+        Ok(self.read_parts(py, offset)?.2)
+    }
+
+    /// read_record(offset) -> Record
+    ///
+    /// The record at ``offset`` with its offset, timestamp and value; errors as :meth:`read`.
+    fn read_record(&self, py: Python<'_>, offset: i64) -> PyResult<PyRecord> {
+        let offset = self.offset(py, offset)?;
+        let (o, t, value) = self.read_parts(py, offset)?;
+        Ok(PyRecord::new(o, t, value))
+    }
+
+    /// iter(start=None, wait=None) -> LogIterator
+    ///
+    /// Iterates over records (:class:`Record`) in offset order from ``start`` (default: the
+    /// lowest offset). With ``wait=None`` or ``False`` iteration stops at the current end of the
+    /// log; with ``wait`` a number of seconds, each step waits up to that long for the next
+    /// record to be appended (a tail that stops after a quiet spell); with ``wait=True`` it
+    /// waits forever (until the log is closed, which raises :class:`LogClosedError`).
+    #[pyo3(signature = (start=None, wait=None))]
+    fn iter(
+        &self,
+        py: Python<'_>,
+        start: Option<i64>,
+        wait: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyLogIterator> {
+        let wait = Wait::parse(py, "wait", wait, Wait::No)?;
+        self.make_iter(py, start, wait)
+    }
+
+    /// Iterates over every record held, from the lowest offset to the current end.
+    fn __iter__(&self, py: Python<'_>) -> PyResult<PyLogIterator> {
+        self.make_iter(py, None, Wait::No)
+    }
+
+    /// wait_for(offset, timeout=None) -> bool
+    ///
+    /// Waits until the record at ``offset`` exists (``next_offset > offset``) or ``timeout``
+    /// seconds pass (``None``: forever); returns whether it exists.
+    #[pyo3(signature = (offset, timeout=None))]
+    fn wait_for(
+        &self,
+        py: Python<'_>,
+        offset: i64,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let offset = self.offset(py, offset)?;
+        let wait = Wait::parse(py, "timeout", timeout, Wait::Forever)?;
+        let found = wait.run(py, |slice| {
+            guard(|| Ok(self.log.wait_for(offset, Some(slice))?.then_some(())))
+        })?;
+        Ok(found.is_some())
+    }
+
+    /// The lowest offset the log holds (equal to :attr:`next_offset` when it is empty).
+    #[getter]
+    fn lowest_offset(&self, py: Python<'_>) -> PyResult<u64> {
+        guard(|| self.log.lowest_offset()).py_err(py)
+    }
+
+    /// The offset the next append will get.
+    #[getter]
+    fn next_offset(&self, py: Python<'_>) -> PyResult<u64> {
+        guard(|| self.log.next_offset()).py_err(py)
+    }
+
+    /// The log's directory.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.log.dir().to_path_buf()
+    }
+
+    /// Whether the log has been closed.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
+        guard(|| Ok(self.log.is_closed())).py_err(py)
+    }
+
+    /// offset_at_time(timestamp_ms) -> int
+    ///
+    /// The first offset appended at or after ``timestamp_ms`` (milliseconds since the Unix
+    /// epoch, an int); :attr:`lowest_offset` if every record is that new, :attr:`next_offset` if
+    /// none is.
+    fn offset_at_time(&self, py: Python<'_>, timestamp_ms: i64) -> PyResult<u64> {
+        // Every record was appended after any time before the epoch.
+        let ms = u64::try_from(timestamp_ms).unwrap_or(0);
+        py.detach(|| guard(|| self.log.offset_at_time(ms)))
+            .py_err(py)
+    }
+
+    /// truncate_front(offset) -> None
+    ///
+    /// Drops whole old segments whose records all lie below ``offset`` (so
+    /// :attr:`lowest_offset` may stay below it). With ``offset`` at or beyond
+    /// :attr:`next_offset` the log is emptied and the next append gets ``offset``.
+    fn truncate_front(&self, py: Python<'_>, offset: i64) -> PyResult<()> {
+        let offset = self.offset(py, offset)?;
+        py.detach(|| guard(|| self.log.truncate_front(offset)))
+            .py_err(py)
+    }
+
+    /// truncate_back(offset) -> None
+    ///
+    /// Removes every record at or after ``offset`` (durably); the next append gets ``offset``.
+    /// ``offset`` must lie between :attr:`lowest_offset` and :attr:`next_offset` inclusive.
+    fn truncate_back(&self, py: Python<'_>, offset: i64) -> PyResult<()> {
+        let offset = self.offset(py, offset)?;
+        py.detach(|| guard(|| self.log.truncate_back(offset)))
+            .py_err(py)
+    }
+
+    /// sync() -> None
+    ///
+    /// Makes everything appended so far durable (fdatasync), with the GIL released.
+    fn sync(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| guard(|| self.log.sync())).py_err(py)
+    }
+
+    /// close() -> None
+    ///
+    /// Syncs and closes the log and releases its lock. Calling it again does nothing; any other
+    /// call afterwards raises :class:`LogClosedError`.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| match guard(|| self.log.close()) {
+            Err(Failure::Core(commitlog::Error::Closed)) => Ok(()),
+            other => other,
+        })
+        .py_err(py)
+    }
+
+    /// The number of records held: ``next_offset - lowest_offset``.
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        let n = guard(|| self.log.len()).py_err(py)?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let path = PyString::new(py, &self.log.dir().to_string_lossy()).repr()?;
+        let bounds = guard(|| Ok((self.log.lowest_offset()?, self.log.next_offset()?)));
+        Ok(match bounds {
+            Ok((lowest, next)) => format!(
+                "<commitlog.Log {path} offsets {lowest}..{next} ({} records)>",
+                next - lowest
+            ),
+            Err(_) => format!("<commitlog.Log {path} closed>"),
+        })
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Closes the log on leaving a ``with`` block; exceptions are not suppressed.
+    #[pyo3(signature = (_exc_type=None, _exc_value=None, _traceback=None))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc_value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+}

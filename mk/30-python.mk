@@ -1,0 +1,52 @@
+# python: the PyO3 module `commitlog` (crate `commitlog-python` in bindings/python, built by maturin).
+#
+# Everything runs in a venv that make creates (target/venv) with the pinned tools of
+# bindings/python/requirements-dev.txt. `maturin develop --release` (not debug: debug and
+# `cargo` builds would keep rebuilding pyo3, TOOLCHAIN.md pitfall 2) installs the module into it.
+DEMO_STEPS += demo-python
+BENCH_TARGETS += bench-python
+
+PY_DIR := $(ROOT)/bindings/python
+PY_VENV := $(ROOT)/target/venv
+PY := $(PY_VENV)/bin/python
+PY_STAMP := $(PY_VENV)/.requirements-installed
+PY_WHEEL_VENV := $(ROOT)/target/wheel-venv
+
+.PHONY: python-venv python-develop test-python test-python-wheel demo-python bench-python wheel
+
+$(PY_STAMP): $(PY_DIR)/requirements-dev.txt
+	python3 -m venv "$(PY_VENV)"
+	"$(PY)" -m pip install --quiet -r "$(PY_DIR)/requirements-dev.txt"
+	touch "$@"
+
+python-venv: $(PY_STAMP)
+
+python-develop: $(PY_STAMP)
+	cd "$(PY_DIR)" && VIRTUAL_ENV="$(PY_VENV)" PATH="$(PY_VENV)/bin:$$PATH" \
+	  maturin develop --release --quiet
+
+# The pytest suite, then mypy --strict over the examples (proves the stubs are complete), then
+# the wheel in a venv of its own.
+test-python: python-develop
+	cd "$(PY_DIR)" && "$(PY)" -m pytest -q
+	cd "$(ROOT)" && "$(PY_VENV)/bin/mypy" --strict examples/python
+	$(MAKE) --no-print-directory test-python-wheel
+
+demo-python: python-develop
+	"$(PY)" "$(ROOT)/examples/python/demo.py" "$(DEMO_DIR)"
+
+bench-python: python-develop
+	"$(PY)" "$(PY_DIR)/bench/bench.py"
+
+# An abi3 manylinux wheel (one wheel for CPython 3.9+) into dist/.
+wheel: $(PY_STAMP)
+	cd "$(PY_DIR)" && "$(PY_VENV)/bin/maturin" build --release --quiet --out "$(ROOT)/dist"
+
+# The wheel must install and work in a fresh venv where no Rust toolchain is on PATH.
+test-python-wheel: wheel
+	rm -rf "$(PY_WHEEL_VENV)"
+	python3 -m venv "$(PY_WHEEL_VENV)"
+	env -u CARGO_HOME -u RUSTUP_HOME PATH="$(PY_WHEEL_VENV)/bin:/usr/bin:/bin" sh -c '\
+	  ! command -v cargo >/dev/null && ! command -v rustc >/dev/null && \
+	  python -m pip install --quiet --no-index --only-binary :all: "$$(ls -t "$(ROOT)"/dist/commitlog-*-abi3-*.whl | head -n1)" && \
+	  cd / && python "$(PY_DIR)/tests/wheel_smoke.py"'
