@@ -13,10 +13,15 @@
 //! |-------:|-----:|--------------|------------------------------------------------|
 //! |      0 |    8 | magic        | `CLOGSTOR`                                     |
 //! |      8 |    4 | version      | format version, `1`                            |
-//! |     12 |    4 | reserved     | `0`                                            |
+//! |     12 |    4 | flags        | bit 0 `REBASE`: see below; other bits `0`      |
 //! |     16 |    8 | base_offset  | offset of the segment's first record           |
 //! |     24 |    4 | header_crc   | CRC32C of bytes 0..24                          |
 //! |     28 |    4 | reserved     | `0`                                            |
+//!
+//! `REBASE` marks a segment created by `truncate_front` beyond the end of the log: every
+//! segment below it is obsolete. If a crash interrupts the removal of those older segments,
+//! the next open finishes it (the gap before a `REBASE` segment is expected, any other gap is
+//! damage).
 //!
 //! ## Record (28-byte header + value), packed one after another from byte 32
 //! | offset | size | field     | meaning                                                   |
@@ -66,6 +71,8 @@ pub const INDEX_HEADER_LEN: u64 = 32;
 pub const RECORD_HEADER_LEN: u64 = 28;
 /// Length of an index entry.
 pub const INDEX_ENTRY_LEN: u64 = 4;
+/// Store header flag bit: this segment re-bases the log (older segments are obsolete).
+pub const FLAG_REBASE: u32 = 1;
 /// Flag bit: this record ends an append or a batch.
 pub const FLAG_COMMIT: u32 = 1;
 /// Largest offset a record may have (fits a signed 64-bit integer in every language).
@@ -121,10 +128,11 @@ pub fn parse_file_name(name: &str) -> Option<(u64, FileKind)> {
 }
 
 /// Encodes a 32-byte file header.
-pub fn encode_file_header(kind: FileKind, base: u64) -> [u8; 32] {
+pub fn encode_file_header(kind: FileKind, base: u64, flags: u32) -> [u8; 32] {
     let mut h = [0u8; 32];
     h[0..8].copy_from_slice(&kind.magic());
     h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[12..16].copy_from_slice(&flags.to_le_bytes());
     h[16..24].copy_from_slice(&base.to_le_bytes());
     let crc = crc32c::crc32c(&h[0..24]);
     h[24..28].copy_from_slice(&crc.to_le_bytes());
@@ -158,8 +166,17 @@ impl std::fmt::Display for HeaderError {
     }
 }
 
-/// Decodes a file header; returns the base offset.
-pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<u64, HeaderError> {
+/// A decoded file header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileHeader {
+    /// The segment's base offset.
+    pub base: u64,
+    /// Header flags (`FLAG_REBASE`).
+    pub flags: u32,
+}
+
+/// Decodes a file header.
+pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, HeaderError> {
     let h = bytes.get(..32).ok_or(HeaderError::Short)?;
     if h.iter().all(|&b| b == 0) {
         return Err(HeaderError::Zeroed);
@@ -179,7 +196,10 @@ pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<u64, HeaderErr
     if version != FORMAT_VERSION {
         return Err(HeaderError::Version(version));
     }
-    Ok(u64_at(h, 16))
+    Ok(FileHeader {
+        base: u64_at(h, 16),
+        flags: u32_at(h, 12),
+    })
 }
 
 /// A decoded record header.
@@ -248,7 +268,11 @@ pub fn record_crc(header_rest: &[u8], value: &[u8]) -> u32 {
 #[inline]
 pub fn record_crc_ok(record: &[u8]) -> bool {
     let stored = u32_at(record, 0);
-    stored == record_crc(&record[4..RECORD_HEADER_LEN as usize], &record[RECORD_HEADER_LEN as usize..])
+    stored
+        == record_crc(
+            &record[4..RECORD_HEADER_LEN as usize],
+            &record[RECORD_HEADER_LEN as usize..],
+        )
 }
 
 #[inline]
@@ -276,7 +300,10 @@ mod tests {
         assert_eq!(a, "00000000000000000009.store");
         assert!(a < b);
         assert_eq!(parse_file_name(&b), Some((10, FileKind::Store)));
-        assert_eq!(parse_file_name("00000000000000000010.index"), Some((10, FileKind::Index)));
+        assert_eq!(
+            parse_file_name("00000000000000000010.index"),
+            Some((10, FileKind::Index))
+        );
         assert_eq!(parse_file_name("10.store"), None);
         assert_eq!(parse_file_name("0000000000000000001x.store"), None);
         assert_eq!(parse_file_name("00000000000000000010.log"), None);
@@ -284,14 +311,30 @@ mod tests {
 
     #[test]
     fn header_round_trip_and_rejections() {
-        let h = encode_file_header(FileKind::Store, 42);
-        assert_eq!(decode_file_header(FileKind::Store, &h), Ok(42));
-        assert!(matches!(decode_file_header(FileKind::Index, &h), Err(HeaderError::Bad(_))));
-        assert_eq!(decode_file_header(FileKind::Store, &h[..10]), Err(HeaderError::Short));
-        assert_eq!(decode_file_header(FileKind::Store, &[0u8; 32]), Err(HeaderError::Zeroed));
+        let h = encode_file_header(FileKind::Store, 42, FLAG_REBASE);
+        let want = FileHeader {
+            base: 42,
+            flags: FLAG_REBASE,
+        };
+        assert_eq!(decode_file_header(FileKind::Store, &h), Ok(want));
+        assert!(matches!(
+            decode_file_header(FileKind::Index, &h),
+            Err(HeaderError::Bad(_))
+        ));
+        assert_eq!(
+            decode_file_header(FileKind::Store, &h[..10]),
+            Err(HeaderError::Short)
+        );
+        assert_eq!(
+            decode_file_header(FileKind::Store, &[0u8; 32]),
+            Err(HeaderError::Zeroed)
+        );
         let mut bad = h;
         bad[17] ^= 1;
-        assert!(matches!(decode_file_header(FileKind::Store, &bad), Err(HeaderError::Bad(_))));
+        assert!(matches!(
+            decode_file_header(FileKind::Store, &bad),
+            Err(HeaderError::Bad(_))
+        ));
     }
 
     #[test]
@@ -300,7 +343,10 @@ mod tests {
         let mut buf = vec![0u8; RECORD_HEADER_LEN as usize + value.len()];
         encode_record(&mut buf, 7, 1234, FLAG_COMMIT, value);
         let h = decode_record_header(&buf).unwrap();
-        assert_eq!((h.len, h.offset, h.timestamp, h.is_commit()), (5, 7, 1234, true));
+        assert_eq!(
+            (h.len, h.offset, h.timestamp, h.is_commit()),
+            (5, 7, 1234, true)
+        );
         assert!(record_crc_ok(&buf));
         for i in 0..buf.len() {
             let mut flipped = buf.clone();

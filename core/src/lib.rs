@@ -23,9 +23,14 @@
 
 pub mod error;
 pub mod format;
+mod index;
+mod lock;
 mod log;
 pub mod options;
 mod record;
+mod recovery;
+mod segment;
+mod store;
 pub mod verify;
 
 pub use error::{Error, Result};

@@ -1,13 +1,33 @@
 //! The log: a directory of segments, one writer, many readers.
+//!
+//! Locks, always taken in this order:
+//! 1. `writer` (mutex): the append path and everything that changes the active segment.
+//! 2. `segments` (rwlock): the list of segments. Readers hold it shared while they copy a
+//!    record out; only roll, truncation, retention and close take it exclusively, and only
+//!    briefly, so reads never wait for an append.
+//!
+//! Appends write past the published end of the active segment and then publish (see
+//! `segment.rs`), so they need no lock that readers take. Under `SyncPolicy::Always` the
+//! appender releases the writer lock before syncing, and concurrent appenders share one
+//! `fdatasync` (group commit, `sync_to`).
 
+use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::{Arc, Weak};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::error::Result;
-use crate::options::Options;
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::error::{Error, IoContext, Result};
+use crate::format::{self, FLAG_COMMIT, RECORD_HEADER_LEN, STORE_HEADER_LEN};
+use crate::lock::DirLock;
+use crate::options::{Options, SyncPolicy};
 use crate::record::{Record, RecordRef};
+use crate::recovery::{self, CLEAN_MARKER, sync_dir};
+use crate::segment::Segment;
 
 /// A segmented, append-only log in one directory.
 ///
@@ -17,12 +37,6 @@ use crate::record::{Record, RecordRef};
 #[derive(Debug, Clone)]
 pub struct Log {
     shared: Arc<Shared>,
-}
-
-#[derive(Debug)]
-struct Shared {
-    dir: PathBuf,
-    options: Options,
 }
 
 /// Facts about one segment, for tools (`commitlog info`).
@@ -48,15 +62,524 @@ pub struct SegmentInfo {
     pub index_path: PathBuf,
 }
 
+/// The writer's state, behind the writer lock (`None` once closed, or for read-only logs).
+#[derive(Debug)]
+struct Writer {
+    active: Arc<Segment>,
+    /// Store position where the next record goes (= `active.end()`).
+    pos: u64,
+    /// Offset the next record gets (= `active.next()`).
+    next: u64,
+    /// Timestamp of the newest record; timestamps never decrease.
+    last_ts: u64,
+    /// Bytes appended since open: the group-commit sequence number.
+    written: u64,
+    /// Sealed segments whose data and trimmed length are not yet synced (`SyncPolicy::Never`).
+    unsynced: Vec<Arc<Segment>>,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    /// `Writer::written` value known to be durable.
+    synced: u64,
+    /// Whether a thread is inside fdatasync for the group.
+    running: bool,
+}
+
+#[derive(Debug)]
+struct FlusherCtl {
+    stop: Mutex<bool>,
+    cv: Condvar,
+}
+
+#[derive(Debug)]
+struct Flusher {
+    ctl: Arc<FlusherCtl>,
+    handle: JoinHandle<()>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    dir: PathBuf,
+    options: Options,
+    segments: RwLock<Vec<Arc<Segment>>>,
+    writer: Mutex<Option<Writer>>,
+    closed: AtomicBool,
+    poisoned: AtomicBool,
+    poison_reason: Mutex<String>,
+    sync: Mutex<SyncState>,
+    sync_cv: Condvar,
+    tail: Mutex<()>,
+    tail_cv: Condvar,
+    waiters: AtomicUsize,
+    refresh: Mutex<()>,
+    lock: Mutex<Option<DirLock>>,
+    opened_clean: bool,
+    flusher: Mutex<Option<Flusher>>,
+    flusher_thread: Mutex<Option<ThreadId>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The segment holding `offset`, if the log holds it.
+fn find(segs: &[Arc<Segment>], offset: u64) -> Option<&Arc<Segment>> {
+    let last = segs.last()?;
+    if offset >= last.next() || offset < segs[0].base {
+        return None;
+    }
+    if offset >= last.base {
+        return Some(last);
+    }
+    let i = segs.partition_point(|s| s.base <= offset);
+    segs.get(i.checked_sub(1)?)
+}
+
+impl Shared {
+    fn bounds(&self, segs: &[Arc<Segment>]) -> (u64, u64) {
+        match (segs.first(), segs.last()) {
+            (Some(first), Some(last)) => (first.base, last.next()),
+            _ => (self.options.initial_offset, self.options.initial_offset),
+        }
+    }
+
+    fn out_of_range(&self, offset: u64, segs: &[Arc<Segment>]) -> Error {
+        let (lowest, next) = self.bounds(segs);
+        Error::OutOfRange {
+            offset,
+            lowest,
+            next,
+        }
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        Ok(())
+    }
+
+    fn poison_error(&self) -> Option<Error> {
+        self.poisoned
+            .load(Ordering::Acquire)
+            .then(|| Error::Poisoned {
+                reason: self.poison_reason.lock().clone(),
+            })
+    }
+
+    fn poison(&self, err: &Error) -> Error {
+        let mut reason = self.poison_reason.lock();
+        if !self.poisoned.swap(true, Ordering::AcqRel) {
+            *reason = err.to_string();
+        }
+        Error::Poisoned {
+            reason: reason.clone(),
+        }
+    }
+
+    /// The writer state, or why writing is not possible.
+    fn writable<'a>(&self, guard: &'a mut Option<Writer>) -> Result<&'a mut Writer> {
+        self.check_open()?;
+        if self.options.read_only {
+            return Err(Error::InvalidArgument(
+                "the log was opened read_only".into(),
+            ));
+        }
+        if let Some(e) = self.poison_error() {
+            return Err(e);
+        }
+        guard.as_mut().ok_or(Error::Closed)
+    }
+
+    fn end_offset(&self) -> u64 {
+        let segs = self.segments.read();
+        self.bounds(&segs).1
+    }
+
+    fn notify_tailers(&self) {
+        fence(Ordering::SeqCst);
+        if self.waiters.load(Ordering::Relaxed) > 0 {
+            let _g = self.tail.lock();
+            self.tail_cv.notify_all();
+        }
+    }
+
+    /// Seals the active segment and starts a new one at `w.next`.
+    fn roll(&self, w: &mut Writer) -> Result<()> {
+        let o = &self.options;
+        let seg = Arc::new(Segment::create(
+            &self.dir,
+            w.next,
+            0,
+            o.max_segment_bytes,
+            o.max_index_bytes,
+        )?);
+        let old = std::mem::replace(&mut w.active, seg.clone());
+        let sync = o.sync != SyncPolicy::Never;
+        let sealed = (|| -> Result<()> {
+            let what = || format!("sealing {}", old.store.path().display());
+            if sync {
+                old.store.sync_data().context(what)?;
+            }
+            old.store.trim(w.pos).context(what)?;
+            old.index.trim(old.count(), sync).context(what)?;
+            if sync {
+                old.store.sync_all().context(what)?;
+            }
+            sync_dir(&self.dir)
+        })();
+        if let Err(e) = sealed {
+            // The new segment exists on disk but the old one could not be made durable:
+            // refuse further writes rather than build on it.
+            return Err(self.poison(&e));
+        }
+        if !sync {
+            w.unsynced.push(old);
+        }
+        self.segments.write().push(seg);
+        w.pos = STORE_HEADER_LEN;
+        Ok(())
+    }
+
+    /// Rolls if `total` more bytes in `count` records do not fit the active segment.
+    fn make_room(&self, w: &mut Writer, total: u64, count: u64) -> Result<bool> {
+        let full = |w: &Writer| {
+            w.pos + total > self.options.max_segment_bytes
+                || w.next - w.active.base + count > w.active.index.capacity()
+        };
+        if !full(w) {
+            return Ok(false);
+        }
+        if w.next > w.active.base {
+            self.roll(w)?;
+        }
+        if full(w) {
+            return Err(Error::InvalidArgument(format!(
+                "{count} record(s) of {total} bytes in all do not fit in one segment (max_segment_bytes = {}, max_index_bytes = {})",
+                self.options.max_segment_bytes, self.options.max_index_bytes
+            )));
+        }
+        Ok(true)
+    }
+
+    /// Waits until everything up to `target` (a `Writer::written` value) is durable; threads
+    /// that arrive while a sync runs share the next one.
+    fn sync_to(&self, target: u64) -> Result<()> {
+        let mut st = self.sync.lock();
+        loop {
+            if let Some(e) = self.poison_error() {
+                return Err(e);
+            }
+            if st.synced >= target {
+                return Ok(());
+            }
+            if st.running {
+                self.sync_cv.wait(&mut st);
+                continue;
+            }
+            st.running = true;
+            drop(st);
+            let result = self.sync_now();
+            st = self.sync.lock();
+            st.running = false;
+            self.sync_cv.notify_all();
+            match result {
+                Ok(mark) => st.synced = st.synced.max(mark),
+                Err(Error::Closed) => return Err(Error::Closed),
+                Err(e) => return Err(self.poison(&e)),
+            }
+        }
+    }
+
+    fn sync_now(&self) -> Result<u64> {
+        let (active, unsynced, mark) = {
+            let mut g = self.writer.lock();
+            let w = g.as_mut().ok_or(Error::Closed)?;
+            (w.active.clone(), std::mem::take(&mut w.unsynced), w.written)
+        };
+        for s in unsynced {
+            s.store
+                .sync_all()
+                .context(|| format!("syncing {}", s.store.path().display()))?;
+        }
+        active
+            .store
+            .sync_data()
+            .context(|| format!("syncing {}", active.store.path().display()))?;
+        Ok(mark)
+    }
+
+    fn apply_retention(&self) -> Result<()> {
+        let o = &self.options;
+        if o.retention_bytes.is_none() && o.retention_ms.is_none() {
+            return Ok(());
+        }
+        let victims: Vec<Arc<Segment>> = {
+            let mut segs = self.segments.write();
+            let mut total: u64 = segs.iter().map(|s| s.end()).sum();
+            let now = now_ms();
+            let mut n = 0;
+            while n + 1 < segs.len() {
+                let s = &segs[n];
+                let too_big = o.retention_bytes.is_some_and(|max| total > max);
+                let too_old = o.retention_ms.is_some_and(|ms| {
+                    s.count() > 0
+                        && s.timestamp(s.next() - 1)
+                            .is_ok_and(|t| t.saturating_add(ms) < now)
+                });
+                if !(too_big || too_old) {
+                    break;
+                }
+                total -= s.end();
+                n += 1;
+            }
+            segs.drain(..n).collect()
+        };
+        self.remove_files(&victims)
+    }
+
+    fn remove_files(&self, victims: &[Arc<Segment>]) -> Result<()> {
+        if victims.is_empty() {
+            return Ok(());
+        }
+        for s in victims {
+            recovery::remove_segment_files(&self.dir, s.base)?;
+        }
+        sync_dir(&self.dir)
+    }
+
+    /// Read-only logs: pick up what the writer (another process) appended, rolled or removed.
+    fn refresh(&self) -> Result<()> {
+        if !self.options.read_only {
+            return Ok(());
+        }
+        let _g = self.refresh.lock();
+        let newest = self.segments.read().last().cloned();
+        let Some(seg) = newest else {
+            return self.reload();
+        };
+        let file = seg.store.file();
+        let meta = file
+            .metadata()
+            .context(|| format!("reading {}", seg.store.path().display()))?;
+        if std::os::unix::fs::MetadataExt::nlink(&meta) == 0 {
+            return self.reload();
+        }
+        let len = meta.len();
+        let scan = recovery::scan(file, seg.end(), seg.next(), len)
+            .context(|| format!("reading {}", seg.store.path().display()))?;
+        let count = seg.count();
+        for (i, p) in scan.positions.iter().enumerate() {
+            seg.index.set(count + i as u64, *p);
+        }
+        if !scan.positions.is_empty() {
+            seg.publish(scan.next, scan.end);
+        } else if len == seg.end() {
+            // The writer trimmed the file: it rolled to a new segment or closed.
+            return self.reload();
+        }
+        Ok(())
+    }
+
+    fn reload(&self) -> Result<()> {
+        let mut tries = 0;
+        loop {
+            let clean = self.dir.join(CLEAN_MARKER).exists();
+            match recovery::load(&self.dir, &self.options, clean, true) {
+                Ok(loaded) => {
+                    *self.segments.write() = loaded.segments;
+                    return Ok(());
+                }
+                // A file vanished between listing and opening (the writer removed it).
+                Err(Error::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound && tries < 3 =>
+                {
+                    tries += 1
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn stop_flusher(&self) {
+        let Some(f) = self.flusher.lock().take() else {
+            return;
+        };
+        *f.ctl.stop.lock() = true;
+        f.ctl.cv.notify_all();
+        if *self.flusher_thread.lock() != Some(thread::current().id()) {
+            let _ = f.handle.join();
+        }
+    }
+
+    fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.stop_flusher();
+        let writer = self.writer.lock().take();
+        let mut result = Ok(());
+        if let Some(w) = writer {
+            if self.poison_error().is_none() {
+                result = self.close_clean(&w);
+                if result.is_ok() {
+                    self.sync.lock().synced = w.written;
+                }
+            }
+        }
+        self.segments.write().clear();
+        *self.lock.lock() = None;
+        {
+            let _g = self.tail.lock();
+            self.tail_cv.notify_all();
+        }
+        {
+            let _g = self.sync.lock();
+            self.sync_cv.notify_all();
+        }
+        result
+    }
+
+    /// Syncs and trims everything, then writes the clean-shutdown marker.
+    fn close_clean(&self, w: &Writer) -> Result<()> {
+        for s in &w.unsynced {
+            s.store
+                .sync_all()
+                .context(|| format!("syncing {}", s.store.path().display()))?;
+        }
+        let a = &w.active;
+        let what = || format!("closing {}", a.store.path().display());
+        a.store.sync_data().context(what)?;
+        a.store.trim(w.pos).context(what)?;
+        a.store.sync_all().context(what)?;
+        a.index.trim(a.count(), true).context(what)?;
+        sync_dir(&self.dir)?;
+        let marker = self.dir.join(CLEAN_MARKER);
+        std::fs::File::create(&marker)
+            .and_then(|f| f.sync_all())
+            .context(|| format!("writing {}", marker.display()))?;
+        sync_dir(&self.dir)
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+fn start_flusher(shared: &Arc<Shared>, every: Duration) {
+    let ctl = Arc::new(FlusherCtl {
+        stop: Mutex::new(false),
+        cv: Condvar::new(),
+    });
+    let weak: Weak<Shared> = Arc::downgrade(shared);
+    let thread_ctl = ctl.clone();
+    let handle = thread::Builder::new()
+        .name("commitlog-flusher".into())
+        .spawn(move || {
+            loop {
+                {
+                    let mut stop = thread_ctl.stop.lock();
+                    if !*stop {
+                        thread_ctl.cv.wait_for(&mut stop, every);
+                    }
+                    if *stop {
+                        return;
+                    }
+                }
+                let Some(sh) = weak.upgrade() else { return };
+                let target = sh.writer.lock().as_ref().map(|w| w.written);
+                if let Some(t) = target {
+                    // A failure poisons the log; the next append reports it.
+                    let _ = sh.sync_to(t);
+                }
+            }
+        });
+    if let Ok(handle) = handle {
+        *shared.flusher_thread.lock() = Some(handle.thread().id());
+        *shared.flusher.lock() = Some(Flusher { ctl, handle });
+    }
+}
+
 impl Log {
     /// Opens the log in `dir`, creating the directory and an empty log if needed, and recovers
     /// whatever a crash left (see [`crate::RecoveryMode`]).
     ///
-    /// Fails with [`crate::Error::Locked`] if another writer holds the directory (unless
+    /// Fails with [`Error::Locked`] if another writer holds the directory (unless
     /// `options.read_only`).
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Log> {
-        let _ = (dir.as_ref(), options);
-        todo!()
+        options.validate()?;
+        let dir = dir.as_ref().to_path_buf();
+        let read_only = options.read_only;
+        if read_only {
+            std::fs::read_dir(&dir)
+                .context(|| format!("opening log directory {}", dir.display()))?;
+        } else {
+            std::fs::create_dir_all(&dir)
+                .context(|| format!("creating log directory {}", dir.display()))?;
+        }
+        let lock = if read_only {
+            None
+        } else {
+            Some(DirLock::acquire(&dir)?)
+        };
+        let marker = dir.join(CLEAN_MARKER);
+        let clean = marker.exists();
+        let loaded = recovery::load(&dir, &options, clean, read_only)?;
+        if clean && !read_only {
+            // From here on the files change: a crash must lead to a full recovery.
+            std::fs::remove_file(&marker).context(|| format!("removing {}", marker.display()))?;
+            sync_dir(&dir)?;
+        }
+        let writer = if read_only {
+            None
+        } else {
+            let active = loaded
+                .segments
+                .last()
+                .cloned()
+                .ok_or_else(|| Error::InvalidArgument("no active segment".into()))?;
+            Some(Writer {
+                pos: active.end(),
+                next: active.next(),
+                last_ts: loaded.last_timestamp,
+                written: 0,
+                unsynced: Vec::new(),
+                active,
+            })
+        };
+        let sync = options.sync;
+        let shared = Arc::new(Shared {
+            dir,
+            options,
+            segments: RwLock::new(loaded.segments),
+            writer: Mutex::new(writer),
+            closed: AtomicBool::new(false),
+            poisoned: AtomicBool::new(false),
+            poison_reason: Mutex::new(String::new()),
+            sync: Mutex::new(SyncState::default()),
+            sync_cv: Condvar::new(),
+            tail: Mutex::new(()),
+            tail_cv: Condvar::new(),
+            waiters: AtomicUsize::new(0),
+            refresh: Mutex::new(()),
+            lock: Mutex::new(lock),
+            opened_clean: clean,
+            flusher: Mutex::new(None),
+            flusher_thread: Mutex::new(None),
+        });
+        if !read_only {
+            if let SyncPolicy::Interval(every) = sync {
+                start_flusher(&shared, every);
+            }
+            shared.apply_retention()?;
+        }
+        Ok(Log { shared })
     }
 
     /// The log's directory.
@@ -71,16 +594,111 @@ impl Log {
 
     /// Appends one value; returns its offset.
     pub fn append(&self, value: &[u8]) -> Result<u64> {
-        let _ = value;
-        todo!()
+        let sh = &*self.shared;
+        let total = RECORD_HEADER_LEN + value.len() as u64;
+        let (offset, mark, rolled) = {
+            let mut guard = sh.writer.lock();
+            let w = sh.writable(&mut guard)?;
+            if value.len() as u64 > sh.options.max_value_bytes() {
+                return Err(Error::InvalidArgument(format!(
+                    "a value of {} bytes does not fit in a segment (at most {} bytes with max_segment_bytes = {})",
+                    value.len(),
+                    sh.options.max_value_bytes(),
+                    sh.options.max_segment_bytes
+                )));
+            }
+            let rolled = sh.make_room(w, total, 1)?;
+            let ts = now_ms().max(w.last_ts);
+            let offset = w.next;
+            // SAFETY: make_room guarantees pos + total <= max_segment_bytes <= mapped length;
+            // the bytes lie past the published end and we hold the writer lock.
+            unsafe {
+                w.active.write_at(w.pos, total, |dst| {
+                    format::encode_record(dst, offset, ts, FLAG_COMMIT, value)
+                });
+            }
+            w.active.index.set(offset - w.active.base, w.pos as u32);
+            w.pos += total;
+            w.next += 1;
+            w.written += total;
+            w.last_ts = ts;
+            w.active.publish(w.next, w.pos);
+            (offset, w.written, rolled)
+        };
+        sh.notify_tailers();
+        if rolled {
+            sh.apply_retention()?;
+        }
+        if sh.options.sync == SyncPolicy::Always {
+            sh.sync_to(mark)?;
+        }
+        Ok(offset)
     }
 
     /// Appends many values with one write (and one sync under `SyncPolicy::Always`); returns
     /// the range of offsets they got. After a crash the batch is all there or not at all. The
     /// whole batch must fit in one segment.
     pub fn append_batch<V: AsRef<[u8]>>(&self, values: &[V]) -> Result<Range<u64>> {
-        let _ = values;
-        todo!()
+        let sh = &*self.shared;
+        let count = values.len() as u64;
+        let total: u64 = values
+            .iter()
+            .map(|v| RECORD_HEADER_LEN + v.as_ref().len() as u64)
+            .sum();
+        let (range, mark, rolled) = {
+            let mut guard = sh.writer.lock();
+            let w = sh.writable(&mut guard)?;
+            if count == 0 {
+                return Ok(w.next..w.next);
+            }
+            let rolled = sh.make_room(w, total, count)?;
+            let ts = now_ms().max(w.last_ts);
+            let first = w.next;
+            let (base, start) = (w.active.base, w.pos);
+            // SAFETY: make_room guarantees start + total fits the mapped store; the bytes lie
+            // past the published end and we hold the writer lock.
+            unsafe {
+                w.active.write_at(start, total, |dst| {
+                    let mut at = 0usize;
+                    for (i, v) in values.iter().enumerate() {
+                        let v = v.as_ref();
+                        let len = RECORD_HEADER_LEN as usize + v.len();
+                        let flags = if i + 1 == values.len() {
+                            FLAG_COMMIT
+                        } else {
+                            0
+                        };
+                        format::encode_record(
+                            &mut dst[at..at + len],
+                            first + i as u64,
+                            ts,
+                            flags,
+                            v,
+                        );
+                        at += len;
+                    }
+                });
+            }
+            let mut pos = start;
+            for (i, v) in values.iter().enumerate() {
+                w.active.index.set(first + i as u64 - base, pos as u32);
+                pos += RECORD_HEADER_LEN + v.as_ref().len() as u64;
+            }
+            w.pos = pos;
+            w.next += count;
+            w.written += total;
+            w.last_ts = ts;
+            w.active.publish(w.next, w.pos);
+            (first..w.next, w.written, rolled)
+        };
+        sh.notify_tailers();
+        if rolled {
+            sh.apply_retention()?;
+        }
+        if sh.options.sync == SyncPolicy::Always {
+            sh.sync_to(mark)?;
+        }
+        Ok(range)
     }
 
     /// Reads the record at `offset`.
@@ -91,38 +709,122 @@ impl Log {
     /// Calls `f` with the record at `offset`, borrowed from the log's memory map (no copy).
     /// `f` must not call into this log.
     pub fn read_with<R>(&self, offset: u64, f: impl FnOnce(RecordRef<'_>) -> R) -> Result<R> {
-        let _ = (offset, f);
-        todo!()
+        let sh = &*self.shared;
+        sh.check_open()?;
+        if sh.options.read_only {
+            if offset >= sh.end_offset() {
+                sh.refresh()?;
+            }
+            // The writer may have cut records this reader still knows: on damage, reload once.
+            let first = {
+                let segs = sh.segments.read();
+                match find(&segs, offset) {
+                    Some(seg) => seg.read_with(offset, |r| r.to_record()),
+                    None => Err(sh.out_of_range(offset, &segs)),
+                }
+            };
+            let rec = match first {
+                Err(Error::Corrupt { .. }) => {
+                    sh.reload()?;
+                    let segs = sh.segments.read();
+                    match find(&segs, offset) {
+                        Some(seg) => seg.read_with(offset, |r| r.to_record())?,
+                        None => return Err(sh.out_of_range(offset, &segs)),
+                    }
+                }
+                other => other?,
+            };
+            return Ok(f(RecordRef {
+                offset: rec.offset,
+                timestamp: rec.timestamp,
+                value: &rec.value,
+            }));
+        }
+        let segs = sh.segments.read();
+        match find(&segs, offset) {
+            Some(seg) => seg.read_with(offset, f),
+            None => Err(sh.out_of_range(offset, &segs)),
+        }
     }
 
     /// Iterates over records in offset order starting at `from`, up to the end of the log as
     /// it grows; [`Iter::next_timeout`] waits for records not yet appended.
     pub fn iter(&self, from: u64) -> Iter {
-        let _ = from;
-        todo!()
+        Iter {
+            shared: self.shared.clone(),
+            next: from,
+            buf: VecDeque::new(),
+            done: false,
+        }
     }
 
     /// Waits until the record at `offset` exists (`next_offset() > offset`), or the timeout
     /// passes (`None`: wait forever). Returns whether it exists. Fails with `Closed` if the log
     /// is closed meanwhile.
+    ///
+    /// In-process appends wake waiters at once (no polling). A read-only log follows another
+    /// process's appends by re-reading the files at most every 10 ms.
     pub fn wait_for(&self, offset: u64, timeout: Option<Duration>) -> Result<bool> {
-        let _ = (offset, timeout);
-        todo!()
+        let sh = &*self.shared;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut nap = Duration::from_millis(1);
+        loop {
+            sh.check_open()?;
+            sh.refresh()?;
+            if sh.end_offset() > offset {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(false);
+            }
+            if sh.options.read_only {
+                thread::sleep(deadline.map_or(nap, |d| nap.min(d - now)));
+                nap = (nap * 2).min(Duration::from_millis(10));
+                continue;
+            }
+            sh.waiters.fetch_add(1, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            {
+                let mut g = sh.tail.lock();
+                if sh.end_offset() <= offset && !sh.closed.load(Ordering::Acquire) {
+                    match deadline {
+                        None => sh.tail_cv.wait(&mut g),
+                        Some(d) => {
+                            sh.tail_cv.wait_until(&mut g, d);
+                        }
+                    }
+                }
+            }
+            sh.waiters.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
     /// The lowest offset the log holds (equal to `next_offset()` when it is empty).
     pub fn lowest_offset(&self) -> Result<u64> {
-        todo!()
+        let sh = &*self.shared;
+        sh.check_open()?;
+        sh.refresh()?;
+        let segs = sh.segments.read();
+        Ok(sh.bounds(&segs).0)
     }
 
     /// The offset the next append will get.
     pub fn next_offset(&self) -> Result<u64> {
-        todo!()
+        let sh = &*self.shared;
+        sh.check_open()?;
+        sh.refresh()?;
+        Ok(sh.end_offset())
     }
 
     /// Number of records held: `next_offset() - lowest_offset()`.
     pub fn len(&self) -> Result<u64> {
-        Ok(self.next_offset()? - self.lowest_offset()?)
+        let sh = &*self.shared;
+        sh.check_open()?;
+        sh.refresh()?;
+        let segs = sh.segments.read();
+        let (lowest, next) = sh.bounds(&segs);
+        Ok(next - lowest)
     }
 
     /// Whether the log holds no record.
@@ -131,24 +833,132 @@ impl Log {
     }
 
     /// The first offset appended at or after `timestamp_ms` (ms since the Unix epoch); the
-    /// lowest offset if every record is that new, `next_offset()` if none is. O(log n).
+    /// lowest offset if every record is that new, `next_offset()` if none is.
+    ///
+    /// Timestamps never decrease along the log (an append never gets an earlier time than
+    /// the record before it, even if the clock steps back), so this is a binary search over
+    /// the offsets: O(log n) record reads through the index, no separate time index.
     pub fn offset_at_time(&self, timestamp_ms: u64) -> Result<u64> {
-        let _ = timestamp_ms;
-        todo!()
+        let sh = &*self.shared;
+        sh.check_open()?;
+        sh.refresh()?;
+        let segs = sh.segments.read();
+        let (mut lo, mut hi) = sh.bounds(&segs);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let seg = find(&segs, mid).ok_or_else(|| sh.out_of_range(mid, &segs))?;
+            if seg.timestamp(mid)? >= timestamp_ms {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        Ok(lo)
     }
 
     /// Drops whole segments whose records all lie below `offset`. With `offset` at or beyond
     /// `next_offset()` the log is emptied and the next append gets `offset`.
     pub fn truncate_front(&self, offset: u64) -> Result<()> {
-        let _ = offset;
-        todo!()
+        let sh = &*self.shared;
+        if offset > format::MAX_OFFSET {
+            return Err(Error::InvalidArgument(format!(
+                "offset {offset} is above the largest offset {}",
+                format::MAX_OFFSET
+            )));
+        }
+        let mut guard = sh.writer.lock();
+        let w = sh.writable(&mut guard)?;
+        let active_empty = w.next == w.active.base;
+        let victims: Vec<Arc<Segment>> = if offset > w.next || (offset == w.next && !active_empty) {
+            // Re-base: a new empty segment at `offset`, marked so that a crash before the old
+            // segments are gone still opens as the re-based log.
+            let o = &sh.options;
+            let seg = Arc::new(Segment::create(
+                &sh.dir,
+                offset,
+                format::FLAG_REBASE,
+                o.max_segment_bytes,
+                o.max_index_bytes,
+            )?);
+            sync_dir(&sh.dir)?;
+            let old = std::mem::replace(&mut *sh.segments.write(), vec![seg.clone()]);
+            w.active = seg;
+            w.pos = STORE_HEADER_LEN;
+            w.next = offset;
+            w.unsynced.clear();
+            old
+        } else {
+            let mut segs = sh.segments.write();
+            let n = segs
+                .iter()
+                .take(segs.len() - 1)
+                .take_while(|s| s.next() <= offset)
+                .count();
+            segs.drain(..n).collect()
+        };
+        drop(guard);
+        sh.remove_files(&victims)?;
+        sh.notify_tailers();
+        Ok(())
     }
 
     /// Removes every record at or after `offset` (durably); the next append gets `offset`.
     /// `offset` must lie in `lowest_offset()..=next_offset()`.
     pub fn truncate_back(&self, offset: u64) -> Result<()> {
-        let _ = offset;
-        todo!()
+        let sh = &*self.shared;
+        let mut guard = sh.writer.lock();
+        let w = sh.writable(&mut guard)?;
+        if offset == w.next {
+            return Ok(());
+        }
+        let mut segs = sh.segments.write();
+        let Some(idx) =
+            find(&segs, offset).map(|s| segs.iter().position(|x| Arc::ptr_eq(x, s)).unwrap_or(0))
+        else {
+            return Err(sh.out_of_range(offset, &segs));
+        };
+        // Newest first, so that a crash midway leaves a log without gaps.
+        let later: Vec<Arc<Segment>> = segs.drain(idx + 1..).collect();
+        for s in later.iter().rev() {
+            recovery::remove_segment_files(&sh.dir, s.base)?;
+        }
+        if !later.is_empty() {
+            sync_dir(&sh.dir)?;
+        }
+        let target = segs[idx].clone();
+        let seg = if Arc::ptr_eq(&target, &w.active) {
+            target
+        } else {
+            // A sealed segment becomes the active one again: reopen it writable.
+            let o = &sh.options;
+            let store =
+                crate::store::Store::open_writable(target.store.path(), o.max_segment_bytes)
+                    .context(|| format!("reopening {}", target.store.path().display()))?;
+            let index = crate::index::Index::open_writable(target.index.path(), o.max_index_bytes)
+                .context(|| format!("reopening {}", target.index.path().display()))?;
+            let seg = Arc::new(Segment::new(
+                target.base,
+                store,
+                index,
+                target.next(),
+                target.end(),
+            ));
+            segs[idx] = seg.clone();
+            seg
+        };
+        let pos = seg.cut(offset)?;
+        seg.store
+            .sync_data()
+            .context(|| format!("syncing {}", seg.store.path().display()))
+            .map_err(|e| sh.poison(&e))?;
+        drop(segs);
+        w.unsynced.retain(|s| s.base < seg.base);
+        w.active = seg;
+        w.pos = pos;
+        w.next = offset;
+        drop(guard);
+        sh.notify_tailers();
+        Ok(())
     }
 
     /// Empties the log; offsets go on from where they were (none is reused).
@@ -156,35 +966,90 @@ impl Log {
         self.truncate_front(self.next_offset()?)
     }
 
-    /// Makes everything appended so far durable.
+    /// Makes everything appended so far durable. A no-op for a read-only log.
     pub fn sync(&self) -> Result<()> {
-        todo!()
+        let sh = &*self.shared;
+        sh.check_open()?;
+        if sh.options.read_only {
+            return Ok(());
+        }
+        let target = {
+            let mut guard = sh.writer.lock();
+            sh.writable(&mut guard)?.written
+        };
+        sh.sync_to(target.max(1))
     }
 
     /// Closes the log: syncs, trims the active segment, marks a clean shutdown and releases
     /// the lock. Idempotent; every later call on any handle fails with `Closed`.
     pub fn close(&self) -> Result<()> {
-        todo!()
+        self.shared.close()
     }
 
     /// Whether the log was closed.
     pub fn is_closed(&self) -> bool {
-        todo!()
+        self.shared.closed.load(Ordering::Acquire)
     }
 
-    /// Closes the log and deletes its files and directory.
+    /// Closes the log and deletes its files and directory (a directory holding other files
+    /// keeps them, and stays).
     pub fn remove(&self) -> Result<()> {
-        todo!()
+        let sh = &*self.shared;
+        sh.check_open()?;
+        if sh.options.read_only {
+            return Err(Error::InvalidArgument(
+                "a read_only log cannot remove its files".into(),
+            ));
+        }
+        sh.close()?;
+        let (bases, orphans) = recovery::list_segments(&sh.dir)?;
+        for base in bases.into_iter().chain(orphans) {
+            recovery::remove_segment_files(&sh.dir, base)?;
+        }
+        for name in [CLEAN_MARKER, recovery::LOCK_FILE] {
+            let _ = std::fs::remove_file(sh.dir.join(name));
+        }
+        let _ = std::fs::remove_dir(&sh.dir);
+        Ok(())
     }
 
     /// Whether the log had been closed cleanly before this open (no recovery scan was needed).
     pub fn opened_clean(&self) -> bool {
-        todo!()
+        self.shared.opened_clean
     }
 
     /// The segments, oldest first.
     pub fn segments(&self) -> Result<Vec<SegmentInfo>> {
-        todo!()
+        let sh = &*self.shared;
+        sh.check_open()?;
+        sh.refresh()?;
+        let segs = sh.segments.read();
+        let last = segs.len().saturating_sub(1);
+        segs.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (first, next) = (s.base, s.next());
+                let ts = |o: u64| {
+                    if o < next {
+                        s.timestamp(o).map(Some)
+                    } else {
+                        Ok(None)
+                    }
+                };
+                Ok(SegmentInfo {
+                    base_offset: first,
+                    next_offset: next,
+                    store_bytes: s.end(),
+                    index_bytes: format::INDEX_HEADER_LEN
+                        + (next - first) * format::INDEX_ENTRY_LEN,
+                    first_timestamp: ts(first)?,
+                    last_timestamp: if next > first { ts(next - 1)? } else { None },
+                    active: i == last && !sh.options.read_only,
+                    store_path: s.store.path().to_owned(),
+                    index_path: s.index.path().to_owned(),
+                })
+            })
+            .collect()
     }
 }
 
@@ -192,30 +1057,96 @@ impl Log {
 ///
 /// As an [`Iterator`] it ends at the current end of the log (and yields more if called again
 /// after further appends). It yields `Err(OutOfRange)` if its position falls below the lowest
-/// offset (truncation, retention) or was beyond the end when created.
+/// offset (truncation, retention) or beyond the end, and `Err(Closed)` once the log is
+/// closed; after an error it ends. Records are copied out in runs of up to 1024 records
+/// (1 MiB) per lock, so iteration costs no syscall per record.
 #[derive(Debug)]
 pub struct Iter {
     shared: Arc<Shared>,
     next: u64,
+    buf: VecDeque<Record>,
+    done: bool,
 }
+
+const RUN_RECORDS: usize = 1024;
+const RUN_BYTES: u64 = 1 << 20;
 
 impl Iter {
     /// The offset of the record this iterator yields next.
     pub fn position(&self) -> u64 {
-        self.next
+        self.buf.front().map_or(self.next, |r| r.offset)
+    }
+
+    fn fill(&mut self) -> Result<()> {
+        let sh = &*self.shared;
+        sh.check_open()?;
+        if sh.options.read_only && self.next >= sh.end_offset() {
+            sh.refresh()?;
+        }
+        let segs = sh.segments.read();
+        let (lowest, end) = sh.bounds(&segs);
+        if self.next < lowest || self.next > end {
+            return Err(sh.out_of_range(self.next, &segs));
+        }
+        let mut left = RUN_RECORDS;
+        while self.next < end && left > 0 {
+            let Some(seg) = find(&segs, self.next) else {
+                break;
+            };
+            let n = seg.read_run(self.next, left, RUN_BYTES, &mut self.buf)?;
+            if n == 0 {
+                break;
+            }
+            self.next += n as u64;
+            left -= n;
+        }
+        Ok(())
     }
 
     /// Yields the next record, waiting up to `timeout` (`None`: forever) for it to be
     /// appended. `Ok(None)` means the timeout passed.
     pub fn next_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Record>> {
-        let _ = (timeout, &self.shared);
-        todo!()
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if let Some(item) = self.next() {
+                return item.map(Some);
+            }
+            if self.done {
+                return Err(Error::Closed);
+            }
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(None),
+                },
+            };
+            let log = Log {
+                shared: self.shared.clone(),
+            };
+            if !log.wait_for(self.next, left)? {
+                return Ok(None);
+            }
+        }
     }
 }
 
 impl Iterator for Iter {
     type Item = Result<Record>;
+
     fn next(&mut self) -> Option<Self::Item> {
-        todo!()
+        if let Some(r) = self.buf.pop_front() {
+            return Some(Ok(r));
+        }
+        if self.done {
+            return None;
+        }
+        match self.fill() {
+            Ok(()) => self.buf.pop_front().map(Ok),
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
     }
 }

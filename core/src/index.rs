@@ -1,0 +1,210 @@
+//! A segment's index: entry `i` is the store position of record `base + i`.
+//!
+//! The index is a cache: the store is the truth, and any index that is missing, short,
+//! zero-tailed or disagrees with its store is rebuilt from the store (see `recovery.rs`).
+//! A writable log memory-maps it (preallocated while the segment is active, trimmed when it is
+//! sealed); a read-only log keeps the entries in memory, so it never depends on a file the
+//! writer may be changing.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use memmap2::{MmapOptions, MmapRaw};
+use parking_lot::RwLock;
+
+use crate::format::{self, FileKind, INDEX_ENTRY_LEN, INDEX_HEADER_LEN};
+use crate::store::preallocate;
+
+#[derive(Debug)]
+enum Entries {
+    /// Entries in a mapped file (`capacity` entries reachable).
+    Mapped {
+        file: File,
+        map: MmapRaw,
+        capacity: u64,
+    },
+    /// Entries in memory (read-only logs), grown as the writer appends.
+    Memory(RwLock<Vec<u32>>),
+}
+
+/// A segment's index.
+#[derive(Debug)]
+pub(crate) struct Index {
+    path: PathBuf,
+    entries: Entries,
+}
+
+impl Index {
+    /// Writes a fresh index file holding `positions` (replacing any file there) and maps it
+    /// read-write with room for at least `capacity_bytes`.
+    pub(crate) fn create(
+        path: &Path,
+        base: u64,
+        positions: &[u32],
+        capacity_bytes: u64,
+    ) -> io::Result<Index> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        let needed = INDEX_HEADER_LEN + INDEX_ENTRY_LEN * positions.len() as u64;
+        preallocate(&file, capacity_bytes.max(needed))?;
+        let mut bytes = Vec::with_capacity(needed as usize);
+        bytes.extend_from_slice(&format::encode_file_header(FileKind::Index, base, 0));
+        for p in positions {
+            bytes.extend_from_slice(&p.to_le_bytes());
+        }
+        file.write_all_at(&bytes, 0)?;
+        Index::map(file, path)
+    }
+
+    /// Maps an existing, trusted index file read-write with room for `capacity_bytes`.
+    pub(crate) fn open_writable(path: &Path, capacity_bytes: u64) -> io::Result<Index> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let len = file.metadata()?.len();
+        preallocate(&file, capacity_bytes.max(len))?;
+        Index::map(file, path)
+    }
+
+    fn map(file: File, path: &Path) -> io::Result<Index> {
+        let map = MmapOptions::new().map_raw(&file)?;
+        let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
+        Ok(Index {
+            path: path.to_owned(),
+            entries: Entries::Mapped {
+                file,
+                map,
+                capacity,
+            },
+        })
+    }
+
+    /// Maps an existing index file read-only (sealed segment of a writable log).
+    pub(crate) fn open_sealed(path: &Path) -> io::Result<Index> {
+        let file = File::open(path)?;
+        let map = MmapOptions::new().map_raw_read_only(&file)?;
+        let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
+        Ok(Index {
+            path: path.to_owned(),
+            entries: Entries::Mapped {
+                file,
+                map,
+                capacity,
+            },
+        })
+    }
+
+    /// An in-memory index (read-only logs).
+    pub(crate) fn in_memory(path: &Path, positions: Vec<u32>) -> Index {
+        Index {
+            path: path.to_owned(),
+            entries: Entries::Memory(RwLock::new(positions)),
+        }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many entries fit (`u64::MAX` for an in-memory index).
+    pub(crate) fn capacity(&self) -> u64 {
+        match &self.entries {
+            Entries::Mapped { capacity, .. } => *capacity,
+            Entries::Memory(_) => u64::MAX,
+        }
+    }
+
+    /// The position stored in `slot`, or `None` past the end of the index.
+    #[inline]
+    pub(crate) fn get(&self, slot: u64) -> Option<u32> {
+        match &self.entries {
+            Entries::Mapped { map, capacity, .. } => {
+                if slot >= *capacity {
+                    return None;
+                }
+                let at = (INDEX_HEADER_LEN + slot * INDEX_ENTRY_LEN) as usize;
+                // SAFETY: `at + 4 <= map.len()` since slot < capacity; the map lives as long as
+                // self; an unaligned read of plain bytes is always valid.
+                let raw =
+                    unsafe { std::ptr::read_unaligned(map.as_ptr().add(at) as *const [u8; 4]) };
+                Some(u32::from_le_bytes(raw))
+            }
+            Entries::Memory(v) => v.read().get(slot as usize).copied(),
+        }
+    }
+
+    /// Stores `pos` in `slot` (mapped, writable index; slot < capacity).
+    ///
+    /// Called only by the writer, under the writer lock, for slots readers do not read yet
+    /// (or while the segments lock shuts readers out).
+    #[inline]
+    pub(crate) fn set(&self, slot: u64, pos: u32) {
+        match &self.entries {
+            Entries::Mapped { map, capacity, .. } => {
+                assert!(
+                    slot < *capacity,
+                    "index slot {slot} out of capacity {capacity}"
+                );
+                let at = (INDEX_HEADER_LEN + slot * INDEX_ENTRY_LEN) as usize;
+                // SAFETY: in bounds (checked above); only the writer writes index slots, and
+                // readers read a slot only after the record is published (Release/Acquire on
+                // the segment's `next`).
+                unsafe {
+                    std::ptr::write_unaligned(
+                        map.as_mut_ptr().add(at) as *mut [u8; 4],
+                        pos.to_le_bytes(),
+                    )
+                };
+            }
+            Entries::Memory(v) => {
+                let mut v = v.write();
+                let slot = slot as usize;
+                if slot < v.len() {
+                    v[slot] = pos;
+                } else {
+                    debug_assert_eq!(slot, v.len());
+                    v.push(pos);
+                }
+            }
+        }
+    }
+
+    /// Zeroes slots `from..to` (mapped) or drops them (memory).
+    pub(crate) fn clear(&self, from: u64, to: u64) {
+        match &self.entries {
+            Entries::Mapped { capacity, .. } => {
+                for slot in from..to.min(*capacity) {
+                    self.set(slot, 0);
+                }
+            }
+            Entries::Memory(v) => v.write().truncate(from as usize),
+        }
+    }
+
+    /// Zeroes every non-zero slot from `from` to the end of the mapped index (stale entries a
+    /// crash left behind the real end).
+    pub(crate) fn clear_tail(&self, from: u64) {
+        if let Entries::Mapped { capacity, .. } = &self.entries {
+            for slot in from..*capacity {
+                if self.get(slot) != Some(0) {
+                    self.set(slot, 0);
+                }
+            }
+        }
+    }
+
+    /// Trims the file to `count` entries and syncs it (sealing).
+    pub(crate) fn trim(&self, count: u64, sync: bool) -> io::Result<()> {
+        if let Entries::Mapped { file, .. } = &self.entries {
+            file.set_len(INDEX_HEADER_LEN + count * INDEX_ENTRY_LEN)?;
+            if sync {
+                file.sync_all()?;
+            }
+        }
+        Ok(())
+    }
+}

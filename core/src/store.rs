@@ -1,0 +1,184 @@
+//! A segment's store file: a header, then records appended one after another.
+//!
+//! A writable store is preallocated (`posix_fallocate`) to its capacity and written through a
+//! shared memory map: an append is a `memcpy` into the page cache, so a record survives a crash
+//! of the process the moment `append` returns, with no syscall per append. Because the blocks
+//! are allocated up front, a full disk shows up as an error when a segment is created, never
+//! as a `SIGBUS` on a write through the map. A read-only store (a log opened `read_only`,
+//! possibly while another process writes it) reads with `pread`, so a file the writer trims can
+//! never fault a reader.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use memmap2::{MmapOptions, MmapRaw};
+
+use crate::format::{self, FileKind};
+
+/// How a store's bytes are reached.
+#[derive(Debug)]
+enum Access {
+    /// Mapped (read-write for the active segment, read-only for a sealed one).
+    Mapped(MmapRaw),
+    /// Read with `pread` (read-only logs).
+    Pread,
+}
+
+/// A store file.
+#[derive(Debug)]
+pub(crate) struct Store {
+    file: File,
+    path: PathBuf,
+    access: Access,
+}
+
+/// Reserves `len` bytes of disk for `file` (extending it), so that writes through a map
+/// cannot fail for lack of space.
+pub(crate) fn preallocate(file: &File, len: u64) -> io::Result<()> {
+    let len =
+        libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: the fd is open for the lifetime of `file`; posix_fallocate only reads its args.
+    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Creates a new store (it must not exist) preallocated to `capacity`, with its header.
+    pub(crate) fn create(path: &Path, base: u64, flags: u32, capacity: u64) -> io::Result<Store> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        let result = (|| {
+            preallocate(&file, capacity)?;
+            file.write_all_at(&format::encode_file_header(FileKind::Store, base, flags), 0)?;
+            Store::map_writable(file, path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    /// Opens an existing store for writing, preallocated to at least `capacity`.
+    pub(crate) fn open_writable(path: &Path, capacity: u64) -> io::Result<Store> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let len = file.metadata()?.len();
+        preallocate(&file, capacity.max(len))?;
+        Store::map_writable(file, path)
+    }
+
+    fn map_writable(file: File, path: &Path) -> io::Result<Store> {
+        let map = MmapOptions::new().map_raw(&file)?;
+        Ok(Store {
+            file,
+            path: path.to_owned(),
+            access: Access::Mapped(map),
+        })
+    }
+
+    /// Opens a sealed store of a writable log: mapped read-only at its current length.
+    pub(crate) fn open_sealed(path: &Path) -> io::Result<Store> {
+        let file = File::open(path)?;
+        let map = MmapOptions::new().map_raw_read_only(&file)?;
+        Ok(Store {
+            file,
+            path: path.to_owned(),
+            access: Access::Mapped(map),
+        })
+    }
+
+    /// Opens a store of a read-only log: read with `pread`.
+    pub(crate) fn open_pread(path: &Path) -> io::Result<Store> {
+        Ok(Store {
+            file: File::open(path)?,
+            path: path.to_owned(),
+            access: Access::Pread,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Bytes reachable through the map (0 for a pread store).
+    pub(crate) fn mapped_len(&self) -> u64 {
+        match &self.access {
+            Access::Mapped(m) => m.len() as u64,
+            Access::Pread => 0,
+        }
+    }
+
+    pub(crate) fn is_mapped(&self) -> bool {
+        matches!(self.access, Access::Mapped(_))
+    }
+
+    /// Borrows `len` bytes at `pos` from the map.
+    ///
+    /// # Safety
+    /// The store must be mapped, `pos + len` within the mapped length and within the file's
+    /// data, and no one may write those bytes while the slice lives (the caller holds the log
+    /// lock that excludes truncation, and only reads published records).
+    pub(crate) unsafe fn slice(&self, pos: u64, len: u64) -> &[u8] {
+        match &self.access {
+            Access::Mapped(m) => {
+                debug_assert!(pos + len <= m.len() as u64);
+                // SAFETY: in bounds of the live mapping (caller's contract), no writer aliases it.
+                unsafe { std::slice::from_raw_parts(m.as_ptr().add(pos as usize), len as usize) }
+            }
+            Access::Pread => unreachable!("slice() on a pread store"),
+        }
+    }
+
+    /// Mutably borrows `len` bytes at `pos` of a writable map.
+    ///
+    /// # Safety
+    /// The store must be mapped read-write, `pos + len` within the mapped length, and the
+    /// caller must have exclusive access to those bytes: they are past the published end (only
+    /// the writer, under the writer lock, touches them) or every reader is shut out by the
+    /// segments lock.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn slice_mut(&self, pos: u64, len: u64) -> &mut [u8] {
+        match &self.access {
+            Access::Mapped(m) => {
+                debug_assert!(pos + len <= m.len() as u64);
+                // SAFETY: in bounds (caller's contract); exclusive access (caller's contract).
+                unsafe {
+                    std::slice::from_raw_parts_mut(m.as_mut_ptr().add(pos as usize), len as usize)
+                }
+            }
+            Access::Pread => unreachable!("slice_mut() on a pread store"),
+        }
+    }
+
+    /// Reads exactly `buf.len()` bytes at `pos` with `pread` (any store).
+    pub(crate) fn read_exact_at(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
+        self.file.read_exact_at(buf, pos)
+    }
+
+    /// Makes written data durable.
+    pub(crate) fn sync_data(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// Makes data and metadata (the length) durable.
+    pub(crate) fn sync_all(&self) -> io::Result<()> {
+        self.file.sync_all()
+    }
+
+    /// Cuts the file to `len` bytes (the map keeps its length; nothing reads past `len`).
+    pub(crate) fn trim(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+}

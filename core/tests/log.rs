@@ -1,0 +1,543 @@
+//! Behaviour of the public API, one promise per test.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use commitlog::{Error, Log, Options, RecoveryMode, SyncPolicy};
+use common::{open, small, store_files, value};
+
+#[test]
+fn empty_log_has_equal_lowest_and_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(
+        dir.path(),
+        &Options {
+            initial_offset: 7,
+            ..Options::default()
+        },
+    );
+    assert_eq!(
+        (log.lowest_offset().unwrap(), log.next_offset().unwrap()),
+        (7, 7)
+    );
+    assert!(log.is_empty().unwrap());
+    assert!(matches!(
+        log.read(7),
+        Err(Error::OutOfRange {
+            offset: 7,
+            lowest: 7,
+            next: 7
+        })
+    ));
+    assert_eq!(log.append(b"a").unwrap(), 7);
+    assert_eq!(
+        (log.lowest_offset().unwrap(), log.next_offset().unwrap()),
+        (7, 8)
+    );
+}
+
+#[test]
+fn append_read_iterate_across_segments_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = small();
+    let log = open(dir.path(), &o);
+    for i in 0..500 {
+        assert_eq!(log.append(&value(i)).unwrap(), i);
+    }
+    assert!(store_files(dir.path()).len() > 5, "tiny segments must roll");
+    for i in (0..500).step_by(7) {
+        let r = log.read(i).unwrap();
+        assert_eq!((r.offset, r.value), (i, value(i)));
+    }
+    let all: Vec<_> = log.iter(0).map(|r| r.unwrap().value).collect();
+    assert_eq!(all, (0..500).map(value).collect::<Vec<_>>());
+    log.close().unwrap();
+
+    let log = open(dir.path(), &o);
+    assert!(log.opened_clean());
+    assert_eq!(log.next_offset().unwrap(), 500);
+    assert_eq!(log.read(499).unwrap().value, value(499));
+    assert_eq!(log.append(b"more").unwrap(), 500);
+    let segs = log.segments().unwrap();
+    assert_eq!(segs.first().unwrap().base_offset, 0);
+    assert_eq!(segs.last().unwrap().next_offset, 501);
+    assert!(segs.last().unwrap().active);
+}
+
+#[test]
+fn reopen_without_close_recovers_everything_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = small();
+    {
+        let log = open(dir.path(), &o);
+        for i in 0..300 {
+            log.append(&value(i)).unwrap();
+        }
+        std::mem::forget(log); // a crash: no close, files left preallocated
+    }
+    // The forgotten handle still holds the lock in this process; a killed process would not.
+    // Simulate the kill by reading the files through a read-only handle first.
+    let ro = Log::open(
+        dir.path(),
+        Options {
+            read_only: true,
+            ..small()
+        },
+    )
+    .unwrap();
+    assert_eq!(ro.next_offset().unwrap(), 300);
+    assert_eq!(ro.read(299).unwrap().value, value(299));
+}
+
+#[test]
+fn append_batch_gets_contiguous_offsets_and_rejects_oversize() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &small());
+    log.append(b"first").unwrap();
+    let r = log
+        .append_batch(&[b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
+        .unwrap();
+    assert_eq!(r, 1..4);
+    assert_eq!(log.read(3).unwrap().value, b"c");
+    let empty: [&[u8]; 0] = [];
+    assert_eq!(log.append_batch(&empty).unwrap(), 4..4);
+    let huge = vec![vec![0u8; 1000]; 10];
+    assert!(matches!(
+        log.append_batch(&huge),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        log.append(&vec![0u8; 5000]),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert_eq!(
+        log.next_offset().unwrap(),
+        4,
+        "a refused append changes nothing"
+    );
+}
+
+#[test]
+fn second_writer_is_locked_and_read_only_is_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    log.append(b"x").unwrap();
+    assert!(matches!(
+        Log::open(dir.path(), Options::default()),
+        Err(Error::Locked { .. })
+    ));
+    let ro = Log::open(
+        dir.path(),
+        Options {
+            read_only: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ro.read(0).unwrap().value, b"x");
+    assert!(matches!(ro.append(b"y"), Err(Error::InvalidArgument(_))));
+    log.close().unwrap();
+    let again = Log::open(dir.path(), Options::default()).unwrap();
+    assert_eq!(again.next_offset().unwrap(), 1);
+}
+
+#[test]
+fn read_only_follows_a_writer_across_rolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &small());
+    let ro = Log::open(
+        dir.path(),
+        Options {
+            read_only: true,
+            ..small()
+        },
+    )
+    .unwrap();
+    let mut it = ro.iter(0);
+    let writer = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for i in 0..300 {
+                log.append(&value(i)).unwrap();
+                if i % 50 == 0 {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        })
+    };
+    for i in 0..300 {
+        let rec = it
+            .next_timeout(Some(Duration::from_secs(10)))
+            .unwrap()
+            .expect("record within timeout");
+        assert_eq!((rec.offset, rec.value), (i, value(i)));
+    }
+    writer.join().unwrap();
+}
+
+#[test]
+fn closed_log_refuses_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    let other = log.clone();
+    log.append(b"x").unwrap();
+    log.close().unwrap();
+    log.close().unwrap(); // idempotent
+    assert!(log.is_closed() && other.is_closed());
+    assert!(matches!(other.append(b"y"), Err(Error::Closed)));
+    assert!(matches!(other.read(0), Err(Error::Closed)));
+    assert!(matches!(other.next_offset(), Err(Error::Closed)));
+    assert!(matches!(other.sync(), Err(Error::Closed)));
+    let mut it = other.iter(0);
+    assert!(matches!(it.next(), Some(Err(Error::Closed))));
+}
+
+#[test]
+fn close_wakes_a_waiting_tailer() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    let waiter = {
+        let log = log.clone();
+        std::thread::spawn(move || log.wait_for(0, None))
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    log.close().unwrap();
+    assert!(matches!(waiter.join().unwrap(), Err(Error::Closed)));
+}
+
+#[test]
+fn wait_for_times_out_and_wakes_on_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    assert!(!log.wait_for(0, Some(Duration::from_millis(20))).unwrap());
+    let appender = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            log.append(b"x").unwrap()
+        })
+    };
+    let t = Instant::now();
+    assert!(log.wait_for(0, Some(Duration::from_secs(10))).unwrap());
+    assert!(t.elapsed() < Duration::from_secs(10));
+    appender.join().unwrap();
+}
+
+#[test]
+fn truncate_front_drops_whole_segments_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &small());
+    for i in 0..400 {
+        log.append(&value(i)).unwrap();
+    }
+    log.truncate_front(150).unwrap();
+    let lowest = log.lowest_offset().unwrap();
+    assert!(lowest <= 150 && lowest > 0, "lowest {lowest}");
+    assert!(matches!(
+        log.read(lowest - 1),
+        Err(Error::OutOfRange { .. })
+    ));
+    assert_eq!(log.read(150).unwrap().value, value(150));
+    log.close().unwrap();
+    let log = open(dir.path(), &small());
+    assert_eq!(log.lowest_offset().unwrap(), lowest);
+}
+
+#[test]
+fn truncate_front_beyond_the_end_rebases_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &small());
+    for i in 0..100 {
+        log.append(&value(i)).unwrap();
+    }
+    log.truncate_front(1000).unwrap();
+    assert_eq!(
+        (log.lowest_offset().unwrap(), log.next_offset().unwrap()),
+        (1000, 1000)
+    );
+    assert_eq!(log.append(b"after").unwrap(), 1000);
+    drop(log);
+    let log = open(dir.path(), &small());
+    assert_eq!(
+        (log.lowest_offset().unwrap(), log.next_offset().unwrap()),
+        (1000, 1001)
+    );
+    log.reset().unwrap();
+    assert_eq!(
+        (log.lowest_offset().unwrap(), log.next_offset().unwrap()),
+        (1001, 1001)
+    );
+    assert_eq!(log.append(b"x").unwrap(), 1001);
+}
+
+#[test]
+fn truncate_back_removes_exactly_the_suffix_durably() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = small();
+    let log = open(dir.path(), &o);
+    log.append(b"single").unwrap();
+    log.append_batch(&[b"b1", b"b2", b"b3"]).unwrap();
+    for i in 4..300 {
+        log.append(&value(i)).unwrap();
+    }
+    assert!(matches!(
+        log.truncate_back(301),
+        Err(Error::OutOfRange { .. })
+    ));
+    log.truncate_back(2).unwrap(); // inside the batch, in an old segment
+    assert_eq!(log.next_offset().unwrap(), 2);
+    assert!(matches!(log.read(2), Err(Error::OutOfRange { .. })));
+    assert_eq!(log.append(b"new2").unwrap(), 2);
+    std::mem::forget(log); // crash: the cut must already be on disk
+    let ro = Log::open(
+        dir.path(),
+        Options {
+            read_only: true,
+            ..o.clone()
+        },
+    )
+    .unwrap();
+    let vals: Vec<_> = ro.iter(0).map(|r| r.unwrap().value).collect();
+    assert_eq!(
+        vals,
+        vec![b"single".to_vec(), b"b1".to_vec(), b"new2".to_vec()]
+    );
+}
+
+#[test]
+fn offset_at_time_finds_the_first_record_at_or_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &small());
+    assert_eq!(log.offset_at_time(0).unwrap(), 0);
+    for i in 0..50 {
+        log.append(&value(i)).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    let t = log.read(49).unwrap().timestamp + 1;
+    for i in 50..100 {
+        log.append(&value(i)).unwrap();
+    }
+    let found = log.offset_at_time(t).unwrap();
+    assert!((50..=100).contains(&found));
+    assert!(log.read(found).unwrap().timestamp >= t);
+    assert!(log.read(found - 1).unwrap().timestamp < t);
+    assert_eq!(log.offset_at_time(0).unwrap(), 0);
+    assert_eq!(log.offset_at_time(u64::MAX).unwrap(), 100);
+}
+
+#[test]
+fn retention_bytes_drops_old_segments_as_appends_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Options {
+        retention_bytes: Some(3 * 4096),
+        ..small()
+    };
+    let log = open(dir.path(), &o);
+    for i in 0..2000 {
+        log.append(&value(i)).unwrap();
+    }
+    assert!(store_files(dir.path()).len() <= 4);
+    assert!(log.lowest_offset().unwrap() > 1000);
+    assert_eq!(log.read(1999).unwrap().value, value(1999));
+}
+
+#[test]
+fn torn_tail_is_cut_by_default_and_reported_in_strict_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Options::default();
+    let log = open(dir.path(), &o);
+    for i in 0..10 {
+        log.append(&value(i)).unwrap();
+    }
+    log.close().unwrap();
+    // Tear the last record: cut its last byte off and drop the clean marker (a crash).
+    let store = &store_files(dir.path())[0];
+    let len = std::fs::metadata(store).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(store)
+        .unwrap()
+        .set_len(len - 1)
+        .unwrap();
+    std::fs::remove_file(dir.path().join("CLEAN")).unwrap();
+    let strict = Log::open(
+        dir.path(),
+        Options {
+            recovery: RecoveryMode::Strict,
+            ..o.clone()
+        },
+    );
+    assert!(
+        matches!(strict, Err(Error::Corrupt { segment: 0, .. })),
+        "{strict:?}"
+    );
+    let log = open(dir.path(), &o);
+    assert_eq!(log.next_offset().unwrap(), 9);
+    assert_eq!(log.read(8).unwrap().value, value(8));
+    assert_eq!(log.append(b"again").unwrap(), 9);
+}
+
+#[test]
+fn corruption_in_a_record_is_reported_never_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = small();
+    let log = open(dir.path(), &o);
+    for i in 0..300 {
+        log.append(&value(i)).unwrap();
+    }
+    log.close().unwrap();
+    let first = &store_files(dir.path())[0];
+    let mut bytes = std::fs::read(first).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::write(first, &bytes).unwrap();
+    let log = open(dir.path(), &o);
+    let errors = (0..20)
+        .filter(|&i| matches!(log.read(i), Err(Error::Corrupt { segment: 0, .. })))
+        .count();
+    assert_eq!(errors, 1);
+    let iterated: Vec<_> = log.iter(0).collect();
+    assert!(
+        iterated
+            .iter()
+            .any(|r| matches!(r, Err(Error::Corrupt { .. })))
+    );
+}
+
+#[test]
+fn sync_policies_work() {
+    for sync in [
+        SyncPolicy::Always,
+        SyncPolicy::Interval(Duration::from_millis(5)),
+        SyncPolicy::Never,
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = open(dir.path(), &Options { sync, ..small() });
+        for i in 0..200 {
+            log.append(&value(i)).unwrap();
+        }
+        log.append_batch(&[b"a", b"b"]).unwrap();
+        log.sync().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        drop(log);
+        let log = open(dir.path(), &small());
+        assert_eq!(log.next_offset().unwrap(), 202, "{sync:?}");
+    }
+}
+
+#[test]
+fn threads_append_and_read_concurrently() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(
+        dir.path(),
+        &Options {
+            sync: SyncPolicy::Always,
+            ..small()
+        },
+    );
+    let mut handles = vec![];
+    for t in 0..4u64 {
+        let log = log.clone();
+        handles.push(std::thread::spawn(move || {
+            let mut mine = vec![];
+            for i in 0..100 {
+                let v = format!("t{t}-{i}");
+                mine.push((log.append(v.as_bytes()).unwrap(), v));
+            }
+            mine
+        }));
+    }
+    let reader = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut seen = 0;
+            while seen < 400 {
+                if let Ok(next) = log.next_offset() {
+                    for o in seen..next {
+                        log.read(o).unwrap();
+                    }
+                    seen = next;
+                }
+            }
+        })
+    };
+    let mut all = vec![];
+    for h in handles {
+        all.extend(h.join().unwrap());
+    }
+    reader.join().unwrap();
+    all.sort();
+    assert_eq!(
+        all.iter().map(|(o, _)| *o).collect::<Vec<_>>(),
+        (0..400).collect::<Vec<_>>()
+    );
+    for (o, v) in all {
+        assert_eq!(log.read(o).unwrap().value, v.as_bytes());
+    }
+}
+
+#[test]
+fn bad_options_are_invalid_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    for o in [
+        Options {
+            max_segment_bytes: 10,
+            ..Options::default()
+        },
+        Options {
+            max_index_bytes: 1,
+            ..Options::default()
+        },
+        Options {
+            sync: SyncPolicy::Interval(Duration::ZERO),
+            ..Options::default()
+        },
+        Options {
+            initial_offset: u64::MAX,
+            ..Options::default()
+        },
+    ] {
+        assert!(matches!(
+            Log::open(dir.path(), o),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}
+
+#[test]
+fn verify_reports_clean_and_damaged_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &small());
+    for i in 0..300 {
+        log.append(&value(i)).unwrap();
+    }
+    log.close().unwrap();
+    let report = commitlog::verify(dir.path(), &mut |_, _| {}).unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!((report.records, report.valid_until), (300, 300));
+    let second = &store_files(dir.path())[1];
+    let mut bytes = std::fs::read(second).unwrap();
+    bytes[40] ^= 1;
+    std::fs::write(second, &bytes).unwrap();
+    let report = commitlog::verify(dir.path(), &mut |_, _| {}).unwrap();
+    let p = &report.problems[0];
+    assert_eq!((p.file, p.position), ("store", 32));
+    let base: u64 = second
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!((p.segment, report.valid_until), (base, base));
+}
+
+#[test]
+fn remove_deletes_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log");
+    let log = open(&path, &Options::default());
+    log.append(b"x").unwrap();
+    log.remove().unwrap();
+    assert!(!path.exists());
+}
