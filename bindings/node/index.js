@@ -1,0 +1,60 @@
+'use strict'
+// Loads the native addon built by `napi build --platform` and adds `Log.prototype.iter`, the
+// async iterator over records (see iter.js). Everything else is native (src/*.rs).
+
+const { LogIterator } = require('./iter.js')
+
+function nativeFileName() {
+  const { platform, arch } = process
+  if (platform === 'linux') {
+    // glibc reports its version in the process report; musl does not.
+    const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
+    const libc = report && report.header && report.header.glibcVersionRuntime ? 'gnu' : 'musl'
+    return `commitlog.linux-${arch}-${libc}.node`
+  }
+  return `commitlog.${platform}-${arch}.node`
+}
+
+function loadNative() {
+  const file = nativeFileName()
+  try {
+    return require(`./${file}`)
+  } catch (err) {
+    if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(file)) {
+      const e = new Error(
+        `commitlog: no native addon ${file} for this platform in ${__dirname}; ` +
+          'build it with `npm run build` (needs a Rust toolchain)',
+      )
+      e.code = 'ERR_COMMITLOG_NO_ADDON'
+      e.cause = err
+      throw e
+    }
+    throw err
+  }
+}
+
+const native = loadNative()
+const { Log, Cursor } = native
+
+/**
+ * Reads the log in offset order from `options.from` (default: the lowest offset). With
+ * `options.live` the iterator waits for records appended later instead of ending, until
+ * `break`, `return()` or `close()`.
+ */
+Log.prototype.iter = function iter(options) {
+  if (options === undefined || options === null) options = {}
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    const e = new TypeError(`options must be an object (got ${typeof options})`)
+    e.code = 'ERR_INVALID_ARG_TYPE'
+    throw e
+  }
+  const { from, live = false } = options
+  if (typeof live !== 'boolean') {
+    const e = new TypeError(`options.live must be a boolean (got ${typeof live})`)
+    e.code = 'ERR_INVALID_ARG_TYPE'
+    throw e
+  }
+  return new LogIterator(this.cursor(from), live)
+}
+
+module.exports = { Log, Cursor, LogIterator }

@@ -1,0 +1,144 @@
+//! Checked conversions between JS values and the core's types.
+//!
+//! Offsets are plain JS numbers: an offset is accepted only as a non-negative integer no
+//! larger than `Number.MAX_SAFE_INTEGER`, and an offset the core returns that a double cannot
+//! hold exactly is reported as a `RangeError` rather than rounded.
+
+use napi::bindgen_prelude::*;
+
+use crate::errors::{Failure, Outcome};
+
+/// `Number.MAX_SAFE_INTEGER` (2^53 - 1).
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A human name of a JS value's type, for `TypeError` messages.
+fn type_name(value: &Unknown) -> &'static str {
+    match value.get_type() {
+        Ok(ValueType::Undefined) => "undefined",
+        Ok(ValueType::Null) => "null",
+        Ok(ValueType::Boolean) => "a boolean",
+        Ok(ValueType::Number) => "a number",
+        Ok(ValueType::String) => "a string",
+        Ok(ValueType::Symbol) => "a symbol",
+        Ok(ValueType::Object) => "an object",
+        Ok(ValueType::Function) => "a function",
+        Ok(ValueType::External) => "an external",
+        _ => "an unknown value",
+    }
+}
+
+/// Whether `value` has JS type `t`.
+pub fn is_type(value: &Unknown, t: ValueType) -> bool {
+    value.get_type().ok() == Some(t)
+}
+
+/// Whether `value` is `undefined` or `null` (an omitted optional argument).
+pub fn is_nullish(value: &Unknown) -> bool {
+    matches!(
+        value.get_type(),
+        Ok(ValueType::Undefined) | Ok(ValueType::Null)
+    )
+}
+
+/// A JS number (any double), or a `TypeError` naming `what`.
+pub fn number(value: &Unknown, what: &str) -> Outcome<f64> {
+    if !is_type(value, ValueType::Number) {
+        return Err(Failure::Type(format!(
+            "{what} must be a number (got {})",
+            type_name(value)
+        )));
+    }
+    // SAFETY: the value was just checked to be a JS number.
+    unsafe { value.cast::<f64>() }
+        .map_err(|e| Failure::Type(format!("{what} must be a number: {e}")))
+}
+
+/// A non-negative safe integer (offset, count, size, milliseconds).
+pub fn safe_u64(value: &Unknown, what: &str) -> Outcome<u64> {
+    let n = number(value, what)?;
+    if !(n.is_finite() && n.fract() == 0.0 && n >= 0.0 && n <= MAX_SAFE_INTEGER as f64) {
+        return Err(Failure::Range(format!(
+            "{what} must be an integer between 0 and Number.MAX_SAFE_INTEGER (got {n})"
+        )));
+    }
+    Ok(n as u64)
+}
+
+/// An offset (or timestamp) from the core as a JS number, refused if it would be rounded.
+pub fn to_js_number(n: u64, what: &str) -> Outcome<f64> {
+    if n > MAX_SAFE_INTEGER {
+        return Err(Failure::Range(format!(
+            "{what} {n} is beyond Number.MAX_SAFE_INTEGER and cannot be represented exactly"
+        )));
+    }
+    Ok(n as f64)
+}
+
+/// A string argument.
+pub fn string(value: &Unknown, what: &str) -> Outcome<String> {
+    if !is_type(value, ValueType::String) {
+        return Err(Failure::Type(format!(
+            "{what} must be a string (got {})",
+            type_name(value)
+        )));
+    }
+    // SAFETY: the value was just checked to be a JS string.
+    unsafe { value.cast::<String>() }
+        .map_err(|e| Failure::Type(format!("{what} must be a string: {e}")))
+}
+
+/// A boolean argument.
+pub fn boolean(value: &Unknown, what: &str) -> Outcome<bool> {
+    if !is_type(value, ValueType::Boolean) {
+        return Err(Failure::Type(format!(
+            "{what} must be a boolean (got {})",
+            type_name(value)
+        )));
+    }
+    // SAFETY: the value was just checked to be a JS boolean.
+    unsafe { value.cast::<bool>() }
+        .map_err(|e| Failure::Type(format!("{what} must be a boolean: {e}")))
+}
+
+/// The bytes of a `Buffer` or `Uint8Array`, borrowed for the duration of the call.
+pub fn bytes<'a>(value: &Unknown<'a>, what: &str) -> Outcome<&'a [u8]> {
+    // napi's `&[u8]` conversion asks V8 for the typed array's storage and checks that it is
+    // a Uint8Array (a Buffer is one); anything else is refused without side effects.
+    // SAFETY: `value` is a live handle of this call's scope; the conversion checks the type.
+    let slice = unsafe { value.cast::<&'a [u8]>() };
+    slice.map_err(|_| {
+        let got = if value.is_typedarray().unwrap_or(false) {
+            "another kind of typed array"
+        } else {
+            type_name(value)
+        };
+        Failure::Type(format!("{what} must be a Buffer or Uint8Array (got {got})"))
+    })
+}
+
+/// The elements of a JS array, each converted by `f`.
+pub fn array<'a, T>(
+    value: &Unknown<'a>,
+    what: &str,
+    mut f: impl FnMut(&Unknown<'a>, usize) -> Outcome<T>,
+) -> Outcome<Vec<T>> {
+    if !value.is_array().unwrap_or(false) {
+        return Err(Failure::Type(format!(
+            "{what} must be an array (got {})",
+            type_name(value)
+        )));
+    }
+    // SAFETY: the value was just checked to be a JS array.
+    let array = unsafe { value.cast::<Array>() }
+        .map_err(|e| Failure::Type(format!("{what} must be an array: {e}")))?;
+    let len = array.len();
+    let mut out = Vec::with_capacity(len as usize);
+    for i in 0..len {
+        let item = array
+            .get::<Unknown>(i)
+            .map_err(|e| Failure::Type(format!("{what}[{i}] could not be read: {e}")))?
+            .ok_or_else(|| Failure::Type(format!("{what}[{i}] is missing")))?;
+        out.push(f(&item, i as usize)?);
+    }
+    Ok(out)
+}

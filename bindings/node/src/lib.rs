@@ -1,0 +1,22 @@
+//! Node.js bindings for commitlog, built with napi-rs.
+//!
+//! This crate only converts between JavaScript and Rust: every behaviour lives in the
+//! `commitlog` core crate. The public surface is the `Log` class (`log.rs`), its Promise
+//! forms (`tasks.rs`) and the cursor behind `log.iter()` (`cursor.rs`; the JS async iterator
+//! around it lives in `iter.js`). Argument checking is in `convert.rs`, error mapping in
+//! `errors.rs`.
+//!
+//! Every exported function carries `#[napi(catch_unwind)]`, and work done on libuv's thread
+//! pool is wrapped in [`errors::guard`], so a panic becomes a JavaScript exception instead of
+//! taking the process down.
+
+mod convert;
+mod cursor;
+mod errors;
+mod log;
+mod options;
+mod tasks;
+
+pub use cursor::Cursor;
+pub use log::{BatchRange, Log, LogRecord};
+pub use options::OpenOptions;

@@ -1,0 +1,297 @@
+//! The `Log` class: the core's `Log` handle, with synchronous methods.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::convert::{array, bytes, is_nullish, safe_u64, string, to_js_number};
+use crate::cursor::Cursor;
+use crate::errors::{Failure, Outcome, finish, guard};
+use crate::options;
+use crate::tasks::{AppendBatchTask, AppendTask, ReadTask, SyncTask};
+
+/// One record: its offset, when it was appended (ms since the Unix epoch) and its value.
+#[napi(object, object_from_js = false)]
+pub struct LogRecord {
+    pub offset: f64,
+    pub timestamp: f64,
+    pub value: Buffer,
+}
+
+impl std::fmt::Debug for LogRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogRecord")
+            .field("offset", &self.offset)
+            .field("timestamp", &self.timestamp)
+            .field("value_len", &self.value.len())
+            .finish()
+    }
+}
+
+impl LogRecord {
+    /// Converts a core record (the value becomes a Buffer without another copy).
+    pub fn from_core(r: commitlog::Record) -> Outcome<LogRecord> {
+        Ok(LogRecord {
+            offset: to_js_number(r.offset, "offset")?,
+            timestamp: to_js_number(r.timestamp, "timestamp")?,
+            value: r.value.into(),
+        })
+    }
+}
+
+/// The offsets a batch got: `first` is the first record's, `next` is one past the last.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct BatchRange {
+    pub first: f64,
+    pub next: f64,
+}
+
+impl BatchRange {
+    pub fn from_core(range: std::ops::Range<u64>) -> Outcome<BatchRange> {
+        Ok(BatchRange {
+            first: to_js_number(range.start, "offset")?,
+            next: to_js_number(range.end, "offset")?,
+        })
+    }
+}
+
+/// A segmented, append-only log in one directory (see `Log.open`).
+///
+/// Offsets are plain numbers. Errors carry `err.code`: `ERR_COMMITLOG_OUT_OF_RANGE`,
+/// `ERR_COMMITLOG_CORRUPT`, `ERR_COMMITLOG_CLOSED`, `ERR_COMMITLOG_LOCKED`,
+/// `ERR_COMMITLOG_INVALID_ARGUMENT` or `ERR_COMMITLOG_IO`; arguments of the wrong type throw a
+/// `TypeError`, offsets that are not safe non-negative integers a `RangeError`.
+#[napi]
+#[derive(Debug)]
+pub struct Log {
+    inner: commitlog::Log,
+}
+
+#[napi]
+impl Log {
+    /// Opens the log in `dir` (creating it if needed) and recovers what a crash left.
+    /// Throws `ERR_COMMITLOG_LOCKED` if another writer holds the directory (unless `readOnly`).
+    #[napi(
+        factory,
+        catch_unwind,
+        ts_args_type = "dir: string, options?: OpenOptions"
+    )]
+    pub fn open(env: Env, dir: Unknown, options: Option<Unknown>) -> Result<Log> {
+        finish(
+            &env,
+            guard(|| {
+                let dir = string(&dir, "dir")?;
+                let options = match &options {
+                    Some(o) => options::parse(o)?,
+                    None => commitlog::Options::default(),
+                };
+                Ok(Log {
+                    inner: commitlog::Log::open(dir, options)?,
+                })
+            }),
+        )
+    }
+
+    /// Appends one value; returns its offset.
+    #[napi(catch_unwind, ts_args_type = "value: Buffer | Uint8Array")]
+    pub fn append(&self, env: Env, value: Unknown) -> Result<f64> {
+        finish(
+            &env,
+            guard(|| {
+                let offset = self.inner.append(bytes(&value, "value")?)?;
+                to_js_number(offset, "offset")
+            }),
+        )
+    }
+
+    /// Appends many values with one write (and one sync under `sync: 'always'`); after a crash
+    /// the batch is all there or not at all. Returns the offsets they got.
+    #[napi(catch_unwind, ts_args_type = "values: Array<Buffer | Uint8Array>")]
+    pub fn append_batch(&self, env: Env, values: Unknown) -> Result<BatchRange> {
+        finish(
+            &env,
+            guard(|| {
+                let values = array(&values, "values", |v, i| bytes(v, &format!("values[{i}]")))?;
+                BatchRange::from_core(self.inner.append_batch(&values)?)
+            }),
+        )
+    }
+
+    /// The value of the record at `offset`.
+    #[napi(catch_unwind, ts_args_type = "offset: number")]
+    pub fn read(&self, env: Env, offset: Unknown) -> Result<Buffer> {
+        finish(
+            &env,
+            guard(|| {
+                let offset = safe_u64(&offset, "offset")?;
+                Ok(self.inner.read(offset)?.value.into())
+            }),
+        )
+    }
+
+    /// The record at `offset`, with its offset and timestamp.
+    #[napi(catch_unwind, ts_args_type = "offset: number")]
+    pub fn read_record(&self, env: Env, offset: Unknown) -> Result<LogRecord> {
+        finish(
+            &env,
+            guard(|| {
+                let offset = safe_u64(&offset, "offset")?;
+                LogRecord::from_core(self.inner.read(offset)?)
+            }),
+        )
+    }
+
+    /// The lowest offset the log holds (equal to `nextOffset` when it is empty).
+    #[napi(getter, catch_unwind)]
+    pub fn lowest_offset(&self, env: Env) -> Result<f64> {
+        finish(
+            &env,
+            guard(|| to_js_number(self.inner.lowest_offset()?, "offset")),
+        )
+    }
+
+    /// The offset the next append will get.
+    #[napi(getter, catch_unwind)]
+    pub fn next_offset(&self, env: Env) -> Result<f64> {
+        finish(
+            &env,
+            guard(|| to_js_number(self.inner.next_offset()?, "offset")),
+        )
+    }
+
+    /// Whether the log was closed (by this handle or another one on the same log).
+    #[napi(getter, catch_unwind)]
+    pub fn closed(&self, env: Env) -> Result<bool> {
+        finish(&env, guard(|| Ok(self.inner.is_closed())))
+    }
+
+    /// The first offset appended at or after `timestampMs` (ms since the Unix epoch):
+    /// `lowestOffset` if every record is that new, `nextOffset` if none is.
+    #[napi(catch_unwind, ts_args_type = "timestampMs: number")]
+    pub fn offset_at_time(&self, env: Env, timestamp_ms: Unknown) -> Result<f64> {
+        finish(
+            &env,
+            guard(|| {
+                let ms = safe_u64(&timestamp_ms, "timestampMs")?;
+                to_js_number(self.inner.offset_at_time(ms)?, "offset")
+            }),
+        )
+    }
+
+    /// Drops whole segments whose records all lie below `offset`; at or beyond `nextOffset`
+    /// it empties the log and the next append gets `offset`.
+    #[napi(catch_unwind, ts_args_type = "offset: number")]
+    pub fn truncate_front(&self, env: Env, offset: Unknown) -> Result<()> {
+        finish(
+            &env,
+            guard(|| Ok(self.inner.truncate_front(safe_u64(&offset, "offset")?)?)),
+        )
+    }
+
+    /// Removes every record at or after `offset` (durably); the next append gets `offset`.
+    #[napi(catch_unwind, ts_args_type = "offset: number")]
+    pub fn truncate_back(&self, env: Env, offset: Unknown) -> Result<()> {
+        finish(
+            &env,
+            guard(|| Ok(self.inner.truncate_back(safe_u64(&offset, "offset")?)?)),
+        )
+    }
+
+    /// Makes everything appended so far durable.
+    #[napi(catch_unwind)]
+    pub fn sync(&self, env: Env) -> Result<()> {
+        finish(&env, guard(|| Ok(self.inner.sync()?)))
+    }
+
+    /// Closes the log (idempotent). Later calls throw `ERR_COMMITLOG_CLOSED`; live iterators
+    /// end.
+    #[napi(catch_unwind)]
+    pub fn close(&self, env: Env) -> Result<()> {
+        finish(&env, guard(|| Ok(self.inner.close()?)))
+    }
+
+    /// `append` off the main thread (the value is copied first).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "value: Buffer | Uint8Array",
+        ts_return_type = "Promise<number>"
+    )]
+    pub fn append_async(&self, env: Env, value: Unknown) -> Result<AsyncTask<AppendTask>> {
+        finish(
+            &env,
+            guard(|| {
+                let value = bytes(&value, "value")?.to_vec();
+                Ok(AsyncTask::new(AppendTask::new(self.inner.clone(), value)))
+            }),
+        )
+    }
+
+    /// `appendBatch` off the main thread (the values are copied first).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "values: Array<Buffer | Uint8Array>",
+        ts_return_type = "Promise<BatchRange>"
+    )]
+    pub fn append_batch_async(
+        &self,
+        env: Env,
+        values: Unknown,
+    ) -> Result<AsyncTask<AppendBatchTask>> {
+        finish(
+            &env,
+            guard(|| {
+                let values = array(&values, "values", |v, i| {
+                    Ok(bytes(v, &format!("values[{i}]"))?.to_vec())
+                })?;
+                Ok(AsyncTask::new(AppendBatchTask::new(
+                    self.inner.clone(),
+                    values,
+                )))
+            }),
+        )
+    }
+
+    /// `read` off the main thread.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "offset: number",
+        ts_return_type = "Promise<Buffer>"
+    )]
+    pub fn read_async(&self, env: Env, offset: Unknown) -> Result<AsyncTask<ReadTask>> {
+        finish(
+            &env,
+            guard(|| {
+                let offset = safe_u64(&offset, "offset")?;
+                Ok(AsyncTask::new(ReadTask::new(self.inner.clone(), offset)))
+            }),
+        )
+    }
+
+    /// `sync` off the main thread.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn sync_async(&self, env: Env) -> Result<AsyncTask<SyncTask>> {
+        finish(
+            &env,
+            guard(|| Ok(AsyncTask::new(SyncTask::new(self.inner.clone())))),
+        )
+    }
+
+    /// A cursor over the records from `options.from` (default `lowestOffset`); `iter()` in
+    /// `index.js` wraps it in an async iterator. Throws `ERR_COMMITLOG_CLOSED` on a closed log.
+    #[napi(catch_unwind, ts_args_type = "from?: number")]
+    pub fn cursor(&self, env: Env, from: Option<Unknown>) -> Result<Cursor> {
+        finish(
+            &env,
+            guard(|| {
+                let from = match from.as_ref().filter(|f| !is_nullish(f)) {
+                    Some(f) => safe_u64(f, "from")?,
+                    None => self.inner.lowest_offset()?,
+                };
+                if self.inner.is_closed() {
+                    return Err(Failure::Log(commitlog::Error::Closed));
+                }
+                Ok(Cursor::new(self.inner.clone(), self.inner.iter(from)))
+            }),
+        )
+    }
+}
