@@ -162,6 +162,22 @@ impl Store {
         }
     }
 
+    /// Faults in (writable) the pages of `pos..pos+len` of a writable map ahead of the writer,
+    /// so appends do not each take a page fault (one `madvise` per window instead). Best
+    /// effort: kernels without `MADV_POPULATE_WRITE` (before 5.14) just fault on write.
+    pub(crate) fn populate(&self, pos: u64, len: u64) {
+        if let Access::Mapped(m) = &self.access {
+            let end = (pos + len).min(m.len() as u64);
+            if pos < end {
+                let _ = m.advise_range(
+                    memmap2::Advice::PopulateWrite,
+                    pos as usize,
+                    (end - pos) as usize,
+                );
+            }
+        }
+    }
+
     /// Reads exactly `buf.len()` bytes at `pos` with `pread` (any store).
     pub(crate) fn read_exact_at(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
         self.file.read_exact_at(buf, pos)
