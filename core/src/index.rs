@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use memmap2::{MmapOptions, MmapRaw};
 use parking_lot::RwLock;
 
+use crate::fault::{self, Op};
 use crate::format::{self, FileKind, INDEX_ENTRY_LEN, INDEX_HEADER_LEN};
 use crate::store::preallocate;
 
@@ -45,6 +46,7 @@ impl Index {
         positions: &[u32],
         capacity_bytes: u64,
     ) -> io::Result<Index> {
+        fault::check(Op::Create, path)?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -52,25 +54,30 @@ impl Index {
             .truncate(true)
             .open(path)?;
         let needed = INDEX_HEADER_LEN + INDEX_ENTRY_LEN * positions.len() as u64;
+        fault::check(Op::Allocate, path)?;
         preallocate(&file, capacity_bytes.max(needed))?;
         let mut bytes = Vec::with_capacity(needed as usize);
         bytes.extend_from_slice(&format::encode_file_header(FileKind::Index, base, 0));
         for p in positions {
             bytes.extend_from_slice(&p.to_le_bytes());
         }
+        fault::check(Op::Write, path)?;
         file.write_all_at(&bytes, 0)?;
         Index::map(file, path)
     }
 
     /// Maps an existing, trusted index file read-write with room for `capacity_bytes`.
     pub(crate) fn open_writable(path: &Path, capacity_bytes: u64) -> io::Result<Index> {
+        fault::check(Op::OpenWrite, path)?;
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         let len = file.metadata()?.len();
+        fault::check(Op::Allocate, path)?;
         preallocate(&file, capacity_bytes.max(len))?;
         Index::map(file, path)
     }
 
     fn map(file: File, path: &Path) -> io::Result<Index> {
+        fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw(&file)?;
         let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
         Ok(Index {
@@ -86,6 +93,7 @@ impl Index {
     /// Maps an existing index file read-only (sealed segment of a writable log).
     pub(crate) fn open_sealed(path: &Path) -> io::Result<Index> {
         let file = File::open(path)?;
+        fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
         let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
         Ok(Index {
@@ -200,8 +208,10 @@ impl Index {
     /// Trims the file to `count` entries and syncs it (sealing).
     pub(crate) fn trim(&self, count: u64, sync: bool) -> io::Result<()> {
         if let Entries::Mapped { file, .. } = &self.entries {
+            fault::check(Op::Trim, &self.path)?;
             file.set_len(INDEX_HEADER_LEN + count * INDEX_ENTRY_LEN)?;
             if sync {
+                fault::check(Op::SyncAll, &self.path)?;
                 file.sync_all()?;
             }
         }

@@ -22,6 +22,10 @@
 //! ```
 
 pub mod error;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
+#[cfg(not(feature = "fault-injection"))]
+mod fault;
 pub mod format;
 mod index;
 mod lock;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::error::{Error, IoContext, Result};
+use crate::fault::{self, Op};
 use crate::format::{self, FLAG_COMMIT, RECORD_HEADER_LEN, STORE_HEADER_LEN};
 use crate::lock::DirLock;
 use crate::options::{Options, SyncPolicy};
@@ -541,8 +542,9 @@ impl Shared {
         a.index.trim(a.count(), true).context(what)?;
         sync_dir(&self.dir)?;
         let marker = self.dir.join(CLEAN_MARKER);
-        std::fs::File::create(&marker)
-            .and_then(|f| f.sync_all())
+        fault::check(Op::Create, &marker)
+            .and_then(|_| std::fs::File::create(&marker))
+            .and_then(|f| fault::check(Op::SyncAll, &marker).and_then(|_| f.sync_all()))
             .context(|| format!("writing {}", marker.display()))?;
         sync_dir(&self.dir)
     }
@@ -615,7 +617,9 @@ impl Log {
         let loaded = recovery::load(&dir, &options, clean, read_only)?;
         if clean && !read_only {
             // From here on the files change: a crash must lead to a full recovery.
-            std::fs::remove_file(&marker).context(|| format!("removing {}", marker.display()))?;
+            fault::check(Op::Remove, &marker)
+                .and_then(|_| std::fs::remove_file(&marker))
+                .context(|| format!("removing {}", marker.display()))?;
             sync_dir(&dir)?;
         }
         let writer = if read_only {

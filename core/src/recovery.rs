@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, IoContext, Result};
+use crate::fault::{self, Op};
 use crate::format::{
     self, FileKind, HeaderError, INDEX_ENTRY_LEN, INDEX_HEADER_LEN, RECORD_HEADER_LEN,
     STORE_HEADER_LEN,
@@ -286,7 +287,8 @@ pub(crate) fn list_segments(dir: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
+    fault::check(Op::SyncDir, dir)
+        .and_then(|_| File::open(dir))
         .and_then(|d| d.sync_all())
         .context(|| format!("syncing directory {}", dir.display()))
 }
@@ -294,7 +296,7 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
 pub(crate) fn remove_segment_files(dir: &Path, base: u64) -> Result<()> {
     for kind in [FileKind::Store, FileKind::Index] {
         let path = dir.join(format::file_name(base, kind));
-        match std::fs::remove_file(&path) {
+        match fault::check(Op::Remove, &path).and_then(|_| std::fs::remove_file(&path)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
@@ -360,7 +362,8 @@ fn examine(
             untrimmed: false,
         }));
     }
-    let s = scan(&store, STORE_HEADER_LEN, base, store_len)
+    let s = fault::check(Op::Read, &store_path)
+        .and_then(|_| scan(&store, STORE_HEADER_LEN, base, store_len))
         .context(|| format!("scanning {}", store_path.display()))?;
     if let Stop::Torn { position, reason } = &s.stop {
         let torn_tail_allowed =
@@ -543,11 +546,12 @@ fn open_found(f: Found, newest: bool, opts: &Options, read_only: bool) -> Result
     if untrimmed {
         // A sealed segment left preallocated by a crash during a roll: its records all
         // committed (the scan says so); cut the zero tail as the roll would have.
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&store_path)
+        let file = fault::check(Op::OpenWrite, &store_path)
+            .and_then(|_| std::fs::OpenOptions::new().write(true).open(&store_path))
             .context(|| ctx(&store_path))?;
-        file.set_len(end)
+        fault::check(Op::Trim, &store_path)
+            .and_then(|_| file.set_len(end))
+            .and_then(|_| fault::check(Op::SyncAll, &store_path))
             .and_then(|_| file.sync_all())
             .context(|| ctx(&store_path))?;
     }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use memmap2::{MmapOptions, MmapRaw};
 
+use crate::fault::{self, Op};
 use crate::format::{self, FileKind};
 
 /// How a store's bytes are reached.
@@ -51,13 +52,16 @@ pub(crate) fn preallocate(file: &File, len: u64) -> io::Result<()> {
 impl Store {
     /// Creates a new store (it must not exist) preallocated to `capacity`, with its header.
     pub(crate) fn create(path: &Path, base: u64, flags: u32, capacity: u64) -> io::Result<Store> {
+        fault::check(Op::Create, path)?;
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .open(path)?;
         let result = (|| {
+            fault::check(Op::Allocate, path)?;
             preallocate(&file, capacity)?;
+            fault::check(Op::Write, path)?;
             file.write_all_at(&format::encode_file_header(FileKind::Store, base, flags), 0)?;
             Store::map_writable(file, path)
         })();
@@ -69,13 +73,16 @@ impl Store {
 
     /// Opens an existing store for writing, preallocated to at least `capacity`.
     pub(crate) fn open_writable(path: &Path, capacity: u64) -> io::Result<Store> {
+        fault::check(Op::OpenWrite, path)?;
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         let len = file.metadata()?.len();
+        fault::check(Op::Allocate, path)?;
         preallocate(&file, capacity.max(len))?;
         Store::map_writable(file, path)
     }
 
     fn map_writable(file: File, path: &Path) -> io::Result<Store> {
+        fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw(&file)?;
         Ok(Store {
             file,
@@ -87,6 +94,7 @@ impl Store {
     /// Opens a sealed store of a writable log: mapped read-only at its current length.
     pub(crate) fn open_sealed(path: &Path) -> io::Result<Store> {
         let file = File::open(path)?;
+        fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
         Ok(Store {
             file,
@@ -185,16 +193,19 @@ impl Store {
 
     /// Makes written data durable.
     pub(crate) fn sync_data(&self) -> io::Result<()> {
+        fault::check(Op::SyncData, &self.path)?;
         self.file.sync_data()
     }
 
     /// Makes data and metadata (the length) durable.
     pub(crate) fn sync_all(&self) -> io::Result<()> {
+        fault::check(Op::SyncAll, &self.path)?;
         self.file.sync_all()
     }
 
     /// Cuts the file to `len` bytes (the map keeps its length; nothing reads past `len`).
     pub(crate) fn trim(&self, len: u64) -> io::Result<()> {
+        fault::check(Op::Trim, &self.path)?;
         self.file.set_len(len)
     }
 }
