@@ -184,8 +184,8 @@ pub fn contents(dir: &Path, opts: Options) -> commitlog::Result<Vec<Vec<u8>>> {
 }
 
 /// The promise after a failure: the log holds, in order, a prefix of what was attempted —
-/// possibly missing values whose append failed, never a value that was not appended — and
-/// every durable value. With `all_ok_kept` (no power loss: the page cache kept everything)
+/// possibly missing values whose append failed, never a value that was not appended, never a
+/// hole where an append succeeded — and every durable value. With `all_ok_kept` (no power loss: the page cache kept everything)
 /// every value whose append returned Ok is there too.
 pub fn check_prefix(case: &str, h: &History, got: &[Vec<u8>], all_ok_kept: bool) {
     let mut ai = 0;
@@ -201,9 +201,11 @@ pub fn check_prefix(case: &str, h: &History, got: &[Vec<u8>], all_ok_kept: bool)
             if a == g {
                 break;
             }
-            if *fate == Fate::Ok && (all_ok_kept || ai <= h.durable) {
+            // A hole is allowed only where an append failed: what follows a value that was
+            // acknowledged with Ok may never survive without it.
+            if *fate == Fate::Ok {
                 panic!(
-                    "{case}: value #{} was appended (Ok) but is missing from the reopened log",
+                    "{case}: value #{} was appended (Ok) but is missing before record {gi} of the reopened log",
                     ai - 1
                 );
             }
