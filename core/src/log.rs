@@ -289,6 +289,16 @@ impl Shared {
     /// Seals the active segment and starts a new one at `w.next`.
     fn roll(&self, w: &mut Writer) -> Result<()> {
         let o = &self.options;
+        // The records of the segment being sealed reach the disk before any newer segment can
+        // exist there, whatever the sync policy: recovery trusts every segment but the newest
+        // to be whole, so a power cut must never leave a newer segment after an older one
+        // whose pages were still in the page cache (with `SyncPolicy::Never` the log would
+        // then refuse to open). This costs one fdatasync per segment, never one per append.
+        w.active
+            .store
+            .sync_data()
+            .context(|| format!("sealing {}", w.active.store.path().display()))
+            .map_err(|e| self.poison(&e))?;
         let seg = Arc::new(Segment::create(
             &self.dir,
             w.next,
@@ -300,9 +310,6 @@ impl Shared {
         let sync = o.sync != SyncPolicy::Never;
         let sealed = (|| -> Result<()> {
             let what = || format!("sealing {}", old.store.path().display());
-            if sync {
-                old.store.sync_data().context(what)?;
-            }
             old.store.trim(w.pos).context(what)?;
             old.index.trim(old.count(), sync).context(what)?;
             if sync {
