@@ -1051,6 +1051,15 @@ impl Log {
             segs[idx] = seg.clone();
             seg
         };
+        let sync_err = |e| {
+            sh.poison(&Error::io(
+                format!("syncing {}", seg.store.path().display()),
+                e,
+            ))
+        };
+        if seg.mark_commit(offset)? {
+            seg.store.sync_data().map_err(sync_err)?;
+        }
         let pos = seg.cut(offset)?;
         seg.store
             .sync_data()

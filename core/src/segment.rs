@@ -302,8 +302,41 @@ impl Segment {
         fill(dst)
     }
 
+    /// Makes the record before `offset` a commit point (the first step of a cut to `offset`),
+    /// rewriting its flags and checksum in place; returns whether anything changed.
+    ///
+    /// This must reach the disk before the records after it are zeroed: a cut into a batch
+    /// whose zeroing landed first would leave the batch's remaining records without a commit
+    /// point, and recovery would drop them although they were acknowledged.
+    ///
+    /// Same contract as [`Segment::cut`].
+    pub(crate) fn mark_commit(&self, offset: u64) -> Result<bool> {
+        if offset <= self.base {
+            return Ok(false);
+        }
+        let end = self.end();
+        let prev = self.position(offset - 1, end)?;
+        // SAFETY: the record lies below the published end in the mapped store; the caller
+        // shuts every reader out.
+        let head = unsafe { self.store.slice(prev, RECORD_HEADER_LEN) };
+        let h = self.check_header(offset - 1, prev, end, head)?;
+        if h.is_commit() {
+            return Ok(false);
+        }
+        // SAFETY: as above; the record lies below the end and readers are shut out.
+        let rec = unsafe { self.store.slice_mut(prev, h.total_len()) };
+        rec[24..28].copy_from_slice(&(h.flags | format::FLAG_COMMIT).to_le_bytes());
+        let crc = format::record_crc(
+            &rec[4..RECORD_HEADER_LEN as usize],
+            &rec[RECORD_HEADER_LEN as usize..],
+        );
+        rec[0..4].copy_from_slice(&crc.to_le_bytes());
+        Ok(true)
+    }
+
     /// Cuts the segment back so that `offset` is its next offset: zeroes the store bytes and
-    /// index slots of the removed records and marks the new last record as a commit point.
+    /// index slots of the removed records. The record before `offset` must already be a
+    /// commit point ([`Segment::mark_commit`], synced).
     ///
     /// Caller holds the writer lock and the segments write lock (no reader is inside), and the
     /// segment is mapped read-write.
@@ -318,22 +351,6 @@ impl Segment {
         // SAFETY: [pos, end) lies in the mapped store; the caller shuts every reader out.
         unsafe { self.store.slice_mut(pos, end - pos) }.fill(0);
         self.index.clear(offset - self.base, next - self.base);
-        if offset > self.base {
-            let prev = self.position(offset - 1, pos)?;
-            // SAFETY: the previous record lies below `pos` in the mapped store; exclusive as above.
-            let head = unsafe { self.store.slice(prev, RECORD_HEADER_LEN) };
-            let h = self.check_header(offset - 1, prev, pos, head)?;
-            if !h.is_commit() {
-                // SAFETY: as above; the record lies below `pos` and readers are shut out.
-                let rec = unsafe { self.store.slice_mut(prev, h.total_len()) };
-                rec[24..28].copy_from_slice(&(h.flags | format::FLAG_COMMIT).to_le_bytes());
-                let crc = format::record_crc(
-                    &rec[4..RECORD_HEADER_LEN as usize],
-                    &rec[RECORD_HEADER_LEN as usize..],
-                );
-                rec[0..4].copy_from_slice(&crc.to_le_bytes());
-            }
-        }
         self.publish(offset, pos);
         Ok(pos)
     }
