@@ -294,7 +294,7 @@ fn whole_before(positions: &[u64], base: u64, len: u64, batches: &BTreeMap<u64, 
             break;
         }
         // o is a commit point unless a batch continues after it.
-        if !batches.get(&o).is_some_and(|&last| last != o) {
+        if batches.get(&o).is_none_or(|&last| last == o) {
             n = i as u64 + 1;
         }
     }
