@@ -33,9 +33,11 @@ fn options() -> Options {
     }
 }
 
-/// The files of a real three-segment log: (base, store bytes, index bytes).
-fn reference() -> &'static Vec<(u64, Vec<u8>, Vec<u8>)> {
-    static R: OnceLock<Vec<(u64, Vec<u8>, Vec<u8>)>> = OnceLock::new();
+/// The files of a real three-segment log: (base, store bytes, index bytes) per segment.
+type Files = Vec<(u64, Vec<u8>, Vec<u8>)>;
+
+fn reference() -> &'static Files {
+    static R: OnceLock<Files> = OnceLock::new();
     R.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let log = Log::open(dir.path(), options()).unwrap();
