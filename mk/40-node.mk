@@ -6,6 +6,7 @@
 # which is committed: test-node fails if the regenerated file differs.
 # The benchmark's own dependencies (better-sqlite3, hypercore) live in bench/package.json and are
 # installed only by bench-node.
+TEST_TARGETS += test-node
 DEMO_STEPS += demo-node
 BENCH_TARGETS += bench-node
 
