@@ -11,7 +11,7 @@ use commitlog::options::MIN_FILE_BYTES;
 use commitlog::{Error, Log, Options, RecoveryMode};
 
 use crate::args::RepairArgs;
-use crate::display::rfc3339_ms;
+use crate::display::{count, rfc3339_ms};
 use crate::open::require_dir;
 use crate::verify::{check, problem_line, write_report};
 
@@ -38,7 +38,11 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
         writeln!(out, "{} is clean: nothing to repair", dir.display())?;
         return Ok(true);
     }
-    writeln!(out, "found {} problem(s):", report.problems.len())?;
+    writeln!(
+        out,
+        "found {}:",
+        count(report.problems.len() as u64, "problem")
+    )?;
     for p in &report.problems {
         writeln!(out, "  {}", problem_line(p))?;
     }
@@ -60,8 +64,8 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     let copied = back_up(dir, &backup, first_damaged)?;
     writeln!(
         out,
-        "backed up {} file(s) ({} bytes) to {}",
-        copied.len(),
+        "backed up {} ({} bytes) to {}",
+        count(copied.len() as u64, "file"),
         copied.iter().map(|(_, n)| n).sum::<u64>(),
         backup.display()
     )?;
@@ -88,8 +92,8 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     let size_after = store_file_bytes(dir)?;
     let records = if before_next > next {
         format!(
-            "offsets {next}..{before_next} ({} records)",
-            before_next - next
+            "offsets {next}..{before_next} ({})",
+            count(before_next - next, "record")
         )
     } else {
         "no complete record, only the damaged bytes".to_owned()
