@@ -16,13 +16,13 @@ FFI_CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -pthread
 FFI_CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -pedantic -g -O1 -pthread
 FFI_LINK := -L$(FFI_STAGE)/lib -lcommitlog -Wl,-rpath,$(FFI_STAGE)/lib
 FFI_SUITE := $(wildcard $(ROOT)/tests/c/*.c)
-FFI_SUITE := $(filter-out %/header_c11.c %/pkgconfig_prog.c,$(FFI_SUITE))
+FFI_SUITE := $(filter-out %/header_c11.c %/pkgconfig_prog.c %/xlang.c,$(FFI_SUITE))
 FFI_VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=all \
 	--errors-for-leak-kinds=all --suppressions=$(ROOT)/tests/c/valgrind.supp
 
 .PHONY: ffi-lib ffi-stage install-ffi test-ffi test-ffi-rust test-ffi-header test-ffi-symbols \
 	test-ffi-c test-ffi-static test-ffi-valgrind test-ffi-asan test-ffi-install test-ffi-examples \
-	demo-c demo-cpp bench-ffi
+	test-ffi-xlang demo-c demo-cpp bench-ffi
 
 ffi-lib:
 	$(CARGO) build --release -p commitlog-ffi
@@ -36,7 +36,7 @@ ffi-stage: ffi-lib
 	@$(ROOT)/ffi/install.sh "$(FFI_STAGE)" "$(ffi-version)" "$(FFI_RELEASE)" >/dev/null
 
 test-ffi: test-ffi-header test-ffi-rust test-ffi-symbols test-ffi-c test-ffi-static \
-	test-ffi-valgrind test-ffi-asan test-ffi-install test-ffi-examples
+	test-ffi-valgrind test-ffi-asan test-ffi-install test-ffi-examples test-ffi-xlang
 	@echo "test-ffi: all passed"
 
 test-ffi-rust:
@@ -81,6 +81,19 @@ test-ffi-asan: ffi-stage
 
 test-ffi-install: ffi-lib
 	$(ROOT)/tests/c/install-test.sh
+
+# The cross-language fixture: what C writes core reads, and the other way round.
+$(FFI_OUT)/xlang: ffi-stage $(ROOT)/tests/c/xlang.c
+	$(FFI_CC) $(FFI_CFLAGS) -I$(FFI_STAGE)/include -o $@ $(ROOT)/tests/c/xlang.c $(FFI_LINK)
+
+test-ffi-xlang: $(FFI_OUT)/xlang
+	rm -rf $(FFI_OUT)/xlang-c $(FFI_OUT)/xlang-rust
+	$(FFI_OUT)/xlang write $(FFI_OUT)/xlang-c 100
+	$(CARGO) run --release -q -p commitlog --example xlang -- check $(FFI_OUT)/xlang-c 100
+	$(CARGO) run --release -q -p commitlog --example xlang -- write $(FFI_OUT)/xlang-rust 100
+	$(FFI_OUT)/xlang check $(FFI_OUT)/xlang-rust 100
+	! $(FFI_OUT)/xlang check $(FFI_OUT)/xlang-rust 101 2>/dev/null
+	rm -rf $(FFI_OUT)/xlang-c $(FFI_OUT)/xlang-rust
 
 # The examples build (C11 and C++17 with the strict flags) and run on a scratch log.
 test-ffi-examples: $(FFI_OUT)/demo-c $(FFI_OUT)/demo-cpp
