@@ -94,6 +94,62 @@ fn dump_of_a_corrupt_log_prints_what_is_good_then_reports() {
 }
 
 #[test]
+fn dump_stops_at_the_damage_only_if_asked_to_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    corrupt_record(dir.path(), K);
+    let from = (K - 3).to_string();
+    let out = commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--from", &from, "--count", "3"])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(out.get_output()).lines().count(), 3);
+    let out = commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--from", &from, "--count", "4"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "checksum mismatch in record {K}"
+        )));
+    assert_eq!(stdout_of(out.get_output()).lines().count(), 3);
+}
+
+#[test]
+fn info_of_a_damaged_log_shows_what_it_can_then_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    // The first record of a segment: info reads it for the segment's time range.
+    let base = {
+        let log = Log::open(
+            dir.path(),
+            Options {
+                read_only: true,
+                ..options()
+            },
+        )
+        .unwrap();
+        log.segments().unwrap()[2].base_offset
+    };
+    corrupt_record(dir.path(), base);
+    let out = commitlog().arg("info").arg(dir.path()).assert().code(2);
+    let text = stdout_of(out.get_output());
+    assert!(
+        text.contains(&format!("lowest 0, next {N} ({N} records)")),
+        "{text}"
+    );
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("commitlog verify") && err.contains("corrupt"),
+        "{err}"
+    );
+}
+
+#[test]
 fn repair_backs_up_cuts_at_the_damage_and_leaves_a_clean_log() {
     let dir = tempfile::tempdir().unwrap();
     let log_dir = dir.path().join("log");
