@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -194,6 +194,8 @@ struct Shared {
     flusher_thread: Mutex<Option<ThreadId>>,
     prefaulter: Arc<Prefaulter>,
     prefaulter_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Group syncs run since open (each covers every append before it).
+    syncs: AtomicU64,
 }
 
 fn now_ms() -> u64 {
@@ -379,6 +381,7 @@ impl Shared {
             let w = g.as_mut().ok_or(Error::Closed)?;
             (w.active.clone(), std::mem::take(&mut w.unsynced), w.written)
         };
+        self.syncs.fetch_add(1, Ordering::Relaxed);
         for s in unsynced {
             s.store
                 .sync_all()
@@ -657,6 +660,7 @@ impl Log {
             flusher_thread: Mutex::new(None),
             prefaulter: Arc::new(Prefaulter::default()),
             prefaulter_thread: Mutex::new(None),
+            syncs: AtomicU64::new(0),
         });
         if !read_only {
             let prefaulter = shared.prefaulter.clone();
@@ -1106,6 +1110,13 @@ impl Log {
         }
         let _ = std::fs::remove_dir(&sh.dir);
         Ok(())
+    }
+
+    /// How many group syncs (`fdatasync` rounds of the store) ran since the log was opened.
+    /// Under `SyncPolicy::Always` concurrent appenders share one, so this grows slower than
+    /// the number of appends when threads append at once.
+    pub fn sync_count(&self) -> u64 {
+        self.shared.syncs.load(Ordering::Relaxed)
     }
 
     /// Whether the log had been closed cleanly before this open (no recovery scan was needed).
