@@ -851,6 +851,7 @@ impl Log {
             shared: self.shared.clone(),
             next: from,
             buf: VecDeque::new(),
+            failed: None,
             done: false,
         }
     }
@@ -1171,6 +1172,8 @@ pub struct Iter {
     shared: Arc<Shared>,
     next: u64,
     buf: VecDeque<Record>,
+    /// An error met while filling `buf`, yielded after the good records before it.
+    failed: Option<Error>,
     done: bool,
 }
 
@@ -1213,12 +1216,12 @@ impl Iter {
     /// appended. `Ok(None)` means the timeout passed.
     pub fn next_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Record>> {
         let deadline = timeout.map(|t| Instant::now() + t);
+        // Unlike `Iterator::next`, an error does not end a tail: each call tries again (a
+        // persistent condition, such as a position below the lowest offset, fails again).
+        self.done = false;
         loop {
             if let Some(item) = self.next() {
                 return item.map(Some);
-            }
-            if self.done {
-                return Err(Error::Closed);
             }
             let left = match deadline {
                 None => None,
@@ -1244,15 +1247,17 @@ impl Iterator for Iter {
         if let Some(r) = self.buf.pop_front() {
             return Some(Ok(r));
         }
+        if let Some(e) = self.failed.take() {
+            self.done = true;
+            return Some(Err(e));
+        }
         if self.done {
             return None;
         }
-        match self.fill() {
-            Ok(()) => self.buf.pop_front().map(Ok),
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        if let Err(e) = self.fill() {
+            // Records copied before the damage come first, then the error.
+            self.failed = Some(e);
         }
+        self.next()
     }
 }
