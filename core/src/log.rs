@@ -1258,6 +1258,12 @@ impl Iterator for Iter {
             // Records copied before the damage come first, then the error.
             self.failed = Some(e);
         }
-        self.next()
+        match self.buf.pop_front() {
+            Some(r) => Some(Ok(r)),
+            None => self.failed.take().map(|e| {
+                self.done = true;
+                Err(e)
+            }),
+        }
     }
 }
