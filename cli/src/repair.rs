@@ -1,12 +1,13 @@
 //! `commitlog repair`: back up, cut the log back to its valid prefix, say what went.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use commitlog::format::{FileKind, parse_file_name};
+use commitlog::format::{FileKind, file_name, parse_file_name};
 use commitlog::options::MIN_FILE_BYTES;
 use commitlog::{Error, Log, Options, RecoveryMode};
 
@@ -89,21 +90,44 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     let next = log.next_offset()?;
     log.close()?;
 
+    // An index is a cache of its store: a damaged entry below the cut is fixed by rebuilding
+    // the index, which an open does for a segment whose index file is missing (FORMAT.md).
+    let stale: BTreeSet<u64> = report
+        .problems
+        .iter()
+        .filter(|p| p.file == "index" && p.offset.unwrap_or(p.segment) < next)
+        .map(|p| p.segment)
+        .collect();
+    if !stale.is_empty() {
+        for &base in &stale {
+            let path = dir.join(file_name(base, FileKind::Index));
+            fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        let log = Log::open(dir, repair_options(RecoveryMode::TruncateTail))
+            .map_err(|e| refusal(dir, e))?;
+        log.close()?;
+        let names: Vec<String> = stale
+            .iter()
+            .map(|&b| file_name(b, FileKind::Index))
+            .collect();
+        writeln!(out, "rebuilt from their stores: {}", names.join(", "))?;
+    }
+
     let size_after = store_file_bytes(dir)?;
-    let records = if before_next > next {
-        format!(
-            "offsets {next}..{before_next} ({})",
-            count(before_next - next, "record")
-        )
+    let less = size_before.saturating_sub(size_after);
+    let sizes = format!("store files {size_before} -> {size_after} bytes ({less} bytes less)");
+    if before_next > next {
+        let n = count(before_next - next, "record");
+        writeln!(out, "removed: offsets {next}..{before_next} ({n}); {sizes}")?;
+    } else if less > 0 {
+        writeln!(
+            out,
+            "removed: no complete record, only a damaged tail; {sizes}"
+        )?;
     } else {
-        "no complete record, only the damaged bytes".to_owned()
-    };
-    writeln!(
-        out,
-        "removed: {records}; store files {size_before} -> {size_after} bytes ({} bytes less); \
-         the log now ends at offset {next}",
-        size_before.saturating_sub(size_after)
-    )?;
+        writeln!(out, "removed: nothing")?;
+    }
+    writeln!(out, "the next append gets offset {next}")?;
     let again = check(dir, true)?;
     writeln!(out, "checked again:")?;
     write_report(out, &again)?;

@@ -68,7 +68,7 @@ pub fn write_report(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
         writeln!(
             out,
             "{checked}: CORRUPT, {}; records below offset {} are intact \
-             (`commitlog repair` cuts the log there)",
+             (`commitlog repair` keeps them and fixes or removes the rest)",
             count(report.problems.len() as u64, "problem"),
             report.valid_until
         )?;

@@ -186,6 +186,51 @@ fn repair_backs_up_cuts_at_the_damage_and_leaves_a_clean_log() {
 }
 
 #[test]
+fn repair_rebuilds_a_damaged_index_and_keeps_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("log");
+    let records = build_log(&log_dir, N);
+    // Point the index entry of record K somewhere wrong; its store is intact.
+    let (segment, store, _) = locate(&log_dir, K);
+    let index = store.with_extension("index");
+    let mut bytes = fs::read(&index).unwrap();
+    let at = (32 + 4 * (K - segment)) as usize;
+    bytes[at..at + 4].copy_from_slice(&40u32.to_le_bytes());
+    fs::write(&index, &bytes).unwrap();
+
+    let out = commitlog()
+        .args(["verify", "--json"])
+        .arg(&log_dir)
+        .assert()
+        .code(1);
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["problems"][0]["file"], "index");
+    assert_eq!(doc["problems"][0]["offset"], K);
+
+    let backup = dir.path().join("saved");
+    let out = commitlog()
+        .arg("repair")
+        .arg(&log_dir)
+        .arg("--backup")
+        .arg(&backup)
+        .assert()
+        .success();
+    let text = stdout_of(out.get_output());
+    assert!(text.contains("rebuilt from their stores: "), "{text}");
+    assert!(text.contains("removed: nothing"), "{text}");
+    assert_eq!(
+        fs::read(backup.join(index.file_name().unwrap())).unwrap(),
+        bytes
+    );
+    commitlog().arg("verify").arg(&log_dir).assert().success();
+    let log = Log::open(&log_dir, options()).unwrap();
+    let all = log.iter(0).collect::<Result<Vec<_>, _>>().unwrap();
+    assert_eq!(all, records);
+    assert_eq!(log.read(K).unwrap(), records[K as usize]);
+    log.close().unwrap();
+}
+
+#[test]
 fn repair_backs_up_next_to_the_log_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let log_dir = dir.path().join("orders");
