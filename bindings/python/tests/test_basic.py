@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -207,8 +208,9 @@ def test_offset_at_time(log: commitlog.Log) -> None:
 
 
 def test_sync_succeeds(log_dir: Path) -> None:
-    for policy in ("never", "always", 50):
-        with commitlog.open(log_dir, sync=policy) as log:  # type: ignore[arg-type]
+    policies: list[Literal["never", "always"] | int] = ["never", "always", 50]
+    for policy in policies:
+        with commitlog.open(log_dir, sync=policy) as log:
             log.append(b"x")
             log.sync()
 

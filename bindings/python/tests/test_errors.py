@@ -6,7 +6,7 @@ import errno
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -63,7 +63,7 @@ def test_every_call_on_a_closed_log_raises_log_closed(log: commitlog.Log) -> Non
     log.append(b"a")
     it = log.iter()
     log.close()
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: log.append(b"x"),
         lambda: log.append_batch([b"x"]),
         lambda: log.read(0),
