@@ -36,7 +36,7 @@ pub struct Config {
     pub records_1k: u64,
     /// zowens single appends per run (it is ~10x slower).
     pub peer_records: u64,
-    /// Random reads per run (ours, mmap), and zowens (as many: a short run is noise-prone)..
+    /// Random reads per run (ours, mmap), and zowens (as many: a short run is noise-prone).
     pub reads: u64,
     pub peer_reads: u64,
     pub time_queries: u64,
