@@ -4,8 +4,8 @@
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::last_error;
-use crate::status::commitlog_status;
+use super::last_error;
+use super::status::commitlog_status;
 
 /// A failed call: the status C sees and the message `commitlog_last_error_message` gives.
 #[derive(Debug)]

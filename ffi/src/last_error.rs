@@ -3,8 +3,8 @@
 use std::cell::RefCell;
 use std::ffi::c_char;
 
-use crate::guard::guard_or;
-use crate::status::commitlog_status;
+use super::guard::guard_or;
+use super::status::commitlog_status;
 
 thread_local! {
     // Bytes of the message, without a terminating NUL (added when copied out).

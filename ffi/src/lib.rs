@@ -15,6 +15,9 @@
 //!
 //! The C names (`commitlog_status`, `commitlog_log`, ...) are used on the Rust side too, so
 //! what one reads here is what C sees.
+//!
+//! The modules refer to each other with `super::`, not `crate::`, because the benchmark
+//! compiles this file as a module of its own crate (there is no rlib; see Cargo.toml).
 #![allow(non_camel_case_types)]
 
 mod guard;

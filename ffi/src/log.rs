@@ -5,9 +5,9 @@ use std::os::unix::ffi::OsStrExt;
 
 use commitlog_core::Log;
 
-use crate::guard::{Failure, guard, guard_or, require};
-use crate::options::{commitlog_options, to_core};
-use crate::status::commitlog_status;
+use super::guard::{Failure, guard, guard_or, require};
+use super::options::{commitlog_options, to_core};
+use super::status::commitlog_status;
 
 /// An open log (opaque). Created by `commitlog_open`, released by `commitlog_close`.
 ///
@@ -93,7 +93,7 @@ pub unsafe extern "C" fn commitlog_close(log: *mut commitlog_log) {
         // (caller's contract); the Box frees the handle even if close() fails or panics.
         let handle = unsafe { Box::from_raw(log) };
         if let Err(err) = handle.log.close() {
-            crate::last_error::set(&Failure::from(err).message);
+            super::last_error::set(&Failure::from(err).message);
         }
     });
 }

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use commitlog_core::{Options, RecoveryMode, SyncPolicy};
 
-use crate::guard::{Failure, guard_or};
-use crate::status::commitlog_status;
+use super::guard::{Failure, guard_or};
+use super::status::commitlog_status;
 
 /// When appends are made durable: one of the `COMMITLOG_SYNC_*` values.
 ///

@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use commitlog_core::{Iter, Record};
 
-use crate::guard::{Failure, guard, guard_or, require};
-use crate::log::commitlog_log;
-use crate::status::commitlog_status;
+use super::guard::{Failure, guard, guard_or, require};
+use super::log::commitlog_log;
+use super::status::commitlog_status;
 
 /// `commitlog_reader_next` timeout: return at once when no record is there yet.
 pub const COMMITLOG_NO_WAIT: i64 = 0;
