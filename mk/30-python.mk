@@ -28,8 +28,11 @@ python-develop: $(PY_STAMP)
 
 # The pytest suite; the stubs checked against the built module (stubtest) and used by mypy
 # --strict over the examples and tests; then the wheel in a venv of its own.
-test-python: python-develop
-	cd "$(PY_DIR)" && "$(PY)" -m pytest -q
+# The C side of the cross-language fixture comes from the ffi's fragment (20-ffi.mk).
+PY_C_XLANG := $(if $(FFI_OUT),$(FFI_OUT)/xlang)
+
+test-python: python-develop $(PY_C_XLANG)
+	cd "$(PY_DIR)" && COMMITLOG_C_XLANG="$(PY_C_XLANG)" "$(PY)" -m pytest -q
 	cd "$(PY_DIR)" && "$(PY)" -m mypy.stubtest commitlog._commitlog
 	cd "$(ROOT)" && "$(PY_VENV)/bin/mypy" --strict examples/python bindings/python/tests
 	$(MAKE) --no-print-directory test-python-wheel

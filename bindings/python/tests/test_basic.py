@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import doctest
 import time
 from pathlib import Path
 from typing import Literal
@@ -248,3 +249,9 @@ def test_public_names_have_docstrings() -> None:
         for attr, member in vars(cls).items():
             if not attr.startswith("_"):
                 assert member.__doc__, f"{cls.__name__}.{attr}"
+
+
+def test_package_docstring_example_runs() -> None:
+    result = doctest.testmod(commitlog)
+    assert result.attempted > 0
+    assert result.failed == 0
