@@ -19,14 +19,14 @@
 #include <stdint.h>
 
 /**
+ * `commitlog_reader_next` timeout: wait until a record is appended (or the log is closed).
+ */
+#define COMMITLOG_WAIT_FOREVER (-1)
+
+/**
  * `commitlog_reader_next` timeout: return at once when no record is there yet.
  */
 #define COMMITLOG_NO_WAIT 0
-
-/**
- * `commitlog_reader_next` timeout: wait until a record is appended (or the log is closed).
- */
-#define COMMITLOG_WAIT_FOREVER -1
 
 /**
  * What a commitlog function returns: `COMMITLOG_STATUS_OK` (0) or the kind of failure.
@@ -348,7 +348,8 @@ enum commitlog_status commitlog_read(struct commitlog_log *log, uint64_t offset,
 
 /**
  * Writes the lowest offset the log holds to `*offset_out` (equal to the next offset when the
- * log is empty). Thread-safety: safe. `offset_out` is required and untouched on failure.
+ * log is empty). `offset_out` is required and untouched on failure.
+ * Ownership: nothing is kept. Thread-safety: safe.
  *
  * # Safety
  * `log` must be an open handle; `offset_out` NULL or writable.
@@ -356,8 +357,8 @@ enum commitlog_status commitlog_read(struct commitlog_log *log, uint64_t offset,
 enum commitlog_status commitlog_lowest_offset(struct commitlog_log *log, uint64_t *offset_out);
 
 /**
- * Writes the offset the next append will get to `*offset_out`. Thread-safety: safe.
- * `offset_out` is required and untouched on failure.
+ * Writes the offset the next append will get to `*offset_out`. `offset_out` is required and
+ * untouched on failure. Ownership: nothing is kept. Thread-safety: safe.
  *
  * # Safety
  * `log` must be an open handle; `offset_out` NULL or writable.
@@ -367,7 +368,8 @@ enum commitlog_status commitlog_next_offset(struct commitlog_log *log, uint64_t 
 /**
  * Writes to `*offset_out` the first offset appended at or after `timestamp_ms` (milliseconds
  * since the Unix epoch): the lowest offset if every record is that new, the next offset if
- * none is. O(log n). Thread-safety: safe. `offset_out` is required and untouched on failure.
+ * none is. O(log n). `offset_out` is required and untouched on failure.
+ * Ownership: nothing is kept. Thread-safety: safe.
  *
  * # Safety
  * `log` must be an open handle; `offset_out` NULL or writable.
@@ -378,7 +380,8 @@ enum commitlog_status commitlog_offset_at_time(struct commitlog_log *log, uint64
  * Drops whole segments whose records all lie below `offset`, so `commitlog_lowest_offset` may
  * stay below `offset`. With `offset` at or beyond the next offset the log is emptied and the
  * next append gets `offset` (how a Raft follower re-bases its log on a snapshot).
- * Thread-safety: safe; readers positioned below the new start then get OUT_OF_RANGE.
+ * Ownership: nothing is transferred. Thread-safety: safe; readers positioned below the new
+ * start then get OUT_OF_RANGE.
  *
  * # Safety
  * `log` must be an open handle.
@@ -388,7 +391,7 @@ enum commitlog_status commitlog_truncate_front(struct commitlog_log *log, uint64
 /**
  * Removes every record at or after `offset`, durably; the next append gets `offset`.
  * `offset` must lie between the lowest and the next offset (inclusive), else OUT_OF_RANGE.
- * Thread-safety: safe.
+ * Ownership: nothing is transferred. Thread-safety: safe.
  *
  * # Safety
  * `log` must be an open handle.
@@ -396,7 +399,9 @@ enum commitlog_status commitlog_truncate_front(struct commitlog_log *log, uint64
 enum commitlog_status commitlog_truncate_back(struct commitlog_log *log, uint64_t offset);
 
 /**
- * Makes everything appended so far durable (fdatasync). Thread-safety: safe.
+ * Makes everything appended so far durable (fdatasync); fails with IO if the disk refuses
+ * (the log then refuses writes until reopened). Ownership: nothing is transferred.
+ * Thread-safety: safe.
  *
  * # Safety
  * `log` must be an open handle.
@@ -451,8 +456,8 @@ enum commitlog_status commitlog_reader_next(struct commitlog_reader *reader, int
 
 /**
  * Writes to `*offset_out` the offset of the record the reader returns next.
- * `offset_out` is required and untouched on failure. Thread-safety: as
- * `commitlog_reader_next`.
+ * `offset_out` is required and untouched on failure. Ownership: nothing is kept.
+ * Thread-safety: as `commitlog_reader_next`.
  *
  * # Safety
  * `reader` must be NULL or a reader not yet freed; `offset_out` NULL or writable.

@@ -238,7 +238,8 @@ pub unsafe extern "C" fn commitlog_read(
 }
 
 /// Writes the lowest offset the log holds to `*offset_out` (equal to the next offset when the
-/// log is empty). Thread-safety: safe. `offset_out` is required and untouched on failure.
+/// log is empty). `offset_out` is required and untouched on failure.
+/// Ownership: nothing is kept. Thread-safety: safe.
 ///
 /// # Safety
 /// `log` must be an open handle; `offset_out` NULL or writable.
@@ -251,8 +252,8 @@ pub unsafe extern "C" fn commitlog_lowest_offset(
     unsafe { query(log, offset_out, Log::lowest_offset) }
 }
 
-/// Writes the offset the next append will get to `*offset_out`. Thread-safety: safe.
-/// `offset_out` is required and untouched on failure.
+/// Writes the offset the next append will get to `*offset_out`. `offset_out` is required and
+/// untouched on failure. Ownership: nothing is kept. Thread-safety: safe.
 ///
 /// # Safety
 /// `log` must be an open handle; `offset_out` NULL or writable.
@@ -267,7 +268,8 @@ pub unsafe extern "C" fn commitlog_next_offset(
 
 /// Writes to `*offset_out` the first offset appended at or after `timestamp_ms` (milliseconds
 /// since the Unix epoch): the lowest offset if every record is that new, the next offset if
-/// none is. O(log n). Thread-safety: safe. `offset_out` is required and untouched on failure.
+/// none is. O(log n). `offset_out` is required and untouched on failure.
+/// Ownership: nothing is kept. Thread-safety: safe.
 ///
 /// # Safety
 /// `log` must be an open handle; `offset_out` NULL or writable.
@@ -284,7 +286,8 @@ pub unsafe extern "C" fn commitlog_offset_at_time(
 /// Drops whole segments whose records all lie below `offset`, so `commitlog_lowest_offset` may
 /// stay below `offset`. With `offset` at or beyond the next offset the log is emptied and the
 /// next append gets `offset` (how a Raft follower re-bases its log on a snapshot).
-/// Thread-safety: safe; readers positioned below the new start then get OUT_OF_RANGE.
+/// Ownership: nothing is transferred. Thread-safety: safe; readers positioned below the new
+/// start then get OUT_OF_RANGE.
 ///
 /// # Safety
 /// `log` must be an open handle.
@@ -299,7 +302,7 @@ pub unsafe extern "C" fn commitlog_truncate_front(
 
 /// Removes every record at or after `offset`, durably; the next append gets `offset`.
 /// `offset` must lie between the lowest and the next offset (inclusive), else OUT_OF_RANGE.
-/// Thread-safety: safe.
+/// Ownership: nothing is transferred. Thread-safety: safe.
 ///
 /// # Safety
 /// `log` must be an open handle.
@@ -312,7 +315,9 @@ pub unsafe extern "C" fn commitlog_truncate_back(
     unsafe { command(log, |log| log.truncate_back(offset)) }
 }
 
-/// Makes everything appended so far durable (fdatasync). Thread-safety: safe.
+/// Makes everything appended so far durable (fdatasync); fails with IO if the disk refuses
+/// (the log then refuses writes until reopened). Ownership: nothing is transferred.
+/// Thread-safety: safe.
 ///
 /// # Safety
 /// `log` must be an open handle.

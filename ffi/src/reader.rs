@@ -11,6 +11,8 @@ use super::status::commitlog_status;
 /// `commitlog_reader_next` timeout: return at once when no record is there yet.
 pub const COMMITLOG_NO_WAIT: i64 = 0;
 /// `commitlog_reader_next` timeout: wait until a record is appended (or the log is closed).
+// Written into the header by cbindgen.toml (`after_includes`) as `(-1)`: cbindgen would drop
+// the parentheses a negative macro needs in expressions like `x - COMMITLOG_WAIT_FOREVER`.
 pub const COMMITLOG_WAIT_FOREVER: i64 = -1;
 
 /// A reader: walks records in offset order from a starting offset, up to the end of the log
@@ -154,8 +156,8 @@ pub unsafe extern "C" fn commitlog_reader_next(
 }
 
 /// Writes to `*offset_out` the offset of the record the reader returns next.
-/// `offset_out` is required and untouched on failure. Thread-safety: as
-/// `commitlog_reader_next`.
+/// `offset_out` is required and untouched on failure. Ownership: nothing is kept.
+/// Thread-safety: as `commitlog_reader_next`.
 ///
 /// # Safety
 /// `reader` must be NULL or a reader not yet freed; `offset_out` NULL or writable.

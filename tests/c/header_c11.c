@@ -4,6 +4,7 @@
 #include <assert.h>
 
 static_assert(COMMITLOG_STATUS_OK == 0, "OK is 0");
+static_assert(5 - COMMITLOG_WAIT_FOREVER == 6, "the macro is a parenthesized -1");
 static_assert(sizeof(commitlog_sync_mode) == 4, "sync mode is a uint32_t");
 
 int main(void) {

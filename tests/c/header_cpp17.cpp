@@ -5,6 +5,7 @@
 #include <type_traits>
 
 static_assert(COMMITLOG_STATUS_OK == 0, "OK is 0");
+static_assert(5 - COMMITLOG_WAIT_FOREVER == 6, "the macro is a parenthesized -1");
 static_assert(std::is_trivially_copyable<commitlog_options>::value, "plain struct");
 static_assert(std::is_trivially_copyable<commitlog_record>::value, "plain struct");
 
