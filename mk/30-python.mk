@@ -3,6 +3,7 @@
 # Everything runs in a venv that make creates (target/venv) with the pinned tools of
 # bindings/python/requirements-dev.txt. `maturin develop --release` (not debug: debug and
 # `cargo` builds would keep rebuilding pyo3, TOOLCHAIN.md pitfall 2) installs the module into it.
+TEST_TARGETS += test-python
 DEMO_STEPS += demo-python
 BENCH_TARGETS += bench-python
 
@@ -25,11 +26,15 @@ python-develop: $(PY_STAMP)
 	cd "$(PY_DIR)" && VIRTUAL_ENV="$(PY_VENV)" PATH="$(PY_VENV)/bin:$$PATH" \
 	  maturin develop --release --quiet
 
-# The pytest suite, then mypy --strict over the examples (proves the stubs are complete), then
-# the wheel in a venv of its own.
-test-python: python-develop
-	cd "$(PY_DIR)" && "$(PY)" -m pytest -q
-	cd "$(ROOT)" && "$(PY_VENV)/bin/mypy" --strict examples/python
+# The pytest suite; the stubs checked against the built module (stubtest) and used by mypy
+# --strict over the examples and tests; then the wheel in a venv of its own.
+# The C side of the cross-language fixture comes from the ffi's fragment (20-ffi.mk).
+PY_C_XLANG := $(if $(FFI_OUT),$(FFI_OUT)/xlang)
+
+test-python: python-develop $(PY_C_XLANG)
+	cd "$(PY_DIR)" && COMMITLOG_C_XLANG="$(PY_C_XLANG)" "$(PY)" -m pytest -q
+	cd "$(PY_DIR)" && "$(PY)" -m mypy.stubtest commitlog._commitlog
+	cd "$(ROOT)" && "$(PY_VENV)/bin/mypy" --strict examples/python bindings/python/tests
 	$(MAKE) --no-print-directory test-python-wheel
 
 demo-python: python-develop
@@ -40,7 +45,7 @@ bench-python: python-develop
 
 # An abi3 manylinux wheel (one wheel for CPython 3.9+) into dist/.
 wheel: $(PY_STAMP)
-	cd "$(PY_DIR)" && "$(PY_VENV)/bin/maturin" build --release --quiet --out "$(ROOT)/dist"
+	cd "$(PY_DIR)" && "$(PY_VENV)/bin/maturin" build --release --quiet --interpreter "$(PY)" --out "$(ROOT)/dist"
 
 # The wheel must install and work in a fresh venv where no Rust toolchain is on PATH.
 test-python-wheel: wheel

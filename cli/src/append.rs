@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use commitlog::{Log, Options};
 
 use crate::args::AppendArgs;
+use crate::display::count;
 
 pub fn run(args: &AppendArgs, stdin: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
     let mut options = Options::default();
@@ -40,8 +41,8 @@ pub fn run(args: &AppendArgs, stdin: &mut dyn BufRead, out: &mut dyn Write) -> R
     } else {
         writeln!(
             out,
-            "appended {} records to {dir}: offsets {first}..={} (next offset {next})",
-            next - first,
+            "appended {} to {dir}: offsets {first}..={} (next offset {next})",
+            count(next - first, "record"),
             next - 1
         )?;
     }

@@ -83,7 +83,9 @@ pub enum Command {
     #[command(
         long_about = "Repair a damaged log: check it (as `verify` does), copy every segment \
             file the repair changes or removes into a backup directory, cut the log back to the \
-            end of its valid prefix, print what was removed, and check it again.\n\nRefuses \
+            end of its valid prefix (damaged records and everything after them go; a damaged \
+            index is rebuilt from its store instead), print what was removed, and check it \
+            again.\n\nRefuses \
             while another process holds the log's writer lock. Exit status 0 when the log is \
             clean afterwards, 1 if problems remain, 2 on error.",
         after_help = "Example:\n  commitlog repair /var/lib/app/log\n  \

@@ -38,6 +38,15 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (y, m, d)
 }
 
+/// `1 segment`, `2 segments`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A timestamp for people and scripts at once: `2026-11-25T22:45:15.123Z (1764110715123 ms)`.
 pub fn time_both(ms: u64) -> String {
     format!("{} ({ms} ms)", rfc3339_ms(ms))

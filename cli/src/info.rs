@@ -9,15 +9,36 @@ use commitlog::SegmentInfo;
 use serde_json::json;
 
 use crate::args::InfoArgs;
-use crate::display::{rfc3339_ms, time_both};
+use crate::display::{count, rfc3339_ms, time_both};
 use crate::open::open_read_only;
 
 pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let log = open_read_only(&args.dir)?;
-    let segments = log.segments()?;
     let lowest = log.lowest_offset()?;
     let next = log.next_offset()?;
     let clean = log.opened_clean();
+    if !args.json {
+        // Printed before the segments are read, so a damaged log still shows these.
+        writeln!(out, "log:         {}", args.dir.display())?;
+        let shutdown = if clean {
+            "clean (closed cleanly; no recovery needed)"
+        } else {
+            "not clean (a writer has it open, or the last one crashed; its next open recovers)"
+        };
+        writeln!(out, "shutdown:    {shutdown}")?;
+        writeln!(
+            out,
+            "offsets:     lowest {lowest}, next {next} ({})",
+            count(next - lowest, "record")
+        )?;
+    }
+    // Reading a segment's first and last timestamps fails if one of those records is damaged.
+    let segments = log.segments().with_context(|| {
+        format!(
+            "cannot read the segments of {} (`commitlog verify` finds the damage)",
+            args.dir.display()
+        )
+    })?;
     let versions = segments
         .iter()
         .map(|s| store_version(&s.store_path))
@@ -66,23 +87,11 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
 
-    writeln!(out, "log:         {}", args.dir.display())?;
     writeln!(out, "format:      {}", version_summary(&versions))?;
-    let shutdown = if clean {
-        "clean (closed cleanly; no recovery needed)"
-    } else {
-        "not clean (a writer has it open, or the last one crashed; its next open recovers)"
-    };
-    writeln!(out, "shutdown:    {shutdown}")?;
     writeln!(
         out,
-        "offsets:     lowest {lowest}, next {next} ({} records)",
-        next - lowest
-    )?;
-    writeln!(
-        out,
-        "size:        {} segments, {store_bytes} store bytes, {index_bytes} index bytes",
-        segments.len()
+        "size:        {}, {store_bytes} store bytes, {index_bytes} index bytes",
+        count(segments.len() as u64, "segment")
     )?;
     match (first_ts, last_ts) {
         (Some(a), Some(b)) => {

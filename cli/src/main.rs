@@ -7,6 +7,7 @@ mod display;
 mod dump;
 mod info;
 mod open;
+mod records;
 mod repair;
 mod tail;
 mod verify;

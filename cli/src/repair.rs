@@ -1,16 +1,18 @@
 //! `commitlog repair`: back up, cut the log back to its valid prefix, say what went.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use commitlog::format::parse_file_name;
-use commitlog::{Error, Log, Options, RecoveryMode, SegmentInfo};
+use commitlog::format::{FileKind, file_name, parse_file_name};
+use commitlog::options::MIN_FILE_BYTES;
+use commitlog::{Error, Log, Options, RecoveryMode};
 
 use crate::args::RepairArgs;
-use crate::display::rfc3339_ms;
+use crate::display::{count, rfc3339_ms};
 use crate::open::require_dir;
 use crate::verify::{check, problem_line, write_report};
 
@@ -18,14 +20,12 @@ use crate::verify::{check, problem_line, write_report};
 pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     let dir = &args.dir;
     require_dir(dir)?;
+    // Measured before anything opens the log for writing (which preallocates the active store).
+    let size_before = store_file_bytes(dir)?;
     // Take the writer lock first, so nobody appends while we look, copy and cut. A strict open
-    // changes nothing: damage at the tail of the newest segment makes it fail with `Corrupt`
-    // instead of being cut before the backup is made.
-    let strict = Options {
-        recovery: RecoveryMode::Strict,
-        ..Options::default()
-    };
-    let held = match Log::open(dir, strict) {
+    // cuts nothing: damage at the tail of the newest segment makes it fail with `Corrupt`
+    // (and release the lock) instead of being cut before the backup is made.
+    let held = match Log::open(dir, repair_options(RecoveryMode::Strict)) {
         Ok(log) => Some(log),
         Err(Error::Corrupt { .. }) => None,
         Err(e) => return Err(refusal(dir, e)),
@@ -39,13 +39,18 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
         writeln!(out, "{} is clean: nothing to repair", dir.display())?;
         return Ok(true);
     }
-    writeln!(out, "found {} problem(s):", report.problems.len())?;
+    writeln!(
+        out,
+        "found {}:",
+        count(report.problems.len() as u64, "problem")
+    )?;
     for p in &report.problems {
         writeln!(out, "  {}", problem_line(p))?;
     }
-
-    // What the log holds as far as it can be read, to tell afterwards what the cut removed.
-    let before = snapshot(dir, held.as_ref())?;
+    let before_next = match &held {
+        Some(log) => log.next_offset()?,
+        None => read_only_next(dir)?,
+    };
 
     // Every segment file from the one holding the first bad offset on is changed or deleted
     // by the cut: copy them all.
@@ -60,8 +65,8 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     let copied = back_up(dir, &backup, first_damaged)?;
     writeln!(
         out,
-        "backed up {} file(s) ({} bytes) to {}",
-        copied.len(),
+        "backed up {} ({} bytes) to {}",
+        count(copied.len() as u64, "file"),
         copied.iter().map(|(_, n)| n).sum::<u64>(),
         backup.display()
     )?;
@@ -70,10 +75,10 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     // truncate_back at the end of the valid prefix.
     let log = match held {
         Some(log) => log,
-        None => Log::open(dir, Options::default()).map_err(|e| refusal(dir, e))?,
+        None => Log::open(dir, repair_options(RecoveryMode::TruncateTail))
+            .map_err(|e| refusal(dir, e))?,
     };
-    let end = log.next_offset()?;
-    if report.valid_until < end {
+    if report.valid_until < log.next_offset()? {
         log.truncate_back(report.valid_until).with_context(|| {
             format!(
                 "cannot cut {} at offset {}",
@@ -82,30 +87,72 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
             )
         })?;
     }
-    let after = log.segments()?;
     let next = log.next_offset()?;
     log.close()?;
 
-    let removed_records = before.next.saturating_sub(next);
-    let removed_bytes = store_bytes(&before.segments).saturating_sub(store_bytes(&after));
-    if removed_records == 0 {
-        writeln!(
-            out,
-            "removed: no readable record (only the damaged bytes at the tail); the log keeps offsets ..{next}"
-        )?;
-    } else {
-        writeln!(
-            out,
-            "removed: offsets {next}..{} ({removed_records} records, {removed_bytes} store bytes); \
-             the log keeps offsets ..{next}",
-            before.next
-        )?;
+    // An index is a cache of its store: a damaged entry below the cut is fixed by rebuilding
+    // the index, which an open does for a segment whose index file is missing (FORMAT.md).
+    let stale: BTreeSet<u64> = report
+        .problems
+        .iter()
+        .filter(|p| p.file == "index" && p.offset.unwrap_or(p.segment) < next)
+        .map(|p| p.segment)
+        .collect();
+    if !stale.is_empty() {
+        for &base in &stale {
+            let path = dir.join(file_name(base, FileKind::Index));
+            fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+        let log = Log::open(dir, repair_options(RecoveryMode::TruncateTail))
+            .map_err(|e| refusal(dir, e))?;
+        log.close()?;
+        let names: Vec<String> = stale
+            .iter()
+            .map(|&b| file_name(b, FileKind::Index))
+            .collect();
+        writeln!(out, "rebuilt from their stores: {}", names.join(", "))?;
     }
 
-    writeln!(out, "checking again:")?;
+    let size_after = store_file_bytes(dir)?;
+    let less = size_before.saturating_sub(size_after);
+    let sizes = format!("store files {size_before} -> {size_after} bytes ({less} bytes less)");
+    if before_next > next {
+        let n = count(before_next - next, "record");
+        writeln!(out, "removed: offsets {next}..{before_next} ({n}); {sizes}")?;
+    } else if less > 0 {
+        writeln!(
+            out,
+            "removed: no complete record, only a damaged tail; {sizes}"
+        )?;
+    } else {
+        writeln!(out, "removed: nothing")?;
+    }
+    writeln!(out, "the next append gets offset {next}")?;
     let again = check(dir, true)?;
+    writeln!(out, "checked again:")?;
     write_report(out, &again)?;
     Ok(again.problems.is_empty())
+}
+
+/// Options for repair's own open: the smallest segment sizes, because opening for writing
+/// preallocates the active segment to `max_segment_bytes` (never shrinking it), and repair
+/// appends nothing: the files stay (nearly) as they were when they are backed up.
+fn repair_options(recovery: RecoveryMode) -> Options {
+    Options {
+        max_segment_bytes: MIN_FILE_BYTES,
+        max_index_bytes: MIN_FILE_BYTES,
+        recovery,
+        ..Options::default()
+    }
+}
+
+fn read_only_next(dir: &Path) -> Result<u64> {
+    let options = Options {
+        read_only: true,
+        ..Options::default()
+    };
+    let log = Log::open(dir, options).with_context(|| format!("cannot read {}", dir.display()))?;
+    Ok(log.next_offset()?)
 }
 
 /// One clear message for a log that cannot be opened for writing.
@@ -119,31 +166,33 @@ fn refusal(dir: &Path, e: Error) -> anyhow::Error {
     }
 }
 
-struct Snapshot {
-    next: u64,
-    segments: Vec<SegmentInfo>,
+/// Total size of the store files on disk.
+fn store_file_bytes(dir: &Path) -> Result<u64> {
+    let mut total = 0;
+    for (_, path) in segment_files(dir)? {
+        if path
+            .extension()
+            .is_some_and(|e| e == FileKind::Store.suffix())
+        {
+            total += fs::metadata(&path)
+                .with_context(|| format!("cannot stat {}", path.display()))?
+                .len();
+        }
+    }
+    Ok(total)
 }
 
-fn snapshot(dir: &Path, held: Option<&Log>) -> Result<Snapshot> {
-    let view = match held {
-        Some(log) => log.clone(),
-        None => Log::open(
-            dir,
-            Options {
-                read_only: true,
-                ..Options::default()
-            },
-        )
-        .with_context(|| format!("cannot read {}", dir.display()))?,
-    };
-    Ok(Snapshot {
-        next: view.next_offset()?,
-        segments: view.segments()?,
-    })
-}
-
-fn store_bytes(segments: &[SegmentInfo]) -> u64 {
-    segments.iter().map(|s| s.store_bytes).sum()
+/// The segment files of `dir` with their base offsets, in name (= offset) order.
+fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry?;
+        if let Some((base, _)) = entry.file_name().to_str().and_then(parse_file_name) {
+            files.push((base, entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// `--backup`, or `<parent>/<name>.backup-<UTC time>` next to the log.
@@ -171,13 +220,7 @@ fn backup_dir(args: &RepairArgs) -> Result<PathBuf> {
 /// Copies the segment files whose base offset is at least that of the segment holding
 /// `from_offset`, durably, without overwriting anything. Returns (path, bytes) of each copy.
 fn back_up(dir: &Path, backup: &Path, from_offset: u64) -> Result<Vec<(PathBuf, u64)>> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let entry = entry?;
-        if let Some((base, _)) = entry.file_name().to_str().and_then(parse_file_name) {
-            files.push((base, entry.path()));
-        }
-    }
+    let mut files = segment_files(dir)?;
     // The segment holding `from_offset` is the one with the largest base at or below it.
     let first_base = files
         .iter()
@@ -186,7 +229,6 @@ fn back_up(dir: &Path, backup: &Path, from_offset: u64) -> Result<Vec<(PathBuf, 
         .max()
         .unwrap_or(0);
     files.retain(|(b, _)| *b >= first_base);
-    files.sort();
 
     fs::create_dir_all(backup)
         .with_context(|| format!("cannot create backup directory {}", backup.display()))?;

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::args::VerifyArgs;
+use crate::display::count;
 use crate::open::require_dir;
 
 /// Returns whether the log is clean.
@@ -56,17 +57,19 @@ pub fn write_report(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
         writeln!(out, "{}", problem_line(p))?;
     }
     let checked = format!(
-        "checked {} segments, {} records, {} bytes",
-        report.segments, report.records, report.bytes
+        "checked {}, {}, {} bytes",
+        count(report.segments, "segment"),
+        count(report.records, "record"),
+        report.bytes
     );
     if report.problems.is_empty() {
         writeln!(out, "{checked}: clean")?;
     } else {
         writeln!(
             out,
-            "{checked}: CORRUPT, {} problem(s); records below offset {} are intact \
-             (`commitlog repair` cuts the log there)",
-            report.problems.len(),
+            "{checked}: CORRUPT, {}; records below offset {} are intact \
+             (`commitlog repair` keeps them and fixes or removes the rest)",
+            count(report.problems.len() as u64, "problem"),
             report.valid_until
         )?;
     }

@@ -94,6 +94,62 @@ fn dump_of_a_corrupt_log_prints_what_is_good_then_reports() {
 }
 
 #[test]
+fn dump_stops_at_the_damage_only_if_asked_to_reach_it() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    corrupt_record(dir.path(), K);
+    let from = (K - 3).to_string();
+    let out = commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--from", &from, "--count", "3"])
+        .assert()
+        .success();
+    assert_eq!(stdout_of(out.get_output()).lines().count(), 3);
+    let out = commitlog()
+        .arg("dump")
+        .arg(dir.path())
+        .args(["--from", &from, "--count", "4"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "checksum mismatch in record {K}"
+        )));
+    assert_eq!(stdout_of(out.get_output()).lines().count(), 3);
+}
+
+#[test]
+fn info_of_a_damaged_log_shows_what_it_can_then_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    // The first record of a segment: info reads it for the segment's time range.
+    let base = {
+        let log = Log::open(
+            dir.path(),
+            Options {
+                read_only: true,
+                ..options()
+            },
+        )
+        .unwrap();
+        log.segments().unwrap()[2].base_offset
+    };
+    corrupt_record(dir.path(), base);
+    let out = commitlog().arg("info").arg(dir.path()).assert().code(2);
+    let text = stdout_of(out.get_output());
+    assert!(
+        text.contains(&format!("lowest 0, next {N} ({N} records)")),
+        "{text}"
+    );
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("commitlog verify") && err.contains("corrupt"),
+        "{err}"
+    );
+}
+
+#[test]
 fn repair_backs_up_cuts_at_the_damage_and_leaves_a_clean_log() {
     let dir = tempfile::tempdir().unwrap();
     let log_dir = dir.path().join("log");
@@ -126,6 +182,51 @@ fn repair_backs_up_cuts_at_the_damage_and_leaves_a_clean_log() {
     assert_eq!(kept, records[..K as usize]);
     // The log goes on from the cut.
     assert_eq!(log.append(b"after repair").unwrap(), K);
+    log.close().unwrap();
+}
+
+#[test]
+fn repair_rebuilds_a_damaged_index_and_keeps_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("log");
+    let records = build_log(&log_dir, N);
+    // Point the index entry of record K somewhere wrong; its store is intact.
+    let (segment, store, _) = locate(&log_dir, K);
+    let index = store.with_extension("index");
+    let mut bytes = fs::read(&index).unwrap();
+    let at = (32 + 4 * (K - segment)) as usize;
+    bytes[at..at + 4].copy_from_slice(&40u32.to_le_bytes());
+    fs::write(&index, &bytes).unwrap();
+
+    let out = commitlog()
+        .args(["verify", "--json"])
+        .arg(&log_dir)
+        .assert()
+        .code(1);
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["problems"][0]["file"], "index");
+    assert_eq!(doc["problems"][0]["offset"], K);
+
+    let backup = dir.path().join("saved");
+    let out = commitlog()
+        .arg("repair")
+        .arg(&log_dir)
+        .arg("--backup")
+        .arg(&backup)
+        .assert()
+        .success();
+    let text = stdout_of(out.get_output());
+    assert!(text.contains("rebuilt from their stores: "), "{text}");
+    assert!(text.contains("removed: nothing"), "{text}");
+    assert_eq!(
+        fs::read(backup.join(index.file_name().unwrap())).unwrap(),
+        bytes
+    );
+    commitlog().arg("verify").arg(&log_dir).assert().success();
+    let log = Log::open(&log_dir, options()).unwrap();
+    let all = log.iter(0).collect::<Result<Vec<_>, _>>().unwrap();
+    assert_eq!(all, records);
+    assert_eq!(log.read(K).unwrap(), records[K as usize]);
     log.close().unwrap();
 }
 

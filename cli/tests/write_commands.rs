@@ -50,7 +50,7 @@ fn append_makes_each_stdin_line_a_record() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("appended 1 records")
+            predicate::str::contains("appended 1 record ")
                 .and(predicate::str::contains("offsets 4..=4")),
         );
     assert_eq!(values(&log_dir)[4], "\u{0}bin\u{ff}".as_bytes());

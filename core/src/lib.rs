@@ -42,3 +42,8 @@ pub use log::{Iter, Log, SegmentInfo};
 pub use options::{Options, RecoveryMode, SyncPolicy};
 pub use record::{Record, RecordRef};
 pub use verify::{Problem, VerifyReport, verify};
+
+/// The Rust examples of README.md, compiled and run as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -195,6 +195,8 @@ struct Shared {
     flusher_thread: Mutex<Option<ThreadId>>,
     prefaulter: Arc<Prefaulter>,
     prefaulter_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Group syncs run since open (each covers every append before it).
+    syncs: AtomicU64,
 }
 
 fn now_ms() -> u64 {
@@ -387,6 +389,7 @@ impl Shared {
             let w = g.as_mut().ok_or(Error::Closed)?;
             (w.active.clone(), std::mem::take(&mut w.unsynced), w.written)
         };
+        self.syncs.fetch_add(1, Ordering::Relaxed);
         for s in unsynced {
             s.store
                 .sync_all()
@@ -668,6 +671,7 @@ impl Log {
             flusher_thread: Mutex::new(None),
             prefaulter: Arc::new(Prefaulter::default()),
             prefaulter_thread: Mutex::new(None),
+            syncs: AtomicU64::new(0),
         });
         if !read_only {
             let prefaulter = shared.prefaulter.clone();
@@ -858,6 +862,7 @@ impl Log {
             shared: self.shared.clone(),
             next: from,
             buf: VecDeque::new(),
+            failed: None,
             done: false,
         }
     }
@@ -1128,6 +1133,13 @@ impl Log {
         Ok(())
     }
 
+    /// How many group syncs (`fdatasync` rounds of the store) ran since the log was opened.
+    /// Under `SyncPolicy::Always` concurrent appenders share one, so this grows slower than
+    /// the number of appends when threads append at once.
+    pub fn sync_count(&self) -> u64 {
+        self.shared.syncs.load(Ordering::Relaxed)
+    }
+
     /// Whether the log had been closed cleanly before this open (no recovery scan was needed).
     pub fn opened_clean(&self) -> bool {
         self.shared.opened_clean
@@ -1180,6 +1192,8 @@ pub struct Iter {
     shared: Arc<Shared>,
     next: u64,
     buf: VecDeque<Record>,
+    /// An error met while filling `buf`, yielded after the good records before it.
+    failed: Option<Error>,
     done: bool,
 }
 
@@ -1222,12 +1236,12 @@ impl Iter {
     /// appended. `Ok(None)` means the timeout passed.
     pub fn next_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Record>> {
         let deadline = timeout.map(|t| Instant::now() + t);
+        // Unlike `Iterator::next`, an error does not end a tail: each call tries again (a
+        // persistent condition, such as a position below the lowest offset, fails again).
+        self.done = false;
         loop {
             if let Some(item) = self.next() {
                 return item.map(Some);
-            }
-            if self.done {
-                return Err(Error::Closed);
             }
             let left = match deadline {
                 None => None,
@@ -1253,15 +1267,23 @@ impl Iterator for Iter {
         if let Some(r) = self.buf.pop_front() {
             return Some(Ok(r));
         }
+        if let Some(e) = self.failed.take() {
+            self.done = true;
+            return Some(Err(e));
+        }
         if self.done {
             return None;
         }
-        match self.fill() {
-            Ok(()) => self.buf.pop_front().map(Ok),
-            Err(e) => {
+        if let Err(e) = self.fill() {
+            // Records copied before the damage come first, then the error.
+            self.failed = Some(e);
+        }
+        match self.buf.pop_front() {
+            Some(r) => Some(Ok(r)),
+            None => self.failed.take().map(|e| {
                 self.done = true;
-                Some(Err(e))
-            }
+                Err(e)
+            }),
         }
     }
 }

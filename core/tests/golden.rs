@@ -96,8 +96,15 @@ fn format_md_matches_the_format_module() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let code = std::fs::read_to_string(root.join("src/format.rs")).unwrap();
     let doc = std::fs::read_to_string(root.join("../docs/FORMAT.md")).unwrap();
-    let code_rows: Vec<&str> = code.lines().filter_map(|l| l.strip_prefix("//! ")).filter(|l| l.starts_with('|')).collect();
+    let code_rows: Vec<&str> = code
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! "))
+        .filter(|l| l.starts_with('|'))
+        .collect();
     let doc_rows: Vec<&str> = doc.lines().filter(|l| l.starts_with('|')).collect();
     assert!(code_rows.len() > 20);
-    assert_eq!(code_rows, doc_rows, "docs/FORMAT.md and the doc of core/src/format.rs differ");
+    assert_eq!(
+        code_rows, doc_rows,
+        "docs/FORMAT.md and the doc of core/src/format.rs differ"
+    );
 }

@@ -541,3 +541,34 @@ fn remove_deletes_the_log() {
     log.remove().unwrap();
     assert!(!path.exists());
 }
+
+#[test]
+fn concurrent_appenders_share_fdatasyncs_under_sync_always() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(
+        dir.path(),
+        &Options {
+            sync: SyncPolicy::Always,
+            ..Options::default()
+        },
+    );
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    log.append(format!("{t}-{i}").as_bytes()).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(log.next_offset().unwrap(), 400);
+    let syncs = log.sync_count();
+    assert!(
+        (1..400).contains(&syncs),
+        "400 appends took {syncs} syncs: no group commit"
+    );
+}

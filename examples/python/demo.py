@@ -21,8 +21,11 @@ def show(rec: commitlog.Record) -> str:
 def main(path: str) -> None:
     """Runs the demo against the log in ``path``."""
     with commitlog.open(path) as log:
-        print(f"python: opened {log!r}")
-        for rec in log:
+        print(f"python: opened {log!r}; what the others wrote:")
+        for i, rec in enumerate(log):
+            if i == 20:
+                print(f"  ... and {log.next_offset - rec.offset} more")
+                break
             print(show(rec))
 
         first = log.next_offset

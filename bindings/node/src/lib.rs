@@ -10,6 +10,7 @@
 //! pool is wrapped in [`errors::guard`], so a panic becomes a JavaScript exception instead of
 //! taking the process down.
 
+mod bytes;
 mod convert;
 mod cursor;
 mod errors;

@@ -3,6 +3,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::bytes::Bytes;
 use crate::convert::{array, bytes, is_nullish, safe_u64, string, to_js_number};
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
@@ -14,7 +15,8 @@ use crate::tasks::{AppendBatchTask, AppendTask, ReadTask, SyncTask};
 pub struct LogRecord {
     pub offset: f64,
     pub timestamp: f64,
-    pub value: Buffer,
+    #[napi(ts_type = "Buffer")]
+    pub value: Bytes,
 }
 
 impl std::fmt::Debug for LogRecord {
@@ -22,7 +24,7 @@ impl std::fmt::Debug for LogRecord {
         f.debug_struct("LogRecord")
             .field("offset", &self.offset)
             .field("timestamp", &self.timestamp)
-            .field("value_len", &self.value.len())
+            .field("value_len", &self.value.0.len())
             .finish()
     }
 }
@@ -33,7 +35,7 @@ impl LogRecord {
         Ok(LogRecord {
             offset: to_js_number(r.offset, "offset")?,
             timestamp: to_js_number(r.timestamp, "timestamp")?,
-            value: r.value.into(),
+            value: Bytes(r.value),
         })
     }
 }
@@ -118,13 +120,17 @@ impl Log {
     }
 
     /// The value of the record at `offset`.
-    #[napi(catch_unwind, ts_args_type = "offset: number")]
-    pub fn read(&self, env: Env, offset: Unknown) -> Result<Buffer> {
+    #[napi(
+        catch_unwind,
+        ts_args_type = "offset: number",
+        ts_return_type = "Buffer"
+    )]
+    pub fn read(&self, env: Env, offset: Unknown) -> Result<Bytes> {
         finish(
             &env,
             guard(|| {
                 let offset = safe_u64(&offset, "offset")?;
-                Ok(self.inner.read(offset)?.value.into())
+                Ok(Bytes(self.inner.read(offset)?.value))
             }),
         )
     }

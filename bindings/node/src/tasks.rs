@@ -11,6 +11,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::bytes::Bytes;
 use crate::convert::to_js_number;
 use crate::cursor::CursorState;
 use crate::errors::{Outcome, guard};
@@ -95,14 +96,14 @@ impl ReadTask {
 #[napi]
 impl Task for ReadTask {
     type Output = Outcome<Vec<u8>>;
-    type JsValue = Buffer;
+    type JsValue = Bytes;
 
     fn compute(&mut self) -> Result<Self::Output> {
         Ok(guard(|| Ok(self.log.read(self.offset)?.value)))
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Buffer> {
-        settle(&env, output).map(Buffer::from)
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Bytes> {
+        settle(&env, output).map(Bytes)
     }
 }
 

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 
 use commitlog::{Log, SyncPolicy};
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyRange, PyString};
 
@@ -204,9 +205,11 @@ impl PyLog {
         let range = py
             .detach(|| guard(|| self.log.append_batch(&slices)))
             .py_err(py)?;
-        // Offsets never exceed i64::MAX (format::MAX_OFFSET), so they fit an isize here.
-        let bound = |o: u64| isize::try_from(o).expect("offsets fit in i64");
-        PyRange::new(py, bound(range.start), bound(range.end))
+        // Offsets never exceed i64::MAX (format::MAX_OFFSET), so this cannot fail on 64-bit.
+        let bound = |o: u64| {
+            isize::try_from(o).map_err(|_| PyOverflowError::new_err("offset does not fit a range"))
+        };
+        PyRange::new(py, bound(range.start)?, bound(range.end)?)
     }
 
     /// read(offset) -> bytes

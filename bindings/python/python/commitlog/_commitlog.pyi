@@ -12,22 +12,23 @@ else:
     from typing_extensions import Buffer
 
 __version__: str
+__all__ = ["Log", "Record", "LogIterator", "open", "__version__"]
 
 #: Any bytes-like object: ``bytes``, ``bytearray``, ``memoryview``, ``array.array``, ...
-BytesLike = Buffer
+_BytesLike = Buffer
 #: ``"never"``, ``"always"`` or an interval in milliseconds between background syncs.
-SyncOption = Union[Literal["never", "always"], int]
+_SyncOption = Union[Literal["never", "always"], int]
 #: What recovery does with a damaged tail: cut it off, or refuse to open.
-RecoveryOption = Literal["truncate_tail", "strict"]
+_RecoveryOption = Literal["truncate_tail", "strict"]
 #: A path to the log's directory.
-StrPath = Union[str, "os.PathLike[str]"]
+_StrPath = Union[str, "os.PathLike[str]"]
 
 @final
 class Record:
     """One record of a log: ``offset``, ``timestamp`` (ms since the Unix epoch) and ``value``."""
 
     __match_args__ = ("offset", "timestamp", "value")
-    def __init__(self, offset: int, timestamp: int, value: bytes) -> None: ...
+    def __new__(cls, offset: int, timestamp: int, value: bytes) -> "Record": ...
     @property
     def offset(self) -> int:
         """The record's offset in the log."""
@@ -37,8 +38,8 @@ class Record:
     @property
     def value(self) -> bytes:
         """The bytes that were appended."""
-    def __eq__(self, other: object) -> bool: ...
-    def __ne__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __ne__(self, other: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
@@ -57,22 +58,22 @@ class LogIterator(Iterator[Record]):
 class Log:
     """A commit log in a directory; ``Log(path, **options)`` opens it like :func:`open`."""
 
-    def __init__(
-        self,
-        path: StrPath,
+    def __new__(
+        cls,
+        path: _StrPath,
         *,
         max_segment_bytes: Optional[int] = None,
         max_index_bytes: Optional[int] = None,
         initial_offset: Optional[int] = None,
-        sync: Optional[SyncOption] = None,
-        recovery: Optional[RecoveryOption] = None,
+        sync: Optional[_SyncOption] = None,
+        recovery: Optional[_RecoveryOption] = None,
         retention_bytes: Optional[int] = None,
         retention_ms: Optional[int] = None,
         read_only: Optional[bool] = None,
-    ) -> None: ...
-    def append(self, value: BytesLike) -> int:
+    ) -> "Log": ...
+    def append(self, value: _BytesLike) -> int:
         """Appends one bytes-like value; returns its offset."""
-    def append_batch(self, values: Iterable[BytesLike]) -> range:
+    def append_batch(self, values: Iterable[_BytesLike]) -> range:
         """Appends many values with one write; returns the range of their offsets."""
     def read(self, offset: int) -> bytes:
         """The value of the record at ``offset``."""
@@ -111,19 +112,19 @@ class Log:
     def __enter__(self) -> "Log": ...
     def __exit__(
         self,
-        exc_type: Optional[Type[BaseException]],
-        exc_value: Optional[BaseException],
-        traceback: Optional[TracebackType],
+        exc_type: Optional[Type[BaseException]] = None,
+        exc_value: Optional[BaseException] = None,
+        traceback: Optional[TracebackType] = None,
     ) -> Literal[False]: ...
 
 def open(
-    path: StrPath,
+    path: _StrPath,
     *,
     max_segment_bytes: Optional[int] = None,
     max_index_bytes: Optional[int] = None,
     initial_offset: Optional[int] = None,
-    sync: Optional[SyncOption] = None,
-    recovery: Optional[RecoveryOption] = None,
+    sync: Optional[_SyncOption] = None,
+    recovery: Optional[_RecoveryOption] = None,
     retention_bytes: Optional[int] = None,
     retention_ms: Optional[int] = None,
     read_only: Optional[bool] = None,

@@ -1,0 +1,338 @@
+'use strict'
+// The synchronous API: every method's behaviour, the options, and typed errors.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { Log } = require('..')
+const { tmpLogDir } = require('./helpers/tmp.js')
+
+const code = (c) => (err) => err instanceof Error && err.code === c
+const typeError = (err) => err instanceof TypeError && err.code === 'ERR_INVALID_ARG_TYPE'
+const rangeError = (err) => err instanceof RangeError && err.code === 'ERR_OUT_OF_RANGE'
+
+test('append returns consecutive offsets and read returns the bytes', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  assert.equal(log.append(Buffer.from('hello')), 0)
+  assert.equal(log.append(new Uint8Array([1, 2, 3])), 1)
+  assert.equal(log.append(Buffer.alloc(0)), 2)
+  // A view into a larger buffer appends only the view's bytes.
+  const big = Buffer.from('xxabcxx')
+  assert.equal(log.append(big.subarray(2, 5)), 3)
+  assert.ok(Buffer.isBuffer(log.read(0)))
+  assert.equal(log.read(0).toString(), 'hello')
+  assert.deepEqual([...log.read(1)], [1, 2, 3])
+  assert.equal(log.read(2).length, 0)
+  assert.equal(log.read(3).toString(), 'abc')
+  assert.equal(log.lowestOffset, 0)
+  assert.equal(log.nextOffset, 4)
+})
+
+test('a large value round-trips', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  const value = Buffer.alloc(3 * 1024 * 1024)
+  for (let i = 0; i < value.length; i++) value[i] = (i * 31) & 0xff
+  const off = log.append(value)
+  assert.ok(log.read(off).equals(value))
+})
+
+test('appendBatch appends all values and returns {first, next}', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.append(Buffer.from('a'))
+  assert.deepEqual(log.appendBatch([Buffer.from('b'), new Uint8Array([99]), Buffer.from('d')]), {
+    first: 1,
+    next: 4,
+  })
+  assert.deepEqual(
+    [1, 2, 3].map((o) => log.read(o).toString()),
+    ['b', 'c', 'd'],
+  )
+  assert.deepEqual(log.appendBatch([]), { first: 4, next: 4 })
+  assert.equal(log.nextOffset, 4)
+})
+
+test('readRecord gives offset, timestamp and value', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  const before = Date.now()
+  log.append(Buffer.from('x'))
+  const off = log.append(Buffer.from('rec'))
+  const after = Date.now()
+  const rec = log.readRecord(off)
+  assert.equal(rec.offset, 1)
+  assert.ok(rec.timestamp >= before && rec.timestamp <= after, `${rec.timestamp} in [${before}, ${after}]`)
+  assert.equal(rec.value.toString(), 'rec')
+})
+
+test('data survives close and reopen; close is idempotent', (t) => {
+  const dir = tmpLogDir(t)
+  let log = Log.open(dir)
+  log.appendBatch([Buffer.from('one'), Buffer.from('two')])
+  assert.equal(log.closed, false)
+  log.close()
+  log.close()
+  assert.equal(log.closed, true)
+  log = Log.open(dir)
+  t.after(() => log.close())
+  assert.equal(log.nextOffset, 2)
+  assert.equal(log.read(1).toString(), 'two')
+  assert.equal(log.append(Buffer.from('three')), 2)
+})
+
+test('initialOffset starts a new log there and is ignored for an existing one', (t) => {
+  const dir = tmpLogDir(t)
+  let log = Log.open(dir, { initialOffset: 1000 })
+  assert.equal(log.lowestOffset, 1000)
+  assert.equal(log.append(Buffer.from('a')), 1000)
+  log.close()
+  log = Log.open(dir, { initialOffset: 5 })
+  t.after(() => log.close())
+  assert.equal(log.lowestOffset, 1000)
+  assert.equal(log.nextOffset, 1001)
+})
+
+test('offsetAtTime finds the first record at or after a time', async (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.append(Buffer.from('old'))
+  await new Promise((r) => setTimeout(r, 20))
+  const middle = Date.now()
+  await new Promise((r) => setTimeout(r, 5))
+  log.append(Buffer.from('new'))
+  assert.equal(log.offsetAtTime(0), 0)
+  assert.equal(log.offsetAtTime(middle), 1)
+  assert.equal(log.offsetAtTime(Date.now() + 60_000), 2)
+})
+
+test('small segments: many segments, reads across them, truncateFront drops whole ones', (t) => {
+  const dir = tmpLogDir(t)
+  const log = Log.open(dir, { maxSegmentBytes: 4096, maxIndexBytes: 4096 })
+  t.after(() => log.close())
+  const value = Buffer.alloc(500, 7)
+  for (let i = 0; i < 100; i++) log.append(value)
+  const stores = fs.readdirSync(dir).filter((f) => f.endsWith('.store'))
+  assert.ok(stores.length > 5, `expected several segments, got ${stores.length}`)
+  for (let i = 0; i < 100; i += 9) assert.ok(log.read(i).equals(value))
+  log.truncateFront(50)
+  assert.ok(log.lowestOffset > 0 && log.lowestOffset <= 50, `lowest ${log.lowestOffset}`)
+  assert.throws(() => log.read(0), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.ok(log.read(50).equals(value))
+  assert.equal(log.nextOffset, 100)
+})
+
+test('truncateFront at or beyond nextOffset empties the log and re-bases it', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.appendBatch([Buffer.from('a'), Buffer.from('b')])
+  log.truncateFront(500)
+  assert.equal(log.lowestOffset, 500)
+  assert.equal(log.nextOffset, 500)
+  assert.equal(log.append(Buffer.from('c')), 500)
+})
+
+test('truncateBack removes the tail and the next append reuses that offset', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.appendBatch(['a', 'b', 'c', 'd'].map((s) => Buffer.from(s)))
+  log.truncateBack(2)
+  assert.equal(log.nextOffset, 2)
+  assert.throws(() => log.read(2), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.equal(log.append(Buffer.from('C')), 2)
+  assert.equal(log.read(2).toString(), 'C')
+  assert.throws(() => log.truncateBack(10), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+})
+
+test('sync options are accepted and sync() succeeds', (t) => {
+  for (const sync of ['never', 'always', 25]) {
+    const log = Log.open(tmpLogDir(t), { sync })
+    log.append(Buffer.from('durable'))
+    log.sync()
+    assert.equal(log.read(0).toString(), 'durable')
+    log.close()
+  }
+})
+
+test('recovery option accepts truncateTail, truncate_tail and strict', (t) => {
+  for (const recovery of ['truncateTail', 'truncate_tail', 'strict']) {
+    const dir = tmpLogDir(t)
+    Log.open(dir).close()
+    const log = Log.open(dir, { recovery })
+    log.close()
+  }
+})
+
+test('strict recovery reports a damaged record as ERR_COMMITLOG_CORRUPT', (t) => {
+  const dir = tmpLogDir(t)
+  const log = Log.open(dir)
+  log.append(Buffer.alloc(100, 1))
+  log.append(Buffer.alloc(100, 2))
+  log.close()
+  const store = path.join(dir, fs.readdirSync(dir).find((f) => f.endsWith('.store')))
+  const bytes = fs.readFileSync(store)
+  // Flip a byte inside the first record's value (the 100 bytes of 0x01).
+  const at = bytes.indexOf(Buffer.alloc(100, 1)) + 50
+  assert.ok(at > 50)
+  bytes[at] ^= 0xff
+  fs.writeFileSync(store, bytes)
+  fs.rmSync(path.join(dir, 'CLEAN'), { force: true })
+  assert.throws(() => {
+    const l = Log.open(dir, { recovery: 'strict' })
+    try {
+      l.read(0)
+    } finally {
+      l.close()
+    }
+  }, code('ERR_COMMITLOG_CORRUPT'))
+})
+
+test('retentionBytes drops the oldest sealed segments', (t) => {
+  const log = Log.open(tmpLogDir(t), {
+    maxSegmentBytes: 4096,
+    maxIndexBytes: 4096,
+    retentionBytes: 16384,
+  })
+  t.after(() => log.close())
+  for (let i = 0; i < 200; i++) log.append(Buffer.alloc(500, i & 0xff))
+  assert.ok(log.lowestOffset > 0, `lowest ${log.lowestOffset}`)
+  assert.equal(log.nextOffset, 200)
+  assert.equal(log.read(199)[0], 199)
+})
+
+test('retentionMs is accepted', (t) => {
+  const log = Log.open(tmpLogDir(t), { retentionMs: 3_600_000 })
+  log.append(Buffer.from('x'))
+  assert.equal(log.read(0).toString(), 'x')
+  log.close()
+})
+
+test('readOnly opens beside a writer, sees its records, and refuses writes', (t) => {
+  const dir = tmpLogDir(t)
+  const writer = Log.open(dir)
+  t.after(() => writer.close())
+  writer.append(Buffer.from('w0'))
+  const reader = Log.open(dir, { readOnly: true })
+  t.after(() => reader.close())
+  assert.equal(reader.read(0).toString(), 'w0')
+  assert.throws(() => reader.append(Buffer.from('no')), code('ERR_COMMITLOG_INVALID_ARGUMENT'))
+  writer.append(Buffer.from('w1'))
+  assert.equal(reader.nextOffset, 2)
+  assert.equal(reader.read(1).toString(), 'w1')
+})
+
+test('a second writer on the same directory gets ERR_COMMITLOG_LOCKED', (t) => {
+  const dir = tmpLogDir(t)
+  const log = Log.open(dir)
+  t.after(() => log.close())
+  assert.throws(() => Log.open(dir), code('ERR_COMMITLOG_LOCKED'))
+  // ... also from another process.
+  const { spawnSync } = require('node:child_process')
+  const child = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      `try { require(${JSON.stringify(path.join(__dirname, '..'))}).Log.open(${JSON.stringify(dir)}); process.exit(0) }
+       catch (e) { console.log(e.code); process.exit(3) }`,
+    ],
+    { encoding: 'utf8' },
+  )
+  assert.equal(child.status, 3, child.stderr)
+  assert.equal(child.stdout.trim(), 'ERR_COMMITLOG_LOCKED')
+})
+
+test('every call on a closed log throws ERR_COMMITLOG_CLOSED', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  log.append(Buffer.from('x'))
+  log.close()
+  const closed = code('ERR_COMMITLOG_CLOSED')
+  assert.throws(() => log.append(Buffer.from('y')), closed)
+  assert.throws(() => log.appendBatch([Buffer.from('y')]), closed)
+  assert.throws(() => log.read(0), closed)
+  assert.throws(() => log.readRecord(0), closed)
+  assert.throws(() => log.lowestOffset, closed)
+  assert.throws(() => log.nextOffset, closed)
+  assert.throws(() => log.offsetAtTime(0), closed)
+  assert.throws(() => log.truncateFront(0), closed)
+  assert.throws(() => log.truncateBack(0), closed)
+  assert.throws(() => log.sync(), closed)
+  assert.throws(() => log.iter(), closed)
+  log.close()
+})
+
+test('values that are not Buffer/Uint8Array are TypeErrors', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  for (const bad of ['string', 42, null, undefined, {}, [1, 2], new Float32Array(2), new ArrayBuffer(4), true]) {
+    assert.throws(() => log.append(bad), typeError, `append(${String(bad)})`)
+  }
+  assert.throws(() => log.append(), typeError)
+  assert.throws(() => log.appendBatch('abc'), typeError)
+  assert.throws(() => log.appendBatch(null), typeError)
+  assert.throws(
+    () => log.appendBatch([Buffer.from('ok'), 'bad']),
+    (err) => typeError(err) && /values\[1\]/.test(err.message),
+  )
+  // Nothing of the refused batch was appended.
+  assert.equal(log.nextOffset, 0)
+})
+
+test('offsets must be safe non-negative integers', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.append(Buffer.from('x'))
+  for (const bad of ['0', null, undefined, {}, 1n]) {
+    assert.throws(() => log.read(bad), typeError, `read(${String(bad)})`)
+    assert.throws(() => log.truncateBack(bad), typeError)
+  }
+  for (const bad of [-1, 0.5, NaN, Infinity, 2 ** 53, Number.MAX_VALUE]) {
+    assert.throws(() => log.read(bad), rangeError, `read(${bad})`)
+    assert.throws(() => log.readRecord(bad), rangeError)
+    assert.throws(() => log.truncateFront(bad), rangeError)
+    assert.throws(() => log.offsetAtTime(bad), rangeError)
+  }
+  assert.throws(() => log.read(1), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.throws(() => log.read(Number.MAX_SAFE_INTEGER), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+})
+
+test('an offset beyond Number.MAX_SAFE_INTEGER is a RangeError, never rounded', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.truncateFront(Number.MAX_SAFE_INTEGER)
+  assert.equal(log.append(Buffer.from('last exact')), Number.MAX_SAFE_INTEGER)
+  // The next record's offset, 2^53, has no exact JS number.
+  assert.throws(() => log.append(Buffer.from('beyond')), rangeError)
+  assert.throws(() => log.nextOffset, rangeError)
+  assert.equal(log.read(Number.MAX_SAFE_INTEGER).toString(), 'last exact')
+})
+
+test('bad options: wrong types are TypeErrors, bad values ERR_COMMITLOG_INVALID_ARGUMENT', (t) => {
+  const dir = tmpLogDir(t)
+  assert.throws(() => Log.open(42), typeError)
+  assert.throws(() => Log.open(dir, 'fast'), typeError)
+  assert.throws(() => Log.open(dir, { maxSegmentBytes: '1MB' }), typeError)
+  assert.throws(() => Log.open(dir, { readOnly: 'yes' }), typeError)
+  assert.throws(() => Log.open(dir, { sync: true }), typeError)
+  assert.throws(() => Log.open(dir, { maxSegmentBytes: -5 }), rangeError)
+  const invalid = code('ERR_COMMITLOG_INVALID_ARGUMENT')
+  assert.throws(() => Log.open(dir, { maxSegmentBytes: 100 }), invalid)
+  assert.throws(() => Log.open(dir, { sync: 'sometimes' }), invalid)
+  assert.throws(() => Log.open(dir, { sync: 0 }), invalid)
+  assert.throws(() => Log.open(dir, { recovery: 'lenient' }), invalid)
+  assert.throws(() => Log.open(dir, { maxSegmentByte: 8192 }), (e) => invalid(e) && /maxSegmentByte/.test(e.message))
+  // undefined and null mean "default".
+  Log.open(dir, { maxSegmentBytes: undefined, retentionMs: null }).close()
+  Log.open(dir, null).close()
+})
+
+test('an I/O failure is ERR_COMMITLOG_IO', (t) => {
+  const dir = tmpLogDir(t)
+  fs.mkdirSync(path.dirname(dir), { recursive: true })
+  fs.writeFileSync(dir, 'not a directory')
+  assert.throws(() => Log.open(path.join(dir, 'sub')), code('ERR_COMMITLOG_IO'))
+})
+
+test('Log cannot be constructed with new', () => {
+  assert.throws(() => new Log())
+})

@@ -1,0 +1,137 @@
+//! Appends with `SyncPolicy::Never`: 100 B and 1 KiB values one call each, `append_batch` of
+//! 100 and 1000, beside the `BufWriter` ceiling and zowens (single and `MessageBuf` batches).
+//!
+//! Timed: the appends only (for `BufWriter` its final flush); opening and closing are not.
+
+use std::time::{Duration, Instant};
+
+use commitlog::{Log, Options};
+
+use crate::harness::{Bench, OPS, Target, rate};
+use crate::peer::Peer;
+use crate::{Config, ceiling, scratch};
+
+fn ours_single(value: &[u8], n: u64) -> Duration {
+    let dir = scratch();
+    let log = Log::open(dir.path(), Options::default()).expect("open");
+    let t = Instant::now();
+    for _ in 0..n {
+        log.append(value).expect("append");
+    }
+    let elapsed = t.elapsed();
+    log.close().expect("close");
+    elapsed
+}
+
+fn ours_batches(value: &[u8], n: u64, batch: usize) -> Duration {
+    let dir = scratch();
+    let log = Log::open(dir.path(), Options::default()).expect("open");
+    let values = vec![value; batch];
+    let t = Instant::now();
+    for _ in 0..n / batch as u64 {
+        log.append_batch(&values).expect("append_batch");
+    }
+    let elapsed = t.elapsed();
+    log.close().expect("close");
+    elapsed
+}
+
+fn bufwriter(value: &[u8], n: u64) -> Duration {
+    let dir = scratch();
+    ceiling::append(&dir.path().join("ceiling"), value, n)
+}
+
+pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
+    println!("== appends, sync=never");
+    let v100 = vec![0x5au8; 100];
+    let v1k = vec![0x5au8; 1024];
+    let (n, n1k, np) = (cfg.records, cfg.records_1k, cfg.peer_records);
+    for _ in 0..cfg.runs {
+        b.sample(
+            "append 100 B: commitlog",
+            OPS,
+            rate(n, ours_single(&v100, n)),
+        );
+        b.sample("append 100 B: BufWriter", OPS, rate(n, bufwriter(&v100, n)));
+        let d = scratch();
+        b.sample(
+            "append 100 B: zowens",
+            OPS,
+            rate(np, peer.append_single(d.path(), 100, np)),
+        );
+        drop(d);
+
+        b.sample(
+            "append 1 KiB: commitlog",
+            OPS,
+            rate(n1k, ours_single(&v1k, n1k)),
+        );
+        b.sample(
+            "append 1 KiB: BufWriter",
+            OPS,
+            rate(n1k, bufwriter(&v1k, n1k)),
+        );
+        let d = scratch();
+        b.sample(
+            "append 1 KiB: zowens",
+            OPS,
+            rate(np / 4, peer.append_single(d.path(), 1024, np / 4)),
+        );
+        drop(d);
+
+        for batch in [100usize, 1000] {
+            b.sample(
+                &format!("append_batch {batch} x 100 B: commitlog"),
+                OPS,
+                rate(n, ours_batches(&v100, n, batch)),
+            );
+            let d = scratch();
+            b.sample(
+                &format!("append_batch {batch} x 100 B: zowens MessageBuf"),
+                OPS,
+                rate(n, peer.append_batches(d.path(), 100, n, batch)),
+            );
+        }
+    }
+    let ours = "append 100 B: commitlog";
+    b.ratio(
+        "append 100 B: commitlog / BufWriter",
+        ours,
+        "append 100 B: BufWriter",
+        Some(Target::AtLeast(0.7)),
+    );
+    b.ratio(
+        "append 100 B: commitlog / zowens single",
+        ours,
+        "append 100 B: zowens",
+        Some(Target::AtLeast(8.0)),
+    );
+    b.ratio(
+        "append 1 KiB: commitlog / BufWriter",
+        "append 1 KiB: commitlog",
+        "append 1 KiB: BufWriter",
+        None,
+    );
+    b.ratio(
+        "append 1 KiB: commitlog / zowens single",
+        "append 1 KiB: commitlog",
+        "append 1 KiB: zowens",
+        None,
+    );
+    for batch in [100, 1000] {
+        let ours = format!("append_batch {batch} x 100 B: commitlog");
+        b.ratio(
+            &format!("append_batch {batch}: commitlog / BufWriter"),
+            &ours,
+            "append 100 B: BufWriter",
+            Some(Target::AtLeast(0.9)),
+        );
+        b.ratio(
+            &format!("append_batch {batch}: commitlog / zowens MessageBuf"),
+            &ours,
+            &format!("append_batch {batch} x 100 B: zowens MessageBuf"),
+            None,
+        );
+    }
+    b.show();
+}

@@ -1,0 +1,93 @@
+//! The practical ceiling: a plain `BufWriter` appending u64-length-prefixed records to one
+//! file, an mmap scan of that file, mmap random reads through a table of positions, and a raw
+//! `write` + `fdatasync` loop.
+
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use memmap2::Mmap;
+
+/// Appends `n` records of `value` through a default `BufWriter` (flush included); returns the
+/// elapsed time.
+pub fn append(path: &Path, value: &[u8], n: u64) -> Duration {
+    let file = File::create(path).expect("create ceiling file");
+    let mut w = BufWriter::new(file);
+    let len = (value.len() as u64).to_le_bytes();
+    let t = Instant::now();
+    for _ in 0..n {
+        w.write_all(&len).expect("write");
+        w.write_all(value).expect("write");
+    }
+    w.flush().expect("flush");
+    t.elapsed()
+}
+
+/// A written ceiling file, mapped, with the position of every record (the "cached offsets").
+#[derive(Debug)]
+pub struct Mapped {
+    map: Mmap,
+    pub positions: Vec<u64>,
+}
+
+impl Mapped {
+    /// Writes `n` records of `value` to `path` and maps the file.
+    pub fn create(path: &Path, value: &[u8], n: u64) -> Mapped {
+        append(path, value, n);
+        let file = File::open(path).expect("open ceiling file");
+        // SAFETY: the file is private to this benchmark and nobody changes it while mapped.
+        let map = unsafe { Mmap::map(&file) }.expect("map ceiling file");
+        let mut positions = Vec::with_capacity(n as usize);
+        let mut pos = 0u64;
+        while (pos as usize) < map.len() {
+            positions.push(pos);
+            pos += 8 + len_at(&map, pos as usize);
+        }
+        Mapped { map, positions }
+    }
+
+    /// Walks every record of the map; returns (records, value bytes).
+    pub fn scan(&self) -> (u64, u64) {
+        let m = &self.map[..];
+        let (mut pos, mut n, mut bytes) = (0usize, 0u64, 0u64);
+        while pos < m.len() {
+            let len = len_at(m, pos) as usize;
+            let value = black_box(&m[pos + 8..pos + 8 + len]);
+            bytes += value.len() as u64;
+            n += 1;
+            pos += 8 + len;
+        }
+        (n, bytes)
+    }
+
+    /// Reads the record with the given index (through `positions`); returns its length.
+    #[inline]
+    pub fn read(&self, i: u64) -> usize {
+        let pos = self.positions[i as usize] as usize;
+        let len = len_at(&self.map, pos) as usize;
+        black_box(&self.map[pos + 8..pos + 8 + len]).len()
+    }
+}
+
+fn len_at(m: &[u8], pos: usize) -> u64 {
+    u64::from_le_bytes(m[pos..pos + 8].try_into().expect("8 bytes"))
+}
+
+/// `write` + `fdatasync` per record of `value` to a file that grows, until `stop`; returns
+/// the count.
+pub fn fdatasync_loop(path: &Path, value: &[u8], stop: &AtomicBool) -> u64 {
+    let mut file = File::create(path).expect("create raw file");
+    let len = (value.len() as u64).to_le_bytes();
+    let mut rec = len.to_vec();
+    rec.extend_from_slice(value);
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        file.write_all(&rec).expect("write");
+        file.sync_data().expect("fdatasync");
+        n += 1;
+    }
+    n
+}

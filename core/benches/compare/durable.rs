@@ -1,0 +1,96 @@
+//! `SyncPolicy::Always` with 1, 4 and 8 appending threads (group commit) beside a raw
+//! `write` + `fdatasync` loop on the same disk. Each contender runs for a fixed time.
+
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use commitlog::{Log, Options, SyncPolicy};
+
+use crate::harness::{Bench, OPS, Target, rate};
+use crate::{Config, ceiling, scratch};
+
+const VALUE: [u8; 100] = [0x5a; 100];
+
+/// Durable appends from `threads` threads for about `secs`; returns (appends, elapsed).
+fn ours(threads: usize, secs: Duration) -> (u64, Duration) {
+    let dir = scratch();
+    let options = Options {
+        sync: SyncPolicy::Always,
+        ..Options::default()
+    };
+    let log = Log::open(dir.path(), options).expect("open");
+    let stop = AtomicBool::new(false);
+    let total = AtomicU64::new(0);
+    let start = Barrier::new(threads + 1);
+    let elapsed = thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                start.wait();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    log.append(&VALUE).expect("append");
+                    n += 1;
+                }
+                total.fetch_add(n, Ordering::Relaxed);
+            });
+        }
+        start.wait();
+        let t = Instant::now();
+        thread::sleep(secs);
+        stop.store(true, Ordering::Relaxed);
+        t
+    })
+    .elapsed();
+    log.close().expect("close");
+    (total.load(Ordering::Relaxed), elapsed)
+}
+
+fn raw(secs: Duration) -> (u64, Duration) {
+    let dir = scratch();
+    let stop = AtomicBool::new(false);
+    thread::scope(|s| {
+        let worker = s.spawn(|| ceiling::fdatasync_loop(&dir.path().join("raw"), &VALUE, &stop));
+        let t = Instant::now();
+        thread::sleep(secs);
+        stop.store(true, Ordering::Relaxed);
+        let n = worker.join().expect("raw loop");
+        (n, t.elapsed())
+    })
+}
+
+pub fn run(cfg: &Config, b: &mut Bench) {
+    println!("== durable appends, sync=always, 100 B");
+    for _ in 0..cfg.runs {
+        let (n, d) = raw(cfg.sync_time);
+        b.sample("durable 100 B: raw write+fdatasync", OPS, rate(n, d));
+        for threads in [1, 4, 8] {
+            let (n, d) = ours(threads, cfg.sync_time);
+            b.sample(
+                &format!("durable 100 B: commitlog {threads} thread(s)"),
+                OPS,
+                rate(n, d),
+            );
+        }
+    }
+    b.ratio(
+        "durable 1 thread: commitlog / raw fdatasync loop",
+        "durable 100 B: commitlog 1 thread(s)",
+        "durable 100 B: raw write+fdatasync",
+        Some(Target::AtLeast(0.8)),
+    );
+    b.ratio(
+        "durable 4 threads / 1 thread",
+        "durable 100 B: commitlog 4 thread(s)",
+        "durable 100 B: commitlog 1 thread(s)",
+        None,
+    );
+    b.ratio(
+        "durable 8 threads / 1 thread",
+        "durable 100 B: commitlog 8 thread(s)",
+        "durable 100 B: commitlog 1 thread(s)",
+        Some(Target::AtLeast(4.0)),
+    );
+    b.show();
+}

@@ -1,0 +1,148 @@
+//! Reads of a log of 100 B records that is in the page cache: ordered iteration of the whole
+//! log, random reads of known offsets, `offset_at_time`; beside an mmap scan / mmap random
+//! read of the `BufWriter` file and zowens reads.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use commitlog::{Log, Options};
+
+use crate::harness::{Bench, OPS, Target, rate};
+use crate::peer::Peer;
+use crate::{Config, ceiling, scratch};
+
+/// A xorshift generator: the same random offsets for every contender, cheap to draw.
+pub fn random_offsets(n: u64, count: u64) -> Vec<u64> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..count)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        })
+        .collect()
+}
+
+pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
+    println!("== reads of {} records of 100 B (page cache)", cfg.records);
+    let value = [0x5au8; 100];
+    let n = cfg.records;
+
+    let ours_dir = scratch();
+    let log = Log::open(ours_dir.path(), Options::default()).expect("open");
+    for _ in 0..n {
+        log.append(&value).expect("append");
+    }
+    let ceiling_dir = scratch();
+    let mapped = ceiling::Mapped::create(&ceiling_dir.path().join("ceiling"), &value, n);
+    let peer_dir = scratch();
+    peer.fill(peer_dir.path(), value.len(), n);
+
+    let offsets = random_offsets(n, cfg.reads);
+    let first_ts = log.read(0).expect("read").timestamp;
+    let last_ts = log.read(n - 1).expect("read").timestamp;
+    let times: Vec<u64> = random_offsets(last_ts - first_ts + 1, cfg.time_queries)
+        .into_iter()
+        .map(|d| first_ts + d)
+        .collect();
+
+    for _ in 0..cfg.runs {
+        // Ordered iteration.
+        let t = Instant::now();
+        let mut count = 0u64;
+        for r in log.iter(0) {
+            count += black_box(r.expect("iter").value.len()).min(1) as u64;
+        }
+        let d = t.elapsed();
+        assert_eq!(count, n, "iteration saw every record");
+        b.sample("iterate 100 B: commitlog", OPS, rate(n, d));
+
+        let t = Instant::now();
+        let (count, _) = mapped.scan();
+        let d = t.elapsed();
+        assert_eq!(count, n);
+        b.sample("iterate 100 B: mmap scan", OPS, rate(n, d));
+
+        let (d, count) = peer.scan();
+        assert_eq!(count, n);
+        b.sample("iterate 100 B: zowens", OPS, rate(n, d));
+
+        // Random reads.
+        let t = Instant::now();
+        for &o in &offsets {
+            black_box(log.read(o).expect("read").value.len());
+        }
+        b.sample(
+            "random read 100 B: commitlog read",
+            OPS,
+            rate(cfg.reads, t.elapsed()),
+        );
+
+        let t = Instant::now();
+        for &o in &offsets {
+            black_box(log.read_with(o, |r| r.value.len()).expect("read_with"));
+        }
+        b.sample(
+            "random read 100 B: commitlog read_with",
+            OPS,
+            rate(cfg.reads, t.elapsed()),
+        );
+
+        let t = Instant::now();
+        for &o in &offsets {
+            black_box(mapped.read(o));
+        }
+        b.sample("random read 100 B: mmap", OPS, rate(cfg.reads, t.elapsed()));
+
+        b.sample(
+            "random read 100 B: zowens",
+            OPS,
+            rate(cfg.peer_reads, peer.random(cfg.peer_reads)),
+        );
+
+        // offset_at_time: a binary search over the log's timestamps.
+        let t = Instant::now();
+        for &ts in &times {
+            black_box(log.offset_at_time(ts).expect("offset_at_time"));
+        }
+        b.sample(
+            "offset_at_time: commitlog",
+            OPS,
+            rate(cfg.time_queries, t.elapsed()),
+        );
+    }
+    log.close().expect("close");
+
+    b.ratio(
+        "iterate: commitlog / mmap scan",
+        "iterate 100 B: commitlog",
+        "iterate 100 B: mmap scan",
+        Some(Target::AtLeast(0.5)),
+    );
+    b.ratio(
+        "iterate: commitlog / zowens",
+        "iterate 100 B: commitlog",
+        "iterate 100 B: zowens",
+        Some(Target::AtLeast(1.5)),
+    );
+    b.ratio(
+        "random read: commitlog read / zowens",
+        "random read 100 B: commitlog read",
+        "random read 100 B: zowens",
+        Some(Target::AtLeast(5.0)),
+    );
+    b.ratio(
+        "random read: commitlog read / mmap",
+        "random read 100 B: commitlog read",
+        "random read 100 B: mmap",
+        None,
+    );
+    b.ratio(
+        "random read: commitlog read_with / mmap",
+        "random read 100 B: commitlog read_with",
+        "random read 100 B: mmap",
+        None,
+    );
+    b.show();
+}

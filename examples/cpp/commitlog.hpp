@@ -1,0 +1,126 @@
+// A small C++17 RAII wrapper over the commitlog C API: Log owns a commitlog_log* (closed in
+// the destructor), Reader owns a commitlog_reader*; failures throw commitlog::Error.
+#pragma once
+
+#include <commitlog.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace commitlog {
+
+// A failed call: the status and the library's message for this thread.
+class Error : public std::runtime_error {
+  public:
+    Error(const std::string &what, commitlog_status status)
+        : std::runtime_error(what + ": " + commitlog_status_str(status) + ": " + message()),
+          status_(status) {}
+    commitlog_status status() const noexcept { return status_; }
+
+  private:
+    static std::string message() {
+        size_t len = 0;
+        if (commitlog_last_error_message(nullptr, 0, &len) != COMMITLOG_STATUS_BUFFER_TOO_SMALL)
+            return {};
+        std::string buf(len, '\0');
+        if (commitlog_last_error_message(buf.data(), buf.size(), &len) != COMMITLOG_STATUS_OK)
+            return {};
+        buf.resize(len - 1);  // len counts the terminating NUL
+        return buf;
+    }
+    commitlog_status status_;
+};
+
+inline void check(commitlog_status st, const char *what) {
+    if (st != COMMITLOG_STATUS_OK) throw Error(what, st);
+}
+
+// One record, copied out of the reader's view.
+struct Record {
+    std::uint64_t offset;
+    std::uint64_t timestamp_ms;
+    std::string value;
+};
+
+// Walks records in order; next() returns nothing at the end (after waiting timeout_ms).
+class Reader {
+  public:
+    std::optional<Record> next(std::int64_t timeout_ms = COMMITLOG_NO_WAIT) {
+        commitlog_record rec{};
+        bool has = false;
+        check(commitlog_reader_next(reader_.get(), timeout_ms, &rec, &has),
+              "commitlog_reader_next");
+        if (!has) return std::nullopt;
+        return Record{rec.offset, rec.timestamp,
+                      std::string(reinterpret_cast<const char *>(rec.data), rec.len)};
+    }
+
+  private:
+    friend class Log;
+    explicit Reader(commitlog_reader *r) : reader_(r) {}
+    struct Free {
+        void operator()(commitlog_reader *r) const noexcept { commitlog_reader_free(r); }
+    };
+    std::unique_ptr<commitlog_reader, Free> reader_;
+};
+
+// An open log; move-only; closed when destroyed. Safe to share by reference among threads.
+class Log {
+  public:
+    explicit Log(const std::string &dir, const commitlog_options *opts = nullptr) {
+        commitlog_log *log = nullptr;
+        check(commitlog_open(dir.c_str(), opts, &log), "commitlog_open");
+        log_.reset(log);
+    }
+
+    std::uint64_t append(std::string_view value) {
+        std::uint64_t off = 0;
+        check(commitlog_append(log_.get(), reinterpret_cast<const std::uint8_t *>(value.data()),
+                               value.size(), &off),
+              "commitlog_append");
+        return off;
+    }
+
+    // Reads one value, growing the buffer as BUFFER_TOO_SMALL asks.
+    std::string read(std::uint64_t offset) const {
+        std::string buf;
+        size_t len = 0;
+        commitlog_status st = commitlog_read(log_.get(), offset, nullptr, 0, &len);
+        if (st == COMMITLOG_STATUS_BUFFER_TOO_SMALL) {
+            buf.resize(len);
+            st = commitlog_read(log_.get(), offset,
+                                reinterpret_cast<std::uint8_t *>(buf.data()), buf.size(), &len);
+        }
+        check(st, "commitlog_read");
+        buf.resize(len);
+        return buf;
+    }
+
+    std::uint64_t lowest_offset() const { return query(commitlog_lowest_offset, "lowest"); }
+    std::uint64_t next_offset() const { return query(commitlog_next_offset, "next"); }
+
+    Reader reader(std::uint64_t from) const {
+        commitlog_reader *r = nullptr;
+        check(commitlog_reader_open(log_.get(), from, &r), "commitlog_reader_open");
+        return Reader(r);
+    }
+
+  private:
+    using Query = commitlog_status (*)(commitlog_log *, std::uint64_t *);
+    std::uint64_t query(Query q, const char *what) const {
+        std::uint64_t v = 0;
+        check(q(log_.get(), &v), what);
+        return v;
+    }
+    struct Close {
+        void operator()(commitlog_log *l) const noexcept { commitlog_close(l); }
+    };
+    std::unique_ptr<commitlog_log, Close> log_;
+};
+
+}  // namespace commitlog

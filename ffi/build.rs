@@ -1,0 +1,34 @@
+//! Generates `include/commitlog.h` with cbindgen and gives the shared library its soname.
+//!
+//! The header is committed: this script rewrites it only when the generated text differs, and
+//! `make test-ffi` fails if the committed header is not what this script generates (drift).
+
+use std::path::PathBuf;
+
+fn main() {
+    // The soname C programs record: a future incompatible ABI gets libcommitlog.so.1.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcommitlog.so.0");
+    // No version script of our own: for a cdylib rustc already passes one that exports only
+    // the `#[no_mangle] extern "C"` functions (all named commitlog_*) and hides everything
+    // else, and ld refuses a second one. `make test-ffi` checks the exported symbols with nm.
+
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let header = crate_dir.join("../include/commitlog.h");
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    // A hand edit of the header is undone by the next build (and caught by the drift check).
+    println!("cargo:rerun-if-changed={}", header.display());
+
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("ffi/cbindgen.toml is readable and valid");
+    let bindings = cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen generates the header from ffi/src");
+    let mut generated = Vec::new();
+    bindings.write(&mut generated);
+    if std::fs::read(&header).ok().as_deref() != Some(generated.as_slice()) {
+        std::fs::write(&header, &generated).expect("include/commitlog.h is writable");
+    }
+}

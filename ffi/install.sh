@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the C library like any C library:
+#   $DESTDIR$PREFIX/lib/libcommitlog.so.VERSION, the soname link libcommitlog.so.0 and the
+#   development link libcommitlog.so, libcommitlog.a, include/commitlog.h and
+#   lib/pkgconfig/commitlog.pc (which names $PREFIX, not $DESTDIR).
+# Usage: ffi/install.sh PREFIX VERSION LIBDIR_OF_BUILD   (called by `make install-ffi`)
+set -euo pipefail
+prefix=$(realpath -m "$1")
+version=$2
+built=$3
+root=$(cd "$(dirname "$0")/.." && pwd)
+dest="${DESTDIR:-}$prefix"
+
+install -d "$dest/lib/pkgconfig" "$dest/include"
+install -m 0755 "$built/libcommitlog.so" "$dest/lib/libcommitlog.so.$version"
+ln -sfn "libcommitlog.so.$version" "$dest/lib/libcommitlog.so.0"
+ln -sfn "libcommitlog.so.0" "$dest/lib/libcommitlog.so"
+install -m 0644 "$built/libcommitlog.a" "$dest/lib/libcommitlog.a"
+install -m 0644 "$root/include/commitlog.h" "$dest/include/commitlog.h"
+# Libs.private: what the Rust standard library in libcommitlog.a needs when linking statically
+# (`rustc --print native-static-libs`).
+cat > "$dest/lib/pkgconfig/commitlog.pc" <<PC
+prefix=$prefix
+exec_prefix=\${prefix}
+libdir=\${exec_prefix}/lib
+includedir=\${prefix}/include
+
+Name: commitlog
+Description: A fast, crash-safe, segmented append-only log (C API)
+Version: $version
+Libs: -L\${libdir} -lcommitlog
+Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+Cflags: -I\${includedir}
+PC
+echo "installed libcommitlog $version into $dest"

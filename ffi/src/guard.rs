@@ -1,0 +1,114 @@
+//! The boundary: every export runs its body through [`guard`] (or [`guard_or`]), which stops
+//! panics and turns failures into a status plus a per-thread message.
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+
+use super::last_error;
+use super::status::commitlog_status;
+
+/// A failed call: the status C sees and the message `commitlog_last_error_message` gives.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) status: commitlog_status,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(status: commitlog_status, message: impl Into<String>) -> Self {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<commitlog_core::Error> for Failure {
+    fn from(err: commitlog_core::Error) -> Self {
+        Failure::new(commitlog_status::of(&err), err.to_string())
+    }
+}
+
+/// Fails with `NULL_ARGUMENT` naming the parameter unless `present`.
+pub(crate) fn require(present: bool, param: &str) -> Result<(), Failure> {
+    if present {
+        Ok(())
+    } else {
+        Err(Failure::new(
+            commitlog_status::NullArgument,
+            format!("NULL argument: {param} must not be NULL"),
+        ))
+    }
+}
+
+/// Runs the body of a status-returning export: `Ok` → `COMMITLOG_STATUS_OK`; a failure sets
+/// the thread's last error and returns its status; a panic is caught and becomes
+/// `COMMITLOG_STATUS_PANIC` (nothing unwinds into C).
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> commitlog_status {
+    // AssertUnwindSafe: after a panic the caller only gets a status; core's state stays behind
+    // its own locks (parking_lot: no poisoning), so nothing half-updated here is observed.
+    // The failure's message is built inside the closure, so a panicking Display is caught too.
+    match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => commitlog_status::Ok,
+        Ok(Err(failure)) => {
+            last_error::set(&failure.message);
+            failure.status
+        }
+        Err(payload) => {
+            last_error::set(&panic_message(payload.as_ref()));
+            commitlog_status::Panic
+        }
+    }
+}
+
+/// Runs the body of an export that returns no status (`commitlog_close`, ...): a panic is
+/// caught, its message stored as the thread's last error, and `fallback` returned.
+pub(crate) fn guard_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    match panic::catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) => {
+            last_error::set(&panic_message(payload.as_ref()));
+            fallback
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let what = if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.as_str()
+    } else {
+        "(no message)"
+    };
+    format!("panic inside commitlog (a bug, please report it): {what}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The C suite cannot make a working core panic, so the boundary is proven here.
+    #[test]
+    fn a_panic_becomes_the_panic_status_with_its_message() {
+        let status = guard(|| panic!("boom {}", 42));
+        assert_eq!(status, commitlog_status::Panic);
+        let message = last_error::get();
+        assert!(message.contains("boom 42"), "{message}");
+        let value = guard_or(7, || panic!("static boom"));
+        assert_eq!(value, 7);
+        assert!(last_error::get().contains("static boom"));
+    }
+
+    #[test]
+    fn a_failure_sets_status_and_message_and_success_keeps_the_old_message() {
+        let status = guard(|| Err(commitlog_core::Error::Closed.into()));
+        assert_eq!(status, commitlog_status::Closed);
+        assert_eq!(last_error::get(), "the log is closed");
+        assert_eq!(guard(|| Ok(())), commitlog_status::Ok);
+        assert_eq!(last_error::get(), "the log is closed");
+        let status = guard(|| require(false, "log_out"));
+        assert_eq!(status, commitlog_status::NullArgument);
+        assert!(last_error::get().contains("log_out"));
+    }
+}

@@ -1,0 +1,376 @@
+//! `commitlog_log`: the log handle and the calls on it.
+
+use std::ffi::{CStr, OsStr, c_char};
+use std::os::unix::ffi::OsStrExt;
+
+use commitlog_core::Log;
+
+use super::guard::{Failure, guard, guard_or, require};
+use super::options::{commitlog_options, to_core};
+use super::status::commitlog_status;
+
+/// An open log (opaque). Created by `commitlog_open`, released by `commitlog_close`.
+///
+/// Thread-safety: a `commitlog_log *` may be shared by any number of threads, which may call
+/// every function on it at the same time (appends from several threads get distinct offsets),
+/// except `commitlog_close`: close it once, after every other thread is done with it. Using
+/// the pointer after `commitlog_close` is undefined behaviour, as with `fclose`.
+#[derive(Debug)]
+pub struct commitlog_log {
+    pub(crate) log: Log,
+}
+
+/// Borrows the handle behind a checked non-NULL pointer.
+///
+/// # Safety
+/// `log` must be non-NULL and point to a handle from `commitlog_open` not yet closed.
+unsafe fn handle<'a>(log: *mut commitlog_log) -> &'a Log {
+    // SAFETY: guaranteed by the caller (the C contract of every function taking a handle).
+    unsafe { &(*log).log }
+}
+
+/// Opens (or creates) the log in directory `dir` and recovers what a crash left behind.
+///
+/// - `dir` (required): a NUL-terminated path (any bytes, as the OS takes them).
+/// - `opts`: NULL for the defaults, else options read during the call only.
+/// - `log_out` (required): receives the new handle on success; untouched on failure.
+///
+/// Fails with LOCKED if another writer holds the directory (another process, or a handle of
+/// this process not yet closed), INVALID_ARGUMENT for bad options, CORRUPT (with
+/// `COMMITLOG_RECOVERY_STRICT`) for damage, IO if the OS refuses.
+/// Ownership: the caller owns the handle and must release it with `commitlog_close`.
+/// Thread-safety: safe from any thread.
+///
+/// # Safety
+/// `dir` must be NULL or a NUL-terminated string; `opts` NULL or a valid `commitlog_options`;
+/// `log_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_open(
+    dir: *const c_char,
+    opts: *const commitlog_options,
+    log_out: *mut *mut commitlog_log,
+) -> commitlog_status {
+    guard(|| {
+        require(!dir.is_null(), "dir")?;
+        require(!log_out.is_null(), "log_out")?;
+        // SAFETY: dir is non-NULL and NUL-terminated (caller's contract).
+        let dir = OsStr::from_bytes(unsafe { CStr::from_ptr(dir) }.to_bytes());
+        let options = if opts.is_null() {
+            commitlog_core::Options::default()
+        } else {
+            // SAFETY: opts is non-NULL and points to a valid struct (caller's contract).
+            to_core(unsafe { &*opts })?
+        };
+        let log = Log::open(dir, options)?;
+        let handle = Box::into_raw(Box::new(commitlog_log { log }));
+        // SAFETY: log_out is non-NULL and writable (caller's contract).
+        unsafe { *log_out = handle };
+        Ok(())
+    })
+}
+
+/// Closes the log and releases the handle: syncs, marks a clean shutdown, releases the
+/// directory lock and frees everything the handle owns. NULL is a no-op.
+///
+/// Readers opened on the log stay valid (free them with `commitlog_reader_free`), but
+/// `commitlog_reader_next` on them then returns `COMMITLOG_STATUS_CLOSED`.
+/// If the final sync fails, the handle is released all the same and the failure's message is
+/// the thread's last error; call `commitlog_sync` first to learn whether data reached disk.
+///
+/// Ownership: takes the handle back; the pointer is invalid afterwards (using it, or closing
+/// it again, is undefined, as with `fclose`). Thread-safety: no other thread may be using the
+/// handle during or after this call.
+///
+/// # Safety
+/// `log` must be NULL or a handle from `commitlog_open` not yet closed, unused by others.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_close(log: *mut commitlog_log) {
+    if log.is_null() {
+        return;
+    }
+    guard_or((), || {
+        // SAFETY: log came from Box::into_raw in commitlog_open and is released only here
+        // (caller's contract); the Box frees the handle even if close() fails or panics.
+        let handle = unsafe { Box::from_raw(log) };
+        if let Err(err) = handle.log.close() {
+            super::last_error::set(&Failure::from(err).message);
+        }
+    });
+}
+
+/// Appends one value (`len` bytes at `data`) and writes its offset to `*offset_out`.
+///
+/// - `data`: may be NULL only when `len` is 0 (an empty value).
+/// - `offset_out` (required): untouched on failure.
+///
+/// Fails with INVALID_ARGUMENT if the value cannot fit in a segment or the log is read-only,
+/// IO if the OS refuses (the log then refuses writes until reopened).
+/// Ownership: the bytes are copied; the caller keeps `data`. Thread-safety: safe; concurrent
+/// appends on one handle are serialized and get distinct offsets.
+///
+/// # Safety
+/// `log` must be an open handle; `data` must point to `len` readable bytes (or be NULL with
+/// `len` 0); `offset_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_append(
+    log: *mut commitlog_log,
+    data: *const u8,
+    len: usize,
+    offset_out: *mut u64,
+) -> commitlog_status {
+    guard(|| {
+        require(!log.is_null(), "log")?;
+        require(!data.is_null() || len == 0, "data (with len > 0)")?;
+        require(!offset_out.is_null(), "offset_out")?;
+        // SAFETY: data points to len readable bytes, or len is 0 (caller's contract).
+        let value = unsafe { slice(data, len) };
+        // SAFETY: log is non-NULL and open (caller's contract).
+        let offset = unsafe { handle(log) }.append(value)?;
+        // SAFETY: offset_out is non-NULL and writable (caller's contract).
+        unsafe { *offset_out = offset };
+        Ok(())
+    })
+}
+
+/// Appends `count` values at once (value `i` is `lens[i]` bytes at `values[i]`) with one write
+/// and, under `COMMITLOG_SYNC_ALWAYS`, one sync; after a crash the batch is all there or not
+/// at all. They get consecutive offsets; the first is written to `*first_offset_out`.
+///
+/// - `values`, `lens`: arrays of `count` entries; may be NULL only when `count` is 0.
+///   `values[i]` may be NULL only when `lens[i]` is 0.
+/// - `first_offset_out` (required): untouched on failure. With `count` 0 it receives the
+///   offset the next append gets.
+///
+/// Fails with INVALID_ARGUMENT if the batch cannot fit in one segment.
+/// Ownership: the bytes are copied; the caller keeps the arrays. Thread-safety: as
+/// `commitlog_append` (a batch is never interleaved with other appends).
+///
+/// # Safety
+/// `log` must be an open handle; the arrays must hold `count` readable entries and each
+/// `values[i]` `lens[i]` readable bytes; `first_offset_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_append_batch(
+    log: *mut commitlog_log,
+    values: *const *const u8,
+    lens: *const usize,
+    count: usize,
+    first_offset_out: *mut u64,
+) -> commitlog_status {
+    guard(|| {
+        require(!log.is_null(), "log")?;
+        require(!values.is_null() || count == 0, "values (with count > 0)")?;
+        require(!lens.is_null() || count == 0, "lens (with count > 0)")?;
+        require(!first_offset_out.is_null(), "first_offset_out")?;
+        // SAFETY: both arrays hold count entries, or count is 0 (caller's contract).
+        let (ptrs, lens) = unsafe { (slice(values, count), slice(lens, count)) };
+        let mut batch = Vec::with_capacity(count);
+        for (i, (&ptr, &len)) in ptrs.iter().zip(lens).enumerate() {
+            require(
+                !ptr.is_null() || len == 0,
+                &format!("values[{i}] (with lens[{i}] > 0)"),
+            )?;
+            // SAFETY: values[i] points to lens[i] readable bytes (caller's contract).
+            batch.push(unsafe { slice(ptr, len) });
+        }
+        // SAFETY: log is non-NULL and open (caller's contract).
+        let range = unsafe { handle(log) }.append_batch(&batch)?;
+        // SAFETY: first_offset_out is non-NULL and writable (caller's contract).
+        unsafe { *first_offset_out = range.start };
+        Ok(())
+    })
+}
+
+/// Copies the value of the record at `offset` into `buf` and writes its length to `*len_out`.
+///
+/// The BUFFER_TOO_SMALL protocol: if the value is longer than `buf_len`, nothing is copied,
+/// `*len_out` receives the length needed and the call returns
+/// `COMMITLOG_STATUS_BUFFER_TOO_SMALL`; call again with a buffer that large. `buf` may be NULL
+/// when `buf_len` is 0, to ask for the length.
+///
+/// Fails with OUT_OF_RANGE if `offset` is below `commitlog_lowest_offset` or at/after
+/// `commitlog_next_offset`, CORRUPT if the record's checksum does not match.
+/// For the timestamp too, or to walk records in order, use a `commitlog_reader`.
+/// Ownership: the caller owns `buf`. Thread-safety: safe, also beside appends.
+///
+/// # Safety
+/// `log` must be an open handle; `buf` must be NULL or point to `buf_len` writable bytes;
+/// `len_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_read(
+    log: *mut commitlog_log,
+    offset: u64,
+    buf: *mut u8,
+    buf_len: usize,
+    len_out: *mut usize,
+) -> commitlog_status {
+    guard(|| {
+        require(!log.is_null(), "log")?;
+        require(!buf.is_null() || buf_len == 0, "buf (with buf_len > 0)")?;
+        require(!len_out.is_null(), "len_out")?;
+        // SAFETY: log is non-NULL and open (caller's contract).
+        let copied = unsafe { handle(log) }.read_with(offset, |record| {
+            let value = record.value;
+            if value.len() > buf_len {
+                return Err(value.len());
+            }
+            // SAFETY: buf has buf_len >= value.len() writable bytes (or the value is empty);
+            // the log's memory map and the caller's buffer do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), buf, value.len()) };
+            Ok(value.len())
+        })?;
+        let (len, result) = match copied {
+            Ok(len) => (len, Ok(())),
+            Err(needed) => (
+                needed,
+                Err(Failure::new(
+                    commitlog_status::BufferTooSmall,
+                    format!(
+                        "buffer too small: the record at offset {offset} has {needed} bytes, \
+                         the buffer {buf_len}"
+                    ),
+                )),
+            ),
+        };
+        // SAFETY: len_out is non-NULL and writable (caller's contract).
+        unsafe { *len_out = len };
+        result
+    })
+}
+
+/// Writes the lowest offset the log holds to `*offset_out` (equal to the next offset when the
+/// log is empty). `offset_out` is required and untouched on failure.
+/// Ownership: nothing is kept. Thread-safety: safe.
+///
+/// # Safety
+/// `log` must be an open handle; `offset_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_lowest_offset(
+    log: *mut commitlog_log,
+    offset_out: *mut u64,
+) -> commitlog_status {
+    // SAFETY: forwarded caller's contract.
+    unsafe { query(log, offset_out, Log::lowest_offset) }
+}
+
+/// Writes the offset the next append will get to `*offset_out`. `offset_out` is required and
+/// untouched on failure. Ownership: nothing is kept. Thread-safety: safe.
+///
+/// # Safety
+/// `log` must be an open handle; `offset_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_next_offset(
+    log: *mut commitlog_log,
+    offset_out: *mut u64,
+) -> commitlog_status {
+    // SAFETY: forwarded caller's contract.
+    unsafe { query(log, offset_out, Log::next_offset) }
+}
+
+/// Writes to `*offset_out` the first offset appended at or after `timestamp_ms` (milliseconds
+/// since the Unix epoch): the lowest offset if every record is that new, the next offset if
+/// none is. O(log n). `offset_out` is required and untouched on failure.
+/// Ownership: nothing is kept. Thread-safety: safe.
+///
+/// # Safety
+/// `log` must be an open handle; `offset_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_offset_at_time(
+    log: *mut commitlog_log,
+    timestamp_ms: u64,
+    offset_out: *mut u64,
+) -> commitlog_status {
+    // SAFETY: forwarded caller's contract.
+    unsafe { query(log, offset_out, |log| log.offset_at_time(timestamp_ms)) }
+}
+
+/// Drops whole segments whose records all lie below `offset`, so `commitlog_lowest_offset` may
+/// stay below `offset`. With `offset` at or beyond the next offset the log is emptied and the
+/// next append gets `offset` (how a Raft follower re-bases its log on a snapshot).
+/// Ownership: nothing is transferred. Thread-safety: safe; readers positioned below the new
+/// start then get OUT_OF_RANGE.
+///
+/// # Safety
+/// `log` must be an open handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_truncate_front(
+    log: *mut commitlog_log,
+    offset: u64,
+) -> commitlog_status {
+    // SAFETY: forwarded caller's contract.
+    unsafe { command(log, |log| log.truncate_front(offset)) }
+}
+
+/// Removes every record at or after `offset`, durably; the next append gets `offset`.
+/// `offset` must lie between the lowest and the next offset (inclusive), else OUT_OF_RANGE.
+/// Ownership: nothing is transferred. Thread-safety: safe.
+///
+/// # Safety
+/// `log` must be an open handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_truncate_back(
+    log: *mut commitlog_log,
+    offset: u64,
+) -> commitlog_status {
+    // SAFETY: forwarded caller's contract.
+    unsafe { command(log, |log| log.truncate_back(offset)) }
+}
+
+/// Makes everything appended so far durable (fdatasync); fails with IO if the disk refuses
+/// (the log then refuses writes until reopened). Ownership: nothing is transferred.
+/// Thread-safety: safe.
+///
+/// # Safety
+/// `log` must be an open handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_sync(log: *mut commitlog_log) -> commitlog_status {
+    // SAFETY: forwarded caller's contract.
+    unsafe { command(log, Log::sync) }
+}
+
+/// Runs a call that returns an offset into a required out-parameter.
+///
+/// # Safety
+/// `log` NULL or an open handle; `out` NULL or writable.
+unsafe fn query(
+    log: *mut commitlog_log,
+    out: *mut u64,
+    call: impl FnOnce(&Log) -> commitlog_core::Result<u64>,
+) -> commitlog_status {
+    guard(|| {
+        require(!log.is_null(), "log")?;
+        require(!out.is_null(), "offset_out")?;
+        // SAFETY: log is non-NULL and open (caller's contract).
+        let value = call(unsafe { handle(log) })?;
+        // SAFETY: out is non-NULL and writable (caller's contract).
+        unsafe { *out = value };
+        Ok(())
+    })
+}
+
+/// Runs a call without out-parameters.
+///
+/// # Safety
+/// `log` NULL or an open handle.
+unsafe fn command(
+    log: *mut commitlog_log,
+    call: impl FnOnce(&Log) -> commitlog_core::Result<()>,
+) -> commitlog_status {
+    guard(|| {
+        require(!log.is_null(), "log")?;
+        // SAFETY: log is non-NULL and open (caller's contract).
+        Ok(call(unsafe { handle(log) })?)
+    })
+}
+
+/// A slice from C; empty when `len` is 0 (then `ptr` may be NULL).
+///
+/// # Safety
+/// `ptr` must point to `len` readable `T`s that outlive `'a`, or `len` must be 0.
+pub(crate) unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
+    if len == 0 {
+        &[]
+    } else {
+        // SAFETY: non-NULL with len readable elements (caller's contract).
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}

@@ -1,0 +1,194 @@
+//! `commitlog_reader`: ordered iteration and tailing.
+
+use std::time::Duration;
+
+use commitlog_core::{Iter, Record};
+
+use super::guard::{Failure, guard, guard_or, require};
+use super::log::commitlog_log;
+use super::status::commitlog_status;
+
+/// `commitlog_reader_next` timeout: return at once when no record is there yet.
+pub const COMMITLOG_NO_WAIT: i64 = 0;
+/// `commitlog_reader_next` timeout: wait until a record is appended (or the log is closed).
+// Written into the header by cbindgen.toml (`after_includes`) as `(-1)`: cbindgen would drop
+// the parentheses a negative macro needs in expressions like `x - COMMITLOG_WAIT_FOREVER`.
+pub const COMMITLOG_WAIT_FOREVER: i64 = -1;
+
+/// A reader: walks records in offset order from a starting offset, up to the end of the log
+/// and then, if asked to wait, on as records are appended (tailing). Opaque.
+///
+/// Ownership: created by `commitlog_reader_open`, released by `commitlog_reader_free`. It
+/// keeps what it reads valid on its own: it may outlive `commitlog_close` of its log (its
+/// `commitlog_reader_next` then returns `COMMITLOG_STATUS_CLOSED`), but must still be freed.
+/// Thread-safety: use a reader from one thread at a time (it may move between threads);
+/// several readers on one log may be used by several threads at once.
+#[derive(Debug)]
+pub struct commitlog_reader {
+    iter: Iter,
+    /// The record last returned; `commitlog_record::data` points into it.
+    current: Option<Record>,
+}
+
+/// A record returned by `commitlog_reader_next`: a view into the reader.
+///
+/// Ownership: `data` belongs to the reader and stays valid until the next
+/// `commitlog_reader_next` or `commitlog_reader_free` on that reader; copy what you keep.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct commitlog_record {
+    /// The record's offset.
+    pub offset: u64,
+    /// When it was appended, in milliseconds since the Unix epoch (never decreasing along the
+    /// log).
+    pub timestamp: u64,
+    /// The value's bytes (not NUL-terminated; do not dereference when `len` is 0).
+    pub data: *const u8,
+    /// The value's length in bytes.
+    pub len: usize,
+}
+
+/// Opens a reader on `log` whose first record will be the one at offset `from`.
+///
+/// An offset below the log's lowest or beyond its next offset is reported by the first
+/// `commitlog_reader_next` (OUT_OF_RANGE); `from` equal to the next offset is how to tail only
+/// new records.
+/// - `reader_out` (required): receives the reader on success; untouched on failure.
+///
+/// Ownership: the caller owns the reader and frees it with `commitlog_reader_free`.
+/// Thread-safety: safe (the log handle may be shared).
+///
+/// # Safety
+/// `log` must be NULL or an open handle; `reader_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_reader_open(
+    log: *mut commitlog_log,
+    from: u64,
+    reader_out: *mut *mut commitlog_reader,
+) -> commitlog_status {
+    guard(|| {
+        require(!log.is_null(), "log")?;
+        require(!reader_out.is_null(), "reader_out")?;
+        // SAFETY: log is non-NULL and open (caller's contract).
+        let iter = unsafe { &(*log).log }.iter(from);
+        let reader = Box::into_raw(Box::new(commitlog_reader {
+            iter,
+            current: None,
+        }));
+        // SAFETY: reader_out is non-NULL and writable (caller's contract).
+        unsafe { *reader_out = reader };
+        Ok(())
+    })
+}
+
+/// Moves to the next record.
+///
+/// - `timeout_ms`: `COMMITLOG_NO_WAIT` (0) returns at once at the end of the log; a positive
+///   value waits up to that many milliseconds for a record to be appended;
+///   `COMMITLOG_WAIT_FOREVER` (-1) waits until one is. Other negative values: INVALID_ARGUMENT.
+/// - `record_out` (required): receives the record when there is one.
+/// - `has_record_out` (required): on `COMMITLOG_STATUS_OK`, true if `*record_out` was written,
+///   false if the end of the log was reached within the timeout (`*record_out` untouched; call
+///   again later: the reader stays at the same position).
+///
+/// Fails with CLOSED once the log is closed, OUT_OF_RANGE if the reader's position is below the
+/// log's lowest offset (truncation, retention) or was beyond its end, CORRUPT for damage.
+/// A previous record view is invalid after this call, whatever it returns.
+/// Ownership: the record's bytes belong to the reader (see `commitlog_record`).
+/// Thread-safety: one call at a time per reader.
+///
+/// # Safety
+/// `reader` must be NULL or a reader not yet freed; `record_out` and `has_record_out` NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_reader_next(
+    reader: *mut commitlog_reader,
+    timeout_ms: i64,
+    record_out: *mut commitlog_record,
+    has_record_out: *mut bool,
+) -> commitlog_status {
+    guard(|| {
+        require(!reader.is_null(), "reader")?;
+        require(!record_out.is_null(), "record_out")?;
+        require(!has_record_out.is_null(), "has_record_out")?;
+        let timeout = match timeout_ms {
+            COMMITLOG_WAIT_FOREVER => None,
+            ms if ms >= 0 => Some(Duration::from_millis(ms.unsigned_abs())),
+            ms => {
+                return Err(Failure::new(
+                    commitlog_status::InvalidArgument,
+                    format!(
+                        "invalid argument: timeout_ms must be >= 0 or COMMITLOG_WAIT_FOREVER \
+                         (got {ms})"
+                    ),
+                ));
+            }
+        };
+        // SAFETY: reader is non-NULL, not freed, and used by one thread at a time (contract).
+        let reader = unsafe { &mut *reader };
+        // Drop the previous record first: its view is documented as invalid now.
+        reader.current = None;
+        let next = match timeout {
+            // The iterator proper never blocks: it ends at the current end of the log.
+            Some(Duration::ZERO) => reader.iter.next().transpose()?,
+            timeout => reader.iter.next_timeout(timeout)?,
+        };
+        let record = next.map(|record| {
+            let view = commitlog_record {
+                offset: record.offset,
+                timestamp: record.timestamp,
+                data: record.value.as_ptr(),
+                len: record.value.len(),
+            };
+            // The Vec's heap buffer does not move when the Record moves into `current`.
+            reader.current = Some(record);
+            view
+        });
+        // SAFETY: both out-pointers are non-NULL and writable (caller's contract).
+        unsafe {
+            if let Some(view) = record {
+                *record_out = view;
+            }
+            *has_record_out = record.is_some();
+        }
+        Ok(())
+    })
+}
+
+/// Writes to `*offset_out` the offset of the record the reader returns next.
+/// `offset_out` is required and untouched on failure. Ownership: nothing is kept.
+/// Thread-safety: as `commitlog_reader_next`.
+///
+/// # Safety
+/// `reader` must be NULL or a reader not yet freed; `offset_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_reader_position(
+    reader: *const commitlog_reader,
+    offset_out: *mut u64,
+) -> commitlog_status {
+    guard(|| {
+        require(!reader.is_null(), "reader")?;
+        require(!offset_out.is_null(), "offset_out")?;
+        // SAFETY: reader is non-NULL and not freed; offset_out writable (caller's contract).
+        unsafe { *offset_out = (*reader).iter.position() };
+        Ok(())
+    })
+}
+
+/// Frees a reader and the record view it holds. NULL is a no-op.
+/// Ownership: takes the reader back; the pointer is invalid afterwards. May be called before
+/// or after `commitlog_close` of its log. Thread-safety: no other call on this reader may run.
+///
+/// # Safety
+/// `reader` must be NULL or a reader from `commitlog_reader_open` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_reader_free(reader: *mut commitlog_reader) {
+    if reader.is_null() {
+        return;
+    }
+    guard_or((), || {
+        // SAFETY: reader came from Box::into_raw in commitlog_reader_open and is freed only
+        // here (caller's contract).
+        drop(unsafe { Box::from_raw(reader) });
+    });
+}

@@ -1,0 +1,132 @@
+//! `commitlog_status`: what every fallible C function returns.
+
+use std::ffi::{CStr, c_char, c_int};
+
+use commitlog_core::Error;
+
+/// What a commitlog function returns: `COMMITLOG_STATUS_OK` (0) or the kind of failure.
+///
+/// The error kinds are those of `shared/API.md` (the same kinds Python and Node raise); the
+/// last three are particular to C. After any status other than OK, the calling thread's
+/// `commitlog_last_error_message` describes the failure.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum commitlog_status {
+    /// Success.
+    Ok = 0,
+    /// The offset is below the lowest retained offset or at/after the next offset (also: a
+    /// reader whose position fell below the log's start through truncation or retention).
+    OutOfRange = 1,
+    /// A file does not hold what the format says (bad checksum or header) outside a tolerated
+    /// torn tail. Corrupt data is never returned as data.
+    Corrupt = 2,
+    /// The log was closed (e.g. a reader used after its log was closed).
+    Closed = 3,
+    /// Another writer (another process, or another open handle in this one) holds the
+    /// directory.
+    Locked = 4,
+    /// A bad argument: an option out of range, a value too large for a segment, a write to a
+    /// read-only log, a bad timeout.
+    InvalidArgument = 5,
+    /// The operating system refused an operation (also: the log refuses writes after a failed
+    /// sync until it is reopened).
+    Io = 6,
+    /// A required pointer argument was NULL; nothing was done.
+    NullArgument = 7,
+    /// The caller's buffer is too small; the size needed was written to the length out-parameter
+    /// and nothing else was done.
+    BufferTooSmall = 8,
+    /// A bug inside commitlog panicked; the panic was stopped at the boundary. Please report it
+    /// with the message from `commitlog_last_error_message`.
+    Panic = 9,
+}
+
+impl commitlog_status {
+    /// The status for a core error. `Poisoned` is an I/O failure (API.md); an error kind added
+    /// to core later is reported as I/O too until this mapping learns it.
+    pub(crate) fn of(err: &Error) -> commitlog_status {
+        match err {
+            Error::OutOfRange { .. } => commitlog_status::OutOfRange,
+            Error::Corrupt { .. } => commitlog_status::Corrupt,
+            Error::Closed => commitlog_status::Closed,
+            Error::Locked { .. } => commitlog_status::Locked,
+            Error::InvalidArgument(_) => commitlog_status::InvalidArgument,
+            Error::Poisoned { .. } | Error::Io { .. } => commitlog_status::Io,
+            _ => commitlog_status::Io,
+        }
+    }
+
+    /// The constant's name without its prefix, e.g. `"OUT_OF_RANGE"`.
+    fn name(self) -> &'static CStr {
+        match self {
+            commitlog_status::Ok => c"OK",
+            commitlog_status::OutOfRange => c"OUT_OF_RANGE",
+            commitlog_status::Corrupt => c"CORRUPT",
+            commitlog_status::Closed => c"CLOSED",
+            commitlog_status::Locked => c"LOCKED",
+            commitlog_status::InvalidArgument => c"INVALID_ARGUMENT",
+            commitlog_status::Io => c"IO",
+            commitlog_status::NullArgument => c"NULL_ARGUMENT",
+            commitlog_status::BufferTooSmall => c"BUFFER_TOO_SMALL",
+            commitlog_status::Panic => c"PANIC",
+        }
+    }
+
+    /// Every status, in value order.
+    const ALL: [commitlog_status; 10] = [
+        commitlog_status::Ok,
+        commitlog_status::OutOfRange,
+        commitlog_status::Corrupt,
+        commitlog_status::Closed,
+        commitlog_status::Locked,
+        commitlog_status::InvalidArgument,
+        commitlog_status::Io,
+        commitlog_status::NullArgument,
+        commitlog_status::BufferTooSmall,
+        commitlog_status::Panic,
+    ];
+}
+
+/// The name of a status without its prefix, e.g. `"OUT_OF_RANGE"` for
+/// `COMMITLOG_STATUS_OUT_OF_RANGE`, or `"UNKNOWN"` for a value that is no status.
+///
+/// Ownership: the string is static; do not free it. Thread-safety: safe from any thread.
+/// (`status` is an `int`, not a `commitlog_status`, so that any value may be passed.)
+#[unsafe(no_mangle)]
+pub extern "C" fn commitlog_status_str(status: c_int) -> *const c_char {
+    // Nothing here can panic (indexing is checked by `get`), so no catch_unwind is needed.
+    usize::try_from(status)
+        .ok()
+        .and_then(|i| commitlog_status::ALL.get(i))
+        .map_or(c"UNKNOWN", |s| s.name())
+        .as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_its_value_and_name() {
+        for (i, s) in commitlog_status::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i);
+            // SAFETY: commitlog_status_str returns a pointer to a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(commitlog_status_str(i as c_int)) };
+            assert_eq!(name, s.name());
+        }
+        // SAFETY: as above.
+        let unknown = unsafe { CStr::from_ptr(commitlog_status_str(-1)) };
+        assert_eq!(unknown, c"UNKNOWN");
+        // SAFETY: as above.
+        let unknown = unsafe { CStr::from_ptr(commitlog_status_str(10)) };
+        assert_eq!(unknown, c"UNKNOWN");
+    }
+
+    #[test]
+    fn poisoned_is_reported_as_io() {
+        let err = Error::Poisoned {
+            reason: "fsync failed".into(),
+        };
+        assert_eq!(commitlog_status::of(&err), commitlog_status::Io);
+    }
+}

@@ -1,0 +1,41 @@
+# node: the napi-rs addon (crate commitlog-node) and the npm package `commitlog`, in bindings/node.
+#
+# `npm ci` installs the napi CLI (pinned by package-lock.json); `napi build` compiles the addon
+# in release into bindings/node/commitlog.linux-x64-gnu.node (cargo target dir
+# target/x86_64-unknown-linux-gnu, since the CLI passes --target) and regenerates index.d.ts,
+# which is committed: test-node fails if the regenerated file differs.
+# The benchmark's own dependencies (better-sqlite3, hypercore) live in bench/package.json and are
+# installed only by bench-node.
+TEST_TARGETS += test-node
+DEMO_STEPS += demo-node
+BENCH_TARGETS += bench-node
+
+NODE_DIR := $(ROOT)/bindings/node
+NPM ?= npm
+NODE ?= node
+NODE_XLANG := $(ROOT)/target/release/examples/xlang
+
+.PHONY: node-deps node-build test-node demo-node bench-node
+
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
+	cd $(NODE_DIR) && $(NPM) ci --no-audit --no-fund --loglevel=error
+
+node-deps: $(NODE_DIR)/node_modules/.package-lock.json
+
+node-build: node-deps
+	cd $(NODE_DIR) && npx --no-install napi build --platform --release --no-js --dts index.d.ts
+
+test-node: node-build
+	cd $(ROOT) && git diff --exit-code -- bindings/node/index.d.ts \
+		|| { echo "bindings/node/index.d.ts is out of date: commit the regenerated file"; exit 1; }
+	$(CARGO) build --release -q -p commitlog --example xlang
+	cd $(NODE_DIR) && COMMITLOG_XLANG="$(NODE_XLANG)" $(NODE) --test test/*.test.js test/*.test.mjs
+
+demo-node: node-build
+	$(NODE) $(ROOT)/examples/node/demo.js "$(DEMO_DIR)"
+
+$(NODE_DIR)/bench/node_modules/.package-lock.json: $(NODE_DIR)/bench/package-lock.json $(NODE_DIR)/bench/package.json
+	cd $(NODE_DIR)/bench && $(NPM) ci --no-audit --no-fund --loglevel=error
+
+bench-node: node-build $(NODE_DIR)/bench/node_modules/.package-lock.json
+	cd $(NODE_DIR)/bench && $(NODE) bench.js

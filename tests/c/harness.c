@@ -1,0 +1,130 @@
+/* The harness behind harness.h, and the suite's main: runs every group, prints
+ * "N passed, N failed" and exits non-zero if any test failed. */
+#define _XOPEN_SOURCE 700
+#include "harness.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int harness_check_failures;
+static const char *current_test;
+
+void harness_fail(const char *file, int line, const char *what) {
+    harness_check_failures++;
+    fprintf(stderr, "  FAIL %s (%s:%d): %s\n", current_test, file, line, what);
+}
+
+void harness_fail_status(const char *file, int line, const char *expr, commitlog_status got,
+                         commitlog_status want) {
+    harness_check_failures++;
+    fprintf(stderr, "  FAIL %s (%s:%d): %s returned %s, want %s (last error: %s)\n",
+            current_test, file, line, expr, commitlog_status_str((int)got),
+            commitlog_status_str((int)want), last_message());
+}
+
+void path_join(char *out, const char *tmp, const char *name) {
+    snprintf(out, PATH_MAX, "%s/%s", tmp, name);
+}
+
+const char *last_message(void) {
+    static _Thread_local char buf[1024];
+    size_t len = 0;
+    if (commitlog_last_error_message(buf, sizeof buf, &len) != COMMITLOG_STATUS_OK)
+        snprintf(buf, sizeof buf, "(message longer than %zu bytes)", sizeof buf);
+    return buf;
+}
+
+static uint64_t clock_ms(clockid_t clock) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+uint64_t now_ms(void) { return clock_ms(CLOCK_REALTIME); }
+uint64_t mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+
+void sleep_ms(unsigned ms) {
+    struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+commitlog_log *open_log(const char *tmp, const char *name, const commitlog_options *opts) {
+    char dir[PATH_MAX];
+    path_join(dir, tmp, name);
+    commitlog_log *log = NULL;
+    commitlog_status st = commitlog_open(dir, opts, &log);
+    if (st != COMMITLOG_STATUS_OK) {
+        harness_fail_status(__FILE__, __LINE__, "commitlog_open", st, COMMITLOG_STATUS_OK);
+        return NULL;
+    }
+    return log;
+}
+
+uint64_t append_str(commitlog_log *log, const char *s) {
+    uint64_t off = UINT64_MAX;
+    commitlog_status st = commitlog_append(log, (const uint8_t *)s, strlen(s), &off);
+    if (st != COMMITLOG_STATUS_OK) {
+        harness_fail_status(__FILE__, __LINE__, "commitlog_append", st, COMMITLOG_STATUS_OK);
+        return UINT64_MAX;
+    }
+    return off;
+}
+
+bool value_is(commitlog_log *log, uint64_t offset, const char *want) {
+    uint8_t buf[4096];
+    size_t len = 0;
+    commitlog_status st = commitlog_read(log, offset, buf, sizeof buf, &len);
+    if (st != COMMITLOG_STATUS_OK) {
+        harness_fail_status(__FILE__, __LINE__, "commitlog_read", st, COMMITLOG_STATUS_OK);
+        return false;
+    }
+    return len == strlen(want) && memcmp(buf, want, len) == 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int run_group(const test_case *tests, int *failed) {
+    int passed = 0;
+    for (const test_case *t = tests; t->name != NULL; t++) {
+        const char *base = getenv("TMPDIR");
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s/commitlog-c-test-XXXXXX", base ? base : "/tmp");
+        if (mkdtemp(tmp) == NULL) {
+            perror("mkdtemp");
+            exit(2);
+        }
+        current_test = t->name;
+        harness_check_failures = 0;
+        t->fn(tmp);
+        nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        if (harness_check_failures == 0) {
+            passed++;
+            printf("ok   %s\n", t->name);
+        } else {
+            (*failed)++;
+            printf("FAIL %s\n", t->name);
+        }
+        fflush(stdout);
+    }
+    return passed;
+}
+
+int main(void) {
+    const test_case *groups[] = {basic_tests, null_tests, status_tests, reader_tests,
+                                 thread_tests};
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        passed += run_group(groups[i], &failed);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,81 @@
+/* A tiny test harness for the commitlog C suite: CHECK macros, counters, temp directories. */
+#ifndef COMMITLOG_TEST_HARNESS_H
+#define COMMITLOG_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "commitlog.h"
+
+/* Failed checks in the running test (a test passes when it ends with none). */
+extern int harness_check_failures;
+
+void harness_fail(const char *file, int line, const char *what);
+/* Reports a status mismatch with the thread's last error message. */
+void harness_fail_status(const char *file, int line, const char *expr, commitlog_status got,
+                         commitlog_status want);
+
+#define CHECK(cond)                                                                            \
+    do {                                                                                       \
+        if (!(cond)) harness_fail(__FILE__, __LINE__, #cond);                                  \
+    } while (0)
+
+/* Evaluates `expr` (a call returning commitlog_status) once and checks it equals `want`. */
+#define CHECK_STATUS(expr, want)                                                               \
+    do {                                                                                       \
+        commitlog_status got_ = (expr);                                                        \
+        if (got_ != (want)) harness_fail_status(__FILE__, __LINE__, #expr, got_, (want));      \
+    } while (0)
+
+#define CHECK_OK(expr) CHECK_STATUS(expr, COMMITLOG_STATUS_OK)
+
+/* Ends the running test early when a check it depends on failed. */
+#define REQUIRE(cond)                                                                          \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            harness_fail(__FILE__, __LINE__, #cond);                                           \
+            return;                                                                            \
+        }                                                                                      \
+    } while (0)
+
+#define REQUIRE_OK(expr)                                                                       \
+    do {                                                                                       \
+        commitlog_status got_ = (expr);                                                        \
+        if (got_ != COMMITLOG_STATUS_OK) {                                                     \
+            harness_fail_status(__FILE__, __LINE__, #expr, got_, COMMITLOG_STATUS_OK);         \
+            return;                                                                            \
+        }                                                                                      \
+    } while (0)
+
+/* A test gets a fresh, empty directory `tmp` (removed afterwards); logs go in subdirectories. */
+typedef void (*test_fn)(const char *tmp);
+typedef struct {
+    const char *name;
+    test_fn fn;
+} test_case;
+
+/* Joins `tmp` and `name` into `out` (PATH_MAX bytes). */
+void path_join(char *out, const char *tmp, const char *name);
+/* The thread's last error message (a static per-thread buffer). */
+const char *last_message(void);
+/* Milliseconds since the Unix epoch / on a monotonic clock. */
+uint64_t now_ms(void);
+uint64_t mono_ms(void);
+void sleep_ms(unsigned ms);
+/* Opens a fresh log in tmp/name with `opts` (NULL: defaults); NULL on failure (reported). */
+commitlog_log *open_log(const char *tmp, const char *name, const commitlog_options *opts);
+/* Appends a NUL-terminated string's bytes; returns its offset (UINT64_MAX on failure). */
+uint64_t append_str(commitlog_log *log, const char *s);
+/* Reads the record at `offset` and checks its value equals the string `want`. */
+bool value_is(commitlog_log *log, uint64_t offset, const char *want);
+
+/* The test groups, one file each. */
+extern const test_case basic_tests[];
+extern const test_case null_tests[];
+extern const test_case status_tests[];
+extern const test_case reader_tests[];
+extern const test_case thread_tests[];
+
+#endif
