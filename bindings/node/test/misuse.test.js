@@ -1,0 +1,170 @@
+'use strict'
+// Misuse from JavaScript (reliability campaign, docs/RELIABILITY.md): closing while many
+// Promises are pending, cursors and iterators that outlive their log, detached and odd
+// buffers, huge numbers and batches. Every case ends in a value or a typed error — never a
+// crash of the process, never a Promise that stays pending.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Log } = require('..')
+const { tmpLogDir } = require('./helpers/tmp.js')
+
+const TYPED_CODES = new Set([
+  'ERR_COMMITLOG_OUT_OF_RANGE',
+  'ERR_COMMITLOG_CORRUPT',
+  'ERR_COMMITLOG_CLOSED',
+  'ERR_COMMITLOG_LOCKED',
+  'ERR_COMMITLOG_INVALID_ARGUMENT',
+  'ERR_COMMITLOG_IO',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_OUT_OF_RANGE',
+])
+const typed = (err) => err instanceof Error && TYPED_CODES.has(err.code)
+const closed = (err) => err instanceof Error && err.code === 'ERR_COMMITLOG_CLOSED'
+
+/** Runs `fn`; it must return or throw a typed error. */
+function valueOrTyped(fn) {
+  try {
+    return fn()
+  } catch (err) {
+    assert.ok(typed(err), `untyped error: ${err && err.stack}`)
+    return undefined
+  }
+}
+
+test('close while hundreds of async calls of every kind are pending: all settle, typed', async (t) => {
+  const dir = tmpLogDir(t)
+  const log = Log.open(dir, { sync: 'always', maxSegmentBytes: 64 * 1024 })
+  log.append(Buffer.from('seed'))
+  const pending = []
+  const appends = []
+  for (let i = 0; i < 200; i++) {
+    const p = log.appendAsync(Buffer.alloc(100, i))
+    appends.push(p.then((off) => ({ off, i }), () => null))
+    pending.push(p)
+    pending.push(log.appendBatchAsync([Buffer.from('a'), Buffer.from('b')]))
+    pending.push(log.readAsync(0))
+    pending.push(log.syncAsync())
+  }
+  log.close()
+  const results = await Promise.allSettled(pending)
+  for (const r of results) {
+    if (r.status === 'rejected') assert.ok(closed(r.reason) || typed(r.reason), String(r.reason))
+  }
+  // Whatever settled as appended is really there after reopening.
+  const again = Log.open(dir)
+  t.after(() => again.close())
+  for (const a of await Promise.all(appends)) {
+    if (a) assert.ok(again.read(a.off).equals(Buffer.alloc(100, a.i)), `offset ${a.off}`)
+  }
+})
+
+test('a cursor and an iterator outlive their log: typed errors, no crash', async (t) => {
+  const dir = tmpLogDir(t)
+  const log = Log.open(dir)
+  log.appendBatch([Buffer.from('a'), Buffer.from('b'), Buffer.from('c')])
+  const cursor = log.cursor(0)
+  assert.equal(cursor.read(1)[0].value.toString(), 'a')
+  const it = log.iter({ from: 0 })
+  assert.equal((await it.next()).value.value.toString(), 'a')
+  const waiting = log.cursor(3).waitAsync(10)
+  log.close()
+  // Records the cursor had already fetched may still come; then it reports CLOSED.
+  let rest = []
+  assert.throws(() => {
+    for (;;) rest = rest.concat(cursor.read(10).map((r) => r.value.toString()))
+  }, closed)
+  assert.ok(['', 'b', 'bc'].includes(rest.join('')), `got ${rest}`)
+  const w = await waiting.then((v) => ({ v }), (e) => ({ e }))
+  assert.ok(w.e ? closed(w.e) : w.v === null, 'a pending wait ends with null or CLOSED')
+  // The iterator may yield what it had fetched, then ends or rejects with CLOSED.
+  const got = []
+  for (;;) {
+    const r = await it.next().then((v) => ({ v }), (e) => ({ e }))
+    if (r.e) {
+      assert.ok(closed(r.e), String(r.e))
+      break
+    }
+    if (r.v.done) break
+    got.push(r.v.value.value.toString())
+    assert.ok(got.length <= 2, 'no more than the records it had')
+  }
+  assert.ok(['', 'b', 'bc'].includes(got.join('')), `got ${got}`)
+  cursor.cancel()
+  cursor.cancel()
+  // The directory is free again: the handles above hold nothing.
+  const again = Log.open(dir)
+  assert.equal(again.nextOffset, 3)
+  again.close()
+})
+
+test('close from inside a for await loop ends the loop', async (t) => {
+  const log = Log.open(tmpLogDir(t))
+  for (let i = 0; i < 100; i++) log.append(Buffer.from(String(i)))
+  let seen = 0
+  try {
+    for await (const rec of log.iter({ from: 0 })) {
+      seen++
+      if (rec.offset === 10) log.close()
+    }
+  } catch (err) {
+    assert.ok(closed(err), String(err))
+  }
+  assert.ok(seen >= 11)
+})
+
+test('detached, shared and odd buffers', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  const ab = new ArrayBuffer(16)
+  const view = new Uint8Array(ab)
+  structuredClone(ab, { transfer: [ab] }) // detaches ab: the view is now empty
+  const off = valueOrTyped(() => log.append(view))
+  if (off !== undefined) assert.equal(log.read(off).length, 0)
+  const shared = new Uint8Array(new SharedArrayBuffer(8)).fill(7)
+  const off2 = valueOrTyped(() => log.append(shared))
+  if (off2 !== undefined) assert.deepEqual([...log.read(off2)], [7, 7, 7, 7, 7, 7, 7, 7])
+  for (const bad of [new Uint16Array(4), new DataView(new ArrayBuffer(4)), [1, 2], 'str', null, undefined, {}, 42n]) {
+    valueOrTyped(() => log.append(bad))
+  }
+  valueOrTyped(() => log.appendBatch([Buffer.from('a'), , Buffer.from('c')])) // eslint-disable-line no-sparse-arrays
+  valueOrTyped(() => log.appendBatch({ length: 2, 0: Buffer.from('a'), 1: Buffer.from('b') }))
+  valueOrTyped(() => log.appendBatch(new Array(3)))
+})
+
+test('huge numbers: offsets, timestamps, options and batches', (t) => {
+  const log = Log.open(tmpLogDir(t), { maxSegmentBytes: 64 * 1024 })
+  t.after(() => log.close())
+  log.append(Buffer.from('a'))
+  for (const n of [2 ** 53, 2 ** 64, Number.MAX_VALUE, Infinity, -Infinity, NaN, -1, 1.5]) {
+    valueOrTyped(() => log.read(n))
+    valueOrTyped(() => log.readRecord(n))
+    valueOrTyped(() => log.offsetAtTime(n))
+    valueOrTyped(() => log.truncateBack(n))
+    valueOrTyped(() => log.cursor(n))
+  }
+  assert.equal(log.read(0).toString(), 'a')
+  // A batch larger than a segment is refused whole.
+  const before = log.nextOffset
+  assert.throws(() => log.appendBatch(Array.from({ length: 2000 }, () => Buffer.alloc(100))), (e) => e.code === 'ERR_COMMITLOG_INVALID_ARGUMENT')
+  assert.equal(log.nextOffset, before)
+  // Many empty values in one batch are fine when they fit.
+  const r = log.appendBatch(Array.from({ length: 1000 }, () => Buffer.alloc(0)))
+  assert.equal(r.next - r.first, 1000)
+  for (const opts of [{ maxSegmentBytes: 2 ** 64 }, { maxSegmentBytes: -1 }, { initialOffset: 2 ** 64 }, { sync: -5 }, { retentionBytes: NaN }]) {
+    valueOrTyped(() => Log.open(tmpLogDir(t), opts).close())
+  }
+})
+
+test('open, append, close twice in a loop; a closed handle stays closed', async (t) => {
+  const dir = tmpLogDir(t)
+  for (let i = 0; i < 20; i++) {
+    const log = Log.open(dir)
+    log.append(Buffer.from(String(i)))
+    log.close()
+    log.close()
+  }
+  const log = Log.open(dir)
+  assert.equal(log.nextOffset, 20)
+  log.close()
+  assert.throws(() => log.append(Buffer.from('x')), closed)
+})
