@@ -4,13 +4,16 @@
 #   make crash-test ROUNDS=1000   SIGKILL rounds per scenario (sync=always, sync=never, 4 threads x batches)
 #   make fuzz FUZZ_SECONDS=300    arbitrary directory contents, for a bounded time
 #   make reliability-full         every fault point, every cut point, truncation at every byte
-TEST_TARGETS += test-reliability
+TEST_TARGETS += test-reliability test-reliability-c
 
 ROUNDS ?= 1000
 FUZZ_SECONDS ?= 120
 REL_TESTS := --test faults --test powerloss --test corruption --test fuzz_dir --test crash_heavy
 
-.PHONY: test-reliability crash-test fuzz reliability-full
+REL_C_OUT := $(ROOT)/target/reliability
+REL_C_SRC := $(ROOT)/tests/c/misuse/misuse.c
+
+.PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full
 test-reliability:
 	$(CARGO) test -p commitlog --release --features fault-injection $(REL_TESTS) -- --nocapture
 
@@ -25,3 +28,16 @@ fuzz:
 reliability-full:
 	FAULT_SAMPLES=0 POWERLOSS_CUTS=0 CORRUPTION_FULL=1 $(CARGO) test -p commitlog --release \
 	  --features fault-injection --test faults --test powerloss --test corruption -- --nocapture
+
+# C misuse beyond NULLs (tests/c/misuse/misuse.c): plain, under valgrind, under ASan+UBSan.
+# Uses the staged library of mk/20-ffi.mk.
+test-reliability-c: ffi-stage
+	mkdir -p "$(REL_C_OUT)"
+	$(FFI_CC) $(FFI_CFLAGS) -I$(FFI_STAGE)/include -o $(REL_C_OUT)/misuse $(REL_C_SRC) $(FFI_LINK)
+	$(REL_C_OUT)/misuse
+	$(FFI_VALGRIND) $(REL_C_OUT)/misuse
+	$(FFI_CC) $(FFI_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -I$(FFI_STAGE)/include -o $(REL_C_OUT)/misuse-asan $(REL_C_SRC) \
+		$(FFI_LINK)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(REL_C_OUT)/misuse-asan

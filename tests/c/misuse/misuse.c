@@ -1,0 +1,257 @@
+/* Misuse of the C API beyond NULL pointers (those are in tests/c/test_nulls.c): zero and huge
+ * lengths, huge offsets and timeouts, odd options, bad directories, a reader outliving its
+ * log, a closed handle's reader. Every call returns a status — never a crash, never
+ * COMMITLOG_STATUS_PANIC — and the suite runs clean under valgrind and ASan/UBSan
+ * (make test-reliability-c). Self-contained: one program, its own tiny checks. */
+#define _XOPEN_SOURCE 700
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commitlog.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                                            \
+    do {                                                                                       \
+        checks++;                                                                              \
+        if (!(cond)) {                                                                         \
+            failures++;                                                                        \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
+        }                                                                                      \
+    } while (0)
+
+#define CHECK_IS(expr, want)                                                                   \
+    do {                                                                                       \
+        commitlog_status got_ = (expr);                                                        \
+        checks++;                                                                              \
+        if (got_ != (want)) {                                                                  \
+            failures++;                                                                        \
+            fprintf(stderr, "%s:%d: %s gave %s, want %s\n", __FILE__, __LINE__, #expr,         \
+                    commitlog_status_str(got_), commitlog_status_str(want));                   \
+        }                                                                                      \
+    } while (0)
+
+/* A status that is not OK and not PANIC: a typed refusal. */
+#define CHECK_REFUSED(expr)                                                                    \
+    do {                                                                                       \
+        commitlog_status got_ = (expr);                                                        \
+        checks++;                                                                              \
+        if (got_ == COMMITLOG_STATUS_OK || got_ == COMMITLOG_STATUS_PANIC) {                   \
+            failures++;                                                                        \
+            fprintf(stderr, "%s:%d: %s gave %s, want a refusal\n", __FILE__, __LINE__, #expr,  \
+                    commitlog_status_str(got_));                                               \
+        }                                                                                      \
+    } while (0)
+
+static char base[256];
+
+static void dir_path(char *out, const char *name) {
+    snprintf(out, PATH_MAX, "%s/%s", base, name);
+}
+
+static commitlog_log *open_small(const char *name) {
+    char dir[PATH_MAX];
+    dir_path(dir, name);
+    commitlog_options o = commitlog_options_default();
+    o.max_segment_bytes = 64 * 1024;
+    o.max_index_bytes = 4096;
+    commitlog_log *log = NULL;
+    CHECK_IS(commitlog_open(dir, &o, &log), COMMITLOG_STATUS_OK);
+    return log;
+}
+
+static void huge_and_zero_lengths(void) {
+    commitlog_log *log = open_small("lengths");
+    if (!log) return;
+    uint64_t off = 77;
+    uint8_t one = 'x';
+    /* A length no segment can hold is refused before a byte of it is read. */
+    CHECK_IS(commitlog_append(log, &one, SIZE_MAX, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK_IS(commitlog_append(log, &one, (size_t)1 << 40, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK_IS(commitlog_append(log, &one, 64 * 1024, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK(off == 77);
+    /* A zero length with a pointer that must not be read. */
+    CHECK_IS(commitlog_append(log, (const uint8_t *)(uintptr_t)1, 0, &off), COMMITLOG_STATUS_OK);
+    CHECK(off == 0);
+    /* Batches: lengths whose sum overflows, one huge length, a batch larger than a segment. */
+    const uint8_t *values[3] = {&one, &one, &one};
+    size_t overflow[3] = {SIZE_MAX, SIZE_MAX, 2};
+    CHECK_IS(commitlog_append_batch(log, values, overflow, 3, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    size_t huge[3] = {1, (size_t)1 << 40, 1};
+    CHECK_IS(commitlog_append_batch(log, values, huge, 3, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    enum { N = 3000 };
+    static uint8_t blob[40];
+    const uint8_t *many[N];
+    size_t lens[N];
+    for (size_t i = 0; i < N; i++) {
+        many[i] = blob;
+        lens[i] = sizeof blob;
+    }
+    CHECK_IS(commitlog_append_batch(log, many, lens, N, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    uint64_t next = 0;
+    CHECK_IS(commitlog_next_offset(log, &next), COMMITLOG_STATUS_OK);
+    CHECK(next == 1); /* only the empty value went in */
+    /* Reads: a buffer length larger than the real buffer is fine when the value fits
+     * (only len bytes are written: ASan would see an overrun); zero-length values. */
+    CHECK_IS(commitlog_append(log, (const uint8_t *)"abc", 3, &off), COMMITLOG_STATUS_OK);
+    uint8_t *buf = malloc(3);
+    size_t len = 0;
+    CHECK_IS(commitlog_read(log, off, buf, SIZE_MAX, &len), COMMITLOG_STATUS_OK);
+    CHECK(len == 3 && memcmp(buf, "abc", 3) == 0);
+    CHECK_IS(commitlog_read(log, 0, NULL, 0, &len), COMMITLOG_STATUS_OK);
+    CHECK(len == 0);
+    CHECK_IS(commitlog_read(log, off, buf, 2, &len), COMMITLOG_STATUS_BUFFER_TOO_SMALL);
+    CHECK(len == 3);
+    free(buf);
+    commitlog_close(log);
+}
+
+static void huge_offsets_and_timeouts(void) {
+    commitlog_log *log = open_small("offsets");
+    if (!log) return;
+    uint64_t off = 0;
+    CHECK_IS(commitlog_append(log, (const uint8_t *)"a", 1, &off), COMMITLOG_STATUS_OK);
+    uint8_t buf[4];
+    size_t len = 0;
+    uint64_t big[] = {2, UINT64_MAX, (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1};
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        CHECK_IS(commitlog_read(log, big[i], buf, sizeof buf, &len), COMMITLOG_STATUS_OUT_OF_RANGE);
+        CHECK_IS(commitlog_truncate_back(log, big[i]), COMMITLOG_STATUS_OUT_OF_RANGE);
+        uint64_t at = 0;
+        CHECK_IS(commitlog_offset_at_time(log, big[i], &at), COMMITLOG_STATUS_OK);
+        commitlog_reader *r = NULL;
+        commitlog_status s = commitlog_reader_open(log, big[i], &r);
+        CHECK(s != COMMITLOG_STATUS_PANIC);
+        if (s == COMMITLOG_STATUS_OK) {
+            /* Past the end: refused, never a record. */
+            commitlog_record rec;
+            bool has = false;
+            CHECK_REFUSED(commitlog_reader_next(r, COMMITLOG_NO_WAIT, &rec, &has));
+            CHECK(!has);
+            commitlog_reader_free(r);
+        }
+    }
+    /* Above the largest offset: a re-base there is refused, the log is unchanged. */
+    CHECK_IS(commitlog_truncate_front(log, UINT64_MAX), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK_IS(commitlog_read(log, 0, buf, sizeof buf, &len), COMMITLOG_STATUS_OK);
+    /* Negative timeouts other than WAIT_FOREVER are INVALID_ARGUMENT (at the end of the
+     * log, where a wait would block: the alarm in main turns a hang into a failure), and a
+     * huge one on a record that exists returns it at once. */
+    commitlog_reader *r = NULL;
+    CHECK_IS(commitlog_reader_open(log, 1, &r), COMMITLOG_STATUS_OK);
+    commitlog_record rec;
+    bool has = false;
+    CHECK_IS(commitlog_reader_next(r, -5, &rec, &has), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK_IS(commitlog_reader_next(r, INT64_MIN, &rec, &has), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK_IS(commitlog_reader_next(r, COMMITLOG_NO_WAIT, &rec, &has), COMMITLOG_STATUS_OK);
+    CHECK(!has);
+    commitlog_reader_free(r);
+    CHECK_IS(commitlog_reader_open(log, 0, &r), COMMITLOG_STATUS_OK);
+    CHECK_IS(commitlog_reader_next(r, INT64_MAX, &rec, &has), COMMITLOG_STATUS_OK);
+    CHECK(has && rec.offset == 0);
+    commitlog_reader_free(r);
+    commitlog_close(log);
+}
+
+static void odd_options_and_directories(void) {
+    commitlog_log *log = (commitlog_log *)0x1;
+    char dir[PATH_MAX];
+    dir_path(dir, "opts");
+    commitlog_options o = commitlog_options_default();
+    o.max_segment_bytes = 0;
+    CHECK_IS(commitlog_open(dir, &o, &log), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    o = commitlog_options_default();
+    o.max_segment_bytes = UINT64_MAX;
+    CHECK_IS(commitlog_open(dir, &o, &log), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    o = commitlog_options_default();
+    o.sync = 0xFFFFFFFFu;
+    CHECK_IS(commitlog_open(dir, &o, &log), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    o = commitlog_options_default();
+    o.recovery = 77;
+    CHECK_IS(commitlog_open(dir, &o, &log), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    o = commitlog_options_default();
+    o.sync = COMMITLOG_SYNC_INTERVAL;
+    o.sync_interval_ms = 0;
+    CHECK_IS(commitlog_open(dir, &o, &log), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    o = commitlog_options_default();
+    o.initial_offset = UINT64_MAX;
+    CHECK_IS(commitlog_open(dir, &o, &log), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK(log == (commitlog_log *)0x1);
+    /* Directories that cannot be logs: empty path, a regular file, under a regular file,
+     * a path longer than PATH_MAX, a read-only open of a missing directory. */
+    CHECK_REFUSED(commitlog_open("", NULL, &log));
+    char file[PATH_MAX];
+    dir_path(file, "plain-file");
+    FILE *f = fopen(file, "w");
+    if (f) fclose(f);
+    CHECK_IS(commitlog_open(file, NULL, &log), COMMITLOG_STATUS_IO);
+    char under[PATH_MAX + 16];
+    snprintf(under, sizeof under, "%s/sub", file);
+    CHECK_IS(commitlog_open(under, NULL, &log), COMMITLOG_STATUS_IO);
+    size_t n = 3 * PATH_MAX;
+    char *longpath = malloc(n + 1);
+    memset(longpath, 'a', n);
+    longpath[0] = '/';
+    longpath[n] = '\0';
+    CHECK_REFUSED(commitlog_open(longpath, NULL, &log));
+    free(longpath);
+    o = commitlog_options_default();
+    o.read_only = true;
+    dir_path(dir, "missing");
+    CHECK_REFUSED(commitlog_open(dir, &o, &log));
+    CHECK(log == (commitlog_log *)0x1);
+    /* Non-UTF-8 bytes are a valid Unix path. */
+    dir_path(dir, "bytes-\xff\xfe");
+    log = NULL;
+    CHECK_IS(commitlog_open(dir, NULL, &log), COMMITLOG_STATUS_OK);
+    commitlog_close(log);
+}
+
+static void reader_outlives_its_log_and_errors_are_sane(void) {
+    commitlog_log *log = open_small("outlive");
+    if (!log) return;
+    uint64_t off = 0;
+    CHECK_IS(commitlog_append(log, (const uint8_t *)"a", 1, &off), COMMITLOG_STATUS_OK);
+    commitlog_reader *r = NULL;
+    CHECK_IS(commitlog_reader_open(log, 0, &r), COMMITLOG_STATUS_OK);
+    commitlog_close(log);
+    commitlog_record rec;
+    bool has = false;
+    for (int i = 0; i < 3; i++) {
+        commitlog_status s = commitlog_reader_next(r, COMMITLOG_WAIT_FOREVER, &rec, &has);
+        CHECK(s == COMMITLOG_STATUS_OK || s == COMMITLOG_STATUS_CLOSED);
+        if (s == COMMITLOG_STATUS_OK) CHECK(has && rec.len == 1 && rec.data[0] == 'a');
+    }
+    uint64_t pos = 0;
+    CHECK_IS(commitlog_reader_position(r, &pos), COMMITLOG_STATUS_OK);
+    commitlog_reader_free(r);
+    /* Status names exist for every value, known or not; the message API truncates safely. */
+    for (int s = -3; s < 40; s++) CHECK(commitlog_status_str(s) != NULL);
+    char small[2] = {'z', 'z'};
+    size_t len = 0;
+    commitlog_status s = commitlog_last_error_message(small, sizeof small, &len);
+    CHECK(s == COMMITLOG_STATUS_OK || s == COMMITLOG_STATUS_BUFFER_TOO_SMALL);
+}
+
+int main(void) {
+    alarm(60); /* a hang is a failure */
+    snprintf(base, sizeof base, "/tmp/commitlog-misuse-XXXXXX");
+    if (!mkdtemp(base)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    huge_and_zero_lengths();
+    huge_offsets_and_timeouts();
+    odd_options_and_directories();
+    reader_outlives_its_log_and_errors_are_sane();
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", base);
+    printf("C misuse: %d checks, %d failed\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
