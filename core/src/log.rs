@@ -336,7 +336,7 @@ impl Shared {
     /// Rolls if `total` more bytes in `count` records do not fit the active segment.
     fn make_room(&self, w: &mut Writer, total: u64, count: u64) -> Result<bool> {
         let full = |w: &Writer| {
-            w.pos + total > self.options.max_segment_bytes
+            w.pos.saturating_add(total) > self.options.max_segment_bytes
                 || w.next - w.active.base + count > w.active.index.capacity()
         };
         if !full(w) {
@@ -748,10 +748,11 @@ impl Log {
     pub fn append_batch<V: AsRef<[u8]>>(&self, values: &[V]) -> Result<Range<u64>> {
         let sh = &*self.shared;
         let count = values.len() as u64;
-        let total: u64 = values
-            .iter()
-            .map(|v| RECORD_HEADER_LEN + v.as_ref().len() as u64)
-            .sum();
+        // Saturating: lengths handed in through the C API are only as honest as the caller,
+        // and a wrapped sum would let an impossible batch past the size check.
+        let total: u64 = values.iter().fold(0u64, |t, v| {
+            t.saturating_add(RECORD_HEADER_LEN.saturating_add(v.as_ref().len() as u64))
+        });
         let (range, mark, rolled) = {
             let mut guard = sh.writer.lock();
             let w = sh.writable(&mut guard)?;
