@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use crate::args::TailArgs;
 use crate::display::record_line;
 use crate::open::open_read_only;
-use crate::records;
 
 /// How long one wait for new records lasts before waiting again; only bounds how often the
 /// loop wakes, records are printed as soon as they are seen.
@@ -34,20 +33,9 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
     // Runs until killed, or until a write fails because the reader went away (EPIPE, which
     // main turns into a quiet exit 0).
     loop {
-        match iter.next_timeout(Some(WAIT)) {
-            Ok(Some(rec)) => {
-                writeln!(out, "{}", record_line(&rec, args.format))?;
-                out.flush()?;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                // Good records read ahead of the damage still come out first (see records.rs).
-                records::each(&mut iter, u64::MAX, |rec| {
-                    writeln!(out, "{}", record_line(&rec, args.format))?;
-                    Ok(())
-                })?;
-                return Err(e).with_context(context);
-            }
+        if let Some(rec) = iter.next_timeout(Some(WAIT)).with_context(context)? {
+            writeln!(out, "{}", record_line(&rec, args.format))?;
+            out.flush()?;
         }
     }
 }

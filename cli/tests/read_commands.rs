@@ -67,7 +67,7 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
 fn info_of_a_log_left_open_by_a_writer_is_not_clean() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 50);
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     writer.append(b"one more").unwrap();
     commitlog()
         .arg("info")
@@ -142,7 +142,7 @@ fn dump_prints_the_asked_records_in_each_format() {
 #[test]
 fn dump_shows_binary_values_as_hex() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(dir.path(), options()).unwrap();
+    let log = open_writer(dir.path());
     log.append(b"\x00\xffbinary").unwrap();
     log.append(b"line\nbreak").unwrap();
     log.append("unicodé ✓".as_bytes()).unwrap();

@@ -122,7 +122,7 @@ fn append_with_a_missing_file_appends_nothing() {
 #[test]
 fn append_to_a_log_another_writer_holds_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     commitlog()
         .arg("append")
         .arg(dir.path())
@@ -191,7 +191,7 @@ fn tail_follow_prints_records_another_process_appends() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 100);
     // The test process is the writer; the CLI reads the same directory read-only.
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     let follower = Follower::start(dir.path(), 2);
     assert_eq!(offset_of(&follower.next_line()), 98);
     assert_eq!(offset_of(&follower.next_line()), 99);
@@ -216,7 +216,7 @@ fn tail_follow_prints_records_another_process_appends() {
 fn tail_follow_exits_quietly_when_its_reader_goes_away() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 10);
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     let mut follower = Follower::start(dir.path(), 1);
     assert_eq!(offset_of(&follower.next_line()), 9);
     // Close the read end of the pipe (as `head -1` would), then give it something to write.
