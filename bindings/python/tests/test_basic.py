@@ -240,7 +240,7 @@ def test_open_accepts_pathlike_and_creates_directories(tmp_path: Path) -> None:
 
 
 def test_public_names_have_docstrings() -> None:
-    for name in commitlog.__all__:
+    for name in [*commitlog.__all__, "open"]:
         obj = getattr(commitlog, name)
         if isinstance(obj, str):
             continue
@@ -255,3 +255,10 @@ def test_package_docstring_example_runs() -> None:
     result = doctest.testmod(commitlog)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_star_import_does_not_shadow_builtin_open() -> None:
+    namespace: dict[str, object] = {}
+    exec("from commitlog import *", namespace)
+    assert "open" not in namespace
+    assert "Log" in namespace
