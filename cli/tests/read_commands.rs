@@ -265,6 +265,25 @@ fn usage_errors_and_missing_logs_exit_2_with_one_line() {
     assert!(!missing.exists(), "a reading command created the directory");
 }
 
+#[test]
+fn a_directory_without_a_log_is_refused_not_reported_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a log").unwrap();
+    for cmd in ["info", "dump", "verify", "tail", "repair"] {
+        commitlog()
+            .arg(cmd)
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is not a commitlog directory"));
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["notes.txt"], "a command wrote into the directory");
+}
+
 /// RFC 3339 as the CLI prints it, computed independently through `date`.
 fn iso(ms: u64) -> String {
     let out = std::process::Command::new("date")

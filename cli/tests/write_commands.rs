@@ -240,3 +240,37 @@ fn tail_follow_exits_quietly_when_its_reader_goes_away() {
     assert_eq!(err, "");
     writer.close().unwrap();
 }
+
+#[test]
+fn tail_follow_exits_when_its_reader_goes_away_even_if_nothing_is_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), 10);
+    // head exits after the first line; with no further record to write, tail -f must notice
+    // the closed pipe by itself, or the pipeline never ends.
+    let mut pipeline = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{}' tail -f -n 3 '{}' | head -n 1",
+            assert_cmd::cargo::cargo_bin("commitlog").display(),
+            dir.path().display()
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = pipeline.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = pipeline.kill();
+            panic!("tail -f kept running with nobody reading");
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let out = pipeline.wait_with_output().unwrap();
+    assert!(status.success(), "{status:?} {out:?}");
+    assert!(stdout_of(&out).starts_with("offset=7 "), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
