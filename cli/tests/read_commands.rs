@@ -42,6 +42,7 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
             "no row {row:?} in\n{text}"
         );
     }
+    assert!(text.trim_end().ends_with("newest"), "{text}");
 
     let out = commitlog()
         .args(["info", "--json"])
@@ -61,6 +62,12 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
         records[299].timestamp
     );
     assert!(segs.iter().all(|s| s["format_version"] == 1));
+    let newest: Vec<bool> = segs
+        .iter()
+        .map(|s| s["newest"].as_bool().unwrap())
+        .collect();
+    assert_eq!(newest.iter().filter(|&&n| n).count(), 1);
+    assert!(newest.last().unwrap());
 }
 
 #[test]
