@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import array
 import doctest
+import gc
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Literal
@@ -262,3 +265,26 @@ def test_star_import_does_not_shadow_builtin_open() -> None:
     exec("from commitlog import *", namespace)
     assert "open" not in namespace
     assert "Log" in namespace
+
+
+def test_dropping_the_last_handle_closes_the_log(log_dir: Path) -> None:
+    log = commitlog.open(log_dir)
+    log.append(b"kept")
+    it = log.iter()
+    del log
+    gc.collect()
+    with pytest.raises(commitlog.LogLockedError):  # the iterator still holds the log open
+        commitlog.open(log_dir)
+    assert next(it).value == b"kept"
+    del it
+    gc.collect()
+    with commitlog.open(log_dir) as log:
+        assert log.read(0) == b"kept"
+
+
+def test_a_log_left_open_at_interpreter_exit_is_closed(log_dir: Path) -> None:
+    code = "import sys, commitlog\nlog = commitlog.open(sys.argv[1])\nlog.append(b'left open')\n"
+    proc = subprocess.run([sys.executable, "-c", code, str(log_dir)], timeout=60)
+    assert proc.returncode == 0
+    with commitlog.open(log_dir) as log:
+        assert [r.value for r in log] == [b"left open"]
