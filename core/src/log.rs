@@ -158,6 +158,19 @@ struct SyncState {
     synced: u64,
     /// Whether a thread is inside fdatasync for the group.
     running: bool,
+    /// Sync rounds started and finished (rounds run one at a time, so they finish in order).
+    started: u64,
+    finished: u64,
+}
+
+/// What a caller of `sync_to` waits for.
+#[derive(Debug, Clone, Copy)]
+enum SyncGoal {
+    /// Everything up to this `Writer::written` value durable (appends: shared rounds).
+    Written(u64),
+    /// A round that starts after the call (`Log::sync`: also covers data a previous process
+    /// left in the page cache, which no counter of this one knows about).
+    FreshRound,
 }
 
 #[derive(Debug)]
@@ -372,15 +385,20 @@ impl Shared {
         Ok(true)
     }
 
-    /// Waits until everything up to `target` (a `Writer::written` value) is durable; threads
-    /// that arrive while a sync runs share the next one.
-    fn sync_to(&self, target: u64) -> Result<()> {
+    /// Waits until `goal` is durable; threads that arrive while a sync runs share the next
+    /// round (group commit).
+    fn sync_to(&self, goal: SyncGoal) -> Result<()> {
         let mut st = self.sync.lock();
+        let round = st.started + 1;
         loop {
             if let Some(e) = self.poison_error() {
                 return Err(e);
             }
-            if st.synced >= target {
+            let done = match goal {
+                SyncGoal::Written(target) => st.synced >= target,
+                SyncGoal::FreshRound => st.finished >= round,
+            };
+            if done {
                 return Ok(());
             }
             if st.running {
@@ -388,10 +406,12 @@ impl Shared {
                 continue;
             }
             st.running = true;
+            st.started += 1;
             drop(st);
             let result = self.sync_now();
             st = self.sync.lock();
             st.running = false;
+            st.finished += 1;
             self.sync_cv.notify_all();
             match result {
                 Ok(mark) => st.synced = st.synced.max(mark),
@@ -607,7 +627,7 @@ fn start_flusher(shared: &Arc<Shared>, every: Duration) {
                 let target = sh.writer.lock().as_ref().map(|w| w.written);
                 if let Some(t) = target {
                     // A failure poisons the log; the next append reports it.
-                    let _ = sh.sync_to(t);
+                    let _ = sh.sync_to(SyncGoal::Written(t));
                 }
             }
         });
@@ -752,7 +772,7 @@ impl Log {
             sh.apply_retention()?;
         }
         if sh.options.sync == SyncPolicy::Always {
-            sh.sync_to(mark)?;
+            sh.sync_to(SyncGoal::Written(mark))?;
         }
         Ok(offset)
     }
@@ -819,7 +839,7 @@ impl Log {
             sh.apply_retention()?;
         }
         if sh.options.sync == SyncPolicy::Always {
-            sh.sync_to(mark)?;
+            sh.sync_to(SyncGoal::Written(mark))?;
         }
         Ok(range)
     }
@@ -1104,11 +1124,8 @@ impl Log {
         if sh.options.read_only {
             return Ok(());
         }
-        let target = {
-            let mut guard = sh.writer.lock();
-            sh.writable(&mut guard)?.written
-        };
-        sh.sync_to(target.max(1))
+        sh.writable(&mut sh.writer.lock())?;
+        sh.sync_to(SyncGoal::FreshRound)
     }
 
     /// Closes the log: syncs, trims the active segment, marks a clean shutdown and releases
