@@ -142,10 +142,12 @@ def chart(suites: dict[str, dict[str, Any]], path: Path) -> None:
     for y, r in zip(ys, rows):
         if r[4] is not None:
             ax.plot([r[4], r[4]], [y - 0.42, y + 0.42], color="black", linewidth=2)
-        ax.text(r[3] * 1.08, y, f"{r[1]:.2f}x", va="center", fontsize=7)
+        ax.text(min(r[3], 3 * r[1]) * 1.08, y, f"{r[1]:.2f}x", va="center", fontsize=7)
     ax.set_yticks(list(ys))
     ax.set_yticklabels([r[0] for r in rows], fontsize=7)
     ax.set_xscale("log")
+    # A wild whisker (a stalled round) must not squash every bar: the axis follows the medians.
+    ax.set_xlim(left=min(r[1] for r in rows) / 3, right=max(r[1] for r in rows) * 10)
     ax.axvline(1.0, color="#777777", linestyle="--", linewidth=0.8)
     ax.set_xlabel("ratio, ours / baseline (log scale; higher is better; "
                   "black tick = target, whisker = min-max)")

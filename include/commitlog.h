@@ -35,7 +35,7 @@
  * last three are particular to C. After any status other than OK, the calling thread's
  * `commitlog_last_error_message` describes the failure.
  */
-typedef enum commitlog_status {
+typedef enum {
   /**
    * Success.
    */
@@ -128,7 +128,7 @@ typedef uint32_t commitlog_recovery_mode;
  * Ownership: a plain value; `commitlog_open` reads it during the call and keeps nothing.
  * Thread-safety: a value like any other.
  */
-typedef struct commitlog_options {
+typedef struct {
   /**
    * Roll to a new segment when the active store would grow past this many bytes
    * (default 64 MiB; 4096 ..= 4294967295). Also bounds the size of one value or batch.
@@ -180,7 +180,7 @@ typedef struct commitlog_options {
  * Ownership: `data` belongs to the reader and stays valid until the next
  * `commitlog_reader_next` or `commitlog_reader_free` on that reader; copy what you keep.
  */
-typedef struct commitlog_record {
+typedef struct {
   /**
    * The record's offset.
    */
@@ -251,7 +251,7 @@ extern "C" {
  * `buf` must be NULL or point to `len` writable bytes; `len_out` must be NULL or point to a
  * writable `size_t`.
  */
-enum commitlog_status commitlog_last_error_message(char *buf, size_t len, size_t *len_out);
+commitlog_status commitlog_last_error_message(char *buf, size_t len, size_t *len_out);
 
 /**
  * Opens (or creates) the log in directory `dir` and recovers what a crash left behind.
@@ -270,7 +270,7 @@ enum commitlog_status commitlog_last_error_message(char *buf, size_t len, size_t
  * `dir` must be NULL or a NUL-terminated string; `opts` NULL or a valid `commitlog_options`;
  * `log_out` NULL or writable.
  */
-enum commitlog_status commitlog_open(const char *dir, const struct commitlog_options *opts, struct commitlog_log **log_out);
+commitlog_status commitlog_open(const char *dir, const commitlog_options *opts, commitlog_log **log_out);
 
 /**
  * Closes the log and releases the handle: syncs, marks a clean shutdown, releases the
@@ -288,7 +288,7 @@ enum commitlog_status commitlog_open(const char *dir, const struct commitlog_opt
  * # Safety
  * `log` must be NULL or a handle from `commitlog_open` not yet closed, unused by others.
  */
-void commitlog_close(struct commitlog_log *log);
+void commitlog_close(commitlog_log *log);
 
 /**
  * Appends one value (`len` bytes at `data`) and writes its offset to `*offset_out`.
@@ -305,7 +305,7 @@ void commitlog_close(struct commitlog_log *log);
  * `log` must be an open handle; `data` must point to `len` readable bytes (or be NULL with
  * `len` 0); `offset_out` NULL or writable.
  */
-enum commitlog_status commitlog_append(struct commitlog_log *log, const uint8_t *data, size_t len, uint64_t *offset_out);
+commitlog_status commitlog_append(commitlog_log *log, const uint8_t *data, size_t len, uint64_t *offset_out);
 
 /**
  * Appends `count` values at once (value `i` is `lens[i]` bytes at `values[i]`) with one write
@@ -325,7 +325,7 @@ enum commitlog_status commitlog_append(struct commitlog_log *log, const uint8_t 
  * `log` must be an open handle; the arrays must hold `count` readable entries and each
  * `values[i]` `lens[i]` readable bytes; `first_offset_out` NULL or writable.
  */
-enum commitlog_status commitlog_append_batch(struct commitlog_log *log, const uint8_t *const *values, const size_t *lens, size_t count, uint64_t *first_offset_out);
+commitlog_status commitlog_append_batch(commitlog_log *log, const uint8_t *const *values, const size_t *lens, size_t count, uint64_t *first_offset_out);
 
 /**
  * Copies the value of the record at `offset` into `buf` and writes its length to `*len_out`.
@@ -344,7 +344,7 @@ enum commitlog_status commitlog_append_batch(struct commitlog_log *log, const ui
  * `log` must be an open handle; `buf` must be NULL or point to `buf_len` writable bytes;
  * `len_out` NULL or writable.
  */
-enum commitlog_status commitlog_read(struct commitlog_log *log, uint64_t offset, uint8_t *buf, size_t buf_len, size_t *len_out);
+commitlog_status commitlog_read(commitlog_log *log, uint64_t offset, uint8_t *buf, size_t buf_len, size_t *len_out);
 
 /**
  * Writes the lowest offset the log holds to `*offset_out` (equal to the next offset when the
@@ -354,7 +354,7 @@ enum commitlog_status commitlog_read(struct commitlog_log *log, uint64_t offset,
  * # Safety
  * `log` must be an open handle; `offset_out` NULL or writable.
  */
-enum commitlog_status commitlog_lowest_offset(struct commitlog_log *log, uint64_t *offset_out);
+commitlog_status commitlog_lowest_offset(commitlog_log *log, uint64_t *offset_out);
 
 /**
  * Writes the offset the next append will get to `*offset_out`. `offset_out` is required and
@@ -363,7 +363,7 @@ enum commitlog_status commitlog_lowest_offset(struct commitlog_log *log, uint64_
  * # Safety
  * `log` must be an open handle; `offset_out` NULL or writable.
  */
-enum commitlog_status commitlog_next_offset(struct commitlog_log *log, uint64_t *offset_out);
+commitlog_status commitlog_next_offset(commitlog_log *log, uint64_t *offset_out);
 
 /**
  * Writes to `*offset_out` the first offset appended at or after `timestamp_ms` (milliseconds
@@ -374,7 +374,7 @@ enum commitlog_status commitlog_next_offset(struct commitlog_log *log, uint64_t 
  * # Safety
  * `log` must be an open handle; `offset_out` NULL or writable.
  */
-enum commitlog_status commitlog_offset_at_time(struct commitlog_log *log, uint64_t timestamp_ms, uint64_t *offset_out);
+commitlog_status commitlog_offset_at_time(commitlog_log *log, uint64_t timestamp_ms, uint64_t *offset_out);
 
 /**
  * Drops whole segments whose records all lie below `offset`, so `commitlog_lowest_offset` may
@@ -386,7 +386,7 @@ enum commitlog_status commitlog_offset_at_time(struct commitlog_log *log, uint64
  * # Safety
  * `log` must be an open handle.
  */
-enum commitlog_status commitlog_truncate_front(struct commitlog_log *log, uint64_t offset);
+commitlog_status commitlog_truncate_front(commitlog_log *log, uint64_t offset);
 
 /**
  * Removes every record at or after `offset`, durably; the next append gets `offset`.
@@ -396,7 +396,7 @@ enum commitlog_status commitlog_truncate_front(struct commitlog_log *log, uint64
  * # Safety
  * `log` must be an open handle.
  */
-enum commitlog_status commitlog_truncate_back(struct commitlog_log *log, uint64_t offset);
+commitlog_status commitlog_truncate_back(commitlog_log *log, uint64_t offset);
 
 /**
  * Makes everything appended so far durable (fdatasync); fails with IO if the disk refuses
@@ -406,14 +406,14 @@ enum commitlog_status commitlog_truncate_back(struct commitlog_log *log, uint64_
  * # Safety
  * `log` must be an open handle.
  */
-enum commitlog_status commitlog_sync(struct commitlog_log *log);
+commitlog_status commitlog_sync(commitlog_log *log);
 
 /**
  * The default options (those documented on each field of `commitlog_options`).
  *
  * Ownership: returned by value. Thread-safety: safe from any thread.
  */
-struct commitlog_options commitlog_options_default(void);
+commitlog_options commitlog_options_default(void);
 
 /**
  * Opens a reader on `log` whose first record will be the one at offset `from`.
@@ -429,7 +429,7 @@ struct commitlog_options commitlog_options_default(void);
  * # Safety
  * `log` must be NULL or an open handle; `reader_out` NULL or writable.
  */
-enum commitlog_status commitlog_reader_open(struct commitlog_log *log, uint64_t from, struct commitlog_reader **reader_out);
+commitlog_status commitlog_reader_open(commitlog_log *log, uint64_t from, commitlog_reader **reader_out);
 
 /**
  * Moves to the next record.
@@ -452,7 +452,7 @@ enum commitlog_status commitlog_reader_open(struct commitlog_log *log, uint64_t 
  * `reader` must be NULL or a reader not yet freed; `record_out` and `has_record_out` NULL or
  * writable.
  */
-enum commitlog_status commitlog_reader_next(struct commitlog_reader *reader, int64_t timeout_ms, struct commitlog_record *record_out, bool *has_record_out);
+commitlog_status commitlog_reader_next(commitlog_reader *reader, int64_t timeout_ms, commitlog_record *record_out, bool *has_record_out);
 
 /**
  * Writes to `*offset_out` the offset of the record the reader returns next.
@@ -462,7 +462,7 @@ enum commitlog_status commitlog_reader_next(struct commitlog_reader *reader, int
  * # Safety
  * `reader` must be NULL or a reader not yet freed; `offset_out` NULL or writable.
  */
-enum commitlog_status commitlog_reader_position(const struct commitlog_reader *reader, uint64_t *offset_out);
+commitlog_status commitlog_reader_position(const commitlog_reader *reader, uint64_t *offset_out);
 
 /**
  * Frees a reader and the record view it holds. NULL is a no-op.
@@ -472,7 +472,7 @@ enum commitlog_status commitlog_reader_position(const struct commitlog_reader *r
  * # Safety
  * `reader` must be NULL or a reader from `commitlog_reader_open` not yet freed.
  */
-void commitlog_reader_free(struct commitlog_reader *reader);
+void commitlog_reader_free(commitlog_reader *reader);
 
 /**
  * The name of a status without its prefix, e.g. `"OUT_OF_RANGE"` for

@@ -9,7 +9,7 @@ FFI_OUT := $(ROOT)/target/ffi
 # A local install of the library: what the C tests and examples link against (the same layout
 # as `make install`, with the soname link the linked programs need at run time).
 FFI_STAGE := $(FFI_OUT)/stage
-FFI_RELEASE := $(ROOT)/target/release
+FFI_RELEASE := $(or $(CARGO_TARGET_DIR),$(ROOT)/target)/release
 FFI_CC ?= cc
 FFI_CXX ?= c++
 FFI_CFLAGS := -std=c11 -Wall -Wextra -Werror -pedantic -g -O1 -pthread

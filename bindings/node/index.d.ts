@@ -29,8 +29,9 @@ export declare class Cursor {
   /** Up to `max` records that are already in the log (an empty array at its current end). */
   read(max: number): Array<LogRecord>
   /**
-   * Waits off the main thread until at least one more record exists, then resolves with up
-   * to `max` records; resolves with `null` once `cancel()` was called or the log closed.
+   * Waits off the main thread (up to 200 ms) for the next record, then resolves with up to
+   * `max` records (an empty array if none came); with `null` once `cancel()` was called or
+   * the log closed.
    */
   waitAsync(max: number): Promise<Array<LogRecord> | null>
   /** Ends a pending `waitAsync` (within one wait slice) and every later one. */

@@ -59,7 +59,10 @@ class LogIterator {
     if (this.#done) return { value: undefined, done: true }
     try {
       let batch = this.#cursor.read(BATCH)
-      if (batch.length === 0 && this.#live) batch = await this.#cursor.waitAsync(BATCH)
+      // Each wait lasts at most one slice (an empty batch): wait again until a record comes.
+      while (this.#live && batch && batch.length === 0 && !this.#done) {
+        batch = await this.#cursor.waitAsync(BATCH)
+      }
       if (this.#done || !batch || batch.length === 0) {
         this.#end()
         return { value: undefined, done: true }

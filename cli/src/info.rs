@@ -53,7 +53,8 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         let segs: Vec<_> = segments
             .iter()
             .zip(&versions)
-            .map(|(s, v)| {
+            .enumerate()
+            .map(|(i, (s, v))| {
                 json!({
                     "base_offset": s.base_offset,
                     "next_offset": s.next_offset,
@@ -64,7 +65,9 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
                     "last_timestamp_ms": s.last_timestamp,
                     "first_time": s.first_timestamp.map(rfc3339_ms),
                     "last_time": s.last_timestamp.map(rfc3339_ms),
-                    "active": s.active,
+                    // The newest segment is the one a writer appends to. (`SegmentInfo::active`
+                    // is false in a read-only view, so it is not what tells.)
+                    "newest": i + 1 == segments.len(),
                     "format_version": v,
                     "store_path": s.store_path,
                     "index_path": s.index_path,
@@ -125,7 +128,8 @@ fn write_table(out: &mut dyn Write, segments: &[SegmentInfo]) -> Result<()> {
     let ms = |t: Option<u64>| t.map_or("-".to_owned(), |t| t.to_string());
     let rows: Vec<[String; 10]> = segments
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             [
                 s.base_offset.to_string(),
                 s.next_offset.to_string(),
@@ -136,7 +140,12 @@ fn write_table(out: &mut dyn Write, segments: &[SegmentInfo]) -> Result<()> {
                 ms(s.first_timestamp),
                 time(s.last_timestamp),
                 ms(s.last_timestamp),
-                if s.active { "active" } else { "" }.to_owned(),
+                if i + 1 == segments.len() {
+                    "newest"
+                } else {
+                    ""
+                }
+                .to_owned(),
             ]
         })
         .collect();

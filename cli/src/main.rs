@@ -7,7 +7,6 @@ mod display;
 mod dump;
 mod info;
 mod open;
-mod records;
 mod repair;
 mod tail;
 mod verify;

@@ -3,22 +3,43 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use commitlog::format::parse_file_name;
 use commitlog::{Log, Options};
 
-/// Fails with a clear message unless `dir` is an existing directory: reading commands must
-/// not create a log where the user mistyped a path.
-pub fn require_dir(dir: &Path) -> Result<()> {
+/// Fails with a clear message unless `dir` is a directory holding a log (at least one segment
+/// file: an open creates the first segment at once). Reading commands must neither create a
+/// log where the user mistyped a path nor report some other directory as an empty log.
+pub fn require_log(dir: &Path) -> Result<()> {
     match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => Ok(()),
+        Ok(m) if m.is_dir() => {}
         Ok(_) => bail!("{} is not a directory", dir.display()),
-        Err(e) => Err(e).with_context(|| format!("cannot open log directory {}", dir.display())),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot open log directory {}", dir.display()));
+        }
     }
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        if entry
+            .file_name()
+            .to_str()
+            .and_then(parse_file_name)
+            .is_some()
+        {
+            return Ok(());
+        }
+    }
+    bail!(
+        "{} is not a commitlog directory (it holds no segment files)",
+        dir.display()
+    )
 }
 
 /// Opens the log without the writer lock, changing nothing on disk: safe while another
 /// process writes it.
 pub fn open_read_only(dir: &Path) -> Result<Log> {
-    require_dir(dir)?;
+    require_log(dir)?;
     let options = Options {
         read_only: true,
         ..Options::default()

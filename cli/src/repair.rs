@@ -13,13 +13,13 @@ use commitlog::{Error, Log, Options, RecoveryMode};
 
 use crate::args::RepairArgs;
 use crate::display::{count, rfc3339_ms};
-use crate::open::require_dir;
+use crate::open::require_log;
 use crate::verify::{check, problem_line, write_report};
 
 /// Returns whether the log is clean afterwards.
 pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     let dir = &args.dir;
-    require_dir(dir)?;
+    require_log(dir)?;
     // Measured before anything opens the log for writing (which preallocates the active store).
     let size_before = store_file_bytes(dir)?;
     // Take the writer lock first, so nobody appends while we look, copy and cut. A strict open

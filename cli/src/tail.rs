@@ -8,10 +8,9 @@ use anyhow::{Context, Result};
 use crate::args::TailArgs;
 use crate::display::record_line;
 use crate::open::open_read_only;
-use crate::records;
 
-/// How long one wait for new records lasts before waiting again; only bounds how often the
-/// loop wakes, records are printed as soon as they are seen.
+/// How long one wait for new records lasts before waiting again; bounds how soon a vanished
+/// reader is noticed, while records are printed as soon as they are seen.
 const WAIT: Duration = Duration::from_millis(500);
 
 pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
@@ -31,23 +30,31 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     out.flush()?;
-    // Runs until killed, or until a write fails because the reader went away (EPIPE, which
-    // main turns into a quiet exit 0).
+    // Runs until killed, or until the reader of our output goes away: seen by a failed write
+    // (EPIPE, which main turns into a quiet exit 0) or, while no record comes, by polling.
     loop {
-        match iter.next_timeout(Some(WAIT)) {
-            Ok(Some(rec)) => {
+        match iter.next_timeout(Some(WAIT)).with_context(context)? {
+            Some(rec) => {
                 writeln!(out, "{}", record_line(&rec, args.format))?;
                 out.flush()?;
             }
-            Ok(None) => {}
-            Err(e) => {
-                // Good records read ahead of the damage still come out first (see records.rs).
-                records::each(&mut iter, u64::MAX, |rec| {
-                    writeln!(out, "{}", record_line(&rec, args.format))?;
-                    Ok(())
-                })?;
-                return Err(e).with_context(context);
-            }
+            None if stdout_reader_gone() => return Ok(()),
+            None => {}
         }
     }
+}
+
+/// Whether stdout is a pipe or socket whose reading end was closed (`tail -f | head -1`
+/// after head exited): poll reports an error or hang-up on our end. Never true for a
+/// terminal or a file.
+fn stdout_reader_gone() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: `fd` is one valid, writable pollfd for the duration of the call; timeout 0
+    // means poll returns at once.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0
 }

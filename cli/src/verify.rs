@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::args::VerifyArgs;
 use crate::display::count;
-use crate::open::require_dir;
+use crate::open::require_log;
 
 /// Returns whether the log is clean.
 pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool> {
@@ -26,7 +26,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool> {
 /// Runs core's verify, with a progress bar on stderr when `bar` is asked for and stderr is a
 /// terminal (never when piped: scripts and logs get no control characters).
 pub fn check(dir: &Path, bar: bool) -> Result<VerifyReport> {
-    require_dir(dir)?;
+    require_log(dir)?;
     let bar = (bar && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         bar.set_style(

@@ -176,7 +176,7 @@ fn repair_backs_up_cuts_at_the_damage_and_leaves_a_clean_log() {
     // The damaged file is in the backup exactly as it was.
     assert_eq!(fs::read(backup.join(&store)).unwrap(), damaged);
     commitlog().arg("verify").arg(&log_dir).assert().success();
-    let log = Log::open(&log_dir, options()).unwrap();
+    let log = open_writer(&log_dir);
     assert_eq!(log.next_offset().unwrap(), K);
     let kept = log.iter(0).collect::<Result<Vec<_>, _>>().unwrap();
     assert_eq!(kept, records[..K as usize]);
@@ -223,7 +223,7 @@ fn repair_rebuilds_a_damaged_index_and_keeps_every_record() {
         bytes
     );
     commitlog().arg("verify").arg(&log_dir).assert().success();
-    let log = Log::open(&log_dir, options()).unwrap();
+    let log = open_writer(&log_dir);
     let all = log.iter(0).collect::<Result<Vec<_>, _>>().unwrap();
     assert_eq!(all, records);
     assert_eq!(log.read(K).unwrap(), records[K as usize]);
@@ -256,7 +256,7 @@ fn repair_of_a_clean_log_changes_nothing() {
         .assert()
         .success()
         .stdout(predicate::str::contains("nothing to repair"));
-    let log = Log::open(dir.path(), options()).unwrap();
+    let log = open_writer(dir.path());
     assert_eq!(log.next_offset().unwrap(), N);
     log.close().unwrap();
 }
@@ -266,7 +266,7 @@ fn repair_refuses_while_another_writer_holds_the_log() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), N);
     corrupt_record(dir.path(), K);
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     let before = snapshot(dir.path());
     let out = commitlog().arg("repair").arg(dir.path()).assert().code(2);
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();

@@ -42,6 +42,7 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
             "no row {row:?} in\n{text}"
         );
     }
+    assert!(text.trim_end().ends_with("newest"), "{text}");
 
     let out = commitlog()
         .args(["info", "--json"])
@@ -61,13 +62,19 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
         records[299].timestamp
     );
     assert!(segs.iter().all(|s| s["format_version"] == 1));
+    let newest: Vec<bool> = segs
+        .iter()
+        .map(|s| s["newest"].as_bool().unwrap())
+        .collect();
+    assert_eq!(newest.iter().filter(|&&n| n).count(), 1);
+    assert!(newest.last().unwrap());
 }
 
 #[test]
 fn info_of_a_log_left_open_by_a_writer_is_not_clean() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 50);
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     writer.append(b"one more").unwrap();
     commitlog()
         .arg("info")
@@ -142,7 +149,7 @@ fn dump_prints_the_asked_records_in_each_format() {
 #[test]
 fn dump_shows_binary_values_as_hex() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::open(dir.path(), options()).unwrap();
+    let log = open_writer(dir.path());
     log.append(b"\x00\xffbinary").unwrap();
     log.append(b"line\nbreak").unwrap();
     log.append("unicodé ✓".as_bytes()).unwrap();
@@ -263,6 +270,25 @@ fn usage_errors_and_missing_logs_exit_2_with_one_line() {
         assert!(err.contains("nope"), "{cmd}: {err}");
     }
     assert!(!missing.exists(), "a reading command created the directory");
+}
+
+#[test]
+fn a_directory_without_a_log_is_refused_not_reported_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a log").unwrap();
+    for cmd in ["info", "dump", "verify", "tail", "repair"] {
+        commitlog()
+            .arg(cmd)
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is not a commitlog directory"));
+    }
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["notes.txt"], "a command wrote into the directory");
 }
 
 /// RFC 3339 as the CLI prints it, computed independently through `date`.

@@ -122,7 +122,7 @@ fn append_with_a_missing_file_appends_nothing() {
 #[test]
 fn append_to_a_log_another_writer_holds_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     commitlog()
         .arg("append")
         .arg(dir.path())
@@ -191,7 +191,7 @@ fn tail_follow_prints_records_another_process_appends() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 100);
     // The test process is the writer; the CLI reads the same directory read-only.
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     let follower = Follower::start(dir.path(), 2);
     assert_eq!(offset_of(&follower.next_line()), 98);
     assert_eq!(offset_of(&follower.next_line()), 99);
@@ -216,7 +216,7 @@ fn tail_follow_prints_records_another_process_appends() {
 fn tail_follow_exits_quietly_when_its_reader_goes_away() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 10);
-    let writer = Log::open(dir.path(), options()).unwrap();
+    let writer = open_writer(dir.path());
     let mut follower = Follower::start(dir.path(), 1);
     assert_eq!(offset_of(&follower.next_line()), 9);
     // Close the read end of the pipe (as `head -1` would), then give it something to write.
@@ -239,4 +239,38 @@ fn tail_follow_exits_quietly_when_its_reader_goes_away() {
     std::io::Read::read_to_string(follower.child.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert_eq!(err, "");
     writer.close().unwrap();
+}
+
+#[test]
+fn tail_follow_exits_when_its_reader_goes_away_even_if_nothing_is_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), 10);
+    // head exits after the first line; with no further record to write, tail -f must notice
+    // the closed pipe by itself, or the pipeline never ends.
+    let mut pipeline = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{}' tail -f -n 3 '{}' | head -n 1",
+            assert_cmd::cargo::cargo_bin("commitlog").display(),
+            dir.path().display()
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = pipeline.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = pipeline.kill();
+            panic!("tail -f kept running with nobody reading");
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    let out = pipeline.wait_with_output().unwrap();
+    assert!(status.success(), "{status:?} {out:?}");
+    assert!(stdout_of(&out).starts_with("offset=7 "), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }

@@ -4,14 +4,13 @@
 //! append by storing `end` and then `next` with `Release` ordering; readers load `next` with
 //! `Acquire` and only ever touch records below it, so they never see a half-written record.
 
-use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use crate::format::{self, FileKind, RECORD_HEADER_LEN, STORE_HEADER_LEN};
 use crate::index::Index;
-use crate::record::{Record, RecordRef};
+use crate::record::RecordRef;
 use crate::store::Store;
 
 /// One segment of a log.
@@ -189,101 +188,34 @@ impl Segment {
         }
     }
 
-    /// Copies records `from..` (at most `max_records`, about `max_bytes`) into `out`; returns
-    /// how many. Sequential: one index lookup, then record after record.
-    pub(crate) fn read_run(
+    /// Copies the store bytes from the published record `from` on, up to the published end
+    /// and at most `max_bytes`, into `out` (replacing its contents): one copy under the
+    /// caller's segments lock; the caller parses and checks the records outside it. Returns
+    /// (store position of `out[0]`, the segment's next offset when copied, whether the copy
+    /// reaches the published end).
+    pub(crate) fn copy_run(
         &self,
         from: u64,
-        max_records: usize,
         max_bytes: u64,
-        out: &mut VecDeque<Record>,
-    ) -> Result<usize> {
+        out: &mut Vec<u8>,
+    ) -> Result<(u64, u64, bool)> {
         let next = self.next();
-        if from >= next {
-            return Ok(0);
-        }
+        debug_assert!(from >= self.base && from < next);
         let end = self.end();
-        let mut pos = self.position(from, end)?;
-        let last = next.min(from + max_records as u64);
+        let start = self.position(from, end)?;
+        let stop = end.min(start.saturating_add(max_bytes));
+        out.clear();
         if self.store.is_mapped() {
-            let mut offset = from;
-            let mut bytes_read = 0;
-            while offset < last && bytes_read < max_bytes {
-                if pos + RECORD_HEADER_LEN > end {
-                    return Err(self.corrupt(
-                        "store",
-                        pos,
-                        format!("record {offset} lies past the end of the data"),
-                    ));
-                }
-                // SAFETY: bounds checked against the published end; the caller holds the
-                // segments read lock, so published bytes do not change.
-                let header = unsafe { self.store.slice(pos, RECORD_HEADER_LEN) };
-                let h = self.check_header(offset, pos, end, header)?;
-                // SAFETY: as above, pos + total <= end was checked by `check_header`.
-                let bytes = unsafe { self.store.slice(pos, h.total_len()) };
-                if !format::record_crc_ok(bytes) {
-                    return Err(self.corrupt(
-                        "store",
-                        pos,
-                        format!("checksum mismatch in record {offset}"),
-                    ));
-                }
-                out.push_back(Record {
-                    offset,
-                    timestamp: h.timestamp,
-                    value: bytes[RECORD_HEADER_LEN as usize..].to_vec(),
-                });
-                pos += h.total_len();
-                bytes_read += h.total_len();
-                offset += 1;
-            }
-            Ok((offset - from) as usize)
+            // SAFETY: start + header <= end (checked by `position`), stop <= end; published
+            // bytes do not change while the caller holds the segments read lock.
+            out.extend_from_slice(unsafe { self.store.slice(start, stop - start) });
         } else {
-            // One pread for the whole run (or for one record larger than max_bytes).
-            let chunk_end = end.min(pos + max_bytes.max(RECORD_HEADER_LEN));
-            let mut buf = vec![0u8; (chunk_end - pos) as usize];
+            out.resize((stop - start) as usize, 0);
             self.store
-                .read_exact_at(&mut buf, pos)
+                .read_exact_at(out, start)
                 .map_err(|e| Error::io(format!("reading {}", self.store.path().display()), e))?;
-            let start = pos;
-            let mut offset = from;
-            while offset < last {
-                let at = (pos - start) as usize;
-                if at + RECORD_HEADER_LEN as usize > buf.len() {
-                    break;
-                }
-                let h =
-                    self.check_header(offset, pos, end, &buf[at..at + RECORD_HEADER_LEN as usize])?;
-                let total = h.total_len() as usize;
-                if at + total > buf.len() {
-                    if offset == from {
-                        // A single record larger than the chunk: read it alone.
-                        return self.read_with(offset, |r| {
-                            out.push_back(r.to_record());
-                            1
-                        });
-                    }
-                    break;
-                }
-                let bytes = &buf[at..at + total];
-                if !format::record_crc_ok(bytes) {
-                    return Err(self.corrupt(
-                        "store",
-                        pos,
-                        format!("checksum mismatch in record {offset}"),
-                    ));
-                }
-                out.push_back(Record {
-                    offset,
-                    timestamp: h.timestamp,
-                    value: bytes[RECORD_HEADER_LEN as usize..].to_vec(),
-                });
-                pos += total as u64;
-                offset += 1;
-            }
-            Ok((offset - from) as usize)
         }
+        Ok((start, next, stop == end))
     }
 
     /// Timestamp of the record at `offset` (checked like a read).

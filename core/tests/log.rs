@@ -572,3 +572,19 @@ fn concurrent_appenders_share_fdatasyncs_under_sync_always() {
         "400 appends took {syncs} syncs: no group commit"
     );
 }
+
+#[test]
+fn sync_with_nothing_appended_returns_after_one_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    log.sync().unwrap();
+    assert_eq!(log.sync_count(), 1);
+    log.append(b"x").unwrap();
+    log.sync().unwrap();
+    log.sync().unwrap();
+    assert_eq!(
+        log.sync_count(),
+        3,
+        "every sync() call runs a round of its own"
+    );
+}

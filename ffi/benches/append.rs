@@ -7,8 +7,9 @@
 //! which goes first), so both see the same machine load, page-cache state and background work.
 //! On a shared machine single blocks vary tenfold (page faults on fresh pages, other
 //! processes), so the headline ratio compares each path's best block, the cost of the code
-//! itself; the median of the per-block ratios is printed beside it. `BENCH_QUICK=1` runs a
-//! short version.
+//! itself; the median of the per-block ratios is printed beside it (and is the ratio written
+//! to `bench/results/ffi.json` for `make bench`'s report). `BENCH_QUICK=1` runs a short
+//! version.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -120,11 +121,64 @@ fn main() {
             median(ns)
         );
     }
-    let ratio = best[0] / best[1];
+    let best_ratio = best[0] / best[1];
+    let paired = median(&mut ratios);
     println!(
-        "  C/core throughput ratio: {ratio:.3} on best blocks, {:.3} median of paired blocks \
-         (target >= 0.90: {})",
-        median(&mut ratios),
-        if ratio >= 0.9 { "met" } else { "NOT met" }
+        "  C/core throughput ratio: {best_ratio:.3} on best blocks, {paired:.3} median of paired \
+         blocks (target >= 0.90: {})",
+        if paired >= 0.9 { "met" } else { "NOT met" }
     );
+    write_results(quick, &core_ns, &c_ns, &ratios);
+}
+
+/// Writes `bench/results/ffi.json` for `make bench`'s report (schema in bench/README.md):
+/// appends/s per block for each path, and the paired C/core ratio with its target.
+fn write_results(quick: bool, core_ns: &[f64], c_ns: &[f64], ratios: &[f64]) {
+    fn entry(name: &str, unit: &str, values: &[f64], extra: &str) -> String {
+        let mut v = values.to_vec();
+        let (min, max) = (
+            v.iter().copied().fold(f64::INFINITY, f64::min),
+            v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        );
+        format!(
+            "{{\"name\": \"{name}\", \"unit\": \"{unit}\", \"median\": {}, \"min\": {min}, \
+             \"max\": {max}, \"runs\": {}{extra}}}",
+            median(&mut v),
+            v.len()
+        )
+    }
+    let ops = |ns: &[f64]| ns.iter().map(|ns| 1e9 / ns).collect::<Vec<_>>();
+    let (core_name, c_name) = (
+        "append 100 B: core Log::append",
+        "append 100 B: C commitlog_append",
+    );
+    let mut sorted = ratios.to_vec();
+    let pass = median(&mut sorted) >= 0.9;
+    let entries = [
+        entry(core_name, "ops/s", &ops(core_ns), ""),
+        entry(c_name, "ops/s", &ops(c_ns), ""),
+        entry(
+            "append 100 B: C / core",
+            "x",
+            ratios,
+            &format!(
+                ", \"of\": \"{c_name}\", \"baseline\": \"{core_name}\", \"target\": \">= 0.9\", \
+                 \"pass\": {pass}"
+            ),
+        ),
+    ];
+    let unix_time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let json = format!(
+        "{{\"suite\": \"ffi\", \"quick\": {quick}, \"unix_time\": {unix_time}, \"results\": [\n  {}\n]}}\n",
+        entries.join(",\n  ")
+    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/results");
+    let written =
+        std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join("ffi.json"), json));
+    match written {
+        Ok(()) => println!("  results: bench/results/ffi.json"),
+        Err(e) => eprintln!("  could not write bench/results/ffi.json: {e}"),
+    }
 }

@@ -43,3 +43,12 @@ pub use reader::{
     commitlog_reader_next, commitlog_reader_open, commitlog_reader_position, commitlog_record,
 };
 pub use status::{commitlog_status, commitlog_status_str};
+
+// What the header promises about threads, checked by the compiler: a `commitlog_log *` may be
+// shared by threads (core's `Log` is Send + Sync) and a reader may move between threads.
+const _: () = {
+    const fn shared_by_threads<T: Send + Sync>() {}
+    const fn moves_between_threads<T: Send>() {}
+    shared_by_threads::<commitlog_log>();
+    moves_between_threads::<commitlog_reader>();
+};

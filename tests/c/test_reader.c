@@ -157,6 +157,36 @@ static void tails_with_timeouts(const char *tmp) {
     commitlog_close(log);
 }
 
+static void read_only_handle_tails_a_writer(const char *tmp) {
+    commitlog_log *writer = open_log(tmp, "log", NULL);
+    REQUIRE(writer != NULL);
+    REQUIRE(append_str(writer, "before") == 0);
+    commitlog_options ro = commitlog_options_default();
+    ro.read_only = true;
+    commitlog_log *reader_log = open_log(tmp, "log", &ro);
+    if (reader_log == NULL) {
+        commitlog_close(writer);
+        return;
+    }
+    commitlog_reader *reader = NULL;
+    REQUIRE_OK(commitlog_reader_open(reader_log, 0, &reader));
+    commitlog_record rec;
+    bool has = false;
+    CHECK_OK(commitlog_reader_next(reader, COMMITLOG_NO_WAIT, &rec, &has));
+    CHECK(has && record_is(&rec, 0, "before"));
+    /* Appended through the writer handle while the read-only reader waits. */
+    struct delayed_append d = {writer, 50, "after"};
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, NULL, append_later, &d) == 0);
+    has = false;
+    CHECK_OK(commitlog_reader_next(reader, 30000, &rec, &has));
+    CHECK(has && record_is(&rec, 1, "after"));
+    pthread_join(thread, NULL);
+    commitlog_reader_free(reader);
+    commitlog_close(reader_log);
+    commitlog_close(writer);
+}
+
 struct closer {
     commitlog_log *log;
 };
@@ -189,6 +219,7 @@ const test_case reader_tests[] = {
     {"reader_starts_anywhere_and_survives_reopen", starts_anywhere_and_survives_reopen},
     {"reader_out_of_range_positions", out_of_range_positions},
     {"reader_tails_with_timeouts", tails_with_timeouts},
+    {"reader_read_only_handle_tails_a_writer", read_only_handle_tails_a_writer},
     {"reader_waiting_wakes_up_on_close", waiting_reader_wakes_up_on_close},
     {NULL, NULL},
 };

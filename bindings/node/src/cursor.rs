@@ -1,10 +1,10 @@
 //! `Cursor`: reads records in offset order for `log.iter()`.
 //!
-//! `index.js` builds the async iterator users see on top of two primitives: `read(max)`, which
+//! `iter.js` builds the async iterator users see on top of two primitives: `read(max)`, which
 //! returns what is already in the log without blocking, and `waitAsync(max)`, an AsyncTask that
-//! waits on libuv's pool (core's `Iter::next_timeout`, no polling) for the next record. The wait
-//! is cut into slices so that `cancel()` (from the iterator's `return()`, i.e. `break`) and
-//! `close()` end it within one slice.
+//! waits on libuv's pool (core's `Iter::next_timeout`: woken by the append, no polling) for the
+//! next record. One task waits at most one slice, so `cancel()` (from the iterator's
+//! `return()`, i.e. `break`), `close()` and worker termination end it promptly.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
@@ -66,26 +66,30 @@ impl CursorState {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits for at least one record; `None` once the cursor was cancelled or the log closed.
+    /// Waits up to one slice for the next record: `Some(records)` (empty if the slice passed
+    /// without one), `None` once the cursor was cancelled or the log closed.
+    ///
+    /// One task never waits longer than a slice: a worker thread being terminated waits for
+    /// its pending thread-pool work, and a cancelled or abandoned cursor must not hold a pool
+    /// thread. `iter.js` loops until a record comes.
     pub fn wait(&self, max: usize) -> Outcome<Option<Vec<LogRecord>>> {
         let mut reader = self.lock();
         if let Some(e) = reader.deferred.take() {
             return Err(e.into());
         }
-        loop {
-            if self.cancelled.load(Ordering::Acquire) || self.log.is_closed() {
-                return Ok(None);
+        if self.cancelled.load(Ordering::Acquire) || self.log.is_closed() {
+            return Ok(None);
+        }
+        match reader.iter.next_timeout(Some(WAIT_SLICE)) {
+            Ok(Some(first)) => {
+                let mut records = vec![LogRecord::from_core(first)?];
+                records.extend(reader.read_available(max.saturating_sub(1))?);
+                Ok(Some(records))
             }
-            match reader.iter.next_timeout(Some(WAIT_SLICE)) {
-                Ok(Some(first)) => {
-                    let mut records = vec![LogRecord::from_core(first)?];
-                    records.extend(reader.read_available(max.saturating_sub(1))?);
-                    return Ok(Some(records));
-                }
-                Ok(None) => continue,
-                Err(commitlog::Error::Closed) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            }
+            Ok(None) if self.cancelled.load(Ordering::Acquire) || self.log.is_closed() => Ok(None),
+            Ok(None) => Ok(Some(Vec::new())),
+            Err(commitlog::Error::Closed) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 }
@@ -145,8 +149,9 @@ impl Cursor {
         )
     }
 
-    /// Waits off the main thread until at least one more record exists, then resolves with up
-    /// to `max` records; resolves with `null` once `cancel()` was called or the log closed.
+    /// Waits off the main thread (up to 200 ms) for the next record, then resolves with up to
+    /// `max` records (an empty array if none came); with `null` once `cancel()` was called or
+    /// the log closed.
     #[napi(
         catch_unwind,
         ts_args_type = "max: number",

@@ -69,3 +69,24 @@ test('a worker can use its own writer and a closed worker log does not disturb t
   t.after(() => log.close())
   assert.equal(log.read(1).toString(), 'w1')
 })
+
+test('terminating workers with a pending live tail and in-flight tasks neither hangs nor crashes', { timeout: 60_000 }, async (t) => {
+  const dir = tmpLogDir(t)
+  const log = Log.open(dir)
+  t.after(() => log.close())
+  log.append(Buffer.from('x'))
+  for (let i = 0; i < 5; i++) {
+    const worker = new Worker(
+      `const { Log } = require(${JSON.stringify(path.join(__dirname, '..'))});
+       const { parentPort } = require('node:worker_threads');
+       const log = Log.open(${JSON.stringify(dir)}, { readOnly: true });
+       (async () => { for await (const r of log.iter({ live: true })) parentPort.postMessage(r.offset) })();
+       log.readAsync(0);`,
+      { eval: true },
+    )
+    await new Promise((r) => worker.once('message', r))
+    await worker.terminate()
+  }
+  // The main thread's log is untouched.
+  assert.equal(log.append(Buffer.from('after')), 1)
+})

@@ -1,5 +1,6 @@
 //! Core's own speed for `bench/bench.py`: appends N values of SIZE bytes through
-//! `Log::append_batch` in batches of BATCH, straight from Rust, and prints the seconds it took.
+//! `Log::append_batch` in batches of BATCH (BATCH = 1: one `Log::append` call per value),
+//! straight from Rust, and prints the seconds it took.
 //!
 //! Usage: core_batch DIR N SIZE BATCH
 
@@ -21,8 +22,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let log = Log::open(dir, Options::default())?;
     let start = Instant::now();
-    for chunk in values.chunks(batch) {
-        log.append_batch(chunk)?;
+    if batch == 1 {
+        for v in &values {
+            log.append(v)?;
+        }
+    } else {
+        for chunk in values.chunks(batch) {
+            log.append_batch(chunk)?;
+        }
     }
     let secs = start.elapsed().as_secs_f64();
     log.close()?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 
+use crate::detached::Detached;
 use crate::errors::{IntoPyResult, guard};
 use crate::record::PyRecord;
 use crate::wait::Wait;
@@ -20,14 +21,14 @@ use crate::wait::Wait;
 #[derive(Debug)]
 pub(crate) struct PyLogIterator {
     // A Mutex so threads may share the iterator; it is only locked with the GIL released.
-    inner: Mutex<commitlog::Iter>,
+    inner: Detached<Mutex<commitlog::Iter>>,
     wait: Wait,
 }
 
 impl PyLogIterator {
     pub(crate) fn new(inner: commitlog::Iter, wait: Wait) -> Self {
         PyLogIterator {
-            inner: Mutex::new(inner),
+            inner: Detached::new(Mutex::new(inner)),
             wait,
         }
     }

@@ -1,6 +1,7 @@
 //! `commitlog._commitlog`: the Python module (built by maturin, re-exported by the pure-Python
 //! package `commitlog`). It only converts types and errors; all behaviour lives in core.
 
+mod detached;
 mod errors;
 mod iter;
 mod log;

@@ -8,6 +8,7 @@ use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyRange, PyString};
 
+use crate::detached::Detached;
 use crate::errors::{Failure, IntoPyResult, guard, raise};
 use crate::iter::PyLogIterator;
 use crate::options;
@@ -35,7 +36,7 @@ const BIG: usize = 64 * 1024;
 #[pyclass(frozen, module = "commitlog", name = "Log")]
 #[derive(Debug)]
 pub(crate) struct PyLog {
-    log: Log,
+    log: Detached<Log>,
 }
 
 /// Opens a log; see [`PyLog`].
@@ -44,7 +45,9 @@ fn open_log(py: Python<'_>, path: PathBuf, options: Option<&Bound<'_, PyDict>>) 
     let log = py
         .detach(|| guard(|| Log::open(&path, options)))
         .py_err(py)?;
-    Ok(PyLog { log })
+    Ok(PyLog {
+        log: Detached::new(log),
+    })
 }
 
 /// open(path, **options) -> Log

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import array
 import doctest
+import gc
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Literal
@@ -240,7 +243,7 @@ def test_open_accepts_pathlike_and_creates_directories(tmp_path: Path) -> None:
 
 
 def test_public_names_have_docstrings() -> None:
-    for name in commitlog.__all__:
+    for name in [*commitlog.__all__, "open"]:
         obj = getattr(commitlog, name)
         if isinstance(obj, str):
             continue
@@ -255,3 +258,33 @@ def test_package_docstring_example_runs() -> None:
     result = doctest.testmod(commitlog)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_star_import_does_not_shadow_builtin_open() -> None:
+    namespace: dict[str, object] = {}
+    exec("from commitlog import *", namespace)
+    assert "open" not in namespace
+    assert "Log" in namespace
+
+
+def test_dropping_the_last_handle_closes_the_log(log_dir: Path) -> None:
+    log = commitlog.open(log_dir)
+    log.append(b"kept")
+    it = log.iter()
+    del log
+    gc.collect()
+    with pytest.raises(commitlog.LogLockedError):  # the iterator still holds the log open
+        commitlog.open(log_dir)
+    assert next(it).value == b"kept"
+    del it
+    gc.collect()
+    with commitlog.open(log_dir) as log:
+        assert log.read(0) == b"kept"
+
+
+def test_a_log_left_open_at_interpreter_exit_is_closed(log_dir: Path) -> None:
+    code = "import sys, commitlog\nlog = commitlog.open(sys.argv[1])\nlog.append(b'left open')\n"
+    proc = subprocess.run([sys.executable, "-c", code, str(log_dir)], timeout=60)
+    assert proc.returncode == 0
+    with commitlog.open(log_dir) as log:
+        assert [r.value for r in log] == [b"left open"]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use commitlog::format::{self, FileKind};
-use commitlog::{Log, Options, Record};
+use std::time::{Duration, Instant};
+
+use commitlog::{Error, Log, Options, Record};
 
 /// Small segments, so a few hundred records span several of them.
 pub const SEGMENT_BYTES: u64 = 4096;
@@ -19,6 +21,21 @@ pub fn options() -> Options {
     }
 }
 
+/// Opens `dir` for writing. Retries briefly on `Locked`: a test process spawns children from
+/// parallel test threads, and a child inherits the lock file's descriptor for the moment
+/// between fork and exec, so a lock this process just released can still look held.
+pub fn open_writer(dir: &Path) -> Log {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match Log::open(dir, options()) {
+            Err(Error::Locked { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
 /// The value of record `i` in the logs the tests build.
 pub fn value(i: u64) -> Vec<u8> {
     format!("record-{i:04} some payload to fill segments").into_bytes()
@@ -27,7 +44,7 @@ pub fn value(i: u64) -> Vec<u8> {
 /// Builds a closed log of `n` records `value(0..n)` (about 50 a segment); returns them as
 /// read back.
 pub fn build_log(dir: &Path, n: u64) -> Vec<Record> {
-    let log = Log::open(dir, options()).unwrap();
+    let log = open_writer(dir);
     for i in 0..n {
         assert_eq!(log.append(&value(i)).unwrap(), i);
     }

@@ -14,4 +14,5 @@ mod raft;
 mod store;
 
 pub use error::OpenError;
+pub use meta::META_FILE;
 pub use store::{COMMITTED_PERSIST_INTERVAL, LOG_DIR, LogStore};

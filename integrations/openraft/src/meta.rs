@@ -11,7 +11,7 @@ use openraft::{LogId, NodeId, Vote};
 use serde::{Deserialize, Serialize};
 
 /// File name of the metadata inside the store directory.
-pub(crate) const META_FILE: &str = "raft-meta.json";
+pub const META_FILE: &str = "raft-meta.json";
 const META_TMP: &str = "raft-meta.json.tmp";
 
 /// What the store keeps beside the log.

@@ -139,7 +139,8 @@ fn reconcile<NID: openraft::NodeId>(
         log.truncate_front(first)?;
     }
     let lowest = log.lowest_offset()?;
-    if lowest > first {
+    // Without a purge marker the log may begin anywhere (see `may_rebase`).
+    if meta.last_purged.is_some() && lowest > first {
         return Err(OpenError::Inconsistent {
             dir: dir.to_path_buf(),
             reason: format!(
@@ -255,5 +256,21 @@ impl<C: RaftTypeConfig> LogStore<C> {
 
     pub(crate) fn next_index(&self) -> Result<u64, StorageError<C::NodeId>> {
         self.shared.log.next_offset().map_err(error::read_logs)
+    }
+
+    /// The indexes readers may see: from one past the purge marker (entries at or below it may
+    /// still sit in a partly purged segment and are hidden) or the log's lowest offset, whichever
+    /// is higher, up to the next index.
+    pub(crate) fn visible_range(&self) -> Result<(u64, u64), StorageError<C::NodeId>> {
+        let first = self.meta().first_visible();
+        let lowest = self.shared.log.lowest_offset().map_err(error::read_logs)?;
+        let next = self.next_index()?;
+        Ok((first.max(lowest).min(next), next))
+    }
+
+    /// Whether an empty log may be re-based to start at a later index: only if nothing was ever
+    /// purged (otherwise the first index must follow the purge marker).
+    pub(crate) fn may_rebase(&self) -> bool {
+        self.meta().last_purged.is_none()
     }
 }

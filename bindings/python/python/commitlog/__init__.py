@@ -13,7 +13,8 @@ Records get consecutive offsets; :meth:`Log.read` returns a value, :meth:`Log.re
 :meth:`Log.iter`, which can also wait for new records) yields records in order.
 """
 
-from ._commitlog import Log, LogIterator, Record, __version__, open
+from ._commitlog import Log, LogIterator, Record, __version__
+from ._commitlog import open as open  # not in __all__: `import *` must not shadow builtins.open
 from ._errors import (
     CommitLogError,
     CommitLogIOError,
@@ -36,5 +37,4 @@ __all__ = [
     "OffsetOutOfRangeError",
     "Record",
     "__version__",
-    "open",
 ]

@@ -40,7 +40,19 @@ impl Node {
     /// Starts node `id` from `dir` (creating it or recovering what is there) and registers it
     /// with the router.
     pub async fn start(router: &Router, id: u64, dir: &Path, config: &Config) -> Node {
-        let store = LogStore::<TypeConfig>::open(dir.join("raft")).expect("open log store");
+        Self::start_with(router, id, dir, config, commitlog::Options::default()).await
+    }
+
+    /// [`Node::start`] with these commitlog options (e.g. tiny segments).
+    pub async fn start_with(
+        router: &Router,
+        id: u64,
+        dir: &Path,
+        config: &Config,
+        options: commitlog::Options,
+    ) -> Node {
+        let store =
+            LogStore::<TypeConfig>::open_with(dir.join("raft"), options).expect("open log store");
         let sm = KvStateMachine::open(&dir.join("sm")).expect("open state machine");
         let raft = Raft::new(
             id,
@@ -68,7 +80,7 @@ impl Node {
         self.store.close().expect("close log store");
     }
 
-    /// Every entry the node's log holds, as (index, term, payload-as-json).
+    /// Every entry the node's store returns (purged ones hidden).
     pub async fn log_entries(&self) -> Vec<Entry<TypeConfig>> {
         let mut reader = self.store.clone();
         reader.try_get_log_entries(..).await.expect("read log")
@@ -115,6 +127,22 @@ pub async fn wait_leader(rafts: &[&Raft<TypeConfig>]) -> u64 {
     }
 }
 
+/// Each entry as JSON, to compare logs of different nodes.
+pub fn as_json(entries: &[Entry<TypeConfig>]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect()
+}
+
+/// Waits until `raft` has applied at least up to `index`.
+pub async fn wait_applied(raft: &Raft<TypeConfig>, index: u64, what: &str) {
+    raft.wait(Some(TIMEOUT))
+        .applied_index_at_least(Some(index), what)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+}
+
 /// Writes `key{i}=value{i}` for `i` in `range` through `leader`.
 pub async fn write_keys(leader: &Raft<TypeConfig>, range: std::ops::Range<u64>) {
     for i in range {
@@ -125,7 +153,7 @@ pub async fn write_keys(leader: &Raft<TypeConfig>, range: std::ops::Range<u64>) 
     }
 }
 
-/// Starts a 3-node cluster of in-memory log stores (for the benchmark baseline).
+/// Starts a node on an in-memory log store (the benchmark's baseline).
 pub async fn start_mem_node(
     router: &Router,
     id: u64,
