@@ -144,6 +144,7 @@ fn sweep(sync: SyncPolicy) {
         }
     }
     let (mut cases, mut injected, mut errors, mut poisoned, mut verified) = (0, 0, 0, 0, 0);
+    let mut absorbed = 0;
     for (&op, &count) in &counts {
         for nth in sample(count, samples()) {
             for persistent in [false, true] {
@@ -169,14 +170,20 @@ fn sweep(sync: SyncPolicy) {
                 }
                 let n = inj.injected.load(Ordering::Relaxed);
                 assert!(n > 0, "{case}: nothing was injected");
-                assert!(
-                    h.errors > 0,
-                    "{case}: {n} faults injected, no error reported"
-                );
                 fault::set_hook(None);
                 let got = no_panic(&case, || contents(dir.path(), options(sync)))
                     .unwrap_or_else(|e| panic!("{case}: reopen without faults failed: {e}"));
                 check_prefix(&case, &h, &got, true);
+                if h.errors == 0 {
+                    // A fault the log absorbs by design (e.g. the read-only remap of a sealed
+                    // segment falls back to the writable map) must cost nothing at all.
+                    assert_eq!(
+                        got.len(),
+                        h.attempted.len(),
+                        "{case}: {n} faults injected, no error reported, records missing"
+                    );
+                    absorbed += 1;
+                }
                 cases += 1;
                 injected += n;
                 errors += h.errors;
@@ -187,7 +194,8 @@ fn sweep(sync: SyncPolicy) {
     }
     eprintln!(
         "fault sweep sync={sync:?}: {cases} cases over {} operations, {injected} faults injected, \
-         {errors} errors returned ({poisoned} Poisoned), {verified} records verified after reopen, 0 lost, 0 panics",
+         {errors} errors returned ({poisoned} Poisoned), {absorbed} absorbed with nothing lost, \
+         {verified} records verified after reopen, 0 lost, 0 panics",
         counts.len()
     );
 }
