@@ -1,6 +1,6 @@
 'use strict'
 // Misuse from JavaScript (reliability campaign, docs/RELIABILITY.md): closing while many
-// Promises are pending, cursors and iterators that outlive their log, detached and odd
+// Promises are pending, iterators that outlive their log, detached and odd
 // buffers, huge numbers and batches. Every case ends in a value or a typed error — never a
 // crash of the process, never a Promise that stays pending.
 const test = require('node:test')
@@ -58,25 +58,20 @@ test('close while hundreds of async calls of every kind are pending: all settle,
   }
 })
 
-test('a cursor and an iterator outlive their log: typed errors, no crash', async (t) => {
+test('iterators outlive their log: they end or reject with CLOSED, never crash', async (t) => {
   const dir = tmpLogDir(t)
   const log = Log.open(dir)
   log.appendBatch([Buffer.from('a'), Buffer.from('b'), Buffer.from('c')])
-  const cursor = log.cursor(0)
-  assert.equal(cursor.read(1)[0].value.toString(), 'a')
   const it = log.iter({ from: 0 })
-  assert.equal((await it.next()).value.value.toString(), 'a')
-  const waiting = log.cursor(3).waitAsync(10)
+  const first = await it.next()
+  assert.equal(first.value.value.toString(), 'a')
+  const live = log.iter({ from: 3, live: true })
+  const waiting = live.next().then((v) => ({ v }), (e) => ({ e }))
   log.close()
-  // Records the cursor had already fetched may still come; then it reports CLOSED.
-  let rest = []
-  assert.throws(() => {
-    for (;;) rest = rest.concat(cursor.read(10).map((r) => r.value.toString()))
-  }, closed)
-  assert.ok(['', 'b', 'bc'].includes(rest.join('')), `got ${rest}`)
-  const w = await waiting.then((v) => ({ v }), (e) => ({ e }))
-  assert.ok(w.e ? closed(w.e) : w.v === null, 'a pending wait ends with null or CLOSED')
-  // The iterator may yield what it had fetched, then ends or rejects with CLOSED.
+  // A pending live wait settles: done, or CLOSED.
+  const w = await waiting
+  assert.ok(w.e ? closed(w.e) : w.v.done, 'a pending live next() ends with done or CLOSED')
+  // The other iterator may yield what it had fetched, then ends or rejects with CLOSED.
   const got = []
   for (;;) {
     const r = await it.next().then((v) => ({ v }), (e) => ({ e }))
@@ -89,9 +84,9 @@ test('a cursor and an iterator outlive their log: typed errors, no crash', async
     assert.ok(got.length <= 2, 'no more than the records it had')
   }
   assert.ok(['', 'b', 'bc'].includes(got.join('')), `got ${got}`)
-  cursor.cancel()
-  cursor.cancel()
-  // The directory is free again: the handles above hold nothing.
+  await it.return()
+  await live.return()
+  // The directory is free again: the iterators hold nothing.
   const again = Log.open(dir)
   assert.equal(again.nextOffset, 3)
   again.close()
@@ -140,7 +135,7 @@ test('huge numbers: offsets, timestamps, options and batches', (t) => {
     valueOrTyped(() => log.readRecord(n))
     valueOrTyped(() => log.offsetAtTime(n))
     valueOrTyped(() => log.truncateBack(n))
-    valueOrTyped(() => log.cursor(n))
+    valueOrTyped(() => log.iter({ from: n }))
   }
   assert.equal(log.read(0).toString(), 'a')
   // A batch larger than a segment is refused whole.
