@@ -2,15 +2,25 @@
 // Loads the native addon built by `napi build --platform` and adds `Log.prototype.iter`, the
 // async iterator over records (see iter.js). Everything else is native (src/*.rs).
 
+const fs = require('node:fs')
+const path = require('node:path')
 const { LogIterator } = require('./iter.js')
+
+function isMusl() {
+  // glibc reports its version in the process report; musl does not.
+  const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
+  return !(report && report.header && report.header.glibcVersionRuntime)
+}
 
 function nativeFileName() {
   const { platform, arch } = process
   if (platform === 'linux') {
-    // glibc reports its version in the process report; musl does not.
-    const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
-    const libc = report && report.header && report.header.glibcVersionRuntime ? 'gnu' : 'musl'
-    return `commitlog.linux-${arch}-${libc}.node`
+    const gnu = `commitlog.linux-${arch}-gnu.node`
+    const musl = `commitlog.linux-${arch}-musl.node`
+    const have = (f) => fs.existsSync(path.join(__dirname, f))
+    // Only one of them is usually shipped: skip the (slow) libc detection then.
+    if (have(gnu) !== have(musl)) return have(gnu) ? gnu : musl
+    return isMusl() ? musl : gnu
   }
   return `commitlog.${platform}-${arch}.node`
 }
