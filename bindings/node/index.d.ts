@@ -61,6 +61,12 @@ export declare class Log {
   appendBatch(values: Array<Buffer | Uint8Array>): BatchRange
   /** The value of the record at `offset`. */
   read(offset: number): Buffer
+  /**
+   * Copies the value at `offset` into `target` from byte `at` and returns its length, or
+   * `-(length + 1)` when it does not fit (nothing is copied then). `read()` in `index.js`
+   * uses it to fill pooled memory, as `Buffer.allocUnsafe` does for small buffers.
+   */
+  readInto(offset: number, target: Uint8Array, at: number): number
   /** The record at `offset`, with its offset and timestamp. */
   readRecord(offset: number): LogRecord
   /** The lowest offset the log holds (equal to `nextOffset` when it is empty). */

@@ -67,4 +67,32 @@ Log.prototype.iter = function iter(options) {
   return new LogIterator(this.cursor(from), live)
 }
 
+// `read` fills pooled memory (as `Buffer.allocUnsafe` does for small buffers): allocating one
+// Buffer per read costs more than the read itself. A value is a view of a 64 KiB slab (the
+// slab lives while any of its values does); values over 8 KiB get a Buffer of their own.
+const SLAB_BYTES = 64 * 1024
+const OWN_BUFFER_BYTES = 8 * 1024
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
+let slabUsed = 0
+
+Log.prototype.read = function read(offset) {
+  let n = this.readInto(offset, slab, slabUsed)
+  if (n < 0) {
+    const len = -n - 1
+    if (len > OWN_BUFFER_BYTES) {
+      const own = Buffer.allocUnsafeSlow(len)
+      n = this.readInto(offset, own, 0)
+      if (n < 0) return this.readRecord(offset).value // it changed between the two reads
+      return own.subarray(0, n)
+    }
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
+    slabUsed = 0
+    n = this.readInto(offset, slab, 0)
+    if (n < 0) return this.readRecord(offset).value
+  }
+  const value = slab.subarray(slabUsed, slabUsed + n)
+  slabUsed = (slabUsed + n + 7) & ~7 // keep views 8-byte aligned, like Node's pool
+  return value
+}
+
 module.exports = { Log, Cursor, LogIterator }
