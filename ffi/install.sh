@@ -12,14 +12,23 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dest="${DESTDIR:-}$prefix"
 
 install -d "$dest/lib/pkgconfig" "$dest/include"
-install -m 0755 "$built/libcommitlog.so" "$dest/lib/libcommitlog.so.$version"
-ln -sfn "libcommitlog.so.$version" "$dest/lib/libcommitlog.so.0"
-ln -sfn "libcommitlog.so.0" "$dest/lib/libcommitlog.so"
-install -m 0644 "$built/libcommitlog.a" "$dest/lib/libcommitlog.a"
-install -m 0644 "$root/include/commitlog.h" "$dest/include/commitlog.h"
+# Every file is written beside its target and renamed over it, so a concurrent install into the
+# same prefix (two makes sharing the test stage) never sees a half-written file or EEXIST.
+put() { # put MODE SOURCE DEST
+    install -m "$1" "$2" "$3.tmp.$$" && mv -f "$3.tmp.$$" "$3"
+}
+link() { # link TARGET NAME
+    ln -sfn "$1" "$2.tmp.$$" && mv -fT "$2.tmp.$$" "$2"
+}
+put 0755 "$built/libcommitlog.so" "$dest/lib/libcommitlog.so.$version"
+link "libcommitlog.so.$version" "$dest/lib/libcommitlog.so.0"
+link "libcommitlog.so.0" "$dest/lib/libcommitlog.so"
+put 0644 "$built/libcommitlog.a" "$dest/lib/libcommitlog.a"
+put 0644 "$root/include/commitlog.h" "$dest/include/commitlog.h"
 # Libs.private: what the Rust standard library in libcommitlog.a needs when linking statically
 # (`rustc --print native-static-libs`).
-cat > "$dest/lib/pkgconfig/commitlog.pc" <<PC
+pc="$dest/lib/pkgconfig/commitlog.pc"
+cat > "$pc.tmp.$$" <<PC
 prefix=$prefix
 exec_prefix=\${prefix}
 libdir=\${exec_prefix}/lib
@@ -32,4 +41,5 @@ Libs: -L\${libdir} -lcommitlog
 Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 Cflags: -I\${includedir}
 PC
+mv -f "$pc.tmp.$$" "$pc"
 echo "installed libcommitlog $version into $dest"

@@ -26,14 +26,14 @@ export interface Log {
 
 /** Reads a log in offset order (what `log.iter()` is built on). */
 export declare class Cursor {
-  /** Up to `max` records that are already in the log (an empty array at its current end). */
-  read(max: number): Array<LogRecord>
+  /** Up to `max` records that are already in the log (none at its current end). */
+  read(max: number): RecordChunk
   /**
    * Waits off the main thread (up to 200 ms) for the next record, then resolves with up to
-   * `max` records (an empty array if none came); with `null` once `cancel()` was called or
-   * the log closed.
+   * `max` records (none if none came); with `null` once `cancel()` was called or the log
+   * closed.
    */
-  waitAsync(max: number): Promise<Array<LogRecord> | null>
+  waitAsync(max: number): Promise<RecordChunk | null>
   /** Ends a pending `waitAsync` (within one wait slice) and every later one. */
   cancel(): void
 }
@@ -61,6 +61,12 @@ export declare class Log {
   appendBatch(values: Array<Buffer | Uint8Array>): BatchRange
   /** The value of the record at `offset`. */
   read(offset: number): Buffer
+  /**
+   * Copies the value at `offset` into `target` from byte `at` and returns its length, or
+   * `-(length + 1)` when it does not fit (nothing is copied then). `read()` in `index.js`
+   * uses it to fill pooled memory, as `Buffer.allocUnsafe` does for small buffers.
+   */
+  readInto(offset: number, target: Uint8Array, at: number): number
   /** The record at `offset`, with its offset and timestamp. */
   readRecord(offset: number): LogRecord
   /** The lowest offset the log holds (equal to `nextOffset` when it is empty). */
@@ -134,4 +140,14 @@ export interface OpenOptions {
   retentionMs?: number
   /** Open without the writer lock, to read (and tail) a log another process writes [false]. */
   readOnly?: boolean
+}
+
+/**
+ * Records in the shape `iter.js` unpacks cheaply: one Buffer holding every value, and
+ * `[offset, timestamp, end of value in data]` for each record. Creating one JS Buffer per
+ * record costs far more than the record itself, so `iter.js` hands out views of `data`.
+ */
+export interface RecordChunk {
+  meta: Float64Array
+  data: Buffer
 }

@@ -1,16 +1,20 @@
 'use strict'
 // The async iterator returned by `log.iter()`, built on the native Cursor:
 // `cursor.read(n)` hands over records already in the log without blocking, and
-// `cursor.waitAsync(n)` waits off the main thread (no polling) for the next ones.
+// `cursor.waitAsync(n)` waits off the main thread (no polling) for the next ones. Both give a
+// chunk: one Buffer with the values and `[offset, timestamp, end]` per record; each record's
+// value is a view of that Buffer (one allocation per chunk instead of one per record).
 
-/** How many records one call into the addon fetches. */
+/** How many records one call into the addon fetches (at most ~1 MiB of values). */
 const BATCH = 256
 
 class LogIterator {
   #cursor
   #live
-  #buffer = []
+  #chunk = null
+  #count = 0
   #pos = 0
+  #start = 0
   #done = false
   #busy = 0
   #queue = Promise.resolve()
@@ -26,7 +30,7 @@ class LogIterator {
 
   /** The next record; calls are served in order even when not awaited one by one. */
   next() {
-    if (this.#busy === 0 && this.#pos < this.#buffer.length) {
+    if (this.#busy === 0 && this.#pos < this.#count) {
       return Promise.resolve({ value: this.#take(), done: false })
     }
     this.#busy++
@@ -49,26 +53,35 @@ class LogIterator {
   }
 
   #take() {
-    const record = this.#buffer[this.#pos]
-    this.#buffer[this.#pos++] = undefined
+    const { meta, data } = this.#chunk
+    const i = 3 * this.#pos++
+    const end = meta[i + 2]
+    const record = { offset: meta[i], timestamp: meta[i + 1], value: data.subarray(this.#start, end) }
+    this.#start = end
     return record
   }
 
+  #fill(chunk) {
+    this.#chunk = chunk
+    this.#count = chunk ? chunk.meta.length / 3 : 0
+    this.#pos = 0
+    this.#start = 0
+    return this.#count > 0
+  }
+
   async #fetch() {
-    if (this.#pos < this.#buffer.length) return { value: this.#take(), done: false }
+    if (this.#pos < this.#count) return { value: this.#take(), done: false }
     if (this.#done) return { value: undefined, done: true }
     try {
-      let batch = this.#cursor.read(BATCH)
-      // Each wait lasts at most one slice (an empty batch): wait again until a record comes.
-      while (this.#live && batch && batch.length === 0 && !this.#done) {
-        batch = await this.#cursor.waitAsync(BATCH)
+      let chunk = this.#cursor.read(BATCH)
+      // Each wait lasts at most one slice (an empty chunk): wait again until a record comes.
+      while (this.#live && chunk && chunk.meta.length === 0 && !this.#done) {
+        chunk = await this.#cursor.waitAsync(BATCH)
       }
-      if (this.#done || !batch || batch.length === 0) {
+      if (this.#done || !this.#fill(chunk)) {
         this.#end()
         return { value: undefined, done: true }
       }
-      this.#buffer = batch
-      this.#pos = 0
       return { value: this.#take(), done: false }
     } catch (err) {
       this.#end()
@@ -80,8 +93,7 @@ class LogIterator {
 
   #end() {
     this.#done = true
-    this.#buffer = []
-    this.#pos = 0
+    this.#fill(null)
     this.#cursor.cancel()
   }
 }

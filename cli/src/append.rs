@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, Write};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use commitlog::{Log, Options};
 
 use crate::args::AppendArgs;
@@ -13,12 +13,27 @@ pub fn run(args: &AppendArgs, stdin: &mut dyn BufRead, out: &mut dyn Write) -> R
     if let Some(bytes) = args.max_segment_bytes {
         options.max_segment_bytes = bytes;
     }
-    // Read every file before appending anything, so a missing file appends nothing.
+    // Read and check every file before appending anything, so a missing or oversized file
+    // appends nothing.
     let files = args
         .files
         .iter()
         .map(|f| std::fs::read(f).with_context(|| format!("cannot read {}", f.display())))
         .collect::<Result<Vec<Vec<u8>>>>()?;
+    let max = options.max_value_bytes();
+    if let Some((path, v)) = args
+        .files
+        .iter()
+        .zip(&files)
+        .find(|(_, v)| v.len() as u64 > max)
+    {
+        bail!(
+            "{} holds {} bytes, more than one record may ({max} bytes with --max-segment-bytes {}); nothing was appended",
+            path.display(),
+            v.len(),
+            options.max_segment_bytes
+        );
+    }
     let dir = args.dir.display();
     let log = Log::open(&args.dir, options).with_context(|| format!("cannot open log {dir}"))?;
     let first = log.next_offset()?;
@@ -32,8 +47,13 @@ pub fn run(args: &AppendArgs, stdin: &mut dyn BufRead, out: &mut dyn Write) -> R
     let next = log.next_offset()?;
     // close() syncs: every record is durable once the command reports it.
     let closed = log.close();
-    appended.with_context(|| {
-        format!("appending to {dir} stopped after offsets {first}..{next} were appended")
+    appended.with_context(|| match next - first {
+        0 => format!("appending to {dir} failed; nothing was appended"),
+        n => format!(
+            "appending to {dir} stopped after {} (offsets {first}..={})",
+            count(n, "record"),
+            next - 1
+        ),
     })?;
     closed.with_context(|| format!("cannot close log {dir}"))?;
     if next == first {

@@ -103,7 +103,7 @@ fn append_makes_each_file_one_record_and_rolls_segments() {
 }
 
 #[test]
-fn append_with_a_missing_file_appends_nothing() {
+fn append_with_a_missing_or_oversized_file_appends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 10);
     let good = tempfile::NamedTempFile::new().unwrap();
@@ -116,6 +116,24 @@ fn append_with_a_missing_file_appends_nothing() {
         .code(2);
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(err.contains("/definitely/missing/file"), "{err}");
+    assert_eq!(values(dir.path()).len(), 10);
+
+    // A file too large for one record is refused before anything is appended, too.
+    let big = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(big.path(), vec![7u8; 5000]).unwrap();
+    let out = commitlog()
+        .arg("append")
+        .arg(dir.path())
+        .args(["--max-segment-bytes", "4096"])
+        .arg(good.path())
+        .arg(big.path())
+        .assert()
+        .code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("5000 bytes") && err.contains("nothing was appended"),
+        "{err}"
+    );
     assert_eq!(values(dir.path()).len(), 10);
 }
 

@@ -50,11 +50,11 @@ pub struct SegmentInfo {
     pub store_bytes: u64,
     /// Bytes of the index used by entries and header.
     pub index_bytes: u64,
-    /// Timestamp of the first record, if any.
+    /// Timestamp of the first record, if any (and readable).
     pub first_timestamp: Option<u64>,
-    /// Timestamp of the last record, if any.
+    /// Timestamp of the last record, if any (and readable).
     pub last_timestamp: Option<u64>,
-    /// Whether this is the active (newest, written) segment.
+    /// Whether this is the active segment this handle writes (always false when read-only).
     pub active: bool,
     /// Path of the store file.
     pub store_path: PathBuf,
@@ -651,7 +651,9 @@ impl Log {
     /// whatever a crash left (see [`crate::RecoveryMode`]).
     ///
     /// Fails with [`Error::Locked`] if another writer holds the directory (unless
-    /// `options.read_only`).
+    /// `options.read_only`). The lock is an `flock` on `dir/LOCK`: a child process forked
+    /// while the log is open shares it until the child execs or exits, so a program that
+    /// spawns children may briefly see `Locked` right after `close()`.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Log> {
         options.validate()?;
         let dir = dir.as_ref().to_path_buf();
@@ -1205,21 +1207,16 @@ impl Log {
             .enumerate()
             .map(|(i, s)| {
                 let (first, next) = (s.base, s.next());
-                let ts = |o: u64| {
-                    if o < next {
-                        s.timestamp(o).map(Some)
-                    } else {
-                        Ok(None)
-                    }
-                };
+                // A damaged first or last record leaves its time unknown; `verify` says why.
+                let ts = |o: u64| if o < next { s.timestamp(o).ok() } else { None };
                 Ok(SegmentInfo {
                     base_offset: first,
                     next_offset: next,
                     store_bytes: s.end(),
                     index_bytes: format::INDEX_HEADER_LEN
                         + (next - first) * format::INDEX_ENTRY_LEN,
-                    first_timestamp: ts(first)?,
-                    last_timestamp: if next > first { ts(next - 1)? } else { None },
+                    first_timestamp: ts(first),
+                    last_timestamp: if next > first { ts(next - 1) } else { None },
                     active: i == last && !sh.options.read_only,
                     store_path: s.store.path().to_owned(),
                     index_path: s.index.path().to_owned(),

@@ -136,6 +136,9 @@ pub fn verify(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyRe
         report.bytes += len;
         progress(report.bytes, total);
         if let Stop::Torn { position, reason } = &scan.stop {
+            if !damaged {
+                report.records += scan.next - base;
+            }
             let reason = if newest {
                 format!("torn tail: {reason}")
             } else {
@@ -162,6 +165,7 @@ pub fn verify(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyRe
                     Some(scan.next),
                     "unreadable bytes after the last record".into(),
                 ));
+                report.records += scan.next - base;
                 report.valid_until = scan.next;
                 damaged = true;
             }

@@ -1,6 +1,6 @@
 /* The harness behind harness.h, and the suite's main: runs every group, prints
  * "N passed, N failed" and exits non-zero if any test failed. */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* CLOCK_REALTIME_COARSE */
 #include "harness.h"
 
 #include <errno.h>
@@ -46,6 +46,12 @@ static uint64_t clock_ms(clockid_t clock) {
 }
 uint64_t now_ms(void) { return clock_ms(CLOCK_REALTIME); }
 uint64_t mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+
+uint64_t timestamp_slack_ms(void) {
+    struct timespec res = {0, 0};
+    if (clock_getres(CLOCK_REALTIME_COARSE, &res) != 0) return 20;
+    return (uint64_t)res.tv_sec * 1000u + ((uint64_t)res.tv_nsec + 999999u) / 1000000u + 1u;
+}
 
 void sleep_ms(unsigned ms) {
     struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};

@@ -116,6 +116,19 @@ pub fn bytes<'a>(value: &Unknown<'a>, what: &str) -> Outcome<&'a [u8]> {
     })
 }
 
+/// The bytes of a `Buffer` or `Uint8Array` to write into, borrowed for the duration of the call.
+pub fn bytes_mut<'a>(value: &Unknown<'a>, what: &str) -> Outcome<&'a mut [u8]> {
+    // SAFETY: `value` is a live handle of this call's scope; the conversion checks that it is
+    // a Uint8Array. No JS runs while the slice is in use, so nothing else touches its memory.
+    let slice = unsafe { value.cast::<&'a mut [u8]>() };
+    slice.map_err(|_| {
+        Failure::Type(format!(
+            "{what} must be a Buffer or Uint8Array (got {})",
+            type_name(value)
+        ))
+    })
+}
+
 /// The elements of a JS array, each converted by `f`.
 pub fn array<'a, T>(
     value: &Unknown<'a>,

@@ -13,10 +13,67 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::bytes::Bytes;
 use crate::convert::safe_u64;
+use crate::convert::to_js_number;
 use crate::errors::{Failure, Outcome, finish, guard};
-use crate::log::LogRecord;
 use crate::tasks::WaitTask;
+
+/// About how many bytes of values one chunk carries (at least one record).
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Records read in one call, before they become a [`RecordChunk`].
+#[derive(Debug, Default)]
+pub struct Chunk {
+    meta: Vec<f64>,
+    data: Vec<u8>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.meta.len() / 3
+    }
+
+    fn is_empty(&self) -> bool {
+        self.meta.is_empty()
+    }
+
+    fn push(&mut self, record: commitlog::Record) -> Outcome<()> {
+        self.data.extend_from_slice(&record.value);
+        self.meta.push(to_js_number(record.offset, "offset")?);
+        self.meta.push(to_js_number(record.timestamp, "timestamp")?);
+        self.meta.push(self.data.len() as f64);
+        Ok(())
+    }
+}
+
+/// Records in the shape `iter.js` unpacks cheaply: one Buffer holding every value, and
+/// `[offset, timestamp, end of value in data]` for each record. Creating one JS Buffer per
+/// record costs far more than the record itself, so `iter.js` hands out views of `data`.
+#[napi(object, object_from_js = false)]
+pub struct RecordChunk {
+    pub meta: Float64Array,
+    #[napi(ts_type = "Buffer")]
+    pub data: Bytes,
+}
+
+impl std::fmt::Debug for RecordChunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordChunk")
+            .field("records", &(self.meta.len() / 3))
+            .field("bytes", &self.data.0.len())
+            .finish()
+    }
+}
+
+impl From<Chunk> for RecordChunk {
+    fn from(c: Chunk) -> Self {
+        RecordChunk {
+            meta: Float64Array::new(c.meta),
+            data: Bytes(c.data),
+        }
+    }
+}
 
 /// How long one wait on the core lasts before the cursor checks for `cancel()`/`close()`.
 const WAIT_SLICE: Duration = Duration::from_millis(200);
@@ -37,15 +94,15 @@ struct Reader {
 }
 
 impl Reader {
-    /// Up to `max` records already in the log, without waiting.
-    fn read_available(&mut self, max: usize) -> Outcome<Vec<LogRecord>> {
+    /// Up to `max` records (and about [`CHUNK_BYTES`] of values) already in the log, without
+    /// waiting, appended to `out`.
+    fn read_available(&mut self, max: usize, out: &mut Chunk) -> Outcome<()> {
         if let Some(e) = self.deferred.take() {
             return Err(e.into());
         }
-        let mut out = Vec::new();
-        while out.len() < max {
+        while out.len() < max && out.data.len() < CHUNK_BYTES {
             match self.iter.next() {
-                Some(Ok(record)) => out.push(LogRecord::from_core(record)?),
+                Some(Ok(record)) => out.push(record)?,
                 Some(Err(e)) if out.is_empty() => return Err(e.into()),
                 // Hand over the records read so far; report the error on the next call.
                 Some(Err(e)) => {
@@ -55,7 +112,7 @@ impl Reader {
                 None => break,
             }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -72,7 +129,7 @@ impl CursorState {
     /// One task never waits longer than a slice: a worker thread being terminated waits for
     /// its pending thread-pool work, and a cancelled or abandoned cursor must not hold a pool
     /// thread. `iter.js` loops until a record comes.
-    pub fn wait(&self, max: usize) -> Outcome<Option<Vec<LogRecord>>> {
+    pub fn wait(&self, max: usize) -> Outcome<Option<Chunk>> {
         let mut reader = self.lock();
         if let Some(e) = reader.deferred.take() {
             return Err(e.into());
@@ -82,12 +139,13 @@ impl CursorState {
         }
         match reader.iter.next_timeout(Some(WAIT_SLICE)) {
             Ok(Some(first)) => {
-                let mut records = vec![LogRecord::from_core(first)?];
-                records.extend(reader.read_available(max.saturating_sub(1))?);
-                Ok(Some(records))
+                let mut chunk = Chunk::default();
+                chunk.push(first)?;
+                reader.read_available(max, &mut chunk)?;
+                Ok(Some(chunk))
             }
             Ok(None) if self.cancelled.load(Ordering::Acquire) || self.log.is_closed() => Ok(None),
-            Ok(None) => Ok(Some(Vec::new())),
+            Ok(None) => Ok(Some(Chunk::default())),
             Err(commitlog::Error::Closed) => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -127,9 +185,9 @@ fn batch_size(value: &Unknown) -> Outcome<usize> {
 
 #[napi]
 impl Cursor {
-    /// Up to `max` records that are already in the log (an empty array at its current end).
+    /// Up to `max` records that are already in the log (none at its current end).
     #[napi(catch_unwind, ts_args_type = "max: number")]
-    pub fn read(&self, env: Env, max: Unknown) -> Result<Vec<LogRecord>> {
+    pub fn read(&self, env: Env, max: Unknown) -> Result<RecordChunk> {
         finish(
             &env,
             guard(|| {
@@ -144,18 +202,20 @@ impl Cursor {
                         ));
                     }
                 };
-                reader.read_available(max)
+                let mut chunk = Chunk::default();
+                reader.read_available(max, &mut chunk)?;
+                Ok(chunk.into())
             }),
         )
     }
 
     /// Waits off the main thread (up to 200 ms) for the next record, then resolves with up to
-    /// `max` records (an empty array if none came); with `null` once `cancel()` was called or
-    /// the log closed.
+    /// `max` records (none if none came); with `null` once `cancel()` was called or the log
+    /// closed.
     #[napi(
         catch_unwind,
         ts_args_type = "max: number",
-        ts_return_type = "Promise<Array<LogRecord> | null>"
+        ts_return_type = "Promise<RecordChunk | null>"
     )]
     pub fn wait_async(&self, env: Env, max: Unknown) -> Result<AsyncTask<WaitTask>> {
         finish(

@@ -18,6 +18,6 @@ mod log;
 mod options;
 mod tasks;
 
-pub use cursor::Cursor;
+pub use cursor::{Cursor, RecordChunk};
 pub use log::{BatchRange, Log, LogRecord};
 pub use options::OpenOptions;

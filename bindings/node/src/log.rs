@@ -4,7 +4,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::bytes::Bytes;
-use crate::convert::{array, bytes, is_nullish, safe_u64, string, to_js_number};
+use crate::convert::{array, bytes, bytes_mut, is_nullish, safe_u64, string, to_js_number};
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
 use crate::options;
@@ -131,6 +131,55 @@ impl Log {
             guard(|| {
                 let offset = safe_u64(&offset, "offset")?;
                 Ok(Bytes(self.inner.read(offset)?.value))
+            }),
+        )
+    }
+
+    /// Copies the value at `offset` into `target` from byte `at` and returns its length, or
+    /// `-(length + 1)` when it does not fit (nothing is copied then). `read()` in `index.js`
+    /// uses it to fill pooled memory, as `Buffer.allocUnsafe` does for small buffers.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "offset: number, target: Uint8Array, at: number"
+    )]
+    pub fn read_into(
+        &self,
+        env: Env,
+        offset: Unknown,
+        target: Unknown,
+        at: Unknown,
+    ) -> Result<f64> {
+        finish(
+            &env,
+            guard(|| {
+                let offset = safe_u64(&offset, "offset")?;
+                let target = bytes_mut(&target, "target")?;
+                let at = safe_u64(&at, "at")?;
+                let len = target.len();
+                let room = usize::try_from(at)
+                    .ok()
+                    .and_then(|at| target.get_mut(at..))
+                    .ok_or_else(|| {
+                        Failure::Range(format!(
+                            "at ({at}) is beyond the end of target ({len} bytes)"
+                        ))
+                    })?;
+                // The closure only copies between the log's map and `room`: it calls no JS and
+                // nothing of the log.
+                let copied = self.inner.read_with(offset, |r| {
+                    let n = r.value.len();
+                    match room.get_mut(..n) {
+                        Some(dst) => {
+                            dst.copy_from_slice(r.value);
+                            Ok(n)
+                        }
+                        None => Err(n),
+                    }
+                })?;
+                Ok(match copied {
+                    Ok(n) => n as f64,
+                    Err(n) => -(n as f64) - 1.0,
+                })
             }),
         )
     }

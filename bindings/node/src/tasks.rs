@@ -13,9 +13,9 @@ use napi_derive::napi;
 
 use crate::bytes::Bytes;
 use crate::convert::to_js_number;
-use crate::cursor::CursorState;
+use crate::cursor::{Chunk, CursorState, RecordChunk};
 use crate::errors::{Outcome, guard};
-use crate::log::{BatchRange, LogRecord};
+use crate::log::BatchRange;
 
 /// Settles a promise from an outcome computed off the main thread.
 fn settle<T>(env: &Env, outcome: Outcome<T>) -> Result<T> {
@@ -148,14 +148,14 @@ impl WaitTask {
 
 #[napi]
 impl Task for WaitTask {
-    type Output = Outcome<Option<Vec<LogRecord>>>;
-    type JsValue = Option<Vec<LogRecord>>;
+    type Output = Outcome<Option<Chunk>>;
+    type JsValue = Option<RecordChunk>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         Ok(guard(|| self.state.wait(self.max)))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        settle(&env, output)
+        settle(&env, output).map(|chunk| chunk.map(RecordChunk::from))
     }
 }

@@ -21,6 +21,17 @@ test('iterates every record in order, across fetch batches, and ends at the end'
   assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i))
 })
 
+test('large values come through intact across fetches, each value its own bytes', async (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  const values = Array.from({ length: 12 }, (_, i) => Buffer.alloc(300_000 + i, i + 1))
+  for (const v of values) log.append(v)
+  const seen = []
+  for await (const rec of log.iter()) seen.push(rec.value)
+  assert.equal(seen.length, values.length)
+  seen.forEach((v, i) => assert.ok(v.equals(values[i]), `value ${i}`))
+})
+
 test('from starts at an offset; an empty log yields nothing', async (t) => {
   const log = Log.open(tmpLogDir(t))
   t.after(() => log.close())

@@ -2,7 +2,7 @@
 
 use pyo3::basic::CompareOp;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyTuple, PyType};
 
 /// One record of a log: its ``offset``, its ``timestamp`` (milliseconds since the Unix epoch,
 /// when it was appended) and its ``value`` (bytes). Immutable, comparable and hashable.
@@ -94,5 +94,12 @@ impl PyRecord {
 
     fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
         self.key(py)?.hash()
+    }
+
+    /// Lets records be pickled (e.g. sent to another process by ``multiprocessing``).
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        Ok((slf.get_type(), slf.get().key(slf.py())?))
     }
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import doctest
 import gc
+import pickle
 import subprocess
 import sys
 import time
@@ -64,6 +65,11 @@ def test_read_record_has_offset_timestamp_and_value(log: commitlog.Log) -> None:
     match rec:
         case commitlog.Record(offset, _, value):
             assert (offset, value) == (off, b"hello")
+
+
+def test_record_pickles() -> None:
+    rec = commitlog.Record(7, 123, b"v")
+    assert pickle.loads(pickle.dumps(rec)) == rec
 
 
 def test_record_is_immutable() -> None:

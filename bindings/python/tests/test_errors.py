@@ -163,3 +163,13 @@ def test_corrupt_log_is_reported_in_strict_mode(log_dir: Path) -> None:
     with pytest.raises(commitlog.CorruptLogError):
         with commitlog.open(log_dir, recovery="strict") as log:
             log.read(0)
+
+
+def test_non_contiguous_buffers_are_refused_like_the_stdlib_does(log: commitlog.Log) -> None:
+    strided = memoryview(b"abcdef")[::2]
+    with pytest.raises(BufferError):
+        log.append(strided)
+    with pytest.raises(BufferError):
+        log.append_batch([b"ok", strided])
+    assert log.next_offset == 0
+    assert log.append(strided.tobytes()) == 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 import commitlog
 
@@ -113,3 +116,26 @@ def test_iterator_shared_by_threads_yields_each_record_once(log: commitlog.Log) 
     for th in threads:
         th.join()
     assert sorted(seen) == list(range(2000))
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
+def test_a_wait_forever_can_be_interrupted_by_a_signal(log: commitlog.Log) -> None:
+    """Ctrl-C (here SIGALRM) ends a wait: the wait checks for signals while it blocks."""
+    previous = signal.signal(signal.SIGALRM, _interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(_Interrupted):
+            log.wait_for(0)  # no timeout: only the signal can end it
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(_Interrupted):
+            next(log.iter(wait=True))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

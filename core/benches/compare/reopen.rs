@@ -1,7 +1,7 @@
 //! Reopening a large log: after a clean close (trusted segments, O(1) checks each) and after a
 //! crash (the newest segment is scanned). The crashed log is written by a child process that
-//! kills itself with SIGKILL mid-stream; each run opens a fresh copy of it (sealed segments
-//! hard-linked, the newest segment's files copied, since recovery rewrites them).
+//! kills itself with SIGKILL mid-stream; each run opens a fresh copy of it (sealed stores
+//! hard-linked, indexes and the newest store copied, since recovery may rewrite them).
 
 use std::path::Path;
 use std::process::Command;
@@ -40,10 +40,14 @@ fn copy_crashed(from: &Path, to: &Path) {
         .expect("segments");
     for p in stores {
         let dest = to.join(p.file_name().expect("name"));
-        if p.file_stem() == Some(&newest_stem) {
-            std::fs::copy(&p, &dest).expect("copy newest segment");
+        let sealed_store =
+            p.file_stem() != Some(&newest_stem) && p.extension().is_some_and(|x| x == "store");
+        if sealed_store {
+            // Opening never writes a sealed store: share it instead of copying a GiB.
+            std::fs::hard_link(&p, &dest).expect("link sealed store");
         } else {
-            std::fs::hard_link(&p, &dest).expect("link sealed segment");
+            // The newest segment is repaired in place, and any index may be rebuilt.
+            std::fs::copy(&p, &dest).expect("copy segment file");
         }
     }
 }
