@@ -657,6 +657,13 @@ impl Log {
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Log> {
         options.validate()?;
         let dir = dir.as_ref().to_path_buf();
+        if dir.as_os_str().is_empty() {
+            // `create_dir_all("")` succeeds and the lock file would land in the current
+            // directory: an empty path names no log.
+            return Err(Error::InvalidArgument(
+                "the log directory path is empty".into(),
+            ));
+        }
         let read_only = options.read_only;
         if read_only {
             std::fs::read_dir(&dir)
