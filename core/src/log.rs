@@ -359,13 +359,17 @@ impl Shared {
             });
         {
             let mut segs = self.segments.write();
+            let mut unsynced = old;
             if let (Ok(sealed), Some(last)) = (remapped, segs.last_mut()) {
+                // What waits for a sync is the file, not the writable map: keep the fresh
+                // mapping, so that the old one (every page it wrote) goes away now.
+                unsynced = sealed.clone();
                 *last = sealed;
             }
             segs.push(seg);
-        }
-        if !sync {
-            w.unsynced.push(old);
+            if !sync {
+                w.unsynced.push(unsynced);
+            }
         }
         w.pos = STORE_HEADER_LEN;
         w.populated = 0;

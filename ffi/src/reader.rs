@@ -128,12 +128,10 @@ pub unsafe extern "C" fn commitlog_reader_next(
         let reader = unsafe { &mut *reader };
         // Drop the previous record first: its view is documented as invalid now.
         reader.current = None;
-        let next = match timeout {
-            // The iterator proper never blocks: it ends at the current end of the log.
-            Some(Duration::ZERO) => reader.iter.next().transpose()?,
-            timeout => reader.iter.next_timeout(timeout)?,
-        };
-        let record = next.map(|record| {
+        // next_timeout also for NO_WAIT (a zero timeout returns at once): unlike the Iterator,
+        // it reports a persistent error (closed, truncated away) again on every call instead of
+        // ending, so C never mistakes a failed reader for one at the end of the log.
+        let record = reader.iter.next_timeout(timeout)?.map(|record| {
             let view = commitlog_record {
                 offset: record.offset,
                 timestamp: record.timestamp,

@@ -65,7 +65,7 @@ uint64_t now_ms(void);
 uint64_t mono_ms(void);
 void sleep_ms(unsigned ms);
 /* How far a record's timestamp may lag now_ms(): the library stamps records with the kernel's
- * coarse clock (cheaper), which trails the precise one by up to its resolution. */
+ * coarse clock (cheaper), which trails the precise one by about its resolution (a tick). */
 uint64_t timestamp_slack_ms(void);
 /* Opens a fresh log in tmp/name with `opts` (NULL: defaults); NULL on failure (reported). */
 commitlog_log *open_log(const char *tmp, const char *name, const commitlog_options *opts);

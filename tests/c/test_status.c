@@ -120,6 +120,8 @@ static void closed(const char *tmp) {
     CHECK_STATUS(commitlog_reader_next(reader, COMMITLOG_NO_WAIT, &rec, &has),
                  COMMITLOG_STATUS_CLOSED);
     CHECK_STATUS(commitlog_reader_next(reader, 10, &rec, &has), COMMITLOG_STATUS_CLOSED);
+    CHECK_STATUS(commitlog_reader_next(reader, COMMITLOG_NO_WAIT, &rec, &has),
+                 COMMITLOG_STATUS_CLOSED);
     CHECK(strstr(last_message(), "closed") != NULL);
     commitlog_reader_free(reader);
 }

@@ -8,8 +8,6 @@
 //! append issued before it. Callers are never blocked by an fsync they don't wait for.
 
 use std::io;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
@@ -29,28 +27,19 @@ enum Task {
 #[derive(Debug)]
 pub(crate) struct Flusher {
     tx: Option<Sender<Task>>,
-    appended: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Flusher {
     pub fn start(log: Log) -> io::Result<Flusher> {
         let (tx, rx) = mpsc::channel();
-        let appended = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&appended);
         let thread = thread::Builder::new()
             .name("commitlog-raft-flush".into())
-            .spawn(move || run(log, flag, rx))?;
+            .spawn(move || run(log, rx))?;
         Ok(Flusher {
             tx: Some(tx),
-            appended,
             thread: Some(thread),
         })
-    }
-
-    /// Records that the log was appended to since it was opened (see [`sync`]).
-    pub fn note_append(&self) {
-        self.appended.store(true, Ordering::Release);
     }
 
     /// Calls `done` once everything appended so far is durable.
@@ -85,7 +74,7 @@ impl Drop for Flusher {
     }
 }
 
-fn run(log: Log, appended: Arc<AtomicBool>, rx: Receiver<Task>) {
+fn run(log: Log, rx: Receiver<Task>) {
     let mut waiting: Vec<Done> = Vec::new();
     while let Ok(first) = rx.recv() {
         // Take whatever else is queued too: one sync covers all of it.
@@ -97,28 +86,20 @@ fn run(log: Log, appended: Arc<AtomicBool>, rx: Receiver<Task>) {
                 Task::Job(work, done) => {
                     // Sync first, even with no flush waiting: the job must not become durable
                     // before any append issued earlier.
-                    let synced = sync(&log, &appended);
+                    let synced = sync(&log);
                     fire(&mut waiting, &synced);
                     done(synced.and_then(|()| work()));
                 }
             }
         }
         if !waiting.is_empty() {
-            let synced = sync(&log, &appended);
+            let synced = sync(&log);
             fire(&mut waiting, &synced);
         }
     }
 }
 
-/// Syncs the log, unless nothing was appended since it was opened.
-///
-/// WORKAROUND (core): `Log::sync()` on a log with no append since `open` never returns (it waits
-/// for a write counter of 0 to reach 1). Nothing of ours is unsynced then, so skipping is exact.
-/// Remove the flag once core returns at once in that case.
-fn sync(log: &Log, appended: &AtomicBool) -> io::Result<()> {
-    if !appended.load(Ordering::Acquire) {
-        return Ok(());
-    }
+fn sync(log: &Log) -> io::Result<()> {
     log.sync().map_err(crate::error::to_io)
 }
 

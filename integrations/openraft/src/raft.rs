@@ -50,7 +50,6 @@ where
                 bytes += add;
                 end += 1;
             }
-            self.shared.flusher.note_append();
             self.log()
                 .append_batch(&values[start..end])
                 .map_err(write_logs)?;

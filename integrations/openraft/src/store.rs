@@ -110,6 +110,11 @@ where
         let log = Log::open(dir.join(LOG_DIR), options)?;
 
         reconcile(&dir, &log, &meta)?;
+        if !log.opened_clean() {
+            // Entries a crashed process appended but never synced are in the log now, and
+            // openraft treats whatever the log holds as persisted: make it so before it looks.
+            log.sync()?;
+        }
 
         let flusher = Flusher::start(log.clone()).map_err(setup)?;
         Ok(LogStore {

@@ -67,19 +67,16 @@ async fn failover_then_old_leader_restarts_and_catches_up() {
 
     let old = leader_of(&nodes).await;
     write_keys(&nodes[&old].raft, 0..60).await;
-    let committed = nodes[&old]
-        .raft
-        .metrics()
-        .borrow()
-        .last_applied
-        .expect("leader applied")
-        .index;
+    // Every write returned, so every entry in the leader's log is committed.
     let committed_log = as_json(&nodes[&old].log_entries().await);
+    let committed = nodes[&old].last_log_index().await.unwrap();
     assert_eq!(
         committed_log.len() as u64,
         committed + 1,
-        "leader log holds 0..=committed"
+        "leader log holds 0..=last"
     );
+    assert!(committed >= 61, "membership + blank + 60 writes");
+    wait_applied(&nodes[&old].raft, committed, "leader applies its writes").await;
 
     // The leader goes away.
     let old_node = nodes.remove(&old).unwrap();
@@ -144,13 +141,7 @@ async fn far_behind_follower_catches_up_by_snapshot() {
     let mut nodes = start_cluster(&router, root.path(), &config).await;
     let leader = leader_of(&nodes).await;
     write_keys(&nodes[&leader].raft, 0..5).await;
-    let applied = nodes[&leader]
-        .raft
-        .metrics()
-        .borrow()
-        .last_applied
-        .unwrap()
-        .index;
+    let applied = nodes[&leader].last_log_index().await.unwrap();
     for node in nodes.values() {
         wait_applied(&node.raft, applied, "all nodes have the first entries").await;
     }

@@ -205,3 +205,21 @@ async fn a_damaged_metadata_file_is_a_clear_error() {
     let err = Store::open(dir.path()).unwrap_err();
     assert!(err.to_string().contains("raft metadata"), "{err}");
 }
+
+/// openraft's suite appends from index 1 into an empty store; such a store begins there, also
+/// after a reopen (it never purged, so there is no marker to contradict it).
+#[tokio::test]
+async fn an_empty_store_that_never_purged_may_begin_at_any_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(dir.path());
+    s.blocking_append(entries(1, 7..12)).await.unwrap();
+    assert_eq!(indexes(&mut s).await, (7..12).collect::<Vec<_>>());
+    s.close().unwrap();
+    let mut s = open(dir.path());
+    assert_eq!(indexes(&mut s).await, (7..12).collect::<Vec<_>>());
+    let state = s.get_log_state().await.unwrap();
+    assert_eq!(state.last_purged_log_id, None);
+    assert_eq!(state.last_log_id, Some(log_id(1, 1, 11)));
+    // But once it holds entries, a gap is refused.
+    assert!(s.blocking_append([entry(1, 13)]).await.is_err());
+}
