@@ -19,5 +19,8 @@ fn an_empty_directory_path_is_an_invalid_argument_and_creates_nothing() {
         }
     }
     let left: Vec<_> = std::fs::read_dir(cwd.path()).unwrap().collect();
-    assert!(left.is_empty(), "open(\"\") left files in the current directory: {left:?}");
+    assert!(
+        left.is_empty(),
+        "open(\"\") left files in the current directory: {left:?}"
+    );
 }
