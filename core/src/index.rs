@@ -79,15 +79,19 @@ impl Index {
     fn map(file: File, path: &Path) -> io::Result<Index> {
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw(&file)?;
+        Ok(Index::mapped(file, map, path))
+    }
+
+    fn mapped(file: File, map: MmapRaw, path: &Path) -> Index {
         let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
-        Ok(Index {
+        Index {
             path: path.to_owned(),
             entries: Entries::Mapped {
                 file,
                 map,
                 capacity,
             },
-        })
+        }
     }
 
     /// Maps an existing index file read-only (sealed segment of a writable log).
@@ -95,15 +99,7 @@ impl Index {
         let file = File::open(path)?;
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
-        let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
-        Ok(Index {
-            path: path.to_owned(),
-            entries: Entries::Mapped {
-                file,
-                map,
-                capacity,
-            },
-        })
+        Ok(Index::mapped(file, map, path))
     }
 
     /// An in-memory index (read-only logs).

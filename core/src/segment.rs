@@ -151,18 +151,7 @@ impl Segment {
             let h = self.check_header(offset, pos, end, header)?;
             // SAFETY: pos + total <= end (checked by `check_header`); same lock as above.
             let bytes = unsafe { self.store.slice(pos, h.total_len()) };
-            if !format::record_crc_ok(bytes) {
-                return Err(self.corrupt(
-                    "store",
-                    pos,
-                    format!("checksum mismatch in record {offset}"),
-                ));
-            }
-            Ok(f(RecordRef {
-                offset,
-                timestamp: h.timestamp,
-                value: &bytes[RECORD_HEADER_LEN as usize..],
-            }))
+            Ok(f(self.checked(offset, pos, h.timestamp, bytes)?))
         } else {
             let mut header = [0u8; RECORD_HEADER_LEN as usize];
             self.store
@@ -173,19 +162,31 @@ impl Segment {
             self.store
                 .read_exact_at(&mut bytes, pos)
                 .map_err(|e| Error::io(format!("reading {}", self.store.path().display()), e))?;
-            if !format::record_crc_ok(&bytes) {
-                return Err(self.corrupt(
-                    "store",
-                    pos,
-                    format!("checksum mismatch in record {offset}"),
-                ));
-            }
-            Ok(f(RecordRef {
-                offset,
-                timestamp: h.timestamp,
-                value: &bytes[RECORD_HEADER_LEN as usize..],
-            }))
+            Ok(f(self.checked(offset, pos, h.timestamp, &bytes)?))
         }
+    }
+
+    /// The record in `bytes` (its header and value, read from store position `pos`) once its
+    /// checksum holds.
+    fn checked<'a>(
+        &self,
+        offset: u64,
+        pos: u64,
+        timestamp: u64,
+        bytes: &'a [u8],
+    ) -> Result<RecordRef<'a>> {
+        if !format::record_crc_ok(bytes) {
+            return Err(self.corrupt(
+                "store",
+                pos,
+                format!("checksum mismatch in record {offset}"),
+            ));
+        }
+        Ok(RecordRef {
+            offset,
+            timestamp,
+            value: &bytes[RECORD_HEADER_LEN as usize..],
+        })
     }
 
     /// Copies the store bytes from the published record `from` on, up to the published end
