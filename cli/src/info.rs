@@ -32,7 +32,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             count(next - lowest, "record")
         )?;
     }
-    // Reading a segment's first and last timestamps fails if one of those records is damaged.
+    // A segment whose first or last record is damaged shows no time for it (reported below).
     let segments = log.segments().with_context(|| {
         format!(
             "cannot read the segments of {} (`commitlog verify` finds the damage)",
@@ -87,7 +87,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "segments": segs,
         });
         writeln!(out, "{doc}")?;
-        return Ok(());
+        return unreadable_records(&segments, &args.dir);
     }
 
     writeln!(out, "format:      {}", version_summary(&versions))?;
@@ -107,7 +107,24 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(out)?;
         write_table(out, &segments)?;
     }
-    Ok(())
+    unreadable_records(&segments, &args.dir)
+}
+
+/// Fails (after everything readable was shown) if a segment's first or last record could not
+/// be read: the log is damaged, and `verify` says where.
+fn unreadable_records(segments: &[SegmentInfo], dir: &std::path::Path) -> Result<()> {
+    let damaged = segments.iter().find(|s| {
+        s.next_offset > s.base_offset && (s.first_timestamp.is_none() || s.last_timestamp.is_none())
+    });
+    match damaged {
+        Some(s) => anyhow::bail!(
+            "segment {} of {} holds a corrupt record; `commitlog verify {}` finds the damage",
+            s.base_offset,
+            dir.display(),
+            dir.display()
+        ),
+        None => Ok(()),
+    }
 }
 
 /// The table of segments, one line each, columns aligned.

@@ -141,6 +141,7 @@ fn info_of_a_damaged_log_shows_what_it_can_then_reports() {
         text.contains(&format!("lowest 0, next {N} ({N} records)")),
         "{text}"
     );
+    assert!(text.contains("BASE"), "the segment table is shown: {text}");
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
