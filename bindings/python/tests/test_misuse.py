@@ -8,7 +8,7 @@ import gc
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import pytest
 
@@ -145,7 +145,9 @@ def _run_until_closed(fn: Callable[[], object], errors: list[BaseException]) -> 
 
 
 @pytest.mark.parametrize("sync", ["never", "always"])
-def test_close_while_other_threads_append_read_and_iterate(log_dir: Path, sync: str) -> None:
+def test_close_while_other_threads_append_read_and_iterate(
+    log_dir: Path, sync: Literal["never", "always"]
+) -> None:
     lg = commitlog.open(log_dir, sync=sync)
     lg.append(b"seed")
     errors: list[BaseException] = []
