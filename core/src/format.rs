@@ -13,7 +13,7 @@
 //! |-------:|-----:|--------------|------------------------------------------------|
 //! |      0 |    8 | magic        | `CLOGSTOR`                                     |
 //! |      8 |    4 | version      | format version, `1`                            |
-//! |     12 |    4 | flags        | bit 0 `REBASE`: see below; other bits `0`      |
+//! |     12 |    4 | flags        | bit 0 `REBASE`, bit 1 `PREV_UNSYNCED`; else `0` |
 //! |     16 |    8 | base_offset  | offset of the segment's first record           |
 //! |     24 |    4 | header_crc   | CRC32C of bytes 0..24                          |
 //! |     28 |    4 | reserved     | `0`                                            |
@@ -22,6 +22,12 @@
 //! segment below it is obsolete. If a crash interrupts the removal of those older segments,
 //! the next open finishes it (the gap before a `REBASE` segment is expected, any other gap is
 //! damage).
+//!
+//! `PREV_UNSYNCED` marks a segment created by a roll under `sync = never`: the segment before it
+//! was sealed without waiting for its fdatasync (a background thread runs it, then clears the
+//! flag). Until then a power cut may tear that older segment's tail, so recovery allows a torn
+//! tail in a segment followed by a `PREV_UNSYNCED` segment: the log is cut there, as for the
+//! newest segment's tail (or reported, in strict mode).
 //!
 //! ## Record (28-byte header + value), packed one after another from byte 32
 //! | offset | size | field     | meaning                                                   |
@@ -73,6 +79,8 @@ pub const RECORD_HEADER_LEN: u64 = 28;
 pub const INDEX_ENTRY_LEN: u64 = 4;
 /// Store header flag bit: this segment re-bases the log (older segments are obsolete).
 pub const FLAG_REBASE: u32 = 1;
+/// Store header flag bit: the segment before this one may not be synced yet (see above).
+pub const FLAG_PREV_UNSYNCED: u32 = 2;
 /// Flag bit: this record ends an append or a batch.
 pub const FLAG_COMMIT: u32 = 1;
 /// Largest offset a record may have (fits a signed 64-bit integer in every language).

@@ -110,6 +110,17 @@ struct PrefaultState {
     from: u64,
     to: u64,
     stop: bool,
+    /// Segments sealed under `SyncPolicy::Never` whose sync runs here, off the append path.
+    seals: std::collections::VecDeque<SealJob>,
+    /// The log, to poison it if a background sync fails.
+    owner: Option<Weak<Shared>>,
+}
+
+/// Sync `sealed`, then clear `FLAG_PREV_UNSYNCED` in the header of `next` (its successor).
+#[derive(Debug)]
+struct SealJob {
+    sealed: Arc<Segment>,
+    next: Arc<Segment>,
 }
 
 impl Prefaulter {
@@ -127,7 +138,30 @@ impl Prefaulter {
         let mut st = self.state.lock();
         st.stop = true;
         st.segment = None;
+        // Pending seals are left to `close`, which syncs every unsynced segment itself.
+        st.seals.clear();
         self.cv.notify_one();
+    }
+
+    fn seal_behind(&self, sealed: Arc<Segment>, next: Arc<Segment>) {
+        let mut st = self.state.lock();
+        st.seals.push_back(SealJob { sealed, next });
+        self.cv.notify_one();
+    }
+
+    fn seal(&self, job: SealJob) {
+        let SealJob { sealed, next } = job;
+        let result = sealed
+            .store
+            .sync_all()
+            .and_then(|()| next.store.set_header_flags(next.base, 0));
+        if let Err(e) = result {
+            let owner = self.state.lock().owner.clone();
+            if let Some(sh) = owner.and_then(|w| w.upgrade()) {
+                let what = format!("syncing sealed segment {}", sealed.store.path().display());
+                sh.poison(&Error::io(what, e));
+            }
+        }
     }
 
     fn run(&self) {
@@ -135,11 +169,17 @@ impl Prefaulter {
         loop {
             let (seg, from, to) = {
                 let mut st = self.state.lock();
-                while !st.stop && (st.segment.is_none() || st.from >= st.to) {
+                while !st.stop && st.seals.is_empty() && (st.segment.is_none() || st.from >= st.to)
+                {
                     self.cv.wait(&mut st);
                 }
                 if st.stop {
                     return;
+                }
+                if let Some(job) = st.seals.pop_front() {
+                    drop(st);
+                    self.seal(job);
+                    continue;
                 }
                 let from = st.from;
                 let to = st.to.min(from + CHUNK);
@@ -322,20 +362,27 @@ impl Shared {
         // to be whole, so a power cut must never leave a newer segment after an older one
         // whose pages were still in the page cache (with `SyncPolicy::Never` the log would
         // then refuse to open). This costs one fdatasync per segment, never one per append.
-        w.active
-            .store
-            .sync_data()
-            .context(|| format!("sealing {}", w.active.store.path().display()))
-            .map_err(|e| self.poison(&e))?;
+        //
+        // Under `SyncPolicy::Never` that sync runs on a background thread instead, so appends
+        // do not wait for the disk: the new segment carries `FLAG_PREV_UNSYNCED` until it is
+        // done, and recovery then accepts a torn tail in the sealed segment (cutting the log
+        // there) instead of calling it corruption.
+        let sync = o.sync != SyncPolicy::Never;
+        if sync {
+            w.active
+                .store
+                .sync_data()
+                .context(|| format!("sealing {}", w.active.store.path().display()))
+                .map_err(|e| self.poison(&e))?;
+        }
         let seg = Arc::new(Segment::create(
             &self.dir,
             w.next,
-            0,
+            if sync { 0 } else { format::FLAG_PREV_UNSYNCED },
             o.max_segment_bytes,
             o.max_index_bytes,
         )?);
         let old = std::mem::replace(&mut w.active, seg.clone());
-        let sync = o.sync != SyncPolicy::Never;
         let sealed = (|| -> Result<()> {
             let what = || format!("sealing {}", old.store.path().display());
             old.store.trim(w.pos).context(what)?;
@@ -366,8 +413,9 @@ impl Shared {
                 unsynced = sealed.clone();
                 *last = sealed;
             }
-            segs.push(seg);
+            segs.push(seg.clone());
             if !sync {
+                self.prefaulter.seal_behind(unsynced.clone(), seg.clone());
                 w.unsynced.push(unsynced);
             }
         }
@@ -562,7 +610,10 @@ impl Shared {
         self.stop_flusher();
         self.prefaulter.stop();
         if let Some(handle) = self.prefaulter_thread.lock().take() {
-            let _ = handle.join();
+            // The prefaulter may itself drop the last handle (after poisoning the log).
+            if handle.thread().id() != thread::current().id() {
+                let _ = handle.join();
+            }
         }
         let writer = self.writer.lock().take();
         let mut result = Ok(());
@@ -733,6 +784,7 @@ impl Log {
             syncs: AtomicU64::new(0),
         });
         if !read_only {
+            shared.prefaulter.state.lock().owner = Some(Arc::downgrade(&shared));
             let prefaulter = shared.prefaulter.clone();
             let handle = thread::Builder::new()
                 .name("commitlog-prefault".into())

@@ -311,6 +311,7 @@ fn examine(
     dir: &Path,
     base: u64,
     newest: bool,
+    tail_may_tear: bool,
     clean: bool,
     opts: &Options,
     read_only: bool,
@@ -343,7 +344,7 @@ fn examine(
         Err(HeaderError::Short | HeaderError::Zeroed) if newest => return Ok(None),
         Err(e) => return Err(corrupt(base, "store", 0, e.to_string())),
     };
-    let trusted = if newest && !clean {
+    let trusted = if tail_may_tear && !clean {
         None
     } else {
         File::open(&index_path)
@@ -367,7 +368,7 @@ fn examine(
         .context(|| format!("scanning {}", store_path.display()))?;
     if let Stop::Torn { position, reason } = &s.stop {
         let torn_tail_allowed =
-            newest && (read_only || opts.recovery == RecoveryMode::TruncateTail);
+            tail_may_tear && (read_only || opts.recovery == RecoveryMode::TruncateTail);
         if !torn_tail_allowed {
             return Err(corrupt(base, "store", *position, reason.clone()));
         }
@@ -400,6 +401,16 @@ fn zero_tail(store: &Store, from: u64) {
     }
 }
 
+/// The header flags of a segment's store (0 if the header cannot be read: `examine` says why).
+fn store_flags(dir: &Path, base: u64) -> u32 {
+    let mut header = [0u8; STORE_HEADER_LEN as usize];
+    File::open(dir.join(format::file_name(base, FileKind::Store)))
+        .and_then(|f| f.read_exact_at(&mut header, 0))
+        .ok()
+        .and_then(|()| format::decode_file_header(FileKind::Store, &header).ok())
+        .map_or(0, |h| h.flags)
+}
+
 /// Finds, checks and opens every segment of the log in `dir`.
 pub(crate) fn load(dir: &Path, opts: &Options, clean: bool, read_only: bool) -> Result<Loaded> {
     let (bases, orphans) = list_segments(dir)?;
@@ -409,9 +420,22 @@ pub(crate) fn load(dir: &Path, opts: &Options, clean: bool, read_only: bool) -> 
         }
     }
     let mut found: Vec<Found> = Vec::with_capacity(bases.len());
+    let flags: Vec<u32> = bases.iter().map(|&b| store_flags(dir, b)).collect();
     for (i, &base) in bases.iter().enumerate() {
         let newest = i + 1 == bases.len();
-        match examine(dir, base, newest, clean, opts, read_only)? {
+        // The segment after this one says this one may not have reached the disk whole.
+        let unsynced = flags
+            .get(i + 1)
+            .is_some_and(|f| f & format::FLAG_PREV_UNSYNCED != 0);
+        match examine(
+            dir,
+            base,
+            newest,
+            newest || unsynced,
+            clean,
+            opts,
+            read_only,
+        )? {
             Some(f) => found.push(f),
             None if read_only => {}
             None => remove_segment_files(dir, base)?, // recreated below if nothing else is left

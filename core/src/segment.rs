@@ -46,7 +46,17 @@ impl Segment {
     ) -> Result<Segment> {
         let store_path = dir.join(format::file_name(base, FileKind::Store));
         let index_path = dir.join(format::file_name(base, FileKind::Index));
+        // The header reaches the disk before the caller syncs the directory entry: a segment
+        // whose name survives a power cut always has its header (and its flags) too.
         let store = Store::create(&store_path, base, flags, store_cap)
+            .and_then(|store| match store.sync_all() {
+                Ok(()) => Ok(store),
+                Err(e) => {
+                    drop(store);
+                    let _ = std::fs::remove_file(&store_path);
+                    Err(e)
+                }
+            })
             .map_err(|e| Error::io(format!("creating segment file {}", store_path.display()), e))?;
         let index = Index::create(&index_path, base, &[], index_cap).map_err(|e| {
             let _ = std::fs::remove_file(&store_path);

@@ -186,6 +186,13 @@ impl Store {
         }
     }
 
+    /// Rewrites the file header with new flags (a store opened for writing).
+    pub(crate) fn set_header_flags(&self, base: u64, flags: u32) -> io::Result<()> {
+        fault::check(Op::Write, &self.path)?;
+        self.file
+            .write_all_at(&format::encode_file_header(FileKind::Store, base, flags), 0)
+    }
+
     /// Reads exactly `buf.len()` bytes at `pos` with `pread` (any store).
     pub(crate) fn read_exact_at(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
         self.file.read_exact_at(buf, pos)
