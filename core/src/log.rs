@@ -134,13 +134,14 @@ impl Prefaulter {
         self.cv.notify_one();
     }
 
-    fn stop(&self) {
+    /// Stops the thread; returns the seals it had not started, for `close` to run, so that
+    /// every seal runs exactly once whichever thread gets to it.
+    fn stop(&self) -> Vec<SealJob> {
         let mut st = self.state.lock();
         st.stop = true;
         st.segment = None;
-        // Pending seals are left to `close`, which syncs every unsynced segment itself.
-        st.seals.clear();
         self.cv.notify_one();
+        st.seals.drain(..).collect()
     }
 
     fn seal_behind(&self, sealed: Arc<Segment>, next: Arc<Segment>) {
@@ -608,12 +609,15 @@ impl Shared {
             return Ok(());
         }
         self.stop_flusher();
-        self.prefaulter.stop();
+        let pending = self.prefaulter.stop();
         if let Some(handle) = self.prefaulter_thread.lock().take() {
             // The prefaulter may itself drop the last handle (after poisoning the log).
             if handle.thread().id() != thread::current().id() {
                 let _ = handle.join();
             }
+        }
+        for job in pending {
+            self.prefaulter.seal(job);
         }
         let writer = self.writer.lock().take();
         let mut result = Ok(());
