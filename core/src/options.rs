@@ -19,6 +19,18 @@ pub enum SyncPolicy {
     Interval(Duration),
 }
 
+impl SyncPolicy {
+    /// The policy named `"never"` or `"always"` (the names of `shared/API.md`); an interval
+    /// has no name (bindings pass a number of milliseconds).
+    pub fn from_name(name: &str) -> Option<SyncPolicy> {
+        match name {
+            "never" => Some(SyncPolicy::Never),
+            "always" => Some(SyncPolicy::Always),
+            _ => None,
+        }
+    }
+}
+
 /// What to do with a damaged tail of the newest segment when the log is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RecoveryMode {
@@ -27,6 +39,17 @@ pub enum RecoveryMode {
     TruncateTail,
     /// Report any damage as [`Error::Corrupt`] and change nothing.
     Strict,
+}
+
+impl RecoveryMode {
+    /// The mode named `"truncate_tail"` or `"strict"` (the names of `shared/API.md`).
+    pub fn from_name(name: &str) -> Option<RecoveryMode> {
+        match name {
+            "truncate_tail" => Some(RecoveryMode::TruncateTail),
+            "strict" => Some(RecoveryMode::Strict),
+            _ => None,
+        }
+    }
 }
 
 /// Options of a log. `Options::default()` gives the defaults documented on each field.
@@ -112,5 +135,26 @@ impl Options {
     pub fn max_value_bytes(&self) -> u64 {
         self.max_segment_bytes
             .saturating_sub(format::STORE_HEADER_LEN + format::RECORD_HEADER_LEN)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_names_parse_and_others_do_not() {
+        assert_eq!(SyncPolicy::from_name("never"), Some(SyncPolicy::Never));
+        assert_eq!(SyncPolicy::from_name("always"), Some(SyncPolicy::Always));
+        assert_eq!(SyncPolicy::from_name("Always"), None);
+        assert_eq!(
+            RecoveryMode::from_name("truncate_tail"),
+            Some(RecoveryMode::TruncateTail)
+        );
+        assert_eq!(
+            RecoveryMode::from_name("strict"),
+            Some(RecoveryMode::Strict)
+        );
+        assert_eq!(RecoveryMode::from_name("truncateTail"), None);
     }
 }

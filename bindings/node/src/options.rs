@@ -84,15 +84,18 @@ pub fn parse(value: &Unknown) -> Outcome<Options> {
         options.sync = sync_policy(&v)?;
     }
     if let Some(v) = get("recovery")? {
-        options.recovery = match string(&v, "options.recovery")?.as_str() {
-            "truncateTail" | "truncate_tail" => RecoveryMode::TruncateTail,
-            "strict" => RecoveryMode::Strict,
-            other => {
-                return Err(Failure::Invalid(format!(
-                    "options.recovery must be 'truncateTail' or 'strict' (got '{other}')"
-                )));
-            }
+        let name = string(&v, "options.recovery")?;
+        // JavaScript's camelCase spelling of API.md's name is accepted too.
+        let api_name = if name == "truncateTail" {
+            "truncate_tail"
+        } else {
+            name.as_str()
         };
+        options.recovery = RecoveryMode::from_name(api_name).ok_or_else(|| {
+            Failure::Invalid(format!(
+                "options.recovery must be 'truncateTail' or 'strict' (got '{name}')"
+            ))
+        })?;
     }
     if let Some(v) = get("retentionBytes")? {
         options.retention_bytes = Some(safe_u64(&v, "options.retentionBytes")?);
@@ -117,13 +120,12 @@ fn sync_policy(v: &Unknown) -> Outcome<SyncPolicy> {
             "options.sync must be 'never', 'always' or a number of milliseconds".to_string(),
         ));
     }
-    match string(v, "options.sync")?.as_str() {
-        "never" => Ok(SyncPolicy::Never),
-        "always" => Ok(SyncPolicy::Always),
-        other => Err(Failure::Invalid(format!(
-            "options.sync must be 'never', 'always' or a number of milliseconds (got '{other}')"
-        ))),
-    }
+    let name = string(v, "options.sync")?;
+    SyncPolicy::from_name(&name).ok_or_else(|| {
+        Failure::Invalid(format!(
+            "options.sync must be 'never', 'always' or a number of milliseconds (got '{name}')"
+        ))
+    })
 }
 
 /// A misspelled option would otherwise be ignored without a word.

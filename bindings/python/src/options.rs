@@ -82,14 +82,14 @@ fn uint(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<u64> {
 /// `"never"`, `"always"` or an interval in milliseconds.
 fn sync_policy(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<SyncPolicy> {
     if let Ok(s) = value.cast::<PyString>() {
-        return match &*s.to_cow()? {
-            "never" => Ok(SyncPolicy::Never),
-            "always" => Ok(SyncPolicy::Always),
-            other => Err(raise(
+        let name = s.to_cow()?;
+        return match SyncPolicy::from_name(&name) {
+            Some(policy) => Ok(policy),
+            None => Err(raise(
                 py,
                 "InvalidArgumentError",
                 (format!(
-                    "option sync must be \"never\", \"always\" or an interval in ms (got {other:?})"
+                    "option sync must be \"never\", \"always\" or an interval in ms (got {name:?})"
                 ),),
             )),
         };
@@ -111,14 +111,14 @@ fn recovery(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<RecoveryMode> 
     let s = value
         .cast::<PyString>()
         .map_err(|_| type_error("recovery", "a str", value))?;
-    match &*s.to_cow()? {
-        "truncate_tail" => Ok(RecoveryMode::TruncateTail),
-        "strict" => Ok(RecoveryMode::Strict),
-        other => Err(raise(
+    let name = s.to_cow()?;
+    match RecoveryMode::from_name(&name) {
+        Some(mode) => Ok(mode),
+        None => Err(raise(
             py,
             "InvalidArgumentError",
             (format!(
-                "option recovery must be \"truncate_tail\" or \"strict\" (got {other:?})"
+                "option recovery must be \"truncate_tail\" or \"strict\" (got {name:?})"
             ),),
         )),
     }
