@@ -227,10 +227,12 @@ pub struct RecordHeader {
 
 impl RecordHeader {
     /// Total bytes of the record on disk.
+    #[inline]
     pub fn total_len(&self) -> u64 {
         RECORD_HEADER_LEN + u64::from(self.len)
     }
     /// Whether the record ends an append or batch.
+    #[inline]
     pub fn is_commit(&self) -> bool {
         self.flags & FLAG_COMMIT != 0
     }
@@ -238,6 +240,9 @@ impl RecordHeader {
 
 /// Decodes a record header from at least 28 bytes. `None` if the header is all zeros (the
 /// end of the data in a preallocated store).
+// Inlined: it runs once per record read or iterated, and returned through memory its fields
+// were read back wider than written (a store-forwarding stall: 20% of iteration time).
+#[inline(always)]
 pub fn decode_record_header(b: &[u8]) -> Option<RecordHeader> {
     let b = &b[..RECORD_HEADER_LEN as usize];
     // A written record's checksum is almost never 0: test it before scanning all 28 bytes.
