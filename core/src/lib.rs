@@ -21,6 +21,7 @@
 //! # Ok::<(), commitlog::Error>(())
 //! ```
 
+mod crc;
 pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault;

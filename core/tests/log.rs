@@ -404,6 +404,62 @@ fn corruption_in_a_record_is_reported_never_returned() {
     );
 }
 
+/// Iteration checks records' checksums several at a time: a damaged record k still comes
+/// after exactly the k good records before it, wherever k falls in such a group, and the
+/// error names record k's position.
+#[test]
+fn iteration_yields_every_record_before_a_damaged_one_then_its_position() {
+    let o = small();
+    for k in 0..10u64 {
+        for borrowed in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let log = open(dir.path(), &o);
+            for i in 0..300 {
+                log.append(&value(i)).unwrap();
+            }
+            log.close().unwrap();
+            let first = &store_files(dir.path())[0];
+            let position: u64 = 32 + (0..k).map(|j| 28 + value(j).len() as u64).sum::<u64>();
+            let mut bytes = std::fs::read(first).unwrap();
+            // The last byte of record k's value.
+            bytes[(position + 28 + value(k).len() as u64 - 1) as usize] ^= 0x04;
+            std::fs::write(first, &bytes).unwrap();
+
+            let log = open(dir.path(), &o);
+            let mut it = log.iter(0);
+            let mut good = 0;
+            let failure = loop {
+                let item = if borrowed {
+                    it.next_with(|r| (r.offset, r.value.to_vec()))
+                } else {
+                    it.next().map(|r| r.map(|r| (r.offset, r.value)))
+                };
+                match item {
+                    Some(Ok((offset, v))) => {
+                        assert_eq!((offset, v), (good, value(good)), "k={k}");
+                        good += 1;
+                    }
+                    Some(Err(e)) => break e,
+                    None => panic!("k={k}: iteration ended without reporting the damage"),
+                }
+            };
+            assert_eq!(
+                good, k,
+                "records before the damaged one (borrowed: {borrowed})"
+            );
+            match failure {
+                Error::Corrupt {
+                    segment: 0,
+                    position: p,
+                    ..
+                } => assert_eq!(p, position, "k={k}"),
+                other => panic!("k={k}: {other:?}"),
+            }
+            assert!(it.next().is_none(), "an iterator ends after an error");
+        }
+    }
+}
+
 #[test]
 fn sync_policies_work() {
     for sync in [
