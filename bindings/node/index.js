@@ -1,6 +1,8 @@
 'use strict'
 // Loads the native addon built by `napi build --platform` and adds `Log.prototype.iter`, the
-// async iterator over records (see iter.js). Everything else is native (src/*.rs).
+// async iterator over records (see iter.js). Everything else is native (src/*.rs); `append`,
+// `appendBatch` and `read` go through the addon's `fast` functions (src/fast.rs), which find the
+// log without `napi_unwrap`.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -44,7 +46,45 @@ function loadNative() {
 }
 
 const native = loadNative()
-const { Log, Cursor } = native
+const { Log, Cursor, fast } = native
+
+// The hot methods reach the log through a handle (an External holding the core log) kept on the
+// instance under this symbol: napi resolves it with one type check, where a method's `this`
+// costs a private-property lookup in V8 on every call (src/fast.rs).
+const kHandle = Symbol('commitlog.handle')
+const { handle: nativeHandle, append: fastAppend, appendBatch: fastAppendBatch, readInto: fastReadInto } = fast
+
+function notALog(log, cause) {
+  const what = log === null ? 'null' : typeof log === 'object' ? 'an object that is not a Log' : typeof log
+  const e = new TypeError(`a Log method was called on ${what}`, cause ? { cause } : undefined)
+  e.code = 'ERR_INVALID_ARG_TYPE'
+  return e
+}
+
+function newHandle(log) {
+  if (!(log instanceof Log)) throw notALog(log)
+  let h
+  try {
+    h = nativeHandle(log)
+  } catch (err) {
+    throw notALog(log, err) // Log.prototype in its chain, but no native Log behind it
+  }
+  Object.defineProperty(log, kHandle, { value: h })
+  return h
+}
+
+function handleOf(log) {
+  const h = log == null ? undefined : log[kHandle]
+  return h === undefined ? newHandle(log) : h
+}
+
+Log.prototype.append = function append(value) {
+  return fastAppend(handleOf(this), value)
+}
+
+Log.prototype.appendBatch = function appendBatch(values) {
+  return fastAppendBatch(handleOf(this), values)
+}
 
 /**
  * Reads the log in offset order from `options.from` (default: the lowest offset). With
@@ -76,18 +116,19 @@ let slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
 let slabUsed = 0
 
 Log.prototype.read = function read(offset) {
-  let n = this.readInto(offset, slab, slabUsed)
+  const h = handleOf(this)
+  let n = fastReadInto(h, offset, slab, slabUsed)
   if (n < 0) {
     const len = -n - 1
     if (len > OWN_BUFFER_BYTES) {
       const own = Buffer.allocUnsafeSlow(len)
-      n = this.readInto(offset, own, 0)
+      n = fastReadInto(h, offset, own, 0)
       if (n < 0) return this.readRecord(offset).value // it changed between the two reads
       return own.subarray(0, n)
     }
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES)
     slabUsed = 0
-    n = this.readInto(offset, slab, 0)
+    n = fastReadInto(h, offset, slab, 0)
     if (n < 0) return this.readRecord(offset).value
   }
   const value = slab.subarray(slabUsed, slabUsed + n)

@@ -41,16 +41,29 @@ pub fn is_nullish(value: &Unknown) -> bool {
 }
 
 /// A JS number (any double), or a `TypeError` naming `what`.
+///
+/// One napi call on the hot path: `napi_get_value_double` itself refuses anything but a
+/// number, and the type is looked up only to word the error.
+#[inline]
 pub fn number(value: &Unknown, what: &str) -> Outcome<f64> {
-    if !is_type(value, ValueType::Number) {
-        return Err(Failure::Type(format!(
-            "{what} must be a number (got {})",
-            type_name(value)
-        )));
+    let raw = value.value();
+    let mut n = 0.0;
+    // SAFETY: `raw` is a live handle of this call's scope; napi checks that it is a number.
+    let status = unsafe { sys::napi_get_value_double(raw.env, raw.value, &mut n) };
+    if status != sys::Status::napi_ok {
+        return Err(not_a(value, what, "a number"));
     }
-    // SAFETY: the value was just checked to be a JS number.
-    unsafe { value.cast::<f64>() }
-        .map_err(|e| Failure::Type(format!("{what} must be a number: {e}")))
+    Ok(n)
+}
+
+/// The `TypeError` of an argument `what` that is not `expected` (built out of line).
+#[cold]
+#[inline(never)]
+fn not_a(value: &Unknown, what: &str, expected: &str) -> Failure {
+    Failure::Type(format!(
+        "{what} must be {expected} (got {})",
+        type_name(value)
+    ))
 }
 
 /// A non-negative safe integer (offset, count, size, milliseconds).
@@ -101,19 +114,31 @@ pub fn boolean(value: &Unknown, what: &str) -> Outcome<bool> {
 }
 
 /// The bytes of a `Buffer` or `Uint8Array`, borrowed for the duration of the call.
+#[inline]
 pub fn bytes<'a>(value: &Unknown<'a>, what: &str) -> Outcome<&'a [u8]> {
+    bytes_or(value, || what.to_string())
+}
+
+/// [`bytes`], with the argument's name built only if it is needed for an error (the
+/// elements of a batch are named `values[i]`).
+#[inline]
+pub fn bytes_or<'a>(value: &Unknown<'a>, what: impl FnOnce() -> String) -> Outcome<&'a [u8]> {
     // napi's `&[u8]` conversion asks V8 for the typed array's storage and checks that it is
     // a Uint8Array (a Buffer is one); anything else is refused without side effects.
     // SAFETY: `value` is a live handle of this call's scope; the conversion checks the type.
     let slice = unsafe { value.cast::<&'a [u8]>() };
-    slice.map_err(|_| {
-        let got = if value.is_typedarray().unwrap_or(false) {
-            "another kind of typed array"
-        } else {
-            type_name(value)
-        };
-        Failure::Type(format!("{what} must be a Buffer or Uint8Array (got {got})"))
-    })
+    slice.map_err(|_| not_bytes(value, &what()))
+}
+
+#[cold]
+#[inline(never)]
+fn not_bytes(value: &Unknown, what: &str) -> Failure {
+    let got = if value.is_typedarray().unwrap_or(false) {
+        "another kind of typed array"
+    } else {
+        type_name(value)
+    };
+    Failure::Type(format!("{what} must be a Buffer or Uint8Array (got {got})"))
 }
 
 /// The bytes of a `Buffer` or `Uint8Array` to write into, borrowed for the duration of the call.

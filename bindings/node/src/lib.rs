@@ -3,7 +3,8 @@
 //! This crate only converts between JavaScript and Rust: every behaviour lives in the
 //! `commitlog` core crate. The public surface is the `Log` class (`log.rs`), its Promise
 //! forms (`tasks.rs`) and the cursor behind `log.iter()` (`cursor.rs`; the JS async iterator
-//! around it lives in `iter.js`). Argument checking is in `convert.rs`, error mapping in
+//! around it lives in `iter.js`). `fast.rs` holds the entry points `index.js` routes `append`,
+//! `appendBatch` and `read` through. Argument checking is in `convert.rs`, error mapping in
 //! `errors.rs`.
 //!
 //! Every exported function carries `#[napi(catch_unwind)]`, and work done on libuv's thread
@@ -14,6 +15,7 @@ mod bytes;
 mod convert;
 mod cursor;
 mod errors;
+pub mod fast;
 mod log;
 mod options;
 mod tasks;

@@ -4,7 +4,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::bytes::Bytes;
-use crate::convert::{array, bytes, bytes_mut, is_nullish, safe_u64, string, to_js_number};
+use crate::convert::{
+    array, bytes, bytes_mut, bytes_or, is_nullish, safe_u64, string, to_js_number,
+};
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
 use crate::options;
@@ -69,6 +71,13 @@ pub struct Log {
     inner: commitlog::Log,
 }
 
+impl Log {
+    /// The core log (the handle of `fast.rs`'s entry points clones it).
+    pub(crate) fn core(&self) -> &commitlog::Log {
+        &self.inner
+    }
+}
+
 #[napi]
 impl Log {
     /// Opens the log in `dir` (creating it if needed) and recovers what a crash left.
@@ -113,7 +122,9 @@ impl Log {
         finish(
             &env,
             guard(|| {
-                let values = array(&values, "values", |v, i| bytes(v, &format!("values[{i}]")))?;
+                let values = array(&values, "values", |v, i| {
+                    bytes_or(v, || format!("values[{i}]"))
+                })?;
                 BatchRange::from_core(self.inner.append_batch(&values)?)
             }),
         )
@@ -151,36 +162,7 @@ impl Log {
     ) -> Result<f64> {
         finish(
             &env,
-            guard(|| {
-                let offset = safe_u64(&offset, "offset")?;
-                let target = bytes_mut(&target, "target")?;
-                let at = safe_u64(&at, "at")?;
-                let len = target.len();
-                let room = usize::try_from(at)
-                    .ok()
-                    .and_then(|at| target.get_mut(at..))
-                    .ok_or_else(|| {
-                        Failure::Range(format!(
-                            "at ({at}) is beyond the end of target ({len} bytes)"
-                        ))
-                    })?;
-                // The closure only copies between the log's map and `room`: it calls no JS and
-                // nothing of the log.
-                let copied = self.inner.read_with(offset, |r| {
-                    let n = r.value.len();
-                    match room.get_mut(..n) {
-                        Some(dst) => {
-                            dst.copy_from_slice(r.value);
-                            Ok(n)
-                        }
-                        None => Err(n),
-                    }
-                })?;
-                Ok(match copied {
-                    Ok(n) => n as f64,
-                    Err(n) => -(n as f64) - 1.0,
-                })
-            }),
+            guard(|| copy_into(&self.inner, safe_u64(&offset, "offset")?, &target, &at)),
         )
     }
 
@@ -296,7 +278,7 @@ impl Log {
             &env,
             guard(|| {
                 let values = array(&values, "values", |v, i| {
-                    Ok(bytes(v, &format!("values[{i}]"))?.to_vec())
+                    Ok(bytes_or(v, || format!("values[{i}]"))?.to_vec())
                 })?;
                 Ok(AsyncTask::new(AppendBatchTask::new(
                     self.inner.clone(),
@@ -349,4 +331,41 @@ impl Log {
             }),
         )
     }
+}
+
+/// `readInto`'s work once the offset is checked: copies the value at `offset` into `target`
+/// from byte `at`; its length, or `-(length + 1)` when it does not fit (nothing copied then).
+pub(crate) fn copy_into(
+    log: &commitlog::Log,
+    offset: u64,
+    target: &Unknown,
+    at: &Unknown,
+) -> Outcome<f64> {
+    let target = bytes_mut(target, "target")?;
+    let at = safe_u64(at, "at")?;
+    let len = target.len();
+    let room = usize::try_from(at)
+        .ok()
+        .and_then(|at| target.get_mut(at..))
+        .ok_or_else(|| {
+            Failure::Range(format!(
+                "at ({at}) is beyond the end of target ({len} bytes)"
+            ))
+        })?;
+    // The closure only copies between the log's map and `room`: it calls no JS and nothing
+    // of the log.
+    let copied = log.read_with(offset, |r| {
+        let n = r.value.len();
+        match room.get_mut(..n) {
+            Some(dst) => {
+                dst.copy_from_slice(r.value);
+                Ok(n)
+            }
+            None => Err(n),
+        }
+    })?;
+    Ok(match copied {
+        Ok(n) => n as f64,
+        Err(n) => -(n as f64) - 1.0,
+    })
 }

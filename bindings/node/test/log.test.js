@@ -316,6 +316,23 @@ test('values that are not Buffer/Uint8Array are TypeErrors', (t) => {
   assert.equal(log.nextOffset, 0)
 })
 
+test('append, appendBatch and read called on something that is not a Log are TypeErrors', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.append(Buffer.from('x'))
+  const { append, appendBatch, read } = log
+  for (const self of [undefined, null, {}, 42, Object.create(Log.prototype)]) {
+    assert.throws(() => append.call(self, Buffer.from('x')), typeError, `append on ${String(self)}`)
+    assert.throws(() => appendBatch.call(self, [Buffer.from('x')]), typeError)
+    assert.throws(() => read.call(self, 0), typeError)
+  }
+  // Still the log's own methods afterwards.
+  assert.equal(append.call(log, Buffer.from('y')), 1)
+  assert.deepEqual(appendBatch.call(log, [Buffer.from('z')]), { first: 2, next: 3 })
+  assert.equal(read.call(log, 1).toString(), 'y')
+  assert.equal(log.nextOffset, 3)
+})
+
 test('offsets must be safe non-negative integers', (t) => {
   const log = Log.open(tmpLogDir(t))
   t.after(() => log.close())
