@@ -262,14 +262,34 @@ pub fn decode_record_header(b: &[u8]) -> Option<RecordHeader> {
 /// `RECORD_HEADER_LEN + value.len()` bytes long.
 #[inline]
 pub fn encode_record(out: &mut [u8], offset: u64, timestamp: u64, flags: u32, value: &[u8]) {
+    encode_record_unsealed(out, offset, timestamp, flags, value);
+    let crc = crc32c::crc32c(&out[4..]);
+    seal_record(out, crc);
+}
+
+/// Writes everything of a record but its checksum (see [`encode_record`]); the caller then
+/// computes the CRC32C of `out[4..]` and stores it with [`seal_record`]. Batches do that for
+/// three records at a time.
+#[inline]
+pub(crate) fn encode_record_unsealed(
+    out: &mut [u8],
+    offset: u64,
+    timestamp: u64,
+    flags: u32,
+    value: &[u8],
+) {
     let (head, body) = out.split_at_mut(RECORD_HEADER_LEN as usize);
     head[4..8].copy_from_slice(&(value.len() as u32).to_le_bytes());
     head[8..16].copy_from_slice(&offset.to_le_bytes());
     head[16..24].copy_from_slice(&timestamp.to_le_bytes());
     head[24..28].copy_from_slice(&flags.to_le_bytes());
     body.copy_from_slice(value);
-    // Header and value are contiguous: one pass over both.
-    let crc = crc32c::crc32c(&out[4..RECORD_HEADER_LEN as usize + value.len()]);
+}
+
+/// Stores a record's checksum, the CRC32C of `out[4..]` (header and value are contiguous:
+/// one pass over both).
+#[inline]
+pub(crate) fn seal_record(out: &mut [u8], crc: u32) {
     out[0..4].copy_from_slice(&crc.to_le_bytes());
 }
 

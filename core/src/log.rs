@@ -81,16 +81,21 @@ struct Writer {
     populated: u64,
 }
 
-/// How far ahead of the writer pages of the active store are faulted in.
-const PREFAULT_WINDOW: u64 = 2 << 20;
+/// How far ahead of the writer pages of the active store are faulted in: at ~1.3 GB/s of
+/// batched appends, 8 MiB is ~6 ms, so the prefaulter stays ahead even when it waits a
+/// scheduler tick or two for a core.
+const PREFAULT_WINDOW: u64 = 8 << 20;
+/// The writer asks for more once it has used up this much of the window (one request per MiB
+/// appended).
+const PREFAULT_STEP: u64 = 1 << 20;
 
 impl Writer {
-    /// Asks the prefaulter to fault in pages ahead of the writer, once per half window, so
+    /// Asks the prefaulter to fault in pages ahead of the writer, once per `PREFAULT_STEP`, so
     /// that appends write into pages already in the page cache instead of each first touch of
     /// a page taking a fault (and a page zeroing) on the append path.
     #[inline]
     fn prefault_ahead(&mut self, prefaulter: &Prefaulter) {
-        if self.pos + PREFAULT_WINDOW / 2 > self.populated {
+        if self.pos + PREFAULT_WINDOW - PREFAULT_STEP > self.populated {
             self.populated = self.pos + PREFAULT_WINDOW;
             prefaulter.request(&self.active, self.pos, self.populated);
         }
@@ -884,6 +889,9 @@ impl Log {
             // past the published end and we hold the writer lock.
             unsafe {
                 w.active.write_at(start, total, |dst| {
+                    // Records are sealed three at a time: three independent CRC chains.
+                    let mut pending = [0usize; 4];
+                    let mut waiting = 0;
                     let mut at = 0usize;
                     for (i, v) in values.iter().enumerate() {
                         let v = v.as_ref();
@@ -893,14 +901,27 @@ impl Log {
                         } else {
                             0
                         };
-                        format::encode_record(
+                        format::encode_record_unsealed(
                             &mut dst[at..at + len],
                             first + i as u64,
                             ts,
                             flags,
                             v,
                         );
+                        pending[waiting] = at;
+                        waiting += 1;
                         at += len;
+                        if waiting == 3 {
+                            pending[3] = at;
+                            seal_three(dst, pending);
+                            waiting = 0;
+                        }
+                    }
+                    pending[waiting] = at;
+                    for k in 0..waiting {
+                        let rec = &mut dst[pending[k]..pending[k + 1]];
+                        let crc = crc32c::crc32c(&rec[4..]);
+                        format::seal_record(rec, crc);
                     }
                 });
             }
@@ -1292,6 +1313,16 @@ impl Log {
                 })
             })
             .collect()
+    }
+}
+
+/// Seals the three consecutive records of `dst` that start at `bounds[0..3]` (the third ends
+/// at `bounds[3]`), computing their checksums together.
+fn seal_three(dst: &mut [u8], bounds: [usize; 4]) {
+    let [a, b, c, end] = bounds;
+    let crcs = crc::crc32c_x3([&dst[a + 4..b], &dst[b + 4..c], &dst[c + 4..end]]);
+    for (start, crc) in [a, b, c].into_iter().zip(crcs) {
+        format::seal_record(&mut dst[start..], crc);
     }
 }
 
