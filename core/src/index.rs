@@ -141,6 +141,17 @@ impl Index {
         }
     }
 
+    /// Starts loading entry `slot` into the cache (mapped indexes; a hint, see `prefetch`).
+    #[inline]
+    pub(crate) fn prefetch(&self, slot: u64) {
+        if let Entries::Mapped { map, capacity, .. } = &self.entries
+            && slot < *capacity
+        {
+            let at = (INDEX_HEADER_LEN + slot * INDEX_ENTRY_LEN) as usize;
+            crate::prefetch::prefetch(map.as_ptr().wrapping_add(at));
+        }
+    }
+
     /// Stores `pos` in `slot` (mapped, writable index; slot < capacity).
     ///
     /// Called only by the writer, under the writer lock, for slots readers do not read yet

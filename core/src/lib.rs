@@ -32,6 +32,7 @@ mod index;
 mod lock;
 mod log;
 pub mod options;
+mod prefetch;
 mod record;
 mod recovery;
 mod segment;

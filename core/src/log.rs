@@ -993,6 +993,59 @@ impl Log {
         }
     }
 
+    /// Reads the records at `offsets`, in that order (an offset may repeat): the same records
+    /// as calling [`Log::read`] for each, and the same first error, but faster for many random
+    /// offsets, since their memory misses overlap (like RocksDB's `MultiGet`).
+    pub fn read_many(&self, offsets: &[u64]) -> Result<Vec<Record>> {
+        let mut out = Vec::with_capacity(offsets.len());
+        self.read_many_with(offsets, |r| out.push(r.to_record()))?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each record at `offsets`, in that order, borrowed from the log's memory
+    /// map; stops at the first offset that cannot be read and returns its error (`f` has then
+    /// seen the records before it). `f` must not call into this log.
+    ///
+    /// Offsets are taken a window at a time: the index entries of the whole window are asked
+    /// of memory first, then the records, then each record is checked and handed out, so a
+    /// window costs about two memory latencies instead of two per record.
+    pub fn read_many_with(&self, offsets: &[u64], mut f: impl FnMut(RecordRef<'_>)) -> Result<()> {
+        /// Reads per window (and per taking of the segments lock, so that a long call does
+        /// not hold off a roll or a truncation).
+        const WINDOW: usize = 16;
+        let sh = &*self.shared;
+        sh.check_open()?;
+        if sh.options.read_only {
+            // Reads through `pread` (no map to prefetch from): one at a time.
+            for &offset in offsets {
+                self.read_with(offset, &mut f)?;
+            }
+            return Ok(());
+        }
+        for window in offsets.chunks(WINDOW) {
+            let segs = sh.segments.read();
+            let mut found: [Option<&Arc<Segment>>; WINDOW] = [None; WINDOW];
+            for (slot, &offset) in found.iter_mut().zip(window) {
+                if let Some(seg) = find(&segs, offset) {
+                    seg.prefetch_entry(offset);
+                    *slot = Some(seg);
+                }
+            }
+            for (seg, &offset) in found.iter().zip(window) {
+                if let Some(seg) = seg {
+                    seg.prefetch_record(offset);
+                }
+            }
+            for (seg, &offset) in found.iter().zip(window) {
+                match seg {
+                    Some(seg) => seg.read_with(offset, &mut f)?,
+                    None => return Err(sh.out_of_range(offset, &segs)),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Iterates over records in offset order starting at `from`, up to the end of the log as
     /// it grows; [`Iter::next_timeout`] waits for records not yet appended.
     pub fn iter(&self, from: u64) -> Iter {

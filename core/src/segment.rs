@@ -176,6 +176,21 @@ impl Segment {
         }
     }
 
+    /// Starts loading the index entry of the published record at `offset` (a hint).
+    #[inline]
+    pub(crate) fn prefetch_entry(&self, offset: u64) {
+        self.index.prefetch(offset - self.base);
+    }
+
+    /// Starts loading the header of the published record at `offset`, once its index entry
+    /// is at hand (a hint: a damaged entry is found and reported by the read itself).
+    #[inline]
+    pub(crate) fn prefetch_record(&self, offset: u64) {
+        if let Some(pos) = self.index.get(offset - self.base) {
+            self.store.prefetch(u64::from(pos));
+        }
+    }
+
     /// The record in `bytes` (its header and value, read from store position `pos`) once its
     /// checksum holds.
     fn checked<'a>(

@@ -173,6 +173,16 @@ impl Store {
     /// Faults in (writable) the pages of `pos..pos+len` of a writable map ahead of the writer,
     /// so appends do not each take a page fault (one `madvise` per window instead). Best
     /// effort: kernels without `MADV_POPULATE_WRITE` (before 5.14) just fault on write.
+    /// Starts loading the cache line at `pos` of a mapped store (a hint, see `prefetch`).
+    #[inline]
+    pub(crate) fn prefetch(&self, pos: u64) {
+        if let Access::Mapped(m) = &self.access
+            && pos < m.len() as u64
+        {
+            crate::prefetch::prefetch(m.as_ptr().wrapping_add(pos as usize));
+        }
+    }
+
     pub(crate) fn populate(&self, pos: u64, len: u64) {
         if let Access::Mapped(m) = &self.access {
             let end = (pos + len).min(m.len() as u64);

@@ -461,6 +461,85 @@ fn iteration_yields_every_record_before_a_damaged_one_then_its_position() {
 }
 
 #[test]
+fn read_many_gives_what_read_gives_and_stops_at_the_first_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = small();
+    let log = open(dir.path(), &o);
+    for i in 0..500 {
+        log.append(&value(i)).unwrap();
+    }
+    assert!(store_files(dir.path()).len() > 5, "tiny segments must roll");
+    // Random offsets across every segment, with repeats, more than one window's worth.
+    let mut x = 12345u64;
+    let offsets: Vec<u64> = (0..1000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % 500
+        })
+        .collect();
+    let many = log.read_many(&offsets).unwrap();
+    let one_by_one: Vec<_> = offsets.iter().map(|&o| log.read(o).unwrap()).collect();
+    assert_eq!(many, one_by_one);
+    assert!(log.read_many(&[]).unwrap().is_empty());
+
+    // An offset beyond the end, in the middle of a window: the records before it were seen.
+    let mut seen = Vec::new();
+    let err = log
+        .read_many_with(&[3, 499, 7, 500, 9], |r| seen.push(r.offset))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::OutOfRange {
+            offset: 500,
+            lowest: 0,
+            next: 500
+        }
+    ));
+    assert_eq!(seen, [3, 499, 7]);
+    log.truncate_front(100).unwrap();
+    let lowest = log.lowest_offset().unwrap();
+    assert!(matches!(
+        log.read_many(&[lowest, 0]),
+        Err(Error::OutOfRange { offset: 0, .. })
+    ));
+
+    // A read-only handle reads the same.
+    log.close().unwrap();
+    let ro = Log::open(
+        dir.path(),
+        Options {
+            read_only: true,
+            ..o.clone()
+        },
+    )
+    .unwrap();
+    let tail: Vec<u64> = offsets.iter().copied().filter(|&o| o >= lowest).collect();
+    let values: Vec<_> = ro
+        .read_many(&tail)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.value)
+        .collect();
+    assert_eq!(values, tail.iter().map(|&o| value(o)).collect::<Vec<_>>());
+    ro.close().unwrap();
+    assert!(matches!(ro.read_many(&[lowest]), Err(Error::Closed)));
+
+    // A damaged record is reported, never handed out.
+    let first = &store_files(dir.path())[0];
+    let mut bytes = std::fs::read(first).unwrap();
+    bytes[32 + 28] ^= 0x01; // the first record's value
+    std::fs::write(first, &bytes).unwrap();
+    let log = open(dir.path(), &o);
+    let in_first: Vec<u64> = (lowest..log.segments().unwrap()[0].next_offset).collect();
+    assert!(matches!(
+        log.read_many(&in_first),
+        Err(Error::Corrupt { .. })
+    ));
+}
+
+#[test]
 fn sync_policies_work() {
     for sync in [
         SyncPolicy::Always,

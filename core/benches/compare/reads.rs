@@ -1,7 +1,7 @@
 //! Reads of a log of 100 B records that is in the page cache: ordered iteration of the whole
 //! log (as an `Iterator` of owned records, and borrowing with `Iter::next_with`), random reads
-//! of known offsets, `offset_at_time`; beside an mmap scan / mmap random read of the
-//! `BufWriter` file and zowens reads.
+//! of known offsets (one `read` at a time, and `read_many` of 1000), `offset_at_time`; beside
+//! an mmap scan / mmap random read of the `BufWriter` file and zowens reads.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -107,6 +107,20 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
             rate(cfg.reads, t.elapsed()),
         );
 
+        // The same offsets as multi-gets of 1000 (`read_many`: the misses of a window of
+        // reads overlap).
+        let t = Instant::now();
+        for chunk in offsets.chunks(1000) {
+            for r in log.read_many(chunk).expect("read_many") {
+                black_box(r.value.len());
+            }
+        }
+        b.sample(
+            "random read 100 B: commitlog read_many",
+            OPS,
+            rate(cfg.reads, t.elapsed()),
+        );
+
         let t = Instant::now();
         for &o in &offsets {
             black_box(mapped.read(o));
@@ -168,6 +182,12 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
     b.ratio(
         "random read: commitlog read / zowens",
         "random read 100 B: commitlog read",
+        "random read 100 B: zowens",
+        Some(Target::AtLeast(5.0)),
+    );
+    b.ratio(
+        "random read: commitlog read_many / zowens",
+        "random read 100 B: commitlog read_many",
         "random read 100 B: zowens",
         Some(Target::AtLeast(5.0)),
     );
