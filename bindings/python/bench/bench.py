@@ -7,7 +7,7 @@ machine is shared and noisy):
                   struct length prefix (not crash-safe: acknowledged data waits in a user-space
                   buffer) and sqlite3 `executemany` in one transaction;
   * read:         `log.read(offset)` beside sqlite3 `SELECT value ... WHERE offset = ?`, over
-                  the same random sample of offsets;
+                  the same random sample of offsets (and `log.read_many` of 1000 at a time);
   * append_batch: batches of 1000 from Python, beside the same batches from Rust (core's own
                   speed: the `core_batch` example of this crate).
 Targets: append >= 1.5x the plain file and >= 5x sqlite3; read >= 2x sqlite3; append_batch
@@ -48,6 +48,7 @@ PLAIN = "append 100 B: plain buffered file"
 SQLITE_INSERT = "append 100 B: sqlite3 executemany"
 READ = "random read 100 B: commitlog"
 SQLITE_READ = "random read 100 B: sqlite3"
+READ_MANY = "random read 100 B: commitlog read_many"
 BATCHED = "append_batch 1000 x 100 B: commitlog (Python)"
 CORE_BATCHED = "append_batch 1000 x 100 B: core (Rust)"
 CORE_APPEND = "append 100 B: core (Rust)"
@@ -56,6 +57,8 @@ RATIOS = [
     ("append: commitlog / plain file", APPEND, PLAIN, 1.5),
     ("append: commitlog / sqlite3", APPEND, SQLITE_INSERT, 5.0),
     ("read: commitlog / sqlite3", READ, SQLITE_READ, 2.0),
+    # No target: the same offsets as one multi-get call per 1000.
+    ("read_many: commitlog / sqlite3", READ_MANY, SQLITE_READ, None),
     ("append_batch: Python / core", BATCHED, CORE_BATCHED, 0.7),
     # No target: what the binding costs per call.
     ("append: Python / core", APPEND, CORE_APPEND, None),
@@ -122,6 +125,14 @@ def one_round(work: Path, values: list[bytes], sample: list[int], core_batch: Pa
             read(o)
 
     ops[READ] = len(sample) / timed(cl_read)
+
+    def cl_read_many() -> None:
+        read_many = log.read_many
+        for i in range(0, len(sample), 1000):
+            read_many(sample[i : i + 1000])
+
+    ops[READ_MANY] = len(sample) / timed(cl_read_many)
+    assert log.read_many(sample[:3]) == [log.read(o) for o in sample[:3]]
 
     def sqlite_read() -> None:
         execute = db.execute

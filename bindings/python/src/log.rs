@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use commitlog::{Log, SyncPolicy};
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyRange, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyRange, PyString};
 
 use crate::detached::Detached;
 use crate::errors::{Failure, IntoPyResult, guard, raise};
@@ -223,6 +223,31 @@ impl PyLog {
     fn read<'py>(&self, py: Python<'py>, offset: i64) -> PyResult<Bound<'py, PyBytes>> {
         let offset = self.offset(py, offset)?;
         Ok(self.read_parts(py, offset)?.2)
+    }
+
+    /// read_many(offsets) -> list[bytes]
+    ///
+    /// The values at ``offsets`` (any iterable of ints), in that order: the same list as
+    /// ``[log.read(o) for o in offsets]`` and the same first error, but faster for many random
+    /// offsets (one call; the log fetches a window of records at a time, so their memory
+    /// misses overlap). The values are copied with the GIL held.
+    fn read_many<'py>(
+        &self,
+        py: Python<'py>,
+        offsets: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut wanted = Vec::new();
+        for item in offsets.try_iter()? {
+            let offset: i64 = item?.extract()?;
+            wanted.push(self.offset(py, offset)?);
+        }
+        let mut values = Vec::with_capacity(wanted.len());
+        guard(|| {
+            self.log
+                .read_many_with(&wanted, |r| values.push(PyBytes::new(py, r.value)))
+        })
+        .py_err(py)?;
+        PyList::new(py, values)
     }
 
     /// read_record(offset) -> Record

@@ -50,6 +50,31 @@ def test_big_values_round_trip(log: commitlog.Log) -> None:
     assert (rec.offset, rec.value) == (o1, big)
 
 
+def test_read_many_returns_what_read_returns_in_the_order_asked(log: commitlog.Log) -> None:
+    log.append_batch([bytes([i % 256]) * (i % 50) for i in range(300)])
+    offsets = [(i * 7919) % 300 for i in range(1000)] + [5, 5]
+    assert log.read_many(offsets) == [log.read(o) for o in offsets]
+    assert log.read_many(iter(range(3))) == [b"", b"\x01", b"\x02\x02"]
+    assert log.read_many([]) == []
+    assert all(type(v) is bytes for v in log.read_many([1, 2]))
+
+
+def test_read_many_raises_the_first_error(log: commitlog.Log) -> None:
+    log.append_batch([b"a", b"b"])
+    with pytest.raises(commitlog.OffsetOutOfRangeError) as info:
+        log.read_many([0, 1, 2, 0])
+    assert (info.value.offset, info.value.lowest, info.value.next) == (2, 0, 2)
+    with pytest.raises(commitlog.OffsetOutOfRangeError):
+        log.read_many([-1])
+    with pytest.raises(TypeError):
+        log.read_many([0, "1"])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        log.read_many(5)  # type: ignore[arg-type]
+    log.close()
+    with pytest.raises(commitlog.LogClosedError):
+        log.read_many([0])
+
+
 def test_read_record_has_offset_timestamp_and_value(log: commitlog.Log) -> None:
     before = int(time.time() * 1000)
     off = log.append(b"hello")

@@ -79,6 +79,8 @@ class Log:
         """Appends many values with one write; returns the range of their offsets."""
     def read(self, offset: int) -> bytes:
         """The value of the record at ``offset``."""
+    def read_many(self, offsets: Iterable[int]) -> list[bytes]:
+        """The values at ``offsets``, in order; like ``[read(o) for o in offsets]``, faster."""
     def read_record(self, offset: int) -> Record:
         """The record at ``offset``, with its offset, timestamp and value."""
     def iter(
