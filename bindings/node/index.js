@@ -52,7 +52,13 @@ const { Log, Cursor, fast } = native
 // instance under this symbol: napi resolves it with one type check, where a method's `this`
 // costs a private-property lookup in V8 on every call (src/fast.rs).
 const kHandle = Symbol('commitlog.handle')
-const { handle: nativeHandle, append: fastAppend, appendBatch: fastAppendBatch, readInto: fastReadInto } = fast
+const {
+  handle: nativeHandle,
+  append: fastAppend,
+  appendBatch: fastAppendBatch,
+  appendPacked: fastAppendPacked,
+  readInto: fastReadInto,
+} = fast
 
 function notALog(log, cause) {
   const what = log === null ? 'null' : typeof log === 'object' ? 'an object that is not a Log' : typeof log
@@ -82,8 +88,47 @@ Log.prototype.append = function append(value) {
   return fastAppend(handleOf(this), value)
 }
 
+// `appendBatch` copies the values into one packed buffer and passes their lengths beside it:
+// for small values that costs less than the two napi calls per element the native method makes
+// (look up the element, then its bytes). Anything unusual (not an array, an element that is not
+// a Uint8Array, a batch over 64 MiB, a call made while packing, e.g. from an element getter) goes
+// to the native method, which words the errors.
+const typedArrayByteLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength').get
+const PACK_KEEP_BYTES = 1024 * 1024 // the packing buffer kept between calls
+const PACK_MAX_BYTES = 64 * 1024 * 1024 // larger batches are not copied once more
+let packData = Buffer.allocUnsafeSlow(PACK_KEEP_BYTES)
+let packLengths = new Uint32Array(4096)
+let packing = false
+
 Log.prototype.appendBatch = function appendBatch(values) {
-  return fastAppendBatch(handleOf(this), values)
+  const h = handleOf(this)
+  if (packing || !Array.isArray(values)) return fastAppendBatch(h, values)
+  packing = true
+  try {
+    const count = values.length
+    let total = 0
+    for (let i = 0; i < count; i++) {
+      const v = values[i]
+      if (!(v instanceof Uint8Array && ArrayBuffer.isView(v))) return fastAppendBatch(h, values)
+      total += typedArrayByteLength.call(v)
+    }
+    if (total > PACK_MAX_BYTES || values.length !== count) return fastAppendBatch(h, values)
+    const data = total <= PACK_KEEP_BYTES ? packData : Buffer.allocUnsafeSlow(total)
+    const lengths = count <= packLengths.length ? packLengths : new Uint32Array(count)
+    let at = 0
+    for (let i = 0; i < count; i++) {
+      const v = values[i] // read again: a getter may have changed it since the first pass
+      if (!(v instanceof Uint8Array && ArrayBuffer.isView(v))) return fastAppendBatch(h, values)
+      const n = typedArrayByteLength.call(v)
+      if (at + n > data.length) return fastAppendBatch(h, values)
+      if (n > 0) data.set(v, at)
+      lengths[i] = n
+      at += n
+    }
+    return fastAppendPacked(h, data, lengths, count)
+  } finally {
+    packing = false
+  }
 }
 
 /**

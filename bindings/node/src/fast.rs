@@ -91,3 +91,42 @@ pub fn read_into(
         }),
     )
 }
+
+/// `log.appendBatch(values)` with the values packed by `index.js` into `data`, one after the
+/// other, their lengths in `lengths[..count]`: three conversions instead of an element lookup
+/// and a buffer lookup per value (each of those is a full `napi` call).
+#[napi(namespace = "fast", skip_typescript, catch_unwind)]
+pub fn append_packed(
+    env: Env,
+    handle: Unknown,
+    data: Unknown,
+    lengths: Unknown,
+    count: Unknown,
+) -> Result<BatchRange> {
+    finish(
+        &env,
+        guard(|| {
+            let log = core_log(&handle)?;
+            let data = bytes(&data, "data")?;
+            let count = safe_u64(&count, "count")?;
+            // SAFETY: `lengths` is a live handle of this call's scope; the conversion checks
+            // that it is a Uint32Array.
+            let lengths = unsafe { lengths.cast::<&[u32]>() }
+                .map_err(|_| Failure::Type("lengths must be a Uint32Array".to_string()))?;
+            let lengths = usize::try_from(count)
+                .ok()
+                .and_then(|n| lengths.get(..n))
+                .ok_or_else(|| Failure::Range(format!("count ({count}) exceeds lengths")))?;
+            let mut values = Vec::with_capacity(lengths.len());
+            let mut rest = data;
+            for &len in lengths {
+                let (value, tail) = rest
+                    .split_at_checked(len as usize)
+                    .ok_or_else(|| Failure::Range("lengths exceed data".to_string()))?;
+                values.push(value);
+                rest = tail;
+            }
+            BatchRange::from_core(log.append_batch(&values)?)
+        }),
+    )
+}

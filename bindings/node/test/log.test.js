@@ -316,6 +316,43 @@ test('values that are not Buffer/Uint8Array are TypeErrors', (t) => {
   assert.equal(log.nextOffset, 0)
 })
 
+test('appendBatch: large, long, odd and changing batches keep every value', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  const expect = []
+  const batch = (values) => {
+    const r = log.appendBatch(values)
+    assert.equal(r.first, expect.length)
+    for (const v of values) expect.push(Buffer.from(v))
+    assert.equal(r.next, expect.length)
+  }
+  // Over the kept packing buffer (1 MiB) and over its 4096 lengths.
+  batch(Array.from({ length: 3 }, (_, i) => Buffer.alloc(700 * 1024, i + 1)))
+  batch(Array.from({ length: 5000 }, (_, i) => Buffer.from(`v${i}`)))
+  // Uint8Array subclasses, views into a larger buffer, empty and detached values.
+  const ab = new ArrayBuffer(4)
+  const detached = new Uint8Array(ab)
+  structuredClone(ab, { transfer: [ab] })
+  const big = Buffer.from('0123456789')
+  batch([new Uint8Array([1, 2]), big.subarray(3, 6), Buffer.alloc(0), detached, new (class extends Uint8Array {})([9])])
+  // A getter that swaps an element between the first look and the copy.
+  let reads = 0
+  const tricky = [Buffer.from('a'), Buffer.from('b')]
+  Object.defineProperty(tricky, 1, { get: () => (++reads === 1 ? Buffer.from('b') : Buffer.from('a much longer value')) })
+  const r = log.appendBatch(tricky)
+  expect.push(Buffer.from('a'), Buffer.from(log.read(r.first + 1)))
+  assert.equal(r.next, expect.length)
+  assert.ok(['b', 'a much longer value'].includes(log.read(r.first + 1).toString()))
+  // appendBatch called again from inside a batch (an element getter).
+  const outer = [Buffer.from('outer')]
+  Object.defineProperty(outer, 1, { get: () => (log.appendBatch([Buffer.from('inner')]), Buffer.from('outer2')) })
+  const o = log.appendBatch(outer)
+  assert.ok(o.next - o.first === 2)
+  for (let i = 0; i < expect.length; i++) assert.ok(log.read(i).equals(expect[i]), `offset ${i}`)
+  const tail = Array.from({ length: log.nextOffset - expect.length }, (_, i) => log.read(expect.length + i).toString())
+  assert.deepEqual(tail.filter((v) => v !== 'inner'), ['outer', 'outer2'])
+})
+
 test('append, appendBatch and read called on something that is not a Log are TypeErrors', (t) => {
   const log = Log.open(tmpLogDir(t))
   t.after(() => log.close())
