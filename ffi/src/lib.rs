@@ -31,7 +31,8 @@ pub use last_error::commitlog_last_error_message;
 pub use log::{
     commitlog_append, commitlog_append_batch, commitlog_close, commitlog_log,
     commitlog_lowest_offset, commitlog_next_offset, commitlog_offset_at_time, commitlog_open,
-    commitlog_read, commitlog_sync, commitlog_truncate_back, commitlog_truncate_front,
+    commitlog_read, commitlog_read_many, commitlog_sync, commitlog_truncate_back,
+    commitlog_truncate_front,
 };
 pub use options::{
     COMMITLOG_RECOVERY_STRICT, COMMITLOG_RECOVERY_TRUNCATE_TAIL, COMMITLOG_SYNC_ALWAYS,
