@@ -72,6 +72,37 @@ static void read_and_query_nulls(const char *tmp) {
     commitlog_close(log);
 }
 
+static void read_many_nulls(const char *tmp) {
+    commitlog_log *log = open_log(tmp, "log", NULL);
+    REQUIRE(log != NULL);
+    REQUIRE(append_str(log, "value") == 0);
+    uint64_t offsets[] = {0, 0};
+    uint8_t buf[16];
+    size_t lens[2] = {42, 42};
+    size_t total = 42;
+    CHECK_STATUS(commitlog_read_many(NULL, offsets, 2, buf, sizeof buf, lens, &total), NUL);
+    CHECK(strstr(last_message(), "log") != NULL);
+    CHECK_STATUS(commitlog_read_many(log, NULL, 2, buf, sizeof buf, lens, &total), NUL);
+    CHECK(strstr(last_message(), "offsets") != NULL);
+    CHECK_STATUS(commitlog_read_many(log, offsets, 2, NULL, sizeof buf, lens, &total), NUL);
+    CHECK(strstr(last_message(), "buf") != NULL);
+    CHECK_STATUS(commitlog_read_many(log, offsets, 2, buf, sizeof buf, NULL, &total), NUL);
+    CHECK(strstr(last_message(), "lens_out") != NULL);
+    CHECK_STATUS(commitlog_read_many(log, offsets, 2, buf, sizeof buf, lens, NULL), NUL);
+    CHECK(strstr(last_message(), "total_out") != NULL);
+    /* NULL log and total_out are refused with count 0 too; with count 0 the arrays may be
+     * NULL, and so may buf with buf_len 0 (asking for the size). */
+    CHECK_STATUS(commitlog_read_many(NULL, NULL, 0, NULL, 0, NULL, &total), NUL);
+    CHECK_STATUS(commitlog_read_many(log, NULL, 0, NULL, 0, NULL, NULL), NUL);
+    CHECK(lens[0] == 42 && lens[1] == 42 && total == 42);
+    CHECK_STATUS(commitlog_read_many(log, offsets, 2, NULL, 0, lens, &total),
+                 COMMITLOG_STATUS_BUFFER_TOO_SMALL);
+    CHECK(total == 10 && lens[0] == 42);
+    CHECK_OK(commitlog_read_many(log, NULL, 0, NULL, 0, NULL, &total));
+    CHECK(total == 0);
+    commitlog_close(log);
+}
+
 static void reader_nulls(const char *tmp) {
     commitlog_log *log = open_log(tmp, "log", NULL);
     REQUIRE(log != NULL);
@@ -113,6 +144,7 @@ const test_case null_tests[] = {
     {"open_nulls", open_nulls},
     {"append_nulls", append_nulls},
     {"read_and_query_nulls", read_and_query_nulls},
+    {"read_many_nulls", read_many_nulls},
     {"reader_nulls", reader_nulls},
     {"last_error_nulls", last_error_nulls},
     {NULL, NULL},

@@ -160,6 +160,14 @@ static void corrupt(const char *tmp) {
     CHECK(len == 42);
     CHECK(strstr(last_message(), "corrupt") != NULL);
     CHECK(value_is(log, 1, "intact"));
+    /* A multi-get stops at the damaged record and writes no out-parameter. */
+    uint64_t offsets[] = {1, 0, 1};
+    size_t lens[3] = {42, 42, 42};
+    size_t total = 42;
+    CHECK_STATUS(commitlog_read_many(log, offsets, 3, buf, sizeof buf, lens, &total),
+                 COMMITLOG_STATUS_CORRUPT);
+    CHECK(total == 42 && lens[0] == 42 && lens[2] == 42);
+    CHECK(strstr(last_message(), "corrupt") != NULL);
     commitlog_reader *reader = NULL;
     REQUIRE_OK(commitlog_reader_open(log, 0, &reader));
     commitlog_record rec;

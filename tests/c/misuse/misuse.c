@@ -107,6 +107,32 @@ static void huge_and_zero_lengths(void) {
     CHECK(len == 0);
     CHECK_IS(commitlog_read(log, off, buf, 2, &len), COMMITLOG_STATUS_BUFFER_TOO_SMALL);
     CHECK(len == 3);
+    /* Multi-get: a count no array of offsets can have is refused before a byte of the arrays
+     * is read; a buffer length beyond the real buffer is fine when the values fit (only the
+     * total is written); 100000 empty values need no buffer at all. */
+    uint64_t two[2] = {off, 0};
+    size_t lens2[2] = {77, 77};
+    size_t total = 77;
+    size_t counts[] = {SIZE_MAX, SIZE_MAX / 2, SIZE_MAX / 8 + 1};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        CHECK_IS(commitlog_read_many(log, two, counts[i], buf, 3, lens2, &total),
+                 COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK(total == 77 && lens2[0] == 77);
+    CHECK_IS(commitlog_read_many(log, two, 2, buf, SIZE_MAX, lens2, &total), COMMITLOG_STATUS_OK);
+    CHECK(total == 3 && lens2[0] == 3 && lens2[1] == 0 && memcmp(buf, "abc", 3) == 0);
+    CHECK_IS(commitlog_read_many(log, two, 2, buf, 2, lens2, &total),
+             COMMITLOG_STATUS_BUFFER_TOO_SMALL);
+    CHECK(total == 3);
+    enum { EMPTIES = 100000 };
+    uint64_t *zeros = calloc(EMPTIES, sizeof *zeros);
+    size_t *zero_lens = malloc(EMPTIES * sizeof *zero_lens);
+    if (zeros && zero_lens) {
+        CHECK_IS(commitlog_read_many(log, zeros, EMPTIES, NULL, 0, zero_lens, &total),
+                 COMMITLOG_STATUS_OK);
+        CHECK(total == 0 && zero_lens[EMPTIES - 1] == 0);
+    }
+    free(zeros);
+    free(zero_lens);
     free(buf);
     commitlog_close(log);
 }
@@ -121,6 +147,12 @@ static void huge_offsets_and_timeouts(void) {
     uint64_t big[] = {2, UINT64_MAX, (uint64_t)INT64_MAX, (uint64_t)INT64_MAX + 1};
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         CHECK_IS(commitlog_read(log, big[i], buf, sizeof buf, &len), COMMITLOG_STATUS_OUT_OF_RANGE);
+        uint64_t pair[2] = {0, big[i]};
+        size_t lens[2] = {77, 77};
+        size_t total = 77;
+        CHECK_IS(commitlog_read_many(log, pair, 2, buf, sizeof buf, lens, &total),
+                 COMMITLOG_STATUS_OUT_OF_RANGE);
+        CHECK(total == 77 && lens[0] == 77);
         CHECK_IS(commitlog_truncate_back(log, big[i]), COMMITLOG_STATUS_OUT_OF_RANGE);
         uint64_t at = 0;
         CHECK_IS(commitlog_offset_at_time(log, big[i], &at), COMMITLOG_STATUS_OK);
