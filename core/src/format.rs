@@ -142,7 +142,7 @@ pub fn encode_file_header(kind: FileKind, base: u64, flags: u32) -> [u8; 32] {
     h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
     h[12..16].copy_from_slice(&flags.to_le_bytes());
     h[16..24].copy_from_slice(&base.to_le_bytes());
-    let crc = crc32c::crc32c(&h[0..24]);
+    let crc = crate::crc::crc32c(&h[0..24]);
     h[24..28].copy_from_slice(&crc.to_le_bytes());
     h
 }
@@ -197,7 +197,7 @@ pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, He
         )));
     }
     let crc = u32_at(h, 24);
-    if crc != crc32c::crc32c(&h[0..24]) {
+    if crc != crate::crc::crc32c(&h[0..24]) {
         return Err(HeaderError::Bad("header checksum mismatch".into()));
     }
     let version = u32_at(h, 8);
@@ -263,7 +263,7 @@ pub fn decode_record_header(b: &[u8]) -> Option<RecordHeader> {
 #[inline]
 pub fn encode_record(out: &mut [u8], offset: u64, timestamp: u64, flags: u32, value: &[u8]) {
     encode_record_unsealed(out, offset, timestamp, flags, value);
-    let crc = crc32c::crc32c(&out[4..]);
+    let crc = crate::crc::crc32c(&out[4..]);
     seal_record(out, crc);
 }
 
@@ -296,14 +296,14 @@ pub(crate) fn seal_record(out: &mut [u8], crc: u32) {
 /// The CRC of a record: over the header after the crc field, then the value.
 #[inline]
 pub fn record_crc(header_rest: &[u8], value: &[u8]) -> u32 {
-    crc32c::crc32c_append(crc32c::crc32c(header_rest), value)
+    crc32c::crc32c_append(crate::crc::crc32c(header_rest), value)
 }
 
 /// Checks a whole record (header + value bytes) against its stored checksum.
 #[inline]
 pub fn record_crc_ok(record: &[u8]) -> bool {
     // Same value as record_crc(header_rest, value): the two parts are contiguous here.
-    u32_at(record, 0) == crc32c::crc32c(&record[4..])
+    u32_at(record, 0) == crate::crc::crc32c(&record[4..])
 }
 
 #[inline]

@@ -920,7 +920,7 @@ impl Log {
                     pending[waiting] = at;
                     for k in 0..waiting {
                         let rec = &mut dst[pending[k]..pending[k + 1]];
-                        let crc = crc32c::crc32c(&rec[4..]);
+                        let crc = crc::crc32c(&rec[4..]);
                         format::seal_record(rec, crc);
                     }
                 });
