@@ -161,6 +161,14 @@ pub unsafe extern "C" fn commitlog_append_batch(
         require(!values.is_null() || count == 0, "values (with count > 0)")?;
         require(!lens.is_null() || count == 0, "lens (with count > 0)")?;
         require(!first_offset_out.is_null(), "first_offset_out")?;
+        // No array of `count` pointers can exist beyond isize::MAX bytes; refusing such a
+        // count keeps slice::from_raw_parts sound (as in commitlog_read_many).
+        if count > isize::MAX as usize / size_of::<*const u8>() {
+            return Err(Failure::new(
+                commitlog_status::InvalidArgument,
+                format!("count {count} is larger than any array of values"),
+            ));
+        }
         // SAFETY: both arrays hold count entries, or count is 0 (caller's contract).
         let (ptrs, lens) = unsafe { (slice(values, count), slice(lens, count)) };
         let mut batch = Vec::with_capacity(count);

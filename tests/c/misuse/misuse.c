@@ -84,6 +84,11 @@ static void huge_and_zero_lengths(void) {
     CHECK_IS(commitlog_append_batch(log, values, overflow, 3, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
     size_t huge[3] = {1, (size_t)1 << 40, 1};
     CHECK_IS(commitlog_append_batch(log, values, huge, 3, &off), COMMITLOG_STATUS_INVALID_ARGUMENT);
+    /* A count no array of pointers can have is refused before a byte of the arrays is read. */
+    CHECK_IS(commitlog_append_batch(log, values, overflow, SIZE_MAX / 8 + 1, &off),
+             COMMITLOG_STATUS_INVALID_ARGUMENT);
+    CHECK_IS(commitlog_append_batch(log, values, overflow, SIZE_MAX, &off),
+             COMMITLOG_STATUS_INVALID_ARGUMENT);
     enum { N = 3000 };
     static uint8_t blob[40];
     const uint8_t *many[N];
