@@ -5,7 +5,8 @@
 # target/x86_64-unknown-linux-gnu, since the CLI passes --target) and regenerates index.d.ts,
 # which is committed: test-node fails if the regenerated file differs.
 # The benchmark's own dependencies (better-sqlite3, hypercore) live in bench/package.json and are
-# installed only by bench-node.
+# installed only by bench-node, which writes bench/results/node.json for bench-report
+# (BENCH_QUICK=1: the short form; --expose-gc lets it collect garbage before each workload).
 TEST_TARGETS += test-node
 DEMO_STEPS += demo-node
 BENCH_TARGETS += bench-node
@@ -38,4 +39,4 @@ $(NODE_DIR)/bench/node_modules/.package-lock.json: $(NODE_DIR)/bench/package-loc
 	cd $(NODE_DIR)/bench && $(NPM) ci --no-audit --no-fund --loglevel=error
 
 bench-node: node-build $(NODE_DIR)/bench/node_modules/.package-lock.json
-	cd $(NODE_DIR)/bench && $(NODE) bench.js
+	cd $(NODE_DIR)/bench && $(NODE) --expose-gc bench.js
