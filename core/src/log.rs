@@ -102,12 +102,19 @@ impl Writer {
     }
 }
 
-/// A background thread that faults in the active store ahead of the writer
-/// (`MADV_POPULATE_WRITE`), using a second core for the work a first write to a page costs.
+/// Two background threads: one faults in the active store ahead of the writer
+/// (`MADV_POPULATE_WRITE`), using a second core for the work a first write to a page costs;
+/// the other syncs segments sealed under `SyncPolicy::Never`. They are apart because a seal's
+/// fdatasync of a whole segment blocks for as long as the disk takes, and a prefaulter stuck
+/// behind it let the writer run into unpopulated pages (page faults were 45% of a Node
+/// appender's samples).
 #[derive(Debug, Default)]
 struct Prefaulter {
     state: Mutex<PrefaultState>,
+    /// Wakes the prefault thread.
     cv: Condvar,
+    /// Wakes the seal thread.
+    seal_cv: Condvar,
 }
 
 #[derive(Debug, Default)]
@@ -116,8 +123,11 @@ struct PrefaultState {
     from: u64,
     to: u64,
     stop: bool,
-    /// Segments sealed under `SyncPolicy::Never` whose sync runs here, off the append path.
+    /// Segments sealed under `SyncPolicy::Never` whose sync runs on the seal thread, off the
+    /// append path, in the order they were sealed.
     seals: std::collections::VecDeque<SealJob>,
+    /// Whether the seal thread runs (if it could not be started, the writer seals itself).
+    sealer: bool,
     /// The log, to poison it if a background sync fails.
     owner: Option<Weak<Shared>>,
 }
@@ -140,20 +150,27 @@ impl Prefaulter {
         self.cv.notify_one();
     }
 
-    /// Stops the thread; returns the seals it had not started, for `close` to run, so that
-    /// every seal runs exactly once whichever thread gets to it.
+    /// Stops both threads; returns the seals not started, for `close` to run, so that every
+    /// seal runs exactly once whichever thread gets to it.
     fn stop(&self) -> Vec<SealJob> {
         let mut st = self.state.lock();
         st.stop = true;
         st.segment = None;
         self.cv.notify_one();
+        self.seal_cv.notify_one();
         st.seals.drain(..).collect()
     }
 
     fn seal_behind(&self, sealed: Arc<Segment>, next: Arc<Segment>) {
+        let job = SealJob { sealed, next };
         let mut st = self.state.lock();
-        st.seals.push_back(SealJob { sealed, next });
-        self.cv.notify_one();
+        if st.sealer && !st.stop {
+            st.seals.push_back(job);
+            self.seal_cv.notify_one();
+            return;
+        }
+        drop(st);
+        self.seal(job);
     }
 
     fn seal(&self, job: SealJob) {
@@ -171,22 +188,17 @@ impl Prefaulter {
         }
     }
 
-    fn run(&self) {
+    /// The prefault thread.
+    fn run_prefault(&self) {
         const CHUNK: u64 = 256 * 1024;
         loop {
             let (seg, from, to) = {
                 let mut st = self.state.lock();
-                while !st.stop && st.seals.is_empty() && (st.segment.is_none() || st.from >= st.to)
-                {
+                while !st.stop && (st.segment.is_none() || st.from >= st.to) {
                     self.cv.wait(&mut st);
                 }
                 if st.stop {
                     return;
-                }
-                if let Some(job) = st.seals.pop_front() {
-                    drop(st);
-                    self.seal(job);
-                    continue;
                 }
                 let from = st.from;
                 let to = st.to.min(from + CHUNK);
@@ -195,6 +207,25 @@ impl Prefaulter {
             };
             if let Some(seg) = seg {
                 seg.store.populate(from, to - from);
+            }
+        }
+    }
+
+    /// The seal thread.
+    fn run_seals(&self) {
+        loop {
+            let job = {
+                let mut st = self.state.lock();
+                while !st.stop && st.seals.is_empty() {
+                    self.seal_cv.wait(&mut st);
+                }
+                if st.stop {
+                    return;
+                }
+                st.seals.pop_front()
+            };
+            if let Some(job) = job {
+                self.seal(job);
             }
         }
     }
@@ -253,7 +284,8 @@ struct Shared {
     flusher: Mutex<Option<Flusher>>,
     flusher_thread: Mutex<Option<ThreadId>>,
     prefaulter: Arc<Prefaulter>,
-    prefaulter_thread: Mutex<Option<JoinHandle<()>>>,
+    /// The prefault and seal threads.
+    background: Mutex<Vec<JoinHandle<()>>>,
     /// Group syncs run since open (each covers every append before it).
     syncs: AtomicU64,
 }
@@ -616,8 +648,9 @@ impl Shared {
         }
         self.stop_flusher();
         let pending = self.prefaulter.stop();
-        if let Some(handle) = self.prefaulter_thread.lock().take() {
-            // The prefaulter may itself drop the last handle (after poisoning the log).
+        let threads = std::mem::take(&mut *self.background.lock());
+        for handle in threads {
+            // The seal thread may itself drop the last handle (after poisoning the log).
             if handle.thread().id() != thread::current().id() {
                 let _ = handle.join();
             }
@@ -790,17 +823,30 @@ impl Log {
             flusher: Mutex::new(None),
             flusher_thread: Mutex::new(None),
             prefaulter: Arc::new(Prefaulter::default()),
-            prefaulter_thread: Mutex::new(None),
+            background: Mutex::new(Vec::new()),
             syncs: AtomicU64::new(0),
         });
         if !read_only {
             shared.prefaulter.state.lock().owner = Some(Arc::downgrade(&shared));
+            let mut threads = shared.background.lock();
             let prefaulter = shared.prefaulter.clone();
-            let handle = thread::Builder::new()
+            // Without this thread appends still work; they take the page faults themselves.
+            if let Ok(handle) = thread::Builder::new()
                 .name("commitlog-prefault".into())
-                .spawn(move || prefaulter.run());
-            // Without the thread appends still work; they take the page faults themselves.
-            *shared.prefaulter_thread.lock() = handle.ok();
+                .spawn(move || prefaulter.run_prefault())
+            {
+                threads.push(handle);
+            }
+            let sealer = shared.prefaulter.clone();
+            // Without this one a roll under `SyncPolicy::Never` syncs the sealed segment itself.
+            if let Ok(handle) = thread::Builder::new()
+                .name("commitlog-seal".into())
+                .spawn(move || sealer.run_seals())
+            {
+                threads.push(handle);
+                shared.prefaulter.state.lock().sealer = true;
+            }
+            drop(threads);
             if let SyncPolicy::Interval(every) = sync {
                 start_flusher(&shared, every);
             }
