@@ -1,8 +1,8 @@
 'use strict'
 // Loads the native addon built by `napi build --platform` and adds `Log.prototype.iter`, the
 // async iterator over records (see iter.js). Everything else is native (src/*.rs); `append`,
-// `appendBatch` and `read` go through the addon's `fast` functions (src/fast.rs), which find the
-// log without `napi_unwrap`.
+// `appendBatch`, `read` and `readMany` go through the addon's `fast` functions (src/fast.rs),
+// which find the log without `napi_unwrap`.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -58,7 +58,9 @@ const {
   appendBatch: fastAppendBatch,
   appendPacked: fastAppendPacked,
   readInto: fastReadInto,
+  readManyInto: fastReadManyInto,
 } = fast
+const nativeReadMany = Log.prototype.readMany
 
 function notALog(log, cause) {
   const what = log === null ? 'null' : typeof log === 'object' ? 'an object that is not a Log' : typeof log
@@ -179,6 +181,51 @@ Log.prototype.read = function read(offset) {
   const value = slab.subarray(slabUsed, slabUsed + n)
   slabUsed = (slabUsed + n + 7) & ~7 // keep views 8-byte aligned, like Node's pool
   return value
+}
+
+// `readMany` copies the offsets into a Float64Array and gets the values back to back in one
+// Buffer (each value a view of it) with their lengths beside: one native call and no napi call
+// per value. Anything unusual (not an array, an element that is not a number, a call made while
+// copying, e.g. from an element getter) goes to the native method, which words the errors.
+let manyOffsets = new Float64Array(1024)
+let manyLengths = new Uint32Array(1024)
+let manyGuess = 128 // bytes per value the next call reserves, from the last call
+let readingMany = false
+
+Log.prototype.readMany = function readMany(offsets) {
+  const h = handleOf(this)
+  if (readingMany || !Array.isArray(offsets)) return nativeReadMany.call(this, offsets)
+  readingMany = true
+  try {
+    const count = offsets.length
+    if (count > manyOffsets.length) {
+      manyOffsets = new Float64Array(count)
+      manyLengths = new Uint32Array(count)
+    }
+    for (let i = 0; i < count; i++) {
+      const o = offsets[i]
+      if (typeof o !== 'number' || offsets.length !== count) return nativeReadMany.call(this, offsets)
+      manyOffsets[i] = o
+    }
+    let target = Buffer.allocUnsafeSlow(Math.min(64 * 1024 * 1024, Math.max(64, count * manyGuess)))
+    let used = fastReadManyInto(h, manyOffsets, count, target, manyLengths)
+    if (used < 0) {
+      target = Buffer.allocUnsafeSlow(-used - 1)
+      used = fastReadManyInto(h, manyOffsets, count, target, manyLengths)
+      if (used < 0) return nativeReadMany.call(this, offsets) // records changed in between
+    }
+    if (count > 0) manyGuess = Math.min(64 * 1024, Math.ceil(used / count) + 8)
+    const values = new Array(count)
+    let at = 0
+    for (let i = 0; i < count; i++) {
+      const n = manyLengths[i]
+      values[i] = target.subarray(at, at + n)
+      at += n
+    }
+    return values
+  } finally {
+    readingMany = false
+  }
 }
 
 module.exports = { Log, Cursor, LogIterator }

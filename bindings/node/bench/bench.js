@@ -10,8 +10,9 @@
 // each workload the page cache is written back and garbage collected (see `settle`):
 //   * append:      commitlog `append`, one value per call, then one `sync`, beside
 //                  better-sqlite3 INSERTs in one transaction (its commit syncs the WAL);
-//   * read:        commitlog `read(offset)` beside a prepared `SELECT value ... WHERE id = ?`,
-//                  over the same random sample of offsets (N / 4 of them);
+//   * read:        commitlog `read(offset)` (and `readMany` of 1000 offsets) beside a prepared
+//                  `SELECT value ... WHERE id = ?`, over the same random sample of offsets
+//                  (N / 4 of them);
 //   * appendBatch: commitlog `appendBatch` of arrays of 1000 values beside hypercore `append` of
 //                  the same arrays (like for like: neither syncs; hypercore's RocksDB writes
 //                  are not synced, and ours under sync=never survive a crash of the process).
@@ -40,6 +41,7 @@ const APPEND = 'append 100 B: commitlog'
 const SQLITE_INSERT = 'append 100 B: better-sqlite3 INSERT (one transaction)'
 const READ = 'random read 100 B: commitlog'
 const SQLITE_READ = 'random read 100 B: better-sqlite3 SELECT by id'
+const READ_MANY = 'random read 100 B: commitlog readMany of 1000'
 const BATCHED = `appendBatch ${BATCH} x 100 B: commitlog`
 const HYPERCORE = `append ${BATCH} x 100 B arrays: hypercore`
 const APPEND_ASYNC = 'appendAsync 100 B, 64 in flight: commitlog'
@@ -48,6 +50,8 @@ const ITER = 'for await iteration 100 B: commitlog'
 const RATIOS = [
   ['append: commitlog / better-sqlite3', APPEND, SQLITE_INSERT, 5],
   ['read: commitlog / better-sqlite3', READ, SQLITE_READ, 5],
+  // No target: the same offsets, 1000 per call (a multi-get).
+  ['readMany: commitlog / better-sqlite3', READ_MANY, SQLITE_READ, null],
   ['appendBatch: commitlog / hypercore (arrays of 1000)', BATCHED, HYPERCORE, 50],
   // No target: one value per call against hypercore's batches (what the issue first compared).
   ['append (one per call): commitlog / hypercore (arrays of 1000)', APPEND, HYPERCORE, null],
@@ -153,6 +157,15 @@ async function oneRound(work, sample) {
   })
   if (read.out !== READS * VALUE_BYTES) throw new Error('commitlog read returned wrong sizes')
   ops[READ] = read.ops
+  const chunks = []
+  for (let i = 0; i < READS; i += 1000) chunks.push(Array.from(sample.subarray(i, Math.min(READS, i + 1000))))
+  const many = rate(READS, () => {
+    let bytes = 0
+    for (const chunk of chunks) for (const v of log.readMany(chunk)) bytes += v.length
+    return bytes
+  })
+  if (many.out !== READS * VALUE_BYTES) throw new Error('commitlog readMany returned wrong sizes')
+  ops[READ_MANY] = many.ops
   if (db) {
     const select = db.prepare('SELECT value FROM log WHERE id = ?').pluck()
     const got = rate(READS, () => {

@@ -68,8 +68,13 @@ fn not_a(value: &Unknown, what: &str, expected: &str) -> Failure {
 
 /// A non-negative safe integer (offset, count, size, milliseconds).
 pub fn safe_u64(value: &Unknown, what: &str) -> Outcome<u64> {
-    let n = number(value, what)?;
+    safe_u64_of(number(value, what)?, || what.to_string())
+}
+
+/// A JS number that must be a non-negative safe integer (`what` names it, on error only).
+pub fn safe_u64_of(n: f64, what: impl FnOnce() -> String) -> Outcome<u64> {
     if !(n.is_finite() && n.fract() == 0.0 && n >= 0.0 && n <= MAX_SAFE_INTEGER as f64) {
+        let what = what();
         return Err(Failure::Range(format!(
             "{what} must be an integer between 0 and Number.MAX_SAFE_INTEGER (got {n})"
         )));

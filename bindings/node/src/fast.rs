@@ -1,4 +1,4 @@
-//! The hot paths `index.js` puts in front of `append`, `appendBatch` and `read`.
+//! The hot paths `index.js` puts in front of `append`, `appendBatch`, `read` and `readMany`.
 //!
 //! A `Log` method finds its Rust struct with `napi_unwrap`, which V8 serves as a lookup of a
 //! private property from C++ (no inline cache): in a profile of `append` it was about a third
@@ -13,7 +13,7 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::{array, bytes, bytes_or, safe_u64, to_js_number};
+use crate::convert::{array, bytes, bytes_mut, bytes_or, safe_u64, safe_u64_of, to_js_number};
 use crate::errors::{Failure, Outcome, finish, guard};
 use crate::log::{BatchRange, Log, copy_into};
 
@@ -127,6 +127,63 @@ pub fn append_packed(
                 rest = tail;
             }
             BatchRange::from_core(log.append_batch(&values)?)
+        }),
+    )
+}
+
+/// `log.readMany(offsets)` with the offsets copied by `index.js` into `offsets[..count]`: copies
+/// the values back to back into `target` and their lengths into `lengths[..count]`, and returns
+/// the bytes used, or `-(bytes needed + 1)` when they do not all fit (then `target` holds only
+/// those that did and the caller asks again with room for all).
+#[napi(namespace = "fast", skip_typescript, catch_unwind)]
+pub fn read_many_into(
+    env: Env,
+    handle: Unknown,
+    offsets: Unknown,
+    count: Unknown,
+    target: Unknown,
+    lengths: Unknown,
+) -> Result<f64> {
+    finish(
+        &env,
+        guard(|| {
+            let log = core_log(&handle)?;
+            let count = safe_u64(&count, "count")?;
+            // SAFETY: `offsets` and `lengths` are live handles of this call's scope; the
+            // conversions check that they are a Float64Array and a Uint32Array.
+            let offsets = unsafe { offsets.cast::<&[f64]>() }
+                .map_err(|_| Failure::Type("offsets must be a Float64Array".to_string()))?;
+            // SAFETY: as above.
+            let lengths = unsafe { lengths.cast::<&mut [u32]>() }
+                .map_err(|_| Failure::Type("lengths must be a Uint32Array".to_string()))?;
+            let target = bytes_mut(&target, "target")?;
+            let n = usize::try_from(count)
+                .ok()
+                .filter(|&n| n <= offsets.len() && n <= lengths.len())
+                .ok_or_else(|| Failure::Range(format!("count ({count}) exceeds the arrays")))?;
+            let wanted = offsets[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, &o)| safe_u64_of(o, || format!("offsets[{i}]")))
+                .collect::<Outcome<Vec<u64>>>()?;
+            let (mut at, mut i) = (0usize, 0usize);
+            // The closure only copies between the log's map and `target`: it calls no JS and
+            // nothing of the log.
+            log.read_many_with(&wanted, |r| {
+                let len = r.value.len();
+                if let Some(dst) = target.get_mut(at..at + len) {
+                    dst.copy_from_slice(r.value);
+                }
+                // A value over 4 GiB cannot be in a log (a segment is smaller).
+                lengths[i] = len as u32;
+                at += len;
+                i += 1;
+            })?;
+            Ok(if at <= target.len() {
+                at as f64
+            } else {
+                -(at as f64) - 1.0
+            })
         }),
     )
 }

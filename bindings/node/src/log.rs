@@ -146,6 +146,29 @@ impl Log {
         )
     }
 
+    /// The values at `offsets`, in that order: the same as `offsets.map((o) => log.read(o))`
+    /// and the same first error, but faster for many random offsets (one call; the log
+    /// fetches a window of records at a time, so their memory misses overlap).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "offsets: Array<number>",
+        ts_return_type = "Array<Buffer>"
+    )]
+    pub fn read_many(&self, env: Env, offsets: Unknown) -> Result<Vec<Bytes>> {
+        finish(
+            &env,
+            guard(|| {
+                let offsets = array(&offsets, "offsets", |v, i| {
+                    safe_u64(v, &format!("offsets[{i}]"))
+                })?;
+                let mut values = Vec::with_capacity(offsets.len());
+                self.inner
+                    .read_many_with(&offsets, |r| values.push(Bytes(r.value.to_vec())))?;
+                Ok(values)
+            }),
+        )
+    }
+
     /// Copies the value at `offset` into `target` from byte `at` and returns its length, or
     /// `-(length + 1)` when it does not fit (nothing is copied then). `read()` in `index.js`
     /// uses it to fill pooled memory, as `Buffer.allocUnsafe` does for small buffers.

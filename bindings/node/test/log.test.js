@@ -70,6 +70,56 @@ test('a large value round-trips', (t) => {
   assert.ok(log.read(off).equals(value))
 })
 
+test('readMany returns what read returns, in the order asked, across segments', (t) => {
+  const log = Log.open(tmpLogDir(t), { maxSegmentBytes: 4096 })
+  t.after(() => log.close())
+  const sizes = [0, 1, 7, 100, 300, 1000]
+  const values = []
+  for (let i = 0; i < 500; i++) {
+    const v = Buffer.alloc(sizes[i % sizes.length], i & 0xff)
+    values.push(v)
+    log.append(v)
+  }
+  const offsets = []
+  for (let i = 0; i < 3000; i++) offsets.push((i * 7919) % 500)
+  offsets.push(5, 5)
+  const got = log.readMany(offsets)
+  assert.equal(got.length, offsets.length)
+  got.forEach((v, i) => {
+    assert.ok(Buffer.isBuffer(v))
+    assert.deepEqual(v, values[offsets[i]], `offsets[${i}] = ${offsets[i]}`)
+  })
+  assert.deepEqual(log.readMany([]), [])
+  // Values larger than the last call's guess take a second, exact-size call.
+  const big = Buffer.alloc(3000, 7)
+  const at = log.append(big)
+  assert.deepEqual(log.readMany([0, at, 1]), [values[0], big, values[1]])
+  // The same through the native method (a Float64Array is not an array: no fast path).
+  assert.throws(() => log.readMany(new Float64Array([1])), typeError)
+})
+
+test('readMany throws the first error and checks its offsets like read', (t) => {
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.appendBatch([Buffer.from('a'), Buffer.from('b')])
+  assert.throws(() => log.readMany([0, 1, 2, 0]), (err) => {
+    return err.code === 'ERR_COMMITLOG_OUT_OF_RANGE' && /2/.test(err.message)
+  })
+  for (const bad of [-1, 0.5, NaN, 2 ** 53]) {
+    assert.throws(() => log.readMany([0, bad]), rangeError, `readMany([0, ${bad}])`)
+  }
+  for (const bad of ['0', null, undefined, {}, 1n]) {
+    assert.throws(() => log.readMany([0, bad]), typeError, `readMany([0, ${String(bad)}])`)
+  }
+  for (const bad of [0, '0,1', null, undefined, { length: 1, 0: 0 }]) {
+    assert.throws(() => log.readMany(bad), typeError, `readMany(${String(bad)})`)
+  }
+  // An element getter that calls readMany again meanwhile: both get the right values.
+  const tricky = [0, 1]
+  Object.defineProperty(tricky, 1, { get: () => (log.readMany([0])[0].toString() === 'a' ? 1 : 0) })
+  assert.deepEqual(log.readMany(tricky).map(String), ['a', 'b'])
+})
+
 test('appendBatch appends all values and returns {first, next}', (t) => {
   const log = Log.open(tmpLogDir(t))
   t.after(() => log.close())
@@ -289,6 +339,7 @@ test('every call on a closed log throws ERR_COMMITLOG_CLOSED', (t) => {
   assert.throws(() => log.appendBatch([Buffer.from('y')]), closed)
   assert.throws(() => log.read(0), closed)
   assert.throws(() => log.readRecord(0), closed)
+  assert.throws(() => log.readMany([0]), closed)
   assert.throws(() => log.lowestOffset, closed)
   assert.throws(() => log.nextOffset, closed)
   assert.throws(() => log.offsetAtTime(0), closed)
