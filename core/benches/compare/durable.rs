@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use commitlog::{Log, Options, SyncPolicy};
 
 use crate::harness::{Bench, OPS, Target, rate};
-use crate::{Config, ceiling, scratch};
+use crate::{Config, ceiling, scratch, settle};
 
 const VALUE: [u8; 100] = [0x5a; 100];
 
@@ -63,9 +63,11 @@ fn raw(secs: Duration) -> (u64, Duration) {
 pub fn run(cfg: &Config, b: &mut Bench) {
     println!("== durable appends, sync=always, 100 B");
     for _ in 0..cfg.runs {
+        settle();
         let (n, d) = raw(cfg.sync_time);
         b.sample("durable 100 B: raw write+fdatasync", OPS, rate(n, d));
         for threads in [1, 4, 8] {
+            settle();
             let (n, d) = ours(threads, cfg.sync_time);
             b.sample(
                 &format!("durable 100 B: commitlog {threads} thread(s)"),
