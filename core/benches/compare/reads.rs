@@ -10,7 +10,7 @@ use commitlog::{Log, Options};
 
 use crate::harness::{Bench, OPS, Target, rate};
 use crate::peer::Peer;
-use crate::{Config, ceiling, scratch};
+use crate::{Config, ceiling, scratch, settle};
 
 /// A xorshift generator: the same random offsets for every contender, cheap to draw.
 pub fn random_offsets(n: u64, count: u64) -> Vec<u64> {
@@ -40,6 +40,8 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
     let peer_dir = scratch();
     peer.fill(peer_dir.path(), value.len(), n);
 
+    // The three logs were just written: let the write-back finish before anything is timed.
+    settle();
     let offsets = random_offsets(n, cfg.reads);
     let first_ts = log.read(0).expect("read").timestamp;
     let last_ts = log.read(n - 1).expect("read").timestamp;
