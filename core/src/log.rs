@@ -235,6 +235,12 @@ impl Prefaulter {
 struct SyncState {
     /// `Writer::written` value known to be durable.
     synced: u64,
+    /// Appenders released by the last round that have not called `sync_to` again yet.
+    returning: usize,
+    /// How long the last round's syncs took.
+    last_round: Duration,
+    /// The last gathering gave up before every appender came back.
+    gather_timed_out: bool,
     /// Whether a thread is inside fdatasync for the group.
     running: bool,
     /// Sync rounds started and finished (rounds run one at a time, so they finish in order).
@@ -242,10 +248,16 @@ struct SyncState {
     finished: u64,
 }
 
+/// The longest a round's leader waits for appenders to come back (`Shared::sync_to`).
+const GATHER_MAX: Duration = Duration::from_millis(1);
+
 /// What a caller of `sync_to` waits for.
 #[derive(Debug, Clone, Copy)]
 enum SyncGoal {
-    /// Everything up to this `Writer::written` value durable (appends: shared rounds).
+    /// Everything up to this `Writer::written` value durable, for an append under
+    /// `SyncPolicy::Always` (shared rounds; appenders are expected back, see `returning`).
+    Appended(u64),
+    /// Everything up to this `Writer::written` value durable (shared rounds).
     Written(u64),
     /// A round that starts after the call (`Log::sync`: also covers data a previous process
     /// left in the page cache, which no counter of this one knows about).
@@ -275,6 +287,8 @@ struct Shared {
     poison_reason: Mutex<String>,
     sync: Mutex<SyncState>,
     sync_cv: Condvar,
+    /// Wakes a round's leader gathering appenders (`SyncState::returning` reached 0).
+    gather_cv: Condvar,
     tail: Mutex<()>,
     tail_cv: Condvar,
     waiters: AtomicUsize,
@@ -489,28 +503,66 @@ impl Shared {
     fn sync_to(&self, goal: SyncGoal) -> Result<()> {
         let mut st = self.sync.lock();
         let round = st.started + 1;
+        let appender = matches!(goal, SyncGoal::Appended(_));
+        if appender && st.returning > 0 {
+            st.returning -= 1;
+            if st.returning == 0 {
+                self.gather_cv.notify_all();
+            }
+        }
+        let mut gathered = false;
         loop {
             if let Some(e) = self.poison_error() {
                 return Err(e);
             }
             let done = match goal {
-                SyncGoal::Written(target) => st.synced >= target,
+                SyncGoal::Written(target) | SyncGoal::Appended(target) => st.synced >= target,
                 SyncGoal::FreshRound => st.finished >= round,
             };
             if done {
+                if appender {
+                    // This appender will most likely append again at once: the next round
+                    // waits a moment for it (see below).
+                    st.returning += 1;
+                }
                 return Ok(());
             }
             if st.running {
                 self.sync_cv.wait(&mut st);
                 continue;
             }
+            if st.returning > 0 && !gathered {
+                // Group commit gathers: the appenders the last round released are about to
+                // append again. Without waiting for them each round would carry only those
+                // that appended while the previous one ran, about half of them. Waiting is
+                // bounded by half a round's duration, so a fast disk waits little; after a wait
+                // that timed out (appenders that do other work between appends) the next round
+                // does not wait at all.
+                gathered = true;
+                if st.gather_timed_out {
+                    st.gather_timed_out = false;
+                } else {
+                    let deadline = Instant::now() + (st.last_round / 2).min(GATHER_MAX);
+                    while st.returning > 0 && !self.closed.load(Ordering::Acquire) {
+                        if self.gather_cv.wait_until(&mut st, deadline).timed_out() {
+                            st.gather_timed_out = st.returning > 0;
+                            break;
+                        }
+                    }
+                }
+                st.returning = 0;
+                continue;
+            }
             st.running = true;
             st.started += 1;
             drop(st);
+            let began = Instant::now();
             let result = self.sync_now();
+            let took = began.elapsed();
             st = self.sync.lock();
             st.running = false;
             st.finished += 1;
+            st.last_round = took;
             self.sync_cv.notify_all();
             match result {
                 Ok(mark) => st.synced = st.synced.max(mark),
@@ -677,6 +729,7 @@ impl Shared {
         {
             let _g = self.sync.lock();
             self.sync_cv.notify_all();
+            self.gather_cv.notify_all();
         }
         result
     }
@@ -814,6 +867,7 @@ impl Log {
             poison_reason: Mutex::new(String::new()),
             sync: Mutex::new(SyncState::default()),
             sync_cv: Condvar::new(),
+            gather_cv: Condvar::new(),
             tail: Mutex::new(()),
             tail_cv: Condvar::new(),
             waiters: AtomicUsize::new(0),
@@ -904,7 +958,7 @@ impl Log {
             sh.apply_retention()?;
         }
         if sh.options.sync == SyncPolicy::Always {
-            sh.sync_to(SyncGoal::Written(mark))?;
+            sh.sync_to(SyncGoal::Appended(mark))?;
         }
         Ok(offset)
     }
@@ -988,7 +1042,7 @@ impl Log {
             sh.apply_retention()?;
         }
         if sh.options.sync == SyncPolicy::Always {
-            sh.sync_to(SyncGoal::Written(mark))?;
+            sh.sync_to(SyncGoal::Appended(mark))?;
         }
         Ok(range)
     }
