@@ -187,6 +187,7 @@ Log.prototype.read = function read(offset) {
 // Buffer (each value a view of it) with their lengths beside: one native call and no napi call
 // per value. Anything unusual (not an array, an element that is not a number, a call made while
 // copying, e.g. from an element getter) goes to the native method, which words the errors.
+const MANY_KEEP = 64 * 1024 // offsets whose arrays are kept for the next call
 let manyOffsets = new Float64Array(1024)
 let manyLengths = new Uint32Array(1024)
 let manyGuess = 128 // bytes per value the next call reserves, from the last call
@@ -198,27 +199,30 @@ Log.prototype.readMany = function readMany(offsets) {
   readingMany = true
   try {
     const count = offsets.length
-    if (count > manyOffsets.length) {
+    if (count > manyOffsets.length && count <= MANY_KEEP) {
       manyOffsets = new Float64Array(count)
       manyLengths = new Uint32Array(count)
     }
+    // Arrays for larger calls are not kept between calls.
+    const offs = count <= manyOffsets.length ? manyOffsets : new Float64Array(count)
+    const lengths = count <= manyLengths.length ? manyLengths : new Uint32Array(count)
     for (let i = 0; i < count; i++) {
       const o = offsets[i]
       if (typeof o !== 'number' || offsets.length !== count) return nativeReadMany.call(this, offsets)
-      manyOffsets[i] = o
+      offs[i] = o
     }
     let target = Buffer.allocUnsafeSlow(Math.min(64 * 1024 * 1024, Math.max(64, count * manyGuess)))
-    let used = fastReadManyInto(h, manyOffsets, count, target, manyLengths)
+    let used = fastReadManyInto(h, offs, count, target, lengths)
     if (used < 0) {
       target = Buffer.allocUnsafeSlow(-used - 1)
-      used = fastReadManyInto(h, manyOffsets, count, target, manyLengths)
+      used = fastReadManyInto(h, offs, count, target, lengths)
       if (used < 0) return nativeReadMany.call(this, offsets) // records changed in between
     }
     if (count > 0) manyGuess = Math.min(64 * 1024, Math.ceil(used / count) + 8)
     const values = new Array(count)
     let at = 0
     for (let i = 0; i < count; i++) {
-      const n = manyLengths[i]
+      const n = lengths[i]
       values[i] = target.subarray(at, at + n)
       at += n
     }

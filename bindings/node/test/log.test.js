@@ -90,6 +90,11 @@ test('readMany returns what read returns, in the order asked, across segments', 
     assert.deepEqual(v, values[offsets[i]], `offsets[${i}] = ${offsets[i]}`)
   })
   assert.deepEqual(log.readMany([]), [])
+  // More offsets than the arrays kept between calls hold.
+  const many = log.readMany(new Array(70_000).fill(4))
+  assert.equal(many.length, 70_000)
+  assert.ok(many.every((v) => v.equals(values[4])))
+  assert.deepEqual(log.readMany([5, 3]), [values[5], values[3]])
   // Values larger than the last call's guess take a second, exact-size call.
   const big = Buffer.alloc(3000, 7)
   const at = log.append(big)
