@@ -99,7 +99,8 @@ test-ffi-xlang: $(FFI_OUT)/xlang
 test-ffi-examples: $(FFI_OUT)/demo-c $(FFI_OUT)/demo-cpp
 	rm -rf $(FFI_OUT)/examples-log
 	$(FFI_OUT)/demo-c $(FFI_OUT)/examples-log | grep -q 'event from C #3'
-	$(FFI_OUT)/demo-cpp $(FFI_OUT)/examples-log | grep -q 'read 3 records'
+	out="$$($(FFI_OUT)/demo-cpp $(FFI_OUT)/examples-log)" && echo "$$out" | grep -q 'read 3 records' \
+		&& echo "$$out" | grep -q 'read_many gave the same 3 values'
 	rm -rf $(FFI_OUT)/examples-log
 
 $(FFI_OUT)/demo-c: ffi-stage $(ROOT)/examples/c/demo.c
