@@ -241,6 +241,8 @@ struct SyncState {
     last_round: Duration,
     /// The last gathering gave up before every appender came back.
     gather_timed_out: bool,
+    /// Targets of the appenders waiting for a round (one each).
+    waiting: Vec<u64>,
     /// Whether a thread is inside fdatasync for the group.
     running: bool,
     /// Sync rounds started and finished (rounds run one at a time, so they finish in order).
@@ -503,31 +505,37 @@ impl Shared {
     fn sync_to(&self, goal: SyncGoal) -> Result<()> {
         let mut st = self.sync.lock();
         let round = st.started + 1;
-        let appender = matches!(goal, SyncGoal::Appended(_));
-        if appender && st.returning > 0 {
+        // An appender's target also names it among the waiters (every append's is different).
+        let appended = match goal {
+            SyncGoal::Appended(target) => Some(target),
+            _ => None,
+        };
+        if appended.is_some() && st.returning > 0 {
             st.returning -= 1;
             if st.returning == 0 {
                 self.gather_cv.notify_all();
             }
         }
+        let mut registered = false;
         let mut gathered = false;
-        loop {
+        let result = loop {
             if let Some(e) = self.poison_error() {
-                return Err(e);
+                break Err(e);
             }
             let done = match goal {
                 SyncGoal::Written(target) | SyncGoal::Appended(target) => st.synced >= target,
                 SyncGoal::FreshRound => st.finished >= round,
             };
             if done {
-                if appender {
-                    // This appender will most likely append again at once: the next round
-                    // waits a moment for it (see below).
-                    st.returning += 1;
-                }
-                return Ok(());
+                // A registered appender was counted in `returning` by the round that covered it.
+                registered = false;
+                break Ok(());
             }
             if st.running {
+                if let (Some(target), false) = (appended, registered) {
+                    st.waiting.push(target);
+                    registered = true;
+                }
                 self.sync_cv.wait(&mut st);
                 continue;
             }
@@ -553,6 +561,12 @@ impl Shared {
                 st.returning = 0;
                 continue;
             }
+            if registered {
+                // Leading now: counted below when the round ends, not as a waiter.
+                let me = appended;
+                st.waiting.retain(|&t| Some(t) != me);
+                registered = false;
+            }
             st.running = true;
             st.started += 1;
             drop(st);
@@ -565,11 +579,26 @@ impl Shared {
             st.last_round = took;
             self.sync_cv.notify_all();
             match result {
-                Ok(mark) => st.synced = st.synced.max(mark),
-                Err(Error::Closed) => return Err(Error::Closed),
-                Err(e) => return Err(self.poison(&e)),
+                Ok(mark) => {
+                    st.synced = st.synced.max(mark);
+                    // The appenders this round released (the waiters it covered, and this
+                    // one) will most likely append again at once: the next round waits a
+                    // moment for them (see above).
+                    let synced = st.synced;
+                    let before = st.waiting.len();
+                    st.waiting.retain(|&t| t > synced);
+                    let mine = usize::from(appended.is_some_and(|t| t <= synced));
+                    st.returning = before - st.waiting.len() + mine;
+                }
+                Err(Error::Closed) => break Err(Error::Closed),
+                Err(e) => break Err(self.poison(&e)),
             }
+        };
+        if registered {
+            let me = appended;
+            st.waiting.retain(|&t| Some(t) != me);
         }
+        result
     }
 
     fn sync_now(&self) -> Result<u64> {
