@@ -920,14 +920,18 @@ impl Log {
             {
                 threads.push(handle);
             }
-            let sealer = shared.prefaulter.clone();
-            // Without this one a roll under `SyncPolicy::Never` syncs the sealed segment itself.
-            if let Ok(handle) = thread::Builder::new()
-                .name("commitlog-seal".into())
-                .spawn(move || sealer.run_seals())
-            {
-                threads.push(handle);
-                shared.prefaulter.state.lock().sealer = true;
+            // Only `SyncPolicy::Never` seals in the background (the other policies sync a
+            // segment before rolling past it). Without this thread a roll syncs the sealed
+            // segment itself.
+            if sync == SyncPolicy::Never {
+                let sealer = shared.prefaulter.clone();
+                if let Ok(handle) = thread::Builder::new()
+                    .name("commitlog-seal".into())
+                    .spawn(move || sealer.run_seals())
+                {
+                    threads.push(handle);
+                    shared.prefaulter.state.lock().sealer = true;
+                }
             }
             drop(threads);
             if let SyncPolicy::Interval(every) = sync {
