@@ -161,14 +161,7 @@ pub unsafe extern "C" fn commitlog_append_batch(
         require(!values.is_null() || count == 0, "values (with count > 0)")?;
         require(!lens.is_null() || count == 0, "lens (with count > 0)")?;
         require(!first_offset_out.is_null(), "first_offset_out")?;
-        // No array of `count` pointers can exist beyond isize::MAX bytes; refusing such a
-        // count keeps slice::from_raw_parts sound (as in commitlog_read_many).
-        if count > isize::MAX as usize / size_of::<*const u8>() {
-            return Err(Failure::new(
-                commitlog_status::InvalidArgument,
-                format!("count {count} is larger than any array of values"),
-            ));
-        }
+        array_count::<*const u8>(count, "values")?;
         // SAFETY: both arrays hold count entries, or count is 0 (caller's contract).
         let (ptrs, lens) = unsafe { (slice(values, count), slice(lens, count)) };
         let mut batch = Vec::with_capacity(count);
@@ -297,14 +290,8 @@ pub unsafe extern "C" fn commitlog_read_many(
             "lens_out (with count > 0)",
         )?;
         require(!total_out.is_null(), "total_out")?;
-        // No array of `count` u64s (or usizes) can exist beyond isize::MAX bytes; refusing
-        // such a count keeps slice::from_raw_parts and the lens Vec sound.
-        if count > isize::MAX as usize / size_of::<u64>() {
-            return Err(Failure::new(
-                commitlog_status::InvalidArgument,
-                format!("count {count} is larger than any array of offsets"),
-            ));
-        }
+        // A usize is never larger than a u64: the lens Vec of `count` usizes is covered too.
+        array_count::<u64>(count, "offsets")?;
         // SAFETY: offsets holds count readable entries, or count is 0 (caller's contract).
         let offsets = unsafe { slice(offsets, count) };
         let mut lens = Vec::with_capacity(count);
@@ -478,6 +465,18 @@ unsafe fn command(
         // SAFETY: log is non-NULL and open (caller's contract).
         Ok(call(unsafe { handle(log) })?)
     })
+}
+
+/// Refuses a `count` that no array of `T` can have (more than `isize::MAX` bytes): checked
+/// before `slice` so that `slice::from_raw_parts` stays sound whatever C passes.
+fn array_count<T>(count: usize, what: &str) -> Result<(), Failure> {
+    if count > isize::MAX as usize / size_of::<T>() {
+        return Err(Failure::new(
+            commitlog_status::InvalidArgument,
+            format!("count {count} is larger than any array of {what}"),
+        ));
+    }
+    Ok(())
 }
 
 /// A slice from C; empty when `len` is 0 (then `ptr` may be NULL).
