@@ -13,22 +13,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use commitlog::format::{RECORD_HEADER_LEN, STORE_HEADER_LEN};
 use commitlog::{Error, Log, Options, RecoveryMode};
+use common::{Rng, panic_message, small};
 
 fn value(offset: u64) -> Vec<u8> {
     let len = (offset.wrapping_mul(2654435761) % 90) as usize;
     let mut v = format!("c{offset}:").into_bytes();
     v.extend((0..len).map(|i| (offset as usize * 13 + i) as u8));
     v
-}
-
-fn options() -> Options {
-    Options {
-        max_segment_bytes: 4096,
-        max_index_bytes: 4096,
-        ..Options::default()
-    }
 }
 
 /// A scratch directory on tmpfs when there is one (each case syncs on close).
@@ -58,7 +53,7 @@ struct Reference {
 
 fn reference(batches: bool, clean: bool) -> Reference {
     let dir = scratch();
-    let log = Log::open(dir.path(), options()).unwrap();
+    let log = Log::open(dir.path(), small()).unwrap();
     let mut next = 0u64;
     let mut batch_of = BTreeMap::new();
     while log.segments().unwrap().len() < 4 {
@@ -230,14 +225,7 @@ fn check(case: &str, dir: &Path, opts: Options, count: u64) -> Outcome {
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(o) => o,
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            panic!("{case}: {msg}")
-        }
+        Err(p) => panic!("{case}: {}", panic_message(p.as_ref())),
     }
 }
 
@@ -249,14 +237,14 @@ fn check_all_modes(case: &str, damaged: &Path, count: u64) -> Outcome {
             "read-only",
             Options {
                 read_only: true,
-                ..options()
+                ..small()
             },
         ),
         (
             "strict",
             Options {
                 recovery: RecoveryMode::Strict,
-                ..options()
+                ..small()
             },
         ),
     ] {
@@ -264,7 +252,7 @@ fn check_all_modes(case: &str, damaged: &Path, count: u64) -> Outcome {
         copy_dir(damaged, copy.path());
         check(&format!("{case} [{name}]"), copy.path(), o, count);
     }
-    check(&format!("{case} [default]"), damaged, options(), count)
+    check(&format!("{case} [default]"), damaged, small(), count)
 }
 
 fn damage(reference: &Reference, f: impl FnOnce(&Path)) -> tempfile::TempDir {
@@ -382,10 +370,10 @@ fn damage_inside_record_k_of_the_newest_segment_keeps_exactly_the_records_before
                 let opts = if mode == "strict" {
                     Options {
                         recovery: RecoveryMode::Strict,
-                        ..options()
+                        ..small()
                     }
                 } else {
-                    options()
+                    small()
                 };
                 if mode == "strict" {
                     match Log::open(d.path(), opts) {
@@ -426,7 +414,7 @@ fn damage_inside_record_k_of_the_newest_segment_keeps_exactly_the_records_before
                 std::fs::write(&path, bytes).unwrap();
             });
             let case = format!("{what} from inside record {k}");
-            let out = check(&case, d.path(), options(), r.count);
+            let out = check(&case, d.path(), small(), r.count);
             assert_eq!(
                 out,
                 Outcome::Opened {
@@ -442,20 +430,6 @@ fn damage_inside_record_k_of_the_newest_segment_keeps_exactly_the_records_before
         "kafka check: {cases} cases over {} records of the newest segment",
         positions.len()
     );
-}
-
-/// xorshift64*.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545F4914F6CDD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 /// Random bit flips, zeroed ranges and appended garbage in any file.

@@ -8,6 +8,7 @@
 //! `FAULT_SAMPLES` caps how many occurrences of each operation are tried (default 12; 0 = all).
 #![cfg(feature = "fault-injection")]
 
+mod common;
 mod faultkit;
 
 use std::collections::BTreeMap;

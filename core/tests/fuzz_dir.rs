@@ -13,8 +13,11 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use commitlog::format::{FileKind, file_name};
 use commitlog::{Error, Log, Options, RecoveryMode};
+use common::small;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -25,14 +28,6 @@ fn value(offset: u64) -> Vec<u8> {
     v
 }
 
-fn options() -> Options {
-    Options {
-        max_segment_bytes: 4096,
-        max_index_bytes: 4096,
-        ..Options::default()
-    }
-}
-
 /// The files of a real three-segment log: (base, store bytes, index bytes) per segment.
 type Files = Vec<(u64, Vec<u8>, Vec<u8>)>;
 
@@ -40,7 +35,7 @@ fn reference() -> &'static Files {
     static R: OnceLock<Files> = OnceLock::new();
     R.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let log = Log::open(dir.path(), options()).unwrap();
+        let log = Log::open(dir.path(), small()).unwrap();
         let mut next = 0;
         while log.segments().unwrap().len() < 3 {
             if next % 4 == 1 {
@@ -240,14 +235,14 @@ fn run_batch(cases: u32) -> u32 {
             write_dir(dir.path(), &entries, clean);
             let _ = commitlog::verify(dir.path(), &mut |_, _| {});
             let opts = match mode {
-                0 => options(),
+                0 => small(),
                 1 => Options {
                     recovery: RecoveryMode::Strict,
-                    ..options()
+                    ..small()
                 },
                 _ => Options {
                     read_only: true,
-                    ..options()
+                    ..small()
                 },
             };
             exercise(dir.path(), opts)?;

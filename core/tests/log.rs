@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use commitlog::{Error, Log, Options, RecoveryMode, SyncPolicy};
-use common::{open, small, store_files, value};
+use common::{open, open_read_only, small, store_files, value};
 
 #[test]
 fn empty_log_has_equal_lowest_and_next() {
@@ -78,14 +78,7 @@ fn reopen_without_close_recovers_everything_appended() {
     }
     // The forgotten handle still holds the lock in this process; a killed process would not.
     // Simulate the kill by reading the files through a read-only handle first.
-    let ro = Log::open(
-        dir.path(),
-        Options {
-            read_only: true,
-            ..small()
-        },
-    )
-    .unwrap();
+    let ro = open_read_only(dir.path(), &small());
     assert_eq!(ro.next_offset().unwrap(), 300);
     assert_eq!(ro.read(299).unwrap().value, value(299));
 }
@@ -127,14 +120,7 @@ fn second_writer_is_locked_and_read_only_is_allowed() {
         Log::open(dir.path(), Options::default()),
         Err(Error::Locked { .. })
     ));
-    let ro = Log::open(
-        dir.path(),
-        Options {
-            read_only: true,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let ro = open_read_only(dir.path(), &Options::default());
     assert_eq!(ro.read(0).unwrap().value, b"x");
     assert!(matches!(ro.append(b"y"), Err(Error::InvalidArgument(_))));
     log.close().unwrap();
@@ -146,14 +132,7 @@ fn second_writer_is_locked_and_read_only_is_allowed() {
 fn read_only_follows_a_writer_across_rolls() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path(), &small());
-    let ro = Log::open(
-        dir.path(),
-        Options {
-            read_only: true,
-            ..small()
-        },
-    )
-    .unwrap();
+    let ro = open_read_only(dir.path(), &small());
     let mut it = ro.iter(0);
     let writer = {
         let log = log.clone();
@@ -290,14 +269,7 @@ fn truncate_back_removes_exactly_the_suffix_durably() {
     assert!(matches!(log.read(2), Err(Error::OutOfRange { .. })));
     assert_eq!(log.append(b"new2").unwrap(), 2);
     std::mem::forget(log); // crash: the cut must already be on disk
-    let ro = Log::open(
-        dir.path(),
-        Options {
-            read_only: true,
-            ..o.clone()
-        },
-    )
-    .unwrap();
+    let ro = open_read_only(dir.path(), &o);
     let vals: Vec<_> = ro.iter(0).map(|r| r.unwrap().value).collect();
     assert_eq!(
         vals,
@@ -507,14 +479,7 @@ fn read_many_gives_what_read_gives_and_stops_at_the_first_error() {
 
     // A read-only handle reads the same.
     log.close().unwrap();
-    let ro = Log::open(
-        dir.path(),
-        Options {
-            read_only: true,
-            ..o.clone()
-        },
-    )
-    .unwrap();
+    let ro = open_read_only(dir.path(), &o);
     let tail: Vec<u64> = offsets.iter().copied().filter(|&o| o >= lowest).collect();
     let values: Vec<_> = ro
         .read_many(&tail)

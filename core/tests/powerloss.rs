@@ -21,6 +21,7 @@
 //! `POWERLOSS_CUTS` caps the cut points per sync policy (default 0 = every operation).
 #![cfg(feature = "fault-injection")]
 
+mod common;
 mod faultkit;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 use commitlog::fault::{self, Op};
 use commitlog::{Log, SyncPolicy, format};
+use common::Rng;
 use faultkit::*;
 use parking_lot::Mutex;
 
@@ -117,23 +119,6 @@ enum Variant {
     Durable,
     Torn,
     Sectors,
-}
-
-/// xorshift64*: reproducible randomness from the case number.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545F4914F6CDD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn coin(&mut self) -> bool {
-        self.next() & 1 == 1
-    }
 }
 
 fn byte(v: &[u8], i: usize) -> u8 {

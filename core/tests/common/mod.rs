@@ -14,6 +14,17 @@ pub fn open(dir: &Path, o: &Options) -> Log {
     Log::open(dir, o.clone()).expect("open")
 }
 
+/// A read-only handle on `dir` with options `o` otherwise.
+pub fn open_read_only(dir: &Path, o: &Options) -> Log {
+    open(
+        dir,
+        &Options {
+            read_only: true,
+            ..o.clone()
+        },
+    )
+}
+
 pub fn value(i: u64) -> Vec<u8> {
     format!("value-{i}-{}", "x".repeat((i % 37) as usize)).into_bytes()
 }
@@ -26,4 +37,34 @@ pub fn store_files(dir: &Path) -> Vec<std::path::PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// xorshift64*: reproducible randomness from a seed (the corruption and power-loss tests).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+
+    pub fn coin(&mut self) -> bool {
+        self.next() & 1 == 1
+    }
+}
+
+/// The message of a caught panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }

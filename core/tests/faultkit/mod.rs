@@ -75,14 +75,10 @@ pub struct History {
 pub fn no_panic<R>(what: &str, f: impl FnOnce() -> R) -> R {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            panic!("{what}: the log panicked: {msg}")
-        }
+        Err(p) => panic!(
+            "{what}: the log panicked: {}",
+            crate::common::panic_message(p.as_ref())
+        ),
     }
 }
 
