@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use commitlog::{Log, Options, SyncPolicy};
 
-use crate::harness::{Bench, OPS, Target, rate};
+use crate::harness::{Bench, OPS, PER_SYNC, Target, rate};
 use crate::{Config, ceiling, scratch, settle};
 
 const VALUE: [u8; 100] = [0x5a; 100];
 
-/// Durable appends from `threads` threads for about `secs`; returns (appends, elapsed).
-fn ours(threads: usize, secs: Duration) -> (u64, Duration) {
+/// Durable appends from `threads` threads for about `secs`; returns (appends, elapsed,
+/// fdatasync rounds).
+fn ours(threads: usize, secs: Duration) -> (u64, Duration, u64) {
     let dir = scratch();
     let options = Options {
         sync: SyncPolicy::Always,
@@ -43,8 +44,9 @@ fn ours(threads: usize, secs: Duration) -> (u64, Duration) {
         t
     })
     .elapsed();
+    let syncs = log.sync_count();
     log.close().expect("close");
-    (total.load(Ordering::Relaxed), elapsed)
+    (total.load(Ordering::Relaxed), elapsed, syncs)
 }
 
 fn raw(secs: Duration) -> (u64, Duration) {
@@ -68,11 +70,16 @@ pub fn run(cfg: &Config, b: &mut Bench) {
         b.sample("durable 100 B: raw write+fdatasync", OPS, rate(n, d));
         for threads in [1, 4, 8] {
             settle();
-            let (n, d) = ours(threads, cfg.sync_time);
+            let (n, d, syncs) = ours(threads, cfg.sync_time);
             b.sample(
                 &format!("durable 100 B: commitlog {threads} thread(s)"),
                 OPS,
                 rate(n, d),
+            );
+            b.sample(
+                &format!("durable 100 B: commitlog {threads} thread(s), appends per fdatasync"),
+                PER_SYNC,
+                n as f64 / syncs.max(1) as f64,
             );
         }
     }

@@ -18,6 +18,8 @@ pub const MS: &str = "ms";
 pub const MIB: &str = "MiB";
 /// A ratio (ours / baseline).
 pub const X: &str = "x";
+/// Appends that shared one fdatasync (group commit).
+pub const PER_SYNC: &str = "appends/sync";
 
 /// A target a value must meet.
 #[derive(Debug, Clone, Copy)]
