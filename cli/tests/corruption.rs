@@ -4,7 +4,6 @@ mod common;
 
 use std::fs;
 
-use commitlog::{Log, Options};
 use common::*;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -124,14 +123,7 @@ fn info_of_a_damaged_log_shows_what_it_can_then_reports() {
     build_log(dir.path(), N);
     // The first record of a segment: info reads it for the segment's time range.
     let base = {
-        let log = Log::open(
-            dir.path(),
-            Options {
-                read_only: true,
-                ..options()
-            },
-        )
-        .unwrap();
+        let log = open_reader(dir.path());
         log.segments().unwrap()[2].base_offset
     };
     corrupt_record(dir.path(), base);
@@ -316,13 +308,6 @@ fn repair_cuts_a_torn_tail_left_by_a_crash() {
     let out = commitlog().arg("repair").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
     assert!(text.ends_with(": clean\n"), "{text}");
-    let log = Log::open(
-        dir.path(),
-        Options {
-            read_only: true,
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_reader(dir.path());
     assert_eq!(log.next_offset().unwrap(), N - 1);
 }

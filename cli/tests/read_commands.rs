@@ -2,7 +2,6 @@
 
 mod common;
 
-use commitlog::{Log, Options};
 use common::*;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -11,14 +10,7 @@ use serde_json::Value;
 fn info_shows_offsets_segments_versions_and_clean_state() {
     let dir = tempfile::tempdir().unwrap();
     let records = build_log(dir.path(), 300);
-    let log = Log::open(
-        dir.path(),
-        Options {
-            read_only: true,
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_reader(dir.path());
     let segments = log.segments().unwrap();
     assert!(segments.len() >= 3, "want several segments");
     drop(log);

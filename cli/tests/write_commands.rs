@@ -8,19 +8,11 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use commitlog::{Log, Options};
 use common::*;
 use predicates::prelude::*;
 
 fn values(dir: &std::path::Path) -> Vec<Vec<u8>> {
-    let log = Log::open(
-        dir,
-        Options {
-            read_only: true,
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_reader(dir);
     let lowest = log.lowest_offset().unwrap();
     log.iter(lowest).map(|r| r.unwrap().value).collect()
 }
@@ -88,14 +80,7 @@ fn append_makes_each_file_one_record_and_rolls_segments() {
                 .and(predicate::str::contains("offsets 0..=19")),
         );
     assert_eq!(values(&log_dir), expected);
-    let log = Log::open(
-        &log_dir,
-        Options {
-            read_only: true,
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_reader(&log_dir);
     assert!(
         log.segments().unwrap().len() >= 5,
         "4 KiB segments hold 3 of these"

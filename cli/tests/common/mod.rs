@@ -36,6 +36,18 @@ pub fn open_writer(dir: &Path) -> Log {
     }
 }
 
+/// Opens `dir` read-only, beside any writer.
+pub fn open_reader(dir: &Path) -> Log {
+    Log::open(
+        dir,
+        Options {
+            read_only: true,
+            ..options()
+        },
+    )
+    .unwrap()
+}
+
 /// The value of record `i` in the logs the tests build.
 pub fn value(i: u64) -> Vec<u8> {
     format!("record-{i:04} some payload to fill segments").into_bytes()
