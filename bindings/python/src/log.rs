@@ -230,7 +230,7 @@ impl PyLog {
     /// The values at ``offsets`` (any iterable of ints), in that order: the same list as
     /// ``[log.read(o) for o in offsets]`` and the same first error, but faster for many random
     /// offsets (one call; the log fetches a window of records at a time, so their memory
-    /// misses overlap). The values are copied with the GIL held.
+    /// misses overlap). The reads run with the GIL released.
     fn read_many<'py>(
         &self,
         py: Python<'py>,
@@ -241,13 +241,28 @@ impl PyLog {
             let offset: i64 = item?.extract()?;
             wanted.push(self.offset(py, offset)?);
         }
-        let mut values = Vec::with_capacity(wanted.len());
-        guard(|| {
-            self.log
-                .read_many_with(&wanted, |r| values.push(PyBytes::new(py, r.value)))
-        })
-        .py_err(py)?;
-        PyList::new(py, values)
+        // The reads (many of them: page faults, or preads for a read-only log) run with the
+        // GIL released, into one buffer; the bytes objects are made from it afterwards.
+        let (data, lens) = py
+            .detach(|| {
+                guard(|| {
+                    let (mut data, mut lens) = (Vec::new(), Vec::with_capacity(wanted.len()));
+                    self.log.read_many_with(&wanted, |r| {
+                        data.extend_from_slice(r.value);
+                        lens.push(r.value.len());
+                    })?;
+                    Ok((data, lens))
+                })
+            })
+            .py_err(py)?;
+        let mut at = 0;
+        PyList::new(
+            py,
+            lens.into_iter().map(|len| {
+                at += len;
+                PyBytes::new(py, &data[at - len..at])
+            }),
+        )
     }
 
     /// read_record(offset) -> Record
