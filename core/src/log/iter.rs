@@ -1,0 +1,276 @@
+//! Iteration in offset order.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Log;
+use super::shared::{Shared, find};
+use crate::crc;
+use crate::error::{Error, Result};
+use crate::format::{self, RECORD_HEADER_LEN};
+use crate::record::{Record, RecordRef};
+
+impl Log {
+    /// Iterates over records in offset order starting at `from`, up to the end of the log as
+    /// it grows; [`Iter::next_timeout`] waits for records not yet appended.
+    pub fn iter(&self, from: u64) -> Iter {
+        Iter {
+            shared: self.shared.clone(),
+            next: from,
+            raw: Vec::new(),
+            at: 0,
+            raw_pos: 0,
+            raw_segment: 0,
+            raw_limit: 0,
+            raw_to_end: false,
+            need: 0,
+            checked_to: 0,
+            done: false,
+        }
+    }
+}
+
+/// An iterator over records in offset order; see [`Log::iter`].
+///
+/// As an [`Iterator`] it ends at the current end of the log (and yields more if called again
+/// after further appends). It yields `Err(OutOfRange)` if its position falls below the lowest
+/// offset (truncation, retention) or beyond the end, and `Err(Closed)` once the log is
+/// closed; after an error it ends. Under the lock it only copies a run of store bytes (up to
+/// 128 KiB); records are checked (three checksums at a time) and handed out one by one from
+/// that copy, so iteration costs no syscall and no lock per record, and a damaged record comes
+/// after the good ones before it. [`Iter::next_with`] lends each value instead of allocating
+/// a `Vec` for it: the fastest way through a log.
+#[derive(Debug)]
+pub struct Iter {
+    shared: Arc<Shared>,
+    /// Offset of the record this iterator yields next.
+    next: u64,
+    /// A run of store bytes copied under the lock, from store position `raw_pos` of segment
+    /// `raw_segment`; `at` is where the record `next` starts in it.
+    raw: Vec<u8>,
+    at: usize,
+    raw_pos: u64,
+    raw_segment: u64,
+    /// The segment's next offset when `raw` was copied: records at or past it are not used.
+    raw_limit: u64,
+    /// Whether `raw` reached the published end of its segment (a record running past the
+    /// end of `raw` is then damage, not a cut).
+    raw_to_end: bool,
+    /// Bytes the next copy must hold at least (a record longer than `RUN_BYTES`).
+    need: u64,
+    /// Records in `raw` from `at` up to here have had their checksums checked already.
+    checked_to: usize,
+    done: bool,
+}
+
+/// Bytes copied under the lock at a time: small enough that the copy stays in the CPU's
+/// cache until the records are checked and handed out, large enough that the lock and the
+/// index lookup are paid once per few hundred records.
+pub(super) const RUN_BYTES: u64 = 128 << 10;
+
+/// Records whose checksums are checked together (see `crc::crc32c_x3`).
+pub(super) const CHECK_AHEAD: usize = 3;
+
+/// Where a checked record lies in `Iter::raw`.
+pub(super) struct Found {
+    offset: u64,
+    timestamp: u64,
+    value: Range<usize>,
+}
+
+impl Iter {
+    /// The offset of the record this iterator yields next.
+    pub fn position(&self) -> u64 {
+        self.next
+    }
+
+    /// Copies the next run of store bytes; `false` at the end of the log.
+    pub(super) fn fill(&mut self) -> Result<bool> {
+        let sh = &*self.shared;
+        sh.check_open()?;
+        if sh.options.read_only && self.next >= sh.end_offset() {
+            sh.refresh()?;
+        }
+        let segs = sh.segments.read();
+        let (lowest, end) = sh.bounds(&segs);
+        if self.next < lowest || self.next > end {
+            return Err(sh.out_of_range(self.next, &segs));
+        }
+        self.raw.clear();
+        self.at = 0;
+        self.checked_to = 0;
+        if self.next == end {
+            return Ok(false);
+        }
+        let seg = find(&segs, self.next).ok_or_else(|| sh.out_of_range(self.next, &segs))?;
+        let (pos, limit, to_end) =
+            seg.copy_run(self.next, RUN_BYTES.max(self.need), &mut self.raw)?;
+        self.raw_pos = pos;
+        self.raw_segment = seg.base;
+        self.raw_limit = limit;
+        self.raw_to_end = to_end;
+        self.need = 0;
+        Ok(true)
+    }
+
+    /// Checks the next record (copying more store bytes when needed) and steps past it;
+    /// `None` at the end of the log.
+    pub(super) fn advance(&mut self) -> Result<Option<Found>> {
+        loop {
+            let avail = self.raw.len() - self.at;
+            if self.next < self.raw_limit && avail >= RECORD_HEADER_LEN as usize {
+                let offset = self.next;
+                let b = &self.raw[self.at..];
+                let (segment, position) = (self.raw_segment, self.raw_pos + self.at as u64);
+                let corrupt = |reason: String| Error::Corrupt {
+                    segment,
+                    file: "store",
+                    position,
+                    reason,
+                };
+                let Some(h) = format::decode_record_header(b) else {
+                    return Err(corrupt(format!("record {offset} is all zeros")));
+                };
+                if h.offset != offset {
+                    return Err(corrupt(format!(
+                        "record holds offset {} where {offset} was expected",
+                        h.offset
+                    )));
+                }
+                let total = h.total_len() as usize;
+                if total <= avail {
+                    if self.at + total > self.checked_to {
+                        self.check_ahead();
+                    }
+                    if self.at + total > self.checked_to {
+                        return Err(corrupt(format!("checksum mismatch in record {offset}")));
+                    }
+                    let start = self.at + RECORD_HEADER_LEN as usize;
+                    self.at += total;
+                    self.next += 1;
+                    return Ok(Some(Found {
+                        offset,
+                        timestamp: h.timestamp,
+                        value: start..self.at,
+                    }));
+                }
+                if self.raw_to_end {
+                    return Err(corrupt(format!(
+                        "record {offset} claims {} bytes, past the end of the data",
+                        h.len
+                    )));
+                }
+                self.need = total as u64;
+            } else if self.next < self.raw_limit && avail > 0 && self.raw_to_end {
+                return Err(Error::Corrupt {
+                    segment: self.raw_segment,
+                    file: "store",
+                    position: self.raw_pos + self.at as u64,
+                    reason: format!("record {} lies past the end of the data", self.next),
+                });
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Checks the checksums of the next `CHECK_AHEAD` whole records in `raw` from `at` in one
+    /// go and moves `checked_to` past those that hold, up to the first that does not (the
+    /// caller reports that one when it gets there). Only the checksums: each record's header
+    /// is still checked against its offset when it is handed out.
+    pub(super) fn check_ahead(&mut self) {
+        let mut spans = [(0usize, 0usize); CHECK_AHEAD];
+        let mut found = 0;
+        let mut at = self.at;
+        while found < CHECK_AHEAD {
+            let rest = &self.raw[at..];
+            if rest.len() < RECORD_HEADER_LEN as usize {
+                break;
+            }
+            let Some(h) = format::decode_record_header(rest) else {
+                break;
+            };
+            let total = h.total_len();
+            if total > rest.len() as u64 {
+                break;
+            }
+            spans[found] = (at, at + total as usize);
+            found += 1;
+            at += total as usize;
+        }
+        let raw = &self.raw;
+        let passed = if found == CHECK_AHEAD {
+            let [a, b, c] = spans;
+            let crcs = crc::crc32c_x3([&raw[a.0 + 4..a.1], &raw[b.0 + 4..b.1], &raw[c.0 + 4..c.1]]);
+            crcs.iter()
+                .zip(spans)
+                .take_while(|&(&crc, (start, _))| crc == format::u32_at(raw, start))
+                .count()
+        } else {
+            spans[..found]
+                .iter()
+                .take_while(|&&(start, end)| format::record_crc_ok(&raw[start..end]))
+                .count()
+        };
+        if passed > 0 {
+            self.checked_to = spans[passed - 1].1;
+        }
+    }
+
+    /// Calls `f` with the next record borrowed from the iterator's buffer (no allocation, no
+    /// copy of the value); `None` at the current end of the log. Errors as for `next`.
+    pub fn next_with<R>(&mut self, f: impl FnOnce(RecordRef<'_>) -> R) -> Option<Result<R>> {
+        if self.done {
+            return None;
+        }
+        match self.advance() {
+            Ok(Some(found)) => Some(Ok(f(RecordRef {
+                offset: found.offset,
+                timestamp: found.timestamp,
+                value: &self.raw[found.value],
+            }))),
+            Ok(None) => None,
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Yields the next record, waiting up to `timeout` (`None`: forever) for it to be
+    /// appended. `Ok(None)` means the timeout passed.
+    pub fn next_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Record>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        // Unlike `Iterator::next`, an error does not end a tail: each call tries again (a
+        // persistent condition, such as a position below the lowest offset, fails again).
+        self.done = false;
+        loop {
+            if let Some(item) = self.next() {
+                return item.map(Some);
+            }
+            let left = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(None),
+                },
+            };
+            let log = Log {
+                shared: self.shared.clone(),
+            };
+            if !log.wait_for(self.next, left)? {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+impl Iterator for Iter {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_with(|r| r.to_record())
+    }
+}

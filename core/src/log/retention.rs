@@ -1,0 +1,50 @@
+//! Retention: dropping the oldest sealed segments by size or age.
+
+use std::sync::Arc;
+
+use super::clock::now_ms;
+use super::shared::Shared;
+use crate::error::Result;
+use crate::recovery::{self, sync_dir};
+use crate::segment::Segment;
+
+impl Shared {
+    pub(super) fn apply_retention(&self) -> Result<()> {
+        let o = &self.options;
+        if o.retention_bytes.is_none() && o.retention_ms.is_none() {
+            return Ok(());
+        }
+        let victims: Vec<Arc<Segment>> = {
+            let mut segs = self.segments.write();
+            let mut total: u64 = segs.iter().map(|s| s.end()).sum();
+            let now = now_ms();
+            let mut n = 0;
+            while n + 1 < segs.len() {
+                let s = &segs[n];
+                let too_big = o.retention_bytes.is_some_and(|max| total > max);
+                let too_old = o.retention_ms.is_some_and(|ms| {
+                    s.count() > 0
+                        && s.timestamp(s.next() - 1)
+                            .is_ok_and(|t| t.saturating_add(ms) < now)
+                });
+                if !(too_big || too_old) {
+                    break;
+                }
+                total -= s.end();
+                n += 1;
+            }
+            segs.drain(..n).collect()
+        };
+        self.remove_files(&victims)
+    }
+
+    pub(super) fn remove_files(&self, victims: &[Arc<Segment>]) -> Result<()> {
+        if victims.is_empty() {
+            return Ok(());
+        }
+        for s in victims {
+            recovery::remove_segment_files(&self.dir, s.base)?;
+        }
+        sync_dir(&self.dir)
+    }
+}

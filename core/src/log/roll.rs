@@ -1,0 +1,103 @@
+//! Rolling: sealing the full active segment and starting the next one.
+
+use std::sync::Arc;
+
+use super::shared::{Shared, Writer};
+use crate::error::{Error, IoContext, Result};
+use crate::format::{self, STORE_HEADER_LEN};
+use crate::options::SyncPolicy;
+use crate::recovery::sync_dir;
+use crate::segment::Segment;
+
+impl Shared {
+    /// Seals the active segment and starts a new one at `w.next`.
+    pub(super) fn roll(&self, w: &mut Writer) -> Result<()> {
+        let o = &self.options;
+        // The records of the segment being sealed reach the disk before any newer segment can
+        // exist there, whatever the sync policy: recovery trusts every segment but the newest
+        // to be whole, so a power cut must never leave a newer segment after an older one
+        // whose pages were still in the page cache (with `SyncPolicy::Never` the log would
+        // then refuse to open). This costs one fdatasync per segment, never one per append.
+        //
+        // Under `SyncPolicy::Never` that sync runs on a background thread instead, so appends
+        // do not wait for the disk: the new segment carries `FLAG_PREV_UNSYNCED` until it is
+        // done, and recovery then accepts a torn tail in the sealed segment (cutting the log
+        // there) instead of calling it corruption.
+        let sync = o.sync != SyncPolicy::Never;
+        if sync {
+            w.active
+                .store
+                .sync_data()
+                .context(|| format!("sealing {}", w.active.store.path().display()))
+                .map_err(|e| self.poison(&e))?;
+        }
+        let seg = Arc::new(Segment::create(
+            &self.dir,
+            w.next,
+            if sync { 0 } else { format::FLAG_PREV_UNSYNCED },
+            o.max_segment_bytes,
+            o.max_index_bytes,
+        )?);
+        let old = std::mem::replace(&mut w.active, seg.clone());
+        let sealed = (|| -> Result<()> {
+            let what = || format!("sealing {}", old.store.path().display());
+            old.store.trim(w.pos).context(what)?;
+            old.index.trim(old.count(), sync).context(what)?;
+            if sync {
+                old.store.sync_all().context(what)?;
+            }
+            sync_dir(&self.dir)
+        })();
+        if let Err(e) = sealed {
+            // The new segment exists on disk but the old one could not be made durable:
+            // refuse further writes rather than build on it.
+            return Err(self.poison(&e));
+        }
+        // Readers get a fresh read-only mapping of the sealed files: the writable one keeps
+        // every page it wrote mapped (resident), a fresh one maps only what readers touch.
+        let remapped = crate::store::Store::open_sealed(old.store.path())
+            .and_then(|store| Ok((store, crate::index::Index::open_sealed(old.index.path())?)))
+            .map(|(store, index)| {
+                Arc::new(Segment::new(old.base, store, index, old.next(), old.end()))
+            });
+        {
+            let mut segs = self.segments.write();
+            let mut unsynced = old;
+            if let (Ok(sealed), Some(last)) = (remapped, segs.last_mut()) {
+                // What waits for a sync is the file, not the writable map: keep the fresh
+                // mapping, so that the old one (every page it wrote) goes away now.
+                unsynced = sealed.clone();
+                *last = sealed;
+            }
+            segs.push(seg.clone());
+            if !sync {
+                self.prefaulter.seal_behind(unsynced.clone(), seg.clone());
+                w.unsynced.push(unsynced);
+            }
+        }
+        w.pos = STORE_HEADER_LEN;
+        w.populated = 0;
+        Ok(())
+    }
+
+    /// Rolls if `total` more bytes in `count` records do not fit the active segment.
+    pub(super) fn make_room(&self, w: &mut Writer, total: u64, count: u64) -> Result<bool> {
+        let full = |w: &Writer| {
+            w.pos.saturating_add(total) > self.options.max_segment_bytes
+                || w.next - w.active.base + count > w.active.index.capacity()
+        };
+        if !full(w) {
+            return Ok(false);
+        }
+        if w.next > w.active.base {
+            self.roll(w)?;
+        }
+        if full(w) {
+            return Err(Error::InvalidArgument(format!(
+                "{count} record(s) of {total} bytes in all do not fit in one segment (max_segment_bytes = {}, max_index_bytes = {})",
+                self.options.max_segment_bytes, self.options.max_index_bytes
+            )));
+        }
+        Ok(true)
+    }
+}

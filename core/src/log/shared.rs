@@ -1,0 +1,225 @@
+//! The state every handle of one open log shares, and the order its locks are taken in.
+//!
+//! Locks, always taken in this order:
+//! 1. `writer` (mutex): the append path and everything that changes the active segment.
+//! 2. `segments` (rwlock): the list of segments. Readers hold it shared while they copy a
+//!    record out; only roll, truncation, retention and close take it exclusively, and only
+//!    briefly, so reads never wait for an append.
+//!
+//! Appends write past the published end of the active segment and then publish (see
+//! `segment.rs`), so they need no lock that readers take. Under `SyncPolicy::Always` the
+//! appender releases the writer lock before syncing, and concurrent appenders share one
+//! `fdatasync` (group commit, `sync_to`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
+use std::thread::{self, JoinHandle, ThreadId};
+
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use super::background::{Flusher, Prefaulter};
+use super::group_commit::SyncState;
+use crate::error::{Error, IoContext, Result};
+use crate::fault::{self, Op};
+use crate::lock::DirLock;
+use crate::options::Options;
+use crate::recovery::{CLEAN_MARKER, sync_dir};
+use crate::segment::Segment;
+
+/// The writer's state, behind the writer lock (`None` once closed, or for read-only logs).
+#[derive(Debug)]
+pub(super) struct Writer {
+    pub(super) active: Arc<Segment>,
+    /// Store position where the next record goes (= `active.end()`).
+    pub(super) pos: u64,
+    /// Offset the next record gets (= `active.next()`).
+    pub(super) next: u64,
+    /// Timestamp of the newest record; timestamps never decrease.
+    pub(super) last_ts: u64,
+    /// Bytes appended since open: the group-commit sequence number.
+    pub(super) written: u64,
+    /// Sealed segments whose data and trimmed length are not yet synced (`SyncPolicy::Never`).
+    pub(super) unsynced: Vec<Arc<Segment>>,
+    /// Store position up to which pages were faulted in ahead of the writer.
+    pub(super) populated: u64,
+}
+
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub(super) dir: PathBuf,
+    pub(super) options: Options,
+    pub(super) segments: RwLock<Vec<Arc<Segment>>>,
+    pub(super) writer: Mutex<Option<Writer>>,
+    pub(super) closed: AtomicBool,
+    pub(super) poisoned: AtomicBool,
+    pub(super) poison_reason: Mutex<String>,
+    pub(super) sync: Mutex<SyncState>,
+    pub(super) sync_cv: Condvar,
+    /// Wakes a round's leader gathering appenders (`SyncState::returning` reached 0).
+    pub(super) gather_cv: Condvar,
+    pub(super) tail: Mutex<()>,
+    pub(super) tail_cv: Condvar,
+    pub(super) waiters: AtomicUsize,
+    pub(super) refresh: Mutex<()>,
+    pub(super) lock: Mutex<Option<DirLock>>,
+    pub(super) opened_clean: bool,
+    pub(super) flusher: Mutex<Option<Flusher>>,
+    pub(super) flusher_thread: Mutex<Option<ThreadId>>,
+    pub(super) prefaulter: Arc<Prefaulter>,
+    /// The prefault and seal threads.
+    pub(super) background: Mutex<Vec<JoinHandle<()>>>,
+    /// Group syncs run since open (each covers every append before it).
+    pub(super) syncs: AtomicU64,
+}
+
+/// The segment holding `offset`, if the log holds it.
+pub(super) fn find(segs: &[Arc<Segment>], offset: u64) -> Option<&Arc<Segment>> {
+    let last = segs.last()?;
+    if offset >= last.next() || offset < segs[0].base {
+        return None;
+    }
+    if offset >= last.base {
+        return Some(last);
+    }
+    let i = segs.partition_point(|s| s.base <= offset);
+    segs.get(i.checked_sub(1)?)
+}
+
+impl Shared {
+    pub(super) fn bounds(&self, segs: &[Arc<Segment>]) -> (u64, u64) {
+        match (segs.first(), segs.last()) {
+            (Some(first), Some(last)) => (first.base, last.next()),
+            _ => (self.options.initial_offset, self.options.initial_offset),
+        }
+    }
+
+    pub(super) fn out_of_range(&self, offset: u64, segs: &[Arc<Segment>]) -> Error {
+        let (lowest, next) = self.bounds(segs);
+        Error::OutOfRange {
+            offset,
+            lowest,
+            next,
+        }
+    }
+
+    pub(super) fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        Ok(())
+    }
+
+    pub(super) fn poison_error(&self) -> Option<Error> {
+        self.poisoned
+            .load(Ordering::Acquire)
+            .then(|| Error::Poisoned {
+                reason: self.poison_reason.lock().clone(),
+            })
+    }
+
+    pub(super) fn poison(&self, err: &Error) -> Error {
+        let mut reason = self.poison_reason.lock();
+        if !self.poisoned.swap(true, Ordering::AcqRel) {
+            *reason = err.to_string();
+        }
+        Error::Poisoned {
+            reason: reason.clone(),
+        }
+    }
+
+    /// The writer state, or why writing is not possible.
+    pub(super) fn writable<'a>(&self, guard: &'a mut Option<Writer>) -> Result<&'a mut Writer> {
+        self.check_open()?;
+        if self.options.read_only {
+            return Err(Error::InvalidArgument(
+                "the log was opened read_only".into(),
+            ));
+        }
+        if let Some(e) = self.poison_error() {
+            return Err(e);
+        }
+        guard.as_mut().ok_or(Error::Closed)
+    }
+
+    pub(super) fn end_offset(&self) -> u64 {
+        let segs = self.segments.read();
+        self.bounds(&segs).1
+    }
+
+    pub(super) fn notify_tailers(&self) {
+        fence(Ordering::SeqCst);
+        if self.waiters.load(Ordering::Relaxed) > 0 {
+            let _g = self.tail.lock();
+            self.tail_cv.notify_all();
+        }
+    }
+
+    pub(super) fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.stop_flusher();
+        let pending = self.prefaulter.stop();
+        let threads = std::mem::take(&mut *self.background.lock());
+        for handle in threads {
+            // The seal thread may itself drop the last handle (after poisoning the log).
+            if handle.thread().id() != thread::current().id() {
+                let _ = handle.join();
+            }
+        }
+        for job in pending {
+            self.prefaulter.seal(job);
+        }
+        let writer = self.writer.lock().take();
+        let mut result = Ok(());
+        if let Some(w) = writer {
+            if self.poison_error().is_none() {
+                result = self.close_clean(&w);
+                if result.is_ok() {
+                    self.sync.lock().synced = w.written;
+                }
+            }
+        }
+        self.segments.write().clear();
+        *self.lock.lock() = None;
+        {
+            let _g = self.tail.lock();
+            self.tail_cv.notify_all();
+        }
+        {
+            let _g = self.sync.lock();
+            self.sync_cv.notify_all();
+            self.gather_cv.notify_all();
+        }
+        result
+    }
+
+    /// Syncs and trims everything, then writes the clean-shutdown marker.
+    pub(super) fn close_clean(&self, w: &Writer) -> Result<()> {
+        for s in &w.unsynced {
+            s.store
+                .sync_all()
+                .context(|| format!("syncing {}", s.store.path().display()))?;
+        }
+        let a = &w.active;
+        let what = || format!("closing {}", a.store.path().display());
+        a.store.sync_data().context(what)?;
+        a.store.trim(w.pos).context(what)?;
+        a.store.sync_all().context(what)?;
+        a.index.trim(a.count(), true).context(what)?;
+        sync_dir(&self.dir)?;
+        let marker = self.dir.join(CLEAN_MARKER);
+        fault::check(Op::Create, &marker)
+            .and_then(|_| std::fs::File::create(&marker))
+            .and_then(|f| fault::check(Op::SyncAll, &marker).and_then(|_| f.sync_all()))
+            .context(|| format!("writing {}", marker.display()))?;
+        sync_dir(&self.dir)
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
