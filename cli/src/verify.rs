@@ -67,10 +67,11 @@ pub fn write_report(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
     } else {
         writeln!(
             out,
-            "{checked}: CORRUPT, {}; records below offset {} are intact \
-             (`commitlog repair` keeps them and fixes or removes the rest)",
+            "{checked}: CORRUPT, {}; {} in holes, {} to cut \
+             (`commitlog repair` keeps every intact record and its offset)",
             count(report.problems.len() as u64, "problem"),
-            report.valid_until
+            count(report.holes, "record"),
+            count(report.cut, "record"),
         )?;
     }
     Ok(())
@@ -109,7 +110,9 @@ fn report_json(dir: &Path, report: &VerifyReport) -> serde_json::Value {
         "segments": report.segments,
         "records": report.records,
         "bytes": report.bytes,
-        "valid_until": report.valid_until,
+        "holes": report.holes,
+        "known_holes": report.known_holes,
+        "cut": report.cut,
         "problems": problems,
     })
 }

@@ -36,6 +36,18 @@ pub enum Error {
         /// What was found there.
         reason: String,
     },
+    /// The record at this offset cannot be given: it was damaged (found by recovery, `repair`
+    /// or this read). Records before and after it keep their offsets and stay readable; the
+    /// damaged bytes are in the quarantine once recovery or `repair` has seen them.
+    #[error("offset {offset} is a hole: {reason} (segment {segment:020})")]
+    Hole {
+        /// The offset whose record is missing.
+        offset: u64,
+        /// Base offset of the segment it belongs to.
+        segment: u64,
+        /// What was found.
+        reason: String,
+    },
     /// The log was closed; open it again to go on.
     #[error("the log is closed")]
     Closed,

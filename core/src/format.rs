@@ -63,8 +63,10 @@
 //! the truth: an index that is missing, short, zero-tailed or disagrees with its store is
 //! rebuilt from the store.
 
-/// Version written in every file header.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version written in every file header this build creates.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version this build reads (see "Version 1" above).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Magic at the head of a store file.
 pub const STORE_MAGIC: [u8; 8] = *b"CLOGSTOR";
 /// Magic at the head of an index file.
@@ -81,10 +83,17 @@ pub const INDEX_ENTRY_LEN: u64 = 4;
 pub const FLAG_REBASE: u32 = 1;
 /// Store header flag bit: the segment before this one may not be synced yet (see above).
 pub const FLAG_PREV_UNSYNCED: u32 = 2;
-/// Flag bit: this record ends an append or a batch.
+/// Record flag bit: this record ends an append or a batch.
 pub const FLAG_COMMIT: u32 = 1;
+/// Index entry of an offset whose record is damaged (a hole): no record starts there.
+pub const HOLE: u32 = u32::MAX;
 /// Largest offset a record may have (fits a signed 64-bit integer in every language).
 pub const MAX_OFFSET: u64 = i64::MAX as u64;
+/// Epochs count modulo this (7 bits in a record's flags).
+pub const EPOCHS: u8 = 128;
+/// Largest durable count a record can claim (24 bits in its flags); larger counts are claimed
+/// as this (a smaller claim is always true).
+pub const MAX_CLAIM: u32 = (1 << 24) - 1;
 /// File name suffix of stores.
 pub const STORE_SUFFIX: &str = "store";
 /// File name suffix of indexes.
@@ -135,16 +144,48 @@ pub fn parse_file_name(name: &str) -> Option<(u64, FileKind)> {
     Some((stem.parse().ok()?, kind))
 }
 
-/// Encodes a 32-byte file header.
-pub fn encode_file_header(kind: FileKind, base: u64, flags: u32) -> [u8; 32] {
-    let mut h = [0u8; 32];
-    h[0..8].copy_from_slice(&kind.magic());
-    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
-    h[12..16].copy_from_slice(&flags.to_le_bytes());
-    h[16..24].copy_from_slice(&base.to_le_bytes());
-    let crc = crate::crc::crc32c(&h[0..24]);
-    h[24..28].copy_from_slice(&crc.to_le_bytes());
-    h
+/// A file header's fields (store or index; an index uses only `base`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FileHeader {
+    /// The format version the file was written in.
+    pub version: u32,
+    /// The segment's base offset.
+    pub base: u64,
+    /// Store header flags (`FLAG_REBASE`, `FLAG_PREV_UNSYNCED`).
+    pub flags: u32,
+    /// The segment's epoch (store, version 2; 0 in version 1): bumped by every cut of
+    /// `truncate_back` into the segment.
+    pub epoch: u8,
+    /// How many records of the segment, from its first, were durable when the header was
+    /// written (store, version 2; 0 = no claim, and always 0 in version 1).
+    pub durable_count: u32,
+}
+
+impl FileHeader {
+    /// A new version-2 header.
+    pub fn new(base: u64, flags: u32) -> FileHeader {
+        FileHeader {
+            version: FORMAT_VERSION,
+            base,
+            flags,
+            epoch: 0,
+            durable_count: 0,
+        }
+    }
+}
+
+/// Encodes a 32-byte version-2 file header.
+pub fn encode_file_header(kind: FileKind, h: &FileHeader) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[0..8].copy_from_slice(&kind.magic());
+    b[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let flags = (h.flags & 0xff) | (u32::from(h.epoch % EPOCHS) << 8);
+    b[12..16].copy_from_slice(&flags.to_le_bytes());
+    b[16..24].copy_from_slice(&h.base.to_le_bytes());
+    b[24..28].copy_from_slice(&h.durable_count.to_le_bytes());
+    let crc = crate::crc::crc32c(&b[0..28]);
+    b[28..32].copy_from_slice(&crc.to_le_bytes());
+    b
 }
 
 /// Why a file header was refused.
@@ -168,22 +209,14 @@ impl std::fmt::Display for HeaderError {
             HeaderError::Bad(why) => write!(f, "bad file header: {why}"),
             HeaderError::Version(v) => write!(
                 f,
-                "format version {v} is not supported (this build reads version {FORMAT_VERSION})"
+                "format version {v} is not supported (this build reads versions \
+                 {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
             ),
         }
     }
 }
 
-/// A decoded file header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileHeader {
-    /// The segment's base offset.
-    pub base: u64,
-    /// Header flags (`FLAG_REBASE`).
-    pub flags: u32,
-}
-
-/// Decodes a file header.
+/// Decodes a file header of version 1 or 2.
 pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, HeaderError> {
     let h = bytes.get(..32).ok_or(HeaderError::Short)?;
     if h.iter().all(|&b| b == 0) {
@@ -196,18 +229,41 @@ pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, He
             String::from_utf8_lossy(&kind.magic())
         )));
     }
-    let crc = u32_at(h, 24);
-    if crc != crate::crc::crc32c(&h[0..24]) {
+    let version = u32_at(h, 8);
+    let (crc_at, crc_over) = match version {
+        1 => (24, 24),
+        2 => (28, 28),
+        v => return Err(HeaderError::Version(v)),
+    };
+    if u32_at(h, crc_at) != crate::crc::crc32c(&h[0..crc_over]) {
         return Err(HeaderError::Bad("header checksum mismatch".into()));
     }
-    let version = u32_at(h, 8);
-    if version != FORMAT_VERSION {
-        return Err(HeaderError::Version(version));
-    }
-    Ok(FileHeader {
-        base: u64_at(h, 16),
-        flags: u32_at(h, 12),
+    let raw_flags = u32_at(h, 12);
+    Ok(if version == 1 {
+        FileHeader {
+            version,
+            base: u64_at(h, 16),
+            flags: raw_flags,
+            epoch: 0,
+            durable_count: 0,
+        }
+    } else {
+        FileHeader {
+            version,
+            base: u64_at(h, 16),
+            flags: raw_flags & 0xff,
+            epoch: ((raw_flags >> 8) & 0x7f) as u8,
+            durable_count: u32_at(h, 24),
+        }
     })
+}
+
+/// The flags of a record: `COMMIT` if it ends its append or batch, the segment's epoch, and
+/// how many records of the segment were durable when it was written.
+#[inline]
+pub fn record_flags(commit: bool, epoch: u8, durable_claim: u64) -> u32 {
+    let claim = durable_claim.min(u64::from(MAX_CLAIM)) as u32;
+    u32::from(commit) | (u32::from(epoch % EPOCHS) << 1) | (claim << 8)
 }
 
 /// A decoded record header.
@@ -235,6 +291,16 @@ impl RecordHeader {
     #[inline]
     pub fn is_commit(&self) -> bool {
         self.flags & FLAG_COMMIT != 0
+    }
+    /// The epoch of its segment when it was written (0 in version 1).
+    #[inline]
+    pub fn epoch(&self) -> u8 {
+        ((self.flags >> 1) & 0x7f) as u8
+    }
+    /// How many records of its segment were durable when it was written (0 in version 1).
+    #[inline]
+    pub fn durable_claim(&self) -> u32 {
+        self.flags >> 8
     }
 }
 
@@ -342,11 +408,12 @@ mod tests {
 
     #[test]
     fn header_round_trip_and_rejections() {
-        let h = encode_file_header(FileKind::Store, 42, FLAG_REBASE);
         let want = FileHeader {
-            base: 42,
-            flags: FLAG_REBASE,
+            epoch: 5,
+            durable_count: 77,
+            ..FileHeader::new(42, FLAG_REBASE)
         };
+        let h = encode_file_header(FileKind::Store, &want);
         assert_eq!(decode_file_header(FileKind::Store, &h), Ok(want));
         assert!(matches!(
             decode_file_header(FileKind::Index, &h),
@@ -366,6 +433,49 @@ mod tests {
             decode_file_header(FileKind::Store, &bad),
             Err(HeaderError::Bad(_))
         ));
+    }
+
+    #[test]
+    fn version_1_headers_are_read() {
+        // A version-1 header: the checksum of bytes 0..24 at 24, bytes 28..32 reserved.
+        let mut v1 = [0u8; 32];
+        v1[0..8].copy_from_slice(&STORE_MAGIC);
+        v1[8..12].copy_from_slice(&1u32.to_le_bytes());
+        v1[12..16].copy_from_slice(&FLAG_PREV_UNSYNCED.to_le_bytes());
+        v1[16..24].copy_from_slice(&9u64.to_le_bytes());
+        let crc = crate::crc::crc32c(&v1[0..24]);
+        v1[24..28].copy_from_slice(&crc.to_le_bytes());
+        let h = decode_file_header(FileKind::Store, &v1).unwrap();
+        assert_eq!(
+            (h.version, h.base, h.flags, h.epoch, h.durable_count),
+            (1, 9, FLAG_PREV_UNSYNCED, 0, 0)
+        );
+        let mut v3 = v1;
+        v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+        assert_eq!(
+            decode_file_header(FileKind::Store, &v3),
+            Err(HeaderError::Version(3))
+        );
+    }
+
+    #[test]
+    fn record_flags_carry_commit_epoch_and_claim() {
+        let f = record_flags(true, 129, 1 << 30);
+        let h = RecordHeader {
+            crc: 0,
+            len: 0,
+            offset: 0,
+            timestamp: 0,
+            flags: f,
+        };
+        assert!(h.is_commit());
+        assert_eq!((h.epoch(), h.durable_claim()), (1, MAX_CLAIM));
+        let h = RecordHeader {
+            flags: record_flags(false, 7, 300),
+            ..h
+        };
+        assert!(!h.is_commit());
+        assert_eq!((h.epoch(), h.durable_claim()), (7, 300));
     }
 
     #[test]

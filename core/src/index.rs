@@ -8,7 +8,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use memmap2::{MmapOptions, MmapRaw};
@@ -16,6 +15,7 @@ use parking_lot::RwLock;
 
 use crate::fault::{self, Op};
 use crate::format::{self, FileKind, INDEX_ENTRY_LEN, INDEX_HEADER_LEN};
+use crate::platform::FileExt;
 use crate::store::preallocate;
 
 #[derive(Debug)]
@@ -57,7 +57,10 @@ impl Index {
         fault::check(Op::Allocate, path)?;
         preallocate(&file, capacity_bytes.max(needed))?;
         let mut bytes = Vec::with_capacity(needed as usize);
-        bytes.extend_from_slice(&format::encode_file_header(FileKind::Index, base, 0));
+        bytes.extend_from_slice(&format::encode_file_header(
+            FileKind::Index,
+            &format::FileHeader::new(base, 0),
+        ));
         for p in positions {
             bytes.extend_from_slice(&p.to_le_bytes());
         }

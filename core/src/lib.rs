@@ -32,9 +32,12 @@ mod index;
 mod lock;
 mod log;
 pub mod options;
+mod platform;
 mod prefetch;
+pub mod quarantine;
 mod record;
 mod recovery;
+mod report;
 mod segment;
 mod store;
 pub mod verify;
@@ -43,6 +46,7 @@ pub use error::{Error, Result};
 pub use log::{Iter, Log, SegmentInfo};
 pub use options::{Options, RecoveryMode, SyncPolicy};
 pub use record::{Record, RecordRef};
+pub use report::{RecoveryEvent, RecoveryEventKind, RecoveryReport};
 pub use verify::{Problem, VerifyReport, verify};
 
 /// The Rust examples of README.md, compiled and run as doc-tests.

@@ -5,10 +5,13 @@
 //! `Acquire` and only ever touch records below it, so they never see a half-written record.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use parking_lot::Mutex;
+
 use crate::error::{Error, Result};
-use crate::format::{self, FileKind, RECORD_HEADER_LEN, STORE_HEADER_LEN};
+use crate::format::{self, FileHeader, FileKind, HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
 use crate::index::Index;
 use crate::record::RecordRef;
 use crate::store::Store;
@@ -23,32 +26,147 @@ pub(crate) struct Segment {
     next: AtomicU64,
     /// Store position just past the last published record.
     end: AtomicU64,
+    /// The header and the durable count, shared by every `Segment` value on the same files
+    /// (a sealed segment's fresh mapping after a roll, the writable one `truncate_back`
+    /// reopens), so that a late writer of one cannot undo what another recorded.
+    state: Arc<SegState>,
+}
+
+/// See [`Segment::state`].
+#[derive(Debug)]
+struct SegState {
+    /// The store header as on disk (or about to be). Every rewrite of the header, and every
+    /// change of the epoch, goes through this lock.
+    header: Mutex<FileHeader>,
+    /// How many records from `base` are known durable (synced): what appends claim.
+    durable: AtomicU64,
 }
 
 impl Segment {
-    pub(crate) fn new(base: u64, store: Store, index: Index, next: u64, end: u64) -> Segment {
+    pub(crate) fn new(
+        header: FileHeader,
+        store: Store,
+        index: Index,
+        next: u64,
+        end: u64,
+    ) -> Segment {
         Segment {
-            base,
+            base: header.base,
             store,
             index,
             next: AtomicU64::new(next),
             end: AtomicU64::new(end),
+            state: Arc::new(SegState {
+                durable: AtomicU64::new(u64::from(header.durable_count)),
+                header: Mutex::new(header),
+            }),
         }
+    }
+
+    /// Another `Segment` value on the same files (new store and index handles), sharing the
+    /// header and durable count with `self`.
+    pub(crate) fn reopened(&self, store: Store, index: Index) -> Segment {
+        Segment {
+            base: self.base,
+            store,
+            index,
+            next: AtomicU64::new(self.next()),
+            end: AtomicU64::new(self.end()),
+            state: self.state.clone(),
+        }
+    }
+
+    /// The store header as last written.
+    pub(crate) fn header(&self) -> FileHeader {
+        *self.state.header.lock()
+    }
+
+    /// Rewrites the store header with `change` applied (not synced: the caller syncs when the
+    /// change must be durable).
+    pub(crate) fn update_header(
+        &self,
+        change: impl FnOnce(&mut FileHeader),
+    ) -> std::io::Result<()> {
+        let mut h = self.state.header.lock();
+        let mut new = *h;
+        change(&mut new);
+        new.version = format::FORMAT_VERSION;
+        self.store.write_header(&new)?;
+        *h = new;
+        Ok(())
+    }
+
+    /// The segment's epoch (see `FileHeader::epoch`).
+    pub(crate) fn epoch(&self) -> u8 {
+        self.state.header.lock().epoch
+    }
+
+    /// How many records from `base` are known durable.
+    #[inline]
+    pub(crate) fn durable(&self) -> u64 {
+        self.state.durable.load(Ordering::Acquire)
+    }
+
+    /// Records that the first `count` records are durable. Only for a caller that holds the
+    /// writer lock (no cut can race it); others use [`Segment::mark_durable_in`].
+    pub(crate) fn mark_durable(&self, count: u64) {
+        self.state.durable.fetch_max(count, Ordering::AcqRel);
+    }
+
+    /// Records that the first `count` records are durable, as found by a sync that began in
+    /// `epoch`. Nothing happens if a cut changed the epoch since: the count may then cover
+    /// records that are gone.
+    pub(crate) fn mark_durable_in(&self, epoch: u8, count: u64) {
+        let h = self.state.header.lock();
+        if h.epoch == epoch {
+            self.state.durable.fetch_max(count, Ordering::AcqRel);
+        }
+    }
+
+    /// Writes `count` as the header's durable count, unless a cut changed the epoch since
+    /// `epoch` or the header already says as much (not synced: the caller's next sync of the
+    /// file takes it along).
+    pub(crate) fn claim_in_header(&self, epoch: u8, count: u64) -> std::io::Result<()> {
+        let mut h = self.state.header.lock();
+        let count = count.min(u64::from(u32::MAX)) as u32;
+        if h.epoch != epoch || h.durable_count >= count {
+            return Ok(());
+        }
+        let mut new = *h;
+        new.durable_count = count;
+        new.version = format::FORMAT_VERSION;
+        self.store.write_header(&new)?;
+        *h = new;
+        Ok(())
+    }
+
+    /// Records a cut to `kept` records: a new epoch, and the header's durable count lowered to
+    /// `kept` (written, not synced: the caller syncs it before it changes anything else).
+    pub(crate) fn record_cut(&self, kept: u64) -> std::io::Result<u8> {
+        let mut h = self.state.header.lock();
+        let mut new = *h;
+        new.epoch = (h.epoch + 1) % format::EPOCHS;
+        new.durable_count = kept.min(u64::from(u32::MAX)) as u32;
+        new.version = format::FORMAT_VERSION;
+        self.store.write_header(&new)?;
+        *h = new;
+        self.state.durable.store(kept, Ordering::Release);
+        Ok(new.epoch)
     }
 
     /// Creates the files of a new, empty, writable segment in `dir`.
     pub(crate) fn create(
         dir: &Path,
-        base: u64,
-        flags: u32,
+        header: FileHeader,
         store_cap: u64,
         index_cap: u64,
     ) -> Result<Segment> {
+        let base = header.base;
         let store_path = dir.join(format::file_name(base, FileKind::Store));
         let index_path = dir.join(format::file_name(base, FileKind::Index));
         // The header reaches the disk before the caller syncs the directory entry: a segment
         // whose name survives a power cut always has its header (and its flags) too.
-        let store = Store::create(&store_path, base, flags, store_cap)
+        let store = Store::create(&store_path, &header, store_cap)
             .and_then(|store| match store.sync_all() {
                 Ok(()) => Ok(store),
                 Err(e) => {
@@ -62,7 +180,7 @@ impl Segment {
             let _ = std::fs::remove_file(&store_path);
             Error::io(format!("creating index file {}", index_path.display()), e)
         })?;
-        Ok(Segment::new(base, store, index, base, STORE_HEADER_LEN))
+        Ok(Segment::new(header, store, index, base, STORE_HEADER_LEN))
     }
 
     #[inline]
@@ -86,6 +204,15 @@ impl Segment {
         self.next.store(next, Ordering::Release);
     }
 
+    /// The error for an offset whose record cannot be given: a hole.
+    pub(crate) fn hole(&self, offset: u64, reason: impl Into<String>) -> Error {
+        Error::Hole {
+            offset,
+            segment: self.base,
+            reason: reason.into(),
+        }
+    }
+
     fn corrupt(&self, file: &'static str, position: u64, reason: impl Into<String>) -> Error {
         Error::Corrupt {
             segment: self.base,
@@ -95,10 +222,15 @@ impl Segment {
         }
     }
 
-    /// Store position of a published record, checked against the published end.
+    /// Store position of a published record, checked against the published end; a hole is
+    /// [`Error::Hole`].
     fn position(&self, offset: u64, end: u64) -> Result<u64> {
         let slot = offset - self.base;
-        let pos = u64::from(self.index.get(slot).unwrap_or(0));
+        let entry = self.index.get(slot).unwrap_or(0);
+        if entry == HOLE {
+            return Err(self.hole(offset, "its record was damaged (see the quarantine)"));
+        }
+        let pos = u64::from(entry);
         if pos < STORE_HEADER_LEN || pos + RECORD_HEADER_LEN > end {
             let at = format::INDEX_HEADER_LEN + slot * format::INDEX_ENTRY_LEN;
             return Err(self.corrupt(
@@ -110,7 +242,8 @@ impl Segment {
         Ok(pos)
     }
 
-    /// Checks a record's header against what the index promised; returns its total length.
+    /// Checks a record's header against what the index promised. A record that is not there
+    /// whole is a hole; one holding another offset means the index entry is wrong.
     fn check_header(
         &self,
         offset: u64,
@@ -119,24 +252,24 @@ impl Segment {
         header: &[u8],
     ) -> Result<format::RecordHeader> {
         let Some(h) = format::decode_record_header(header) else {
-            return Err(self.corrupt("store", pos, format!("record {offset} is all zeros")));
+            return Err(self.hole(offset, format!("its record at byte {pos} is all zeros")));
         };
         if h.offset != offset {
+            let slot = offset - self.base;
             return Err(self.corrupt(
-                "store",
-                pos,
+                "index",
+                format::INDEX_HEADER_LEN + slot * format::INDEX_ENTRY_LEN,
                 format!(
-                    "record holds offset {} where {offset} was expected",
+                    "entry for offset {offset} points to byte {pos}, which holds record {}",
                     h.offset
                 ),
             ));
         }
         if pos + h.total_len() > end {
-            return Err(self.corrupt(
-                "store",
-                pos,
+            return Err(self.hole(
+                offset,
                 format!(
-                    "record {offset} claims {} bytes, past the end of the data",
+                    "its record at byte {pos} claims {} bytes, past the end of the data",
                     h.len
                 ),
             ));
@@ -201,10 +334,9 @@ impl Segment {
         bytes: &'a [u8],
     ) -> Result<RecordRef<'a>> {
         if !format::record_crc_ok(bytes) {
-            return Err(self.corrupt(
-                "store",
-                pos,
-                format!("checksum mismatch in record {offset}"),
+            return Err(self.hole(
+                offset,
+                format!("checksum mismatch in its record at byte {pos}"),
             ));
         }
         Ok(RecordRef {
@@ -260,56 +392,55 @@ impl Segment {
         fill(dst)
     }
 
-    /// Makes the record before `offset` a commit point (the first step of a cut to `offset`),
-    /// rewriting its flags and checksum in place; returns whether anything changed.
-    ///
-    /// This must reach the disk before the records after it are zeroed: a cut into a batch
-    /// whose zeroing landed first would leave the batch's remaining records without a commit
-    /// point, and recovery would drop them although they were acknowledged.
-    ///
-    /// Same contract as [`Segment::cut`].
-    pub(crate) fn mark_commit(&self, offset: u64) -> Result<bool> {
-        if offset <= self.base {
-            return Ok(false);
-        }
+    /// Store position where a cut to `offset` starts: the record at `offset`, or, if that
+    /// offset is a hole, the end of the last intact record before it (a hole's damaged bytes
+    /// lie between the records around it).
+    pub(crate) fn cut_position(&self, offset: u64) -> Result<u64> {
         let end = self.end();
-        let prev = self.position(offset - 1, end)?;
-        // SAFETY: the record lies below the published end in the mapped store; the caller
-        // shuts every reader out.
-        let head = unsafe { self.store.slice(prev, RECORD_HEADER_LEN) };
-        let h = self.check_header(offset - 1, prev, end, head)?;
-        if h.is_commit() {
-            return Ok(false);
+        if offset >= self.next() {
+            return Ok(end);
         }
-        // SAFETY: as above; the record lies below the end and readers are shut out.
-        let rec = unsafe { self.store.slice_mut(prev, h.total_len()) };
-        rec[24..28].copy_from_slice(&(h.flags | format::FLAG_COMMIT).to_le_bytes());
-        let crc = format::record_crc(
-            &rec[4..RECORD_HEADER_LEN as usize],
-            &rec[RECORD_HEADER_LEN as usize..],
-        );
-        rec[0..4].copy_from_slice(&crc.to_le_bytes());
-        Ok(true)
+        if self.index.get(offset - self.base) != Some(HOLE) {
+            return self.position(offset, end);
+        }
+        for o in (self.base..offset).rev() {
+            if self.index.get(o - self.base) == Some(HOLE) {
+                continue;
+            }
+            let pos = self.position(o, end)?;
+            let mut head = [0u8; RECORD_HEADER_LEN as usize];
+            self.store
+                .read_exact_at(&mut head, pos)
+                .map_err(|e| Error::io(format!("reading {}", self.store.path().display()), e))?;
+            let h = self.check_header(o, pos, end, &head)?;
+            return Ok(pos + h.total_len());
+        }
+        Ok(STORE_HEADER_LEN)
     }
 
-    /// Cuts the segment back so that `offset` is its next offset: zeroes the store bytes and
-    /// index slots of the removed records. The record before `offset` must already be a
-    /// commit point ([`Segment::mark_commit`], synced).
-    ///
-    /// Caller holds the writer lock and the segments write lock (no reader is inside), and the
-    /// segment is mapped read-write.
-    pub(crate) fn cut(&self, offset: u64) -> Result<u64> {
-        let end = self.end();
-        let next = self.next();
-        let pos = if offset == next {
-            end
-        } else {
-            self.position(offset, end)?
-        };
-        // SAFETY: [pos, end) lies in the mapped store; the caller shuts every reader out.
-        unsafe { self.store.slice_mut(pos, end - pos) }.fill(0);
-        self.index.clear(offset - self.base, next - self.base);
+    /// Ends the segment's published records at `offset` (store position `pos`, from
+    /// [`Segment::cut_position`]): readers that look from now on do not see the records past
+    /// it. The caller holds the segments write lock (so no reader is inside them now).
+    pub(crate) fn unpublish_from(&self, offset: u64, pos: u64) {
         self.publish(offset, pos);
-        Ok(pos)
+    }
+
+    /// Zeroes the store bytes `pos..old_end` and the index slots `offset..old_next` of records
+    /// that [`Segment::unpublish_from`] took away.
+    ///
+    /// # Safety
+    /// The caller holds the writer lock, the segment is mapped read-write, and the records
+    /// were unpublished under the segments write lock: no reader can hold a reference into
+    /// those bytes, and none can reach them again.
+    pub(crate) unsafe fn zero_unpublished(
+        &self,
+        offset: u64,
+        pos: u64,
+        old_next: u64,
+        old_end: u64,
+    ) {
+        // SAFETY: [pos, old_end) lies in the mapped store; no reader can see it (contract).
+        unsafe { self.store.slice_mut(pos, old_end - pos) }.fill(0);
+        self.index.clear(offset - self.base, old_next - self.base);
     }
 }

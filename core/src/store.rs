@@ -10,8 +10,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
+
+use crate::platform::FileExt;
 use std::path::{Path, PathBuf};
 
 use memmap2::{MmapOptions, MmapRaw};
@@ -51,7 +52,11 @@ pub(crate) fn preallocate(file: &File, len: u64) -> io::Result<()> {
 
 impl Store {
     /// Creates a new store (it must not exist) preallocated to `capacity`, with its header.
-    pub(crate) fn create(path: &Path, base: u64, flags: u32, capacity: u64) -> io::Result<Store> {
+    pub(crate) fn create(
+        path: &Path,
+        header: &format::FileHeader,
+        capacity: u64,
+    ) -> io::Result<Store> {
         fault::check(Op::Create, path)?;
         let file = OpenOptions::new()
             .read(true)
@@ -62,7 +67,7 @@ impl Store {
             fault::check(Op::Allocate, path)?;
             preallocate(&file, capacity)?;
             fault::check(Op::Write, path)?;
-            file.write_all_at(&format::encode_file_header(FileKind::Store, base, flags), 0)?;
+            file.write_all_at(&format::encode_file_header(FileKind::Store, header), 0)?;
             Store::map_writable(file, path)
         })();
         if result.is_err() {
@@ -92,8 +97,10 @@ impl Store {
     }
 
     /// Opens a sealed store of a writable log: mapped read-only at its current length.
+    /// The file is open read-write (its header is still rewritten: the durable count when the
+    /// seal thread syncs it, a flag cleared after a crash); the records are mapped read-only.
     pub(crate) fn open_sealed(path: &Path) -> io::Result<Store> {
-        let file = File::open(path)?;
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
         Ok(Store {
@@ -196,11 +203,11 @@ impl Store {
         }
     }
 
-    /// Rewrites the file header with new flags (a store opened for writing).
-    pub(crate) fn set_header_flags(&self, base: u64, flags: u32) -> io::Result<()> {
+    /// Rewrites the file header (one 32-byte write: a sector is written whole or not at all).
+    pub(crate) fn write_header(&self, header: &format::FileHeader) -> io::Result<()> {
         fault::check(Op::Write, &self.path)?;
         self.file
-            .write_all_at(&format::encode_file_header(FileKind::Store, base, flags), 0)
+            .write_all_at(&format::encode_file_header(FileKind::Store, header), 0)
     }
 
     /// Reads exactly `buf.len()` bytes at `pos` with `pread` (any store).

@@ -1,12 +1,13 @@
-//! Read-only checking of a whole log directory (`commitlog verify`).
+//! Read-only checking of a whole log directory (`commitlog verify`): every store read through
+//! with the same checker and the same rules as recovery and `repair`, so `verify` reports
+//! exactly what an open (or a repair) would find and do.
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use crate::error::{IoContext, Result};
-use crate::format::{self, FileKind, INDEX_ENTRY_LEN, INDEX_HEADER_LEN, STORE_HEADER_LEN};
-use crate::recovery::{self, Stop};
+use crate::format::{self, FileKind};
+use crate::recovery::{self, CLEAN_MARKER, Mode};
+use crate::report::{RecoveryEvent, RecoveryEventKind};
 
 /// One problem found by [`verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub struct Problem {
     pub position: u64,
     /// The offset of the first record affected, when known.
     pub offset: Option<u64>,
-    /// What is wrong.
+    /// What is wrong, and what recovery or `repair` does about it.
     pub reason: String,
 }
 
@@ -28,16 +29,21 @@ pub struct Problem {
 pub struct VerifyReport {
     /// Segments checked.
     pub segments: u64,
-    /// Records whose checksum and index entry were checked and found good.
+    /// Records whose checksum was checked and found good.
     pub records: u64,
     /// Store bytes read.
     pub bytes: u64,
-    /// Every problem, in file order. Empty means the log is clean.
+    /// Every problem, in log order. Empty means the log is clean.
     pub problems: Vec<Problem>,
-    /// The offset where the valid prefix of the log ends (every record below it is good and
-    /// reachable): cutting the log here (`truncate_back`) removes all damage to records.
-    /// Index problems do not move it: an index is rebuilt from its store.
-    pub valid_until: u64,
+    /// Records whose offsets are (or would become) holes: damaged among durable records.
+    pub holes: u64,
+    /// Of those, records in holes an earlier open or repair already made (their bytes are in
+    /// the quarantine); these are no problem to fix.
+    pub known_holes: u64,
+    /// Records an open or `repair` would cut off (never acknowledged as durable).
+    pub cut: u64,
+    /// What an open or `repair` would do, event by event (nothing has been done).
+    pub events: Vec<RecoveryEvent>,
 }
 
 impl VerifyReport {
@@ -47,21 +53,33 @@ impl VerifyReport {
     }
 }
 
+fn problem(e: &RecoveryEvent) -> Problem {
+    let (file, what) = match e.kind {
+        RecoveryEventKind::Hole => ("store", "damaged durable records (would become holes)"),
+        RecoveryEventKind::TornTail => ("store", "torn tail (would be cut)"),
+        RecoveryEventKind::SegmentQuarantined => ("dir", "segment would be quarantined"),
+        RecoveryEventKind::HeaderRewritten => ("store", "unreadable header (would be rewritten)"),
+        RecoveryEventKind::ObsoleteRemoved => (
+            "dir",
+            "left by an interrupted truncate_front (would be removed)",
+        ),
+        _ => ("index", "index does not match its store (would be rebuilt)"),
+    };
+    Problem {
+        segment: e.segment,
+        file,
+        position: e.position,
+        offset: (!e.offsets.is_empty()).then_some(e.offsets.start),
+        reason: format!("{what}: {}", e.reason),
+    }
+}
+
 /// Checks every record's checksum and every index entry against its store, without changing
 /// any file and without taking the writer lock. `progress(done, total)` is called with store
-/// bytes checked so far. A torn tail of the newest segment is reported as a problem too.
+/// bytes checked so far.
 pub fn verify(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport> {
     let (bases, orphans) = recovery::list_segments(dir)?;
     let mut report = VerifyReport::default();
-    for base in orphans {
-        report.problems.push(Problem {
-            segment: base,
-            file: "index",
-            position: 0,
-            offset: None,
-            reason: "index file without a store file".into(),
-        });
-    }
     let mut total = 0;
     for &base in &bases {
         let path = dir.join(format::file_name(base, FileKind::Store));
@@ -70,196 +88,38 @@ pub fn verify(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyRe
             .len();
     }
     progress(0, total);
-    let mut expected: Option<u64> = None;
-    let mut damaged = false;
-    for (i, &base) in bases.iter().enumerate() {
-        let newest = i + 1 == bases.len();
-        report.segments += 1;
-        let problem = |file, position, offset, reason: String| Problem {
-            segment: base,
-            file,
-            position,
-            offset,
-            reason,
-        };
-        if let Some(want) = expected
-            && want != base
-            && !damaged
-        {
-            report.problems.push(problem(
-                "dir",
-                0,
-                Some(want),
-                format!("segment starts at offset {base} but the log runs to {want}"),
-            ));
-            damaged = true;
-            report.valid_until = want;
-        }
-        let path = dir.join(format::file_name(base, FileKind::Store));
-        let store = File::open(&path).context(|| format!("opening {}", path.display()))?;
-        let len = store
-            .metadata()
-            .context(|| format!("reading {}", path.display()))?
-            .len();
-        let mut header = vec![0u8; STORE_HEADER_LEN.min(len) as usize];
-        store
-            .read_exact_at(&mut header, 0)
-            .context(|| format!("reading {}", path.display()))?;
-        match format::decode_file_header(FileKind::Store, &header) {
-            Ok(h) if h.base == base => {}
-            Ok(h) => {
-                report.problems.push(problem(
-                    "store",
-                    16,
-                    Some(base),
-                    format!(
-                        "header says base offset {} but the file is named for {base}",
-                        h.base
-                    ),
-                ));
-                damaged = true;
-                continue;
-            }
-            Err(e) => {
-                if !damaged {
-                    report.valid_until = base;
-                }
-                report
-                    .problems
-                    .push(problem("store", 0, Some(base), e.to_string()));
-                damaged = true;
-                continue;
-            }
-        }
-        let scan = recovery::scan(&store, STORE_HEADER_LEN, base, len)
-            .context(|| format!("reading {}", path.display()))?;
-        report.bytes += len;
-        progress(report.bytes, total);
-        if let Stop::Torn { position, reason } = &scan.stop {
-            if !damaged {
-                report.records += scan.next - base;
-            }
-            let reason = if newest {
-                format!("torn tail: {reason}")
-            } else {
-                reason.clone()
-            };
-            report
-                .problems
-                .push(problem("store", *position, Some(scan.next), reason));
-            if !damaged {
-                report.valid_until = scan.next;
-            }
-            damaged = true;
-        } else if !newest && scan.end < len && !damaged {
-            // A sealed segment must run to the end of its file (a preallocated tail of zeros
-            // is left only by a crash during a roll, and recovery trims it).
-            let tail_is_zero = {
-                let mut buf = vec![0u8; (len - scan.end).min(1 << 20) as usize];
-                store.read_exact_at(&mut buf, scan.end).is_ok() && buf.iter().all(|&b| b == 0)
-            };
-            if !tail_is_zero {
-                report.problems.push(problem(
-                    "store",
-                    scan.end,
-                    Some(scan.next),
-                    "unreadable bytes after the last record".into(),
-                ));
-                report.records += scan.next - base;
-                report.valid_until = scan.next;
-                damaged = true;
-            }
-        }
-        if !damaged {
-            report.records += scan.next - base;
-            report.valid_until = scan.next;
-        }
-        expected = Some(scan.next);
-        check_index(dir, base, &scan.positions, &mut report.problems);
-    }
-    if bases.is_empty() {
-        report.valid_until = 0;
-    }
-    Ok(report)
-}
-
-fn check_index(dir: &Path, base: u64, positions: &[u32], problems: &mut Vec<Problem>) {
-    let path = dir.join(format::file_name(base, FileKind::Index));
-    let mut problem = |position, offset, reason: String| {
-        problems.push(Problem {
+    let mode = Mode {
+        clean: dir.join(CLEAN_MARKER).exists(),
+        scan_all: true,
+        dry_run: true,
+        ..Mode::default()
+    };
+    let found = recovery::check(dir, mode, &mut |done| progress(done, total))?;
+    report.segments = bases.len() as u64;
+    report.bytes = total;
+    report.records = found.records_checked;
+    for base in orphans {
+        report.problems.push(Problem {
             segment: base,
             file: "index",
-            position,
-            offset,
-            reason,
-        })
-    };
-    let Ok(index) = File::open(&path) else {
-        problem(0, Some(base), "index file is missing".into());
-        return;
-    };
-    let len = index.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut header = vec![0u8; INDEX_HEADER_LEN.min(len) as usize];
-    if index.read_exact_at(&mut header, 0).is_err() {
-        problem(0, Some(base), "index file is unreadable".into());
-        return;
+            position: 0,
+            offset: None,
+            reason: "index file without a store file (would be removed)".into(),
+        });
     }
-    match format::decode_file_header(FileKind::Index, &header) {
-        Ok(h) if h.base == base => {}
-        Ok(h) => {
-            return problem(
-                16,
-                Some(base),
-                format!(
-                    "header says base offset {} but the file is named for {base}",
-                    h.base
-                ),
-            );
-        }
-        Err(e) => return problem(0, Some(base), e.to_string()),
-    }
-    let slots = len.saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
-    let mut bytes = vec![0u8; (slots * INDEX_ENTRY_LEN) as usize];
-    if index.read_exact_at(&mut bytes, INDEX_HEADER_LEN).is_err() {
-        return problem(
-            INDEX_HEADER_LEN,
-            Some(base),
-            "index file is unreadable".into(),
-        );
-    }
-    for (slot, chunk) in bytes.chunks_exact(4).enumerate() {
-        let entry = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        let at = INDEX_HEADER_LEN + slot as u64 * INDEX_ENTRY_LEN;
-        let offset = base + slot as u64;
-        match positions.get(slot) {
-            Some(&want) if want != entry => {
-                return problem(
-                    at,
-                    Some(offset),
-                    format!("entry for offset {offset} says {entry}, the record is at {want}"),
-                );
-            }
-            None if entry != 0 => {
-                return problem(
-                    at,
-                    Some(offset),
-                    format!(
-                        "entry for offset {offset} points to {entry}, but the store holds no such record"
-                    ),
-                );
-            }
-            _ => {}
-        }
-    }
-    if (slots as usize) < positions.len() {
-        let offset = base + slots;
-        problem(
-            len,
-            Some(offset),
-            format!(
-                "index ends at offset {offset}, the store holds {} records",
-                positions.len()
-            ),
-        );
-    }
+    let known = |e: &&RecoveryEvent| e.kind == RecoveryEventKind::Hole && e.quarantine_id.is_some();
+    report
+        .problems
+        .extend(found.events.iter().filter(|e| !known(e)).map(problem));
+    report.holes = found.records_in_holes();
+    report.known_holes = found
+        .events
+        .iter()
+        .filter(known)
+        .map(|e| e.offsets.end - e.offsets.start)
+        .sum();
+    report.cut = found.records_cut();
+    report.events = found.events;
+    progress(total, total);
+    Ok(report)
 }

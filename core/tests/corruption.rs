@@ -1,14 +1,16 @@
 //! Corruption: a small multi-segment log is damaged in every way a disk or a careless person
 //! can damage it, then opened (default and strict mode, writable and read-only), read record
-//! by record, iterated and verified. Every case must end without a panic in one of two ways:
-//! - the log opens and yields a prefix of what was appended (the longest valid one when only
-//!   the newest segment's tail is damaged), every record byte-exact;
-//! - or a typed `Corrupt` error naming the segment and a position inside the damaged file.
+//! by record, iterated and verified. Every case must end without a panic, and:
+//! - never a wrong byte: every offset reads as its appended value or as a typed `Hole`;
+//! - never a re-issued offset: when every record was durable, `next_offset` is the count
+//!   appended, whatever was damaged;
+//! - nothing unaccounted: records kept + records in holes + records cut (quarantined) equals
+//!   what was written (for durable logs, where nothing may be cut);
+//! - a strict open either holds everything or fails with `Corrupt`.
 //!
-//! It never yields a record that was not appended. `CORRUPTION_FULL=1` truncates at every
-//! byte of every file and tries more random damage (the `make fuzz` form); the default
-//! truncates every file at every byte of its first and last 100 bytes and at every 13th
-//! byte between.
+//! `CORRUPTION_FULL=1` truncates at every byte of every file and tries more random damage (the
+//! `make reliability-full` form); the default truncates every file at every byte of its first
+//! and last 100 bytes and at every 13th byte between.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +41,17 @@ fn full() -> bool {
     std::env::var("CORRUPTION_FULL").is_ok_and(|v| v == "1")
 }
 
+/// How the reference log was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Left {
+    /// Closed cleanly (the `CLEAN` marker is there).
+    Closed,
+    /// `sync()` returned, then the process died (the files as the page cache held them).
+    Synced,
+    /// The process died with nothing synced since the newest segment began.
+    Unsynced,
+}
+
 /// A log of about four segments. With `batches`, values 0..N are appended in batches and
 /// singles mixed, except in the newest segment (singles only, so that "the records before
 /// record k" is exact there).
@@ -51,7 +64,7 @@ struct Reference {
     batches: BTreeMap<u64, u64>,
 }
 
-fn reference(batches: bool, clean: bool) -> Reference {
+fn reference(batches: bool, left: Left) -> Reference {
     let dir = scratch();
     let log = Log::open(dir.path(), small()).unwrap();
     let mut next = 0u64;
@@ -77,8 +90,10 @@ fn reference(batches: bool, clean: bool) -> Reference {
         .into_iter()
         .map(|s| (s.base_offset, s.next_offset, s.store_path))
         .collect();
-    log.sync().unwrap();
-    if clean {
+    if left != Left::Unsynced {
+        log.sync().unwrap();
+    }
+    if left == Left::Closed {
         log.close().unwrap();
     } else {
         // A crash: the files as they are, no clean-shutdown marker, the newest store untrimmed.
@@ -143,35 +158,53 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// What one open of a damaged directory gave.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
-    /// Opened; the records it yielded (offsets from 0, a prefix), then maybe a read error.
-    Opened { records: u64, read_error: bool },
-    /// `Corrupt` at open.
+    /// Opened: offsets that read back their value, offsets that are holes, records the report
+    /// says were cut (into the quarantine), and the next offset.
+    Opened {
+        kept: u64,
+        holes: u64,
+        cut: u64,
+        next: u64,
+    },
+    /// `Corrupt` at open (strict mode).
     Corrupt { segment: u64 },
+}
+
+impl Outcome {
+    fn accounted(self) -> u64 {
+        match self {
+            Outcome::Opened {
+                kept, holes, cut, ..
+            } => kept + holes + cut,
+            Outcome::Corrupt { .. } => 0,
+        }
+    }
 }
 
 static CASES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Opens `dir` with `opts`, reads everything every way, and checks the promise. `damaged`
-/// is the file that was damaged (its segment must be the one a `Corrupt` names, when it names
-/// a store or index).
-fn check(case: &str, dir: &Path, opts: Options, count: u64) -> Outcome {
+/// Opens `dir` with `opts`, reads everything every way, and checks the promise: every offset
+/// gives its value or a `Hole`, iteration agrees with reads, and the log takes appends.
+/// `index_may_lie`: a scrambled index entry may send a read elsewhere (`Corrupt`, file index).
+fn check(case: &str, dir: &Path, opts: Options, count: u64, index_may_lie: bool) -> Outcome {
     CASES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let run = || -> Outcome {
         let log = match Log::open(dir, opts.clone()) {
             Ok(l) => l,
             Err(Error::Corrupt {
                 segment, position, ..
-            }) => {
+            }) if opts.recovery == RecoveryMode::Strict => {
                 assert!(
                     position < 1 << 20,
                     "{case}: position {position} is not in a file"
                 );
                 return Outcome::Corrupt { segment };
             }
-            Err(e) => panic!("{case}: open failed with a non-Corrupt error: {e}"),
+            Err(e) => panic!("{case}: open failed: {e}"),
         };
+        let report = log.recovery_report().clone();
         let lowest = log.lowest_offset().unwrap();
         let next = log.next_offset().unwrap();
         assert_eq!(lowest, 0, "{case}: the front of the log moved");
@@ -179,48 +212,59 @@ fn check(case: &str, dir: &Path, opts: Options, count: u64) -> Outcome {
             next <= count,
             "{case}: the log claims {next} records, only {count} were appended"
         );
-        let mut read_error = false;
-        let mut records = 0;
-        for r in log.iter(0) {
-            match r {
-                Ok(r) => {
-                    assert_eq!(r.offset, records, "{case}: iteration skipped an offset");
-                    assert_eq!(
-                        r.value,
-                        value(r.offset),
-                        "{case}: record {} has wrong bytes",
-                        r.offset
-                    );
-                    records += 1;
-                }
-                Err(Error::Corrupt { .. }) => {
-                    read_error = true;
-                    break;
-                }
-                Err(e) => panic!("{case}: iteration failed with a non-Corrupt error: {e}"),
-            }
-        }
+        let (mut kept, mut holes) = (0, 0);
+        let mut fates = Vec::new();
         for o in 0..next {
             match log.read(o) {
-                Ok(r) => assert_eq!(r.value, value(o), "{case}: read({o}) has wrong bytes"),
-                Err(Error::Corrupt { .. }) => read_error = true,
-                Err(e) => panic!("{case}: read({o}) failed with a non-Corrupt error: {e}"),
+                Ok(r) => {
+                    assert_eq!(r.value, value(o), "{case}: read({o}) has wrong bytes");
+                    kept += 1;
+                    fates.push(true);
+                }
+                Err(Error::Hole { offset, .. }) => {
+                    assert_eq!(offset, o, "{case}: the hole names another offset");
+                    holes += 1;
+                    fates.push(false);
+                }
+                Err(Error::Corrupt { file: "index", .. }) if index_may_lie => fates.push(false),
+                Err(e) => panic!("{case}: read({o}) failed with neither a value nor a hole: {e}"),
             }
         }
-        assert!(
-            read_error || records == next,
-            "{case}: iteration ended at {records} of {next} without an error"
-        );
-        if !opts.read_only {
-            // The log must accept appends again after recovery.
-            if !read_error {
-                assert_eq!(log.append(&value(next)).unwrap(), next, "{case}");
+        if !index_may_lie {
+            // Iteration agrees with reads: values where they read, a hole error where not.
+            let mut o = 0;
+            for r in log.iter(0) {
+                match r {
+                    Ok(r) => {
+                        assert!(
+                            fates[r.offset as usize],
+                            "{case}: iter gave hole {}",
+                            r.offset
+                        );
+                        assert!(r.offset >= o, "{case}: iteration went back");
+                        assert_eq!(r.value, value(r.offset), "{case}: iter wrong bytes");
+                        o = r.offset + 1;
+                    }
+                    Err(Error::Hole { offset, .. }) => {
+                        assert!(!fates[offset as usize], "{case}: iter hole at {offset}");
+                        o = offset + 1;
+                    }
+                    Err(e) => panic!("{case}: iteration failed with a non-hole error: {e}"),
+                }
             }
+            let skipping = log.iter(0).skip_holes(true).count() as u64;
+            assert_eq!(skipping, kept, "{case}: skip_holes yields the kept records");
+        }
+        if !opts.read_only {
+            // The log must accept appends again after recovery, at its next offset.
+            assert_eq!(log.append(&value(next)).unwrap(), next, "{case}");
         }
         let _ = log.close();
         Outcome::Opened {
-            records,
-            read_error,
+            kept,
+            holes,
+            cut: report.records_cut(),
+            next,
         }
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
@@ -230,8 +274,10 @@ fn check(case: &str, dir: &Path, opts: Options, count: u64) -> Outcome {
 }
 
 /// Checks a damaged copy: verify() must not panic; open read-only, then strict, then default.
-fn check_all_modes(case: &str, damaged: &Path, count: u64) -> Outcome {
-    let _ = commitlog::verify(damaged, &mut |_, _| {});
+/// Read-only must find what the default open does (the same plan, not applied).
+fn check_all_modes(case: &str, damaged: &Path, count: u64, index_may_lie: bool) -> Outcome {
+    let verified = commitlog::verify(damaged, &mut |_, _| {});
+    let mut outcomes = Vec::new();
     for (name, o) in [
         (
             "read-only",
@@ -250,9 +296,57 @@ fn check_all_modes(case: &str, damaged: &Path, count: u64) -> Outcome {
     ] {
         let copy = scratch();
         copy_dir(damaged, copy.path());
-        check(&format!("{case} [{name}]"), copy.path(), o, count);
+        outcomes.push(check(
+            &format!("{case} [{name}]"),
+            copy.path(),
+            o,
+            count,
+            index_may_lie,
+        ));
     }
-    check(&format!("{case} [default]"), damaged, small(), count)
+    let out = check(
+        &format!("{case} [default]"),
+        damaged,
+        small(),
+        count,
+        index_may_lie,
+    );
+    if !index_may_lie {
+        assert_eq!(
+            outcomes[0], out,
+            "{case}: read-only and default opens disagree"
+        );
+    }
+    if let (Ok(v), Outcome::Opened { holes, .. }) = (verified, out) {
+        assert!(
+            v.holes <= holes,
+            "{case}: verify saw more holes than the open"
+        );
+    }
+    match outcomes[1] {
+        Outcome::Corrupt { .. } => {}
+        _ if index_may_lie => {}
+        strict => assert_eq!(strict.accounted(), count, "{case}: strict lost records"),
+    }
+    out
+}
+
+/// The promise for a log whose records were all durable: nothing cut, every offset kept,
+/// read or a hole.
+fn assert_all_accounted(case: &str, out: Outcome, count: u64) {
+    match out {
+        Outcome::Opened {
+            kept,
+            holes,
+            cut,
+            next,
+        } => {
+            assert_eq!(next, count, "{case}: offsets would be given again");
+            assert_eq!(cut, 0, "{case}: durable records were cut");
+            assert_eq!(kept + holes, count, "{case}: records unaccounted for");
+        }
+        Outcome::Corrupt { .. } => panic!("{case}: the default open failed"),
+    }
 }
 
 fn damage(reference: &Reference, f: impl FnOnce(&Path)) -> tempfile::TempDir {
@@ -289,17 +383,19 @@ fn whole_before(positions: &[u64], base: u64, len: u64, batches: &BTreeMap<u64, 
     base + n
 }
 
+/// Every file of a durable log (closed, or synced before a crash) cut at every byte: every
+/// offset stays, read or a hole; the cut bytes of a store become holes, never a shorter log.
 #[test]
 fn truncating_any_file_at_any_byte() {
     let mut cases = 0;
-    for clean in [true, false] {
-        let r = reference(true, clean);
-        let newest = r.segments.len() - 1;
+    let mut holes = 0;
+    for left in [Left::Closed, Left::Synced] {
+        let r = reference(true, left);
         for file in files(r.dir.path()) {
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             let len = std::fs::metadata(&file).unwrap().len();
             for cut in positions_to_try(len) {
-                let case = format!("clean={clean} {name} cut to {cut} of {len} bytes");
+                let case = format!("{left:?} {name} cut to {cut} of {len} bytes");
                 let d = damage(&r, |d| {
                     let f = std::fs::OpenOptions::new()
                         .write(true)
@@ -307,139 +403,187 @@ fn truncating_any_file_at_any_byte() {
                         .unwrap();
                     f.set_len(cut).unwrap();
                 });
-                let out = check_all_modes(&case, d.path(), r.count);
-                cases += 1;
-                // The newest store cut: exactly the records whole before the cut survive.
-                let newest_store = r.segments[newest].2.file_name().unwrap() == name.as_str();
-                if newest_store && cut >= STORE_HEADER_LEN {
-                    let (base, ..) = r.segments[newest];
-                    let want = whole_before(&r.positions(newest), base, cut, &r.batches);
-                    assert_eq!(
-                        out,
-                        Outcome::Opened {
-                            records: want,
-                            read_error: false
-                        },
-                        "{case}"
-                    );
-                }
-                // An index is a cache: cutting it loses nothing.
-                if name.ends_with(".index") {
-                    assert_eq!(
-                        out,
-                        Outcome::Opened {
-                            records: r.count,
-                            read_error: false
-                        },
-                        "{case}"
-                    );
-                }
-            }
-        }
-    }
-    eprintln!("truncation: {cases} damaged directories checked in 3 modes each");
-}
-
-/// The Kafka check: damage starting inside record k of the newest segment (a flipped bit, a
-/// zeroed run to the end, garbage over its tail) leaves exactly the records before k in the
-/// default mode, and `Corrupt` at record k's position in strict mode.
-#[test]
-fn damage_inside_record_k_of_the_newest_segment_keeps_exactly_the_records_before_k() {
-    let r = reference(false, false);
-    let newest = r.segments.len() - 1;
-    let (base, next, ref store) = r.segments[newest];
-    let name = store.file_name().unwrap().to_owned();
-    let positions = r.positions(newest);
-    let mut cases = 0;
-    for (i, &p) in positions.iter().enumerate() {
-        let k = base + i as u64;
-        let rec_len = RECORD_HEADER_LEN + value(k).len() as u64;
-        for (what, at) in [
-            ("flip in header", p + 9),
-            ("flip in checksum", p + 1),
-            ("flip in value", p + rec_len - 1),
-        ] {
-            for mode in ["default", "strict"] {
-                let d = damage(&r, |d| {
-                    let path = d.join(&name);
-                    let mut bytes = std::fs::read(&path).unwrap();
-                    bytes[at as usize] ^= 0x10;
-                    std::fs::write(&path, bytes).unwrap();
-                });
-                let case = format!("{what} of record {k} (of {base}..{next}), {mode}");
-                let opts = if mode == "strict" {
-                    Options {
-                        recovery: RecoveryMode::Strict,
-                        ..small()
+                let out = check_all_modes(&case, d.path(), r.count, false);
+                assert_all_accounted(&case, out, r.count);
+                if let Outcome::Opened { holes: h, .. } = out {
+                    holes += h;
+                    // An index is a cache: cutting it loses nothing.
+                    if name.ends_with(".index") {
+                        assert_eq!(h, 0, "{case}: a cut index made holes");
                     }
-                } else {
-                    small()
-                };
-                if mode == "strict" {
-                    match Log::open(d.path(), opts) {
-                        Err(Error::Corrupt {
-                            segment, position, ..
-                        }) => {
-                            assert_eq!(segment, base, "{case}");
-                            assert_eq!(position, p, "{case}: position of the damaged record");
-                        }
-                        other => panic!("{case}: strict open gave {other:?}"),
-                    }
-                } else {
-                    let out = check(&case, d.path(), opts, r.count);
-                    assert_eq!(
-                        out,
-                        Outcome::Opened {
-                            records: k,
-                            read_error: false
-                        },
-                        "{case}"
-                    );
                 }
                 cases += 1;
             }
-        }
-        // Zeros from inside record k to the end of the file, and garbage over its tail.
-        for (what, fill) in [("zeroed", 0u8), ("garbage", 0xA5u8)] {
-            let d = damage(&r, |d| {
-                let path = d.join(&name);
-                let mut bytes = std::fs::read(&path).unwrap();
-                let from = (p + rec_len / 2) as usize;
-                let to = if fill == 0 {
-                    bytes.len()
-                } else {
-                    (from + 64).min(bytes.len())
-                };
-                bytes[from..to].fill(fill);
-                std::fs::write(&path, bytes).unwrap();
-            });
-            let case = format!("{what} from inside record {k}");
-            let out = check(&case, d.path(), small(), r.count);
-            assert_eq!(
-                out,
-                Outcome::Opened {
-                    records: k,
-                    read_error: false
-                },
-                "{case}"
-            );
-            cases += 1;
         }
     }
     eprintln!(
-        "kafka check: {cases} cases over {} records of the newest segment",
-        positions.len()
+        "truncation: {cases} damaged directories x 3 modes, {holes} records in holes, 0 cut, \
+         0 wrong bytes, 0 offsets given again"
     );
 }
 
-/// Random bit flips, zeroed ranges and appended garbage in any file.
+type Hurt = Box<dyn Fn(&mut Vec<u8>)>;
+
+/// The newest store of a log whose newest records were never synced, cut at every byte: a
+/// torn tail, so exactly the records whole before the cut survive (a batch all or nothing).
+#[test]
+fn truncating_a_store_never_synced_keeps_the_records_whole_before_the_cut() {
+    let r = reference(true, Left::Unsynced);
+    let newest = r.segments.len() - 1;
+    let (base, _, ref store) = r.segments[newest];
+    let name = store.file_name().unwrap().to_string_lossy().into_owned();
+    let len = std::fs::metadata(store).unwrap().len();
+    let used = r.positions(newest).last().map_or(STORE_HEADER_LEN, |&p| {
+        p + RECORD_HEADER_LEN + value(r.count - 1).len() as u64
+    });
+    let mut cases = 0;
+    for cut in positions_to_try(used.min(len) + 1) {
+        if cut < STORE_HEADER_LEN {
+            continue;
+        }
+        let case = format!("Unsynced {name} cut to {cut}");
+        let d = damage(&r, |d| {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(d.join(&name))
+                .unwrap();
+            f.set_len(cut).unwrap();
+        });
+        let want = whole_before(&r.positions(newest), base, cut, &r.batches);
+        match check(&case, d.path(), small(), r.count, false) {
+            Outcome::Opened {
+                kept, holes, next, ..
+            } => assert_eq!((kept, holes, next), (want, 0, want), "{case}"),
+            other => panic!("{case}: {other:?}"),
+        }
+        cases += 1;
+    }
+    eprintln!("torn tails never synced: {cases} cuts, each exactly the records whole before it");
+}
+
+/// The Kafka check, and path 1 of issue 13 in miniature: damage starting inside record k of
+/// the newest segment (a flipped bit, a zeroed run to the end, garbage over its tail).
+/// - Records that were durable (the log was synced): record k is a hole, every other record
+///   keeps its offset and value, and the next offset does not move.
+/// - Records never synced: a torn tail, exactly the records before k stay; those after it
+///   that were whole are reported cut (into the quarantine). Strict mode: `Corrupt` at k.
+#[test]
+fn damage_inside_record_k_of_the_newest_segment() {
+    let mut cases = 0;
+    for left in [Left::Synced, Left::Unsynced] {
+        let r = reference(false, left);
+        let newest = r.segments.len() - 1;
+        let (base, next, ref store) = r.segments[newest];
+        let name = store.file_name().unwrap().to_owned();
+        let positions = r.positions(newest);
+        for (i, &p) in positions.iter().enumerate() {
+            let k = base + i as u64;
+            let rec_len = RECORD_HEADER_LEN + value(k).len() as u64;
+            let mut tries: Vec<(String, Hurt)> = Vec::new();
+            for (what, at) in [
+                ("flip in header", p + 9),
+                ("flip in checksum", p + 1),
+                ("flip in value", p + rec_len - 1),
+            ] {
+                tries.push((
+                    what.into(),
+                    Box::new(move |b: &mut Vec<u8>| b[at as usize] ^= 0x10),
+                ));
+            }
+            let from = (p + rec_len / 2) as usize;
+            // Records whose bytes the 64 bytes of garbage from `from` reach.
+            let garbled = positions[i..]
+                .iter()
+                .take_while(|&&q| (q as usize) < from + 64)
+                .count() as u64;
+            tries.push((
+                "zeroed from inside it to the end".into(),
+                Box::new(move |b: &mut Vec<u8>| {
+                    let n = b.len();
+                    b[from..n].fill(0)
+                }),
+            ));
+            tries.push((
+                "garbage over its tail".into(),
+                Box::new(move |b: &mut Vec<u8>| {
+                    let to = (from + 64).min(b.len());
+                    b[from..to].fill(0xA5)
+                }),
+            ));
+            for (what, hurt) in &tries {
+                let d = damage(&r, |d| {
+                    let path = d.join(&name);
+                    let mut bytes = std::fs::read(&path).unwrap();
+                    hurt(&mut bytes);
+                    std::fs::write(&path, bytes).unwrap();
+                });
+                let case = format!("{left:?}: {what} of record {k} (of {base}..{next})");
+                let strict = Options {
+                    recovery: RecoveryMode::Strict,
+                    ..small()
+                };
+                let copy = scratch();
+                copy_dir(d.path(), copy.path());
+                match Log::open(copy.path(), strict) {
+                    Err(Error::Corrupt { segment, .. }) => assert_eq!(segment, base, "{case}"),
+                    other => panic!("{case}: strict open gave {other:?}"),
+                }
+                let out = check(&case, d.path(), small(), r.count, false);
+                let Outcome::Opened {
+                    kept,
+                    holes,
+                    cut,
+                    next: n,
+                } = out
+                else {
+                    unreachable!()
+                };
+                let zeroed = what.starts_with("zeroed");
+                if left == Left::Synced {
+                    // Zeros to the end take the records after k along: holes too; garbage
+                    // every record it reaches.
+                    let lost = if zeroed {
+                        next - k
+                    } else if what.starts_with("garbage") {
+                        garbled
+                    } else {
+                        1
+                    };
+                    assert_eq!(
+                        (kept, holes, cut, n),
+                        (r.count - lost, lost, 0, next),
+                        "{case}"
+                    );
+                } else {
+                    assert_eq!(
+                        (kept, holes),
+                        (k, 0),
+                        "{case}: exactly the records before k"
+                    );
+                    // The records after the damage that are still whole are reported cut;
+                    // those the damage reached to the end of the data left no trace.
+                    let reaches_end = zeroed
+                        || k + 1 == next
+                        || (what.starts_with("garbage") && k + garbled == next);
+                    let want_cut = if reaches_end { 0 } else { r.count - k };
+                    assert_eq!(cut, want_cut, "{case}: the cut records are reported");
+                }
+                cases += 1;
+            }
+        }
+    }
+    eprintln!("kafka check: {cases} cases, 0 wrong bytes");
+}
+
+/// Random bit flips, zeroed ranges and appended garbage in any file of a durable log.
 #[test]
 fn random_bit_flips_zeroed_ranges_and_appended_garbage() {
     let n = if full() { 3000 } else { 300 };
     let mut rng = Rng(0xC0FF_EE00_D15C_0001);
     let mut outcomes: BTreeMap<&str, u64> = BTreeMap::new();
-    for clean in [true, false] {
-        let r = reference(true, clean);
+    let (mut kept_all, mut holes_all) = (0, 0);
+    for left in [Left::Closed, Left::Synced] {
+        let r = reference(true, left);
         let all = files(r.dir.path());
         for i in 0..n {
             let file = &all[rng.below(all.len() as u64) as usize];
@@ -447,7 +591,7 @@ fn random_bit_flips_zeroed_ranges_and_appended_garbage() {
             let len = std::fs::metadata(file).unwrap().len();
             let kind = rng.below(3);
             let (a, b, c) = (rng.below(len.max(1)), rng.next(), rng.below(200) + 1);
-            let case = format!("clean={clean} case {i}: damage kind {kind} in {name:?} at {a}");
+            let case = format!("{left:?} case {i}: damage kind {kind} in {name:?} at {a}");
             let d = damage(&r, |d| {
                 let path = d.join(&name);
                 let mut bytes = std::fs::read(&path).unwrap();
@@ -467,20 +611,22 @@ fn random_bit_flips_zeroed_ranges_and_appended_garbage() {
                 }
                 std::fs::write(&path, bytes).unwrap();
             });
-            let out = check_all_modes(&case, d.path(), r.count);
-            *outcomes
-                .entry(match out {
-                    Outcome::Corrupt { .. } => "Corrupt at open",
-                    Outcome::Opened {
-                        read_error: true, ..
-                    } => "opened, Corrupt on read",
-                    Outcome::Opened { records, .. } if records == r.count => "opened, all records",
-                    Outcome::Opened { .. } => "opened, a prefix",
-                })
-                .or_default() += 1;
+            let out = check_all_modes(&case, d.path(), r.count, false);
+            assert_all_accounted(&case, out, r.count);
+            if let Outcome::Opened { kept, holes, .. } = out {
+                kept_all += kept;
+                holes_all += holes;
+                *outcomes
+                    .entry(if holes == 0 { "all records" } else { "holes" })
+                    .or_default() += 1;
+            }
         }
     }
-    eprintln!("random damage: {} cases x 3 modes: {outcomes:?}", 2 * n);
+    eprintln!(
+        "random damage: {} cases x 3 modes: {outcomes:?}; {kept_all} records kept, {holes_all} \
+         in holes, 0 cut, 0 wrong bytes",
+        2 * n
+    );
 }
 
 /// An index is a cache: deleting, shortening, zeroing or scrambling it never loses a record;
@@ -490,12 +636,12 @@ fn random_bit_flips_zeroed_ranges_and_appended_garbage() {
 fn a_deleted_short_zeroed_or_scrambled_index_loses_nothing() {
     let mut rng = Rng(0x1DE7_0000_0000_0001);
     let mut cases = 0;
-    for clean in [true, false] {
-        let r = reference(true, clean);
+    for left in [Left::Closed, Left::Synced] {
+        let r = reference(true, left);
         for (base, ..) in &r.segments {
             let name = commitlog::format::file_name(*base, commitlog::format::FileKind::Index);
             for how in ["delete", "shorten", "zero", "scramble", "scramble-entries"] {
-                let case = format!("clean={clean} {how} index of segment {base}");
+                let case = format!("{left:?} {how} index of segment {base}");
                 let d = damage(&r, |d| {
                     let path = d.join(&name);
                     let mut bytes = std::fs::read(&path).unwrap_or_default();
@@ -520,15 +666,17 @@ fn a_deleted_short_zeroed_or_scrambled_index_loses_nothing() {
                     }
                     std::fs::write(&path, bytes).unwrap();
                 });
-                let out = check_all_modes(&case, d.path(), r.count);
+                let lies = how == "scramble-entries";
+                let out = check_all_modes(&case, d.path(), r.count, lies);
                 match out {
                     Outcome::Opened {
-                        records,
-                        read_error: false,
-                    } => assert_eq!(records, r.count, "{case}"),
-                    Outcome::Opened {
-                        read_error: true, ..
-                    } => assert_eq!(how, "scramble-entries", "{case}: a read failed"),
+                        kept, holes, next, ..
+                    } => {
+                        assert_eq!(next, r.count, "{case}");
+                        if !lies {
+                            assert_eq!((kept, holes), (r.count, 0), "{case}: records lost");
+                        }
+                    }
                     Outcome::Corrupt { .. } => panic!("{case}: an index problem made open fail"),
                 }
                 cases += 1;

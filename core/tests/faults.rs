@@ -145,7 +145,7 @@ fn sweep(sync: SyncPolicy) {
         }
     }
     let (mut cases, mut injected, mut errors, mut poisoned, mut verified) = (0, 0, 0, 0, 0);
-    let mut absorbed = 0;
+    let (mut absorbed, mut unreached) = (0, 0);
     for (&op, &count) in &counts {
         for nth in sample(count, samples()) {
             for persistent in [false, true] {
@@ -170,8 +170,14 @@ fn sweep(sync: SyncPolicy) {
                     }
                 }
                 let n = inj.injected.load(Ordering::Relaxed);
-                assert!(n > 0, "{case}: nothing was injected");
                 fault::set_hook(None);
+                if n == 0 {
+                    // Under sync=never the seal thread races the workload: whether a sealed
+                    // segment is synced by it or by the next `sync()` varies, and with it the
+                    // count of syncs. A case whose nth operation never came is not a case.
+                    unreached += 1;
+                    continue;
+                }
                 let got = no_panic(&case, || contents(dir.path(), options(sync)))
                     .unwrap_or_else(|e| panic!("{case}: reopen without faults failed: {e}"));
                 check_prefix(&case, &h, &got, true);
@@ -196,8 +202,12 @@ fn sweep(sync: SyncPolicy) {
     eprintln!(
         "fault sweep sync={sync:?}: {cases} cases over {} operations, {injected} faults injected, \
          {errors} errors returned ({poisoned} Poisoned), {absorbed} absorbed with nothing lost, \
-         {verified} records verified after reopen, 0 lost, 0 panics",
+         {verified} records verified after reopen, 0 lost, 0 panics ({unreached} cases not reached)",
         counts.len()
+    );
+    assert!(
+        unreached * 10 <= cases,
+        "{unreached} of {cases} cases never reached their fault point"
     );
 }
 

@@ -344,9 +344,49 @@ fn torn_tail_is_cut_by_default_and_reported_in_strict_mode() {
         matches!(strict, Err(Error::Corrupt { segment: 0, .. })),
         "{strict:?}"
     );
+    // The log was closed: record 9 was durable, so the damage is a hole, not a torn tail,
+    // and offset 9 is never given again.
     let log = open(dir.path(), &o);
-    assert_eq!(log.next_offset().unwrap(), 9);
+    assert_eq!(log.next_offset().unwrap(), 10);
     assert_eq!(log.read(8).unwrap().value, value(8));
+    assert!(matches!(log.read(9), Err(Error::Hole { offset: 9, .. })));
+    let report = log.recovery_report();
+    assert_eq!(report.records_in_holes(), 1, "{report}");
+    assert_eq!(log.append(b"again").unwrap(), 10);
+}
+
+#[test]
+fn a_torn_tail_that_was_never_synced_is_cut_into_the_quarantine() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Options::default();
+    let log = open(dir.path(), &o);
+    for i in 0..10 {
+        log.append(&value(i)).unwrap();
+    }
+    // A crash with nothing synced: the files as the page cache holds them.
+    let copy = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.path().join(e.file_name())).unwrap();
+    }
+    drop(log);
+    let store = &store_files(copy.path())[0];
+    let mut bytes = std::fs::read(store).unwrap();
+    let last = 32 + (0..9).map(|j| 28 + value(j).len()).sum::<usize>();
+    bytes[last + 30] ^= 0xff;
+    std::fs::write(store, &bytes).unwrap();
+    let log = open(copy.path(), &o);
+    assert_eq!(log.next_offset().unwrap(), 9);
+    let report = log.recovery_report();
+    let cut = &report.events[0];
+    assert_eq!(cut.kind, commitlog::RecoveryEventKind::TornTail, "{report}");
+    let id = cut
+        .quarantine_id
+        .expect("the torn bytes are in the quarantine");
+    let items = commitlog::quarantine::list(copy.path()).unwrap();
+    let item = items.iter().find(|i| i.id == id).unwrap();
+    let kept = std::fs::read(commitlog::quarantine::path(copy.path()).join(&item.file)).unwrap();
+    assert_eq!(kept, bytes[last..last + 28 + value(9).len()]);
     assert_eq!(log.append(b"again").unwrap(), 9);
 }
 
@@ -365,15 +405,23 @@ fn corruption_in_a_record_is_reported_never_returned() {
     std::fs::write(first, &bytes).unwrap();
     let log = open(dir.path(), &o);
     let errors = (0..20)
-        .filter(|&i| matches!(log.read(i), Err(Error::Corrupt { segment: 0, .. })))
+        .filter(|&i| matches!(log.read(i), Err(Error::Hole { segment: 0, .. })))
         .count();
     assert_eq!(errors, 1);
     let iterated: Vec<_> = log.iter(0).collect();
-    assert!(
+    assert_eq!(
+        iterated.len(),
+        300,
+        "a hole is one item; iteration goes on after it"
+    );
+    assert_eq!(
         iterated
             .iter()
-            .any(|r| matches!(r, Err(Error::Corrupt { .. })))
+            .filter(|r| matches!(r, Err(Error::Hole { .. })))
+            .count(),
+        1
     );
+    assert_eq!(log.iter(0).skip_holes(true).count(), 299);
 }
 
 /// Iteration checks records' checksums several at a time: a damaged record k still comes
@@ -420,14 +468,21 @@ fn iteration_yields_every_record_before_a_damaged_one_then_its_position() {
                 "records before the damaged one (borrowed: {borrowed})"
             );
             match failure {
-                Error::Corrupt {
+                Error::Hole {
+                    offset,
                     segment: 0,
-                    position: p,
-                    ..
-                } => assert_eq!(p, position, "k={k}"),
+                    reason,
+                } => {
+                    assert_eq!(offset, k);
+                    assert!(
+                        reason.contains(&format!("byte {position}")),
+                        "k={k}: {reason}"
+                    );
+                }
                 other => panic!("k={k}: {other:?}"),
             }
-            assert!(it.next().is_none(), "an iterator ends after an error");
+            let after = it.next().expect("iteration goes on after a hole").unwrap();
+            assert_eq!((after.offset, after.value), (k + 1, value(k + 1)));
         }
     }
 }
@@ -500,7 +555,7 @@ fn read_many_gives_what_read_gives_and_stops_at_the_first_error() {
     let in_first: Vec<u64> = (lowest..log.segments().unwrap()[0].next_offset).collect();
     assert!(matches!(
         log.read_many(&in_first),
-        Err(Error::Corrupt { .. })
+        Err(Error::Hole { offset, .. }) if offset == lowest
     ));
 }
 
@@ -614,7 +669,7 @@ fn verify_reports_clean_and_damaged_logs() {
     log.close().unwrap();
     let report = commitlog::verify(dir.path(), &mut |_, _| {}).unwrap();
     assert!(report.is_clean(), "{report:?}");
-    assert_eq!((report.records, report.valid_until), (300, 300));
+    assert_eq!((report.records, report.holes, report.cut), (300, 0, 0));
     let second = &store_files(dir.path())[1];
     let mut bytes = std::fs::read(second).unwrap();
     bytes[40] ^= 1;
@@ -629,7 +684,9 @@ fn verify_reports_clean_and_damaged_logs() {
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!((p.segment, report.valid_until), (base, base));
+    // Byte 40 is inside the segment's first record: one hole, nothing else lost.
+    assert_eq!((p.segment, p.offset), (base, Some(base)));
+    assert_eq!((report.records, report.holes, report.cut), (299, 1, 0));
 }
 
 #[test]

@@ -208,14 +208,23 @@ fn power_loss(sync: SyncPolicy) {
     } else {
         (0..max).map(|i| 1 + i * (total - 1) / (max - 1)).collect()
     };
-    let (mut images, mut verified, mut durable) = (0u64, 0u64, 0u64);
+    let (mut images, mut verified, mut durable, mut unreached) = (0u64, 0u64, 0u64, 0u64);
     for &cut in &points {
         let dir = scratch();
         let disk = Disk::install(dir.path(), cut);
         let h = no_panic("workload", || workload(dir.path(), sync, STEPS, |_, _| {}));
         fault::set_hook(None);
         let st = std::mem::take(&mut *disk.st.lock());
-        assert!(st.off, "cut {cut}: the power never went off");
+        if !st.off {
+            // Under sync=never the seal thread races the workload, and the count of file
+            // operations varies by a few from run to run: a cut past this run's end is none.
+            assert!(
+                cut + 8 > total,
+                "cut {cut} of {total}: the power never went off"
+            );
+            unreached += 1;
+            continue;
+        }
         for variant in [Variant::Durable, Variant::Torn, Variant::Sectors] {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (cut << 8) ^ variant as u64);
             let case =
@@ -238,7 +247,8 @@ fn power_loss(sync: SyncPolicy) {
     }
     eprintln!(
         "power-loss sync={sync:?}: {} cut points of {total} operations, {images} disk images opened, \
-         {durable} acknowledged records required, {verified} records verified, 0 lost, 0 wrong bytes",
+         {durable} acknowledged records required, {verified} records verified, 0 lost, 0 wrong bytes \
+         ({unreached} cut points past the end of their run)",
         points.len()
     );
 }

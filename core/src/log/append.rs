@@ -7,7 +7,7 @@ use super::clock::now_ms;
 use super::group_commit::SyncGoal;
 use crate::crc;
 use crate::error::{Error, Result};
-use crate::format::{self, FLAG_COMMIT, RECORD_HEADER_LEN};
+use crate::format::{self, RECORD_HEADER_LEN};
 use crate::options::SyncPolicy;
 
 impl Log {
@@ -30,11 +30,12 @@ impl Log {
             w.prefault_ahead(&sh.prefaulter);
             let ts = now_ms().max(w.last_ts);
             let offset = w.next;
+            let flags = format::record_flags(true, w.epoch, w.active.durable());
             // SAFETY: make_room guarantees pos + total <= max_segment_bytes <= mapped length;
             // the bytes lie past the published end and we hold the writer lock.
             unsafe {
                 w.active.write_at(w.pos, total, |dst| {
-                    format::encode_record(dst, offset, ts, FLAG_COMMIT, value)
+                    format::encode_record(dst, offset, ts, flags, value)
                 });
             }
             w.active.index.set(offset - w.active.base, w.pos as u32);
@@ -77,6 +78,11 @@ impl Log {
             let ts = now_ms().max(w.last_ts);
             let first = w.next;
             let (base, start) = (w.active.base, w.pos);
+            let durable = w.active.durable();
+            let (inner, last) = (
+                format::record_flags(false, w.epoch, durable),
+                format::record_flags(true, w.epoch, durable),
+            );
             // SAFETY: make_room guarantees start + total fits the mapped store; the bytes lie
             // past the published end and we hold the writer lock.
             unsafe {
@@ -88,11 +94,7 @@ impl Log {
                     for (i, v) in values.iter().enumerate() {
                         let v = v.as_ref();
                         let len = RECORD_HEADER_LEN as usize + v.len();
-                        let flags = if i + 1 == values.len() {
-                            FLAG_COMMIT
-                        } else {
-                            0
-                        };
+                        let flags = if i + 1 == values.len() { last } else { inner };
                         format::encode_record_unsealed(
                             &mut dst[at..at + len],
                             first + i as u64,

@@ -64,10 +64,17 @@ pub(super) struct PrefaultState {
 }
 
 /// Sync `sealed`, then clear `FLAG_PREV_UNSYNCED` in the header of `next` (its successor).
+///
+/// The job does not keep either segment alive: one that retention or a truncation took out of
+/// the log before the job ran needs no sync, and its files and mapping go at once.
 #[derive(Debug)]
 pub(super) struct SealJob {
-    pub(super) sealed: Arc<Segment>,
-    pub(super) next: Arc<Segment>,
+    pub(super) sealed: Weak<Segment>,
+    /// The sealed segment's epoch and count when it was sealed (a `truncate_back` into it
+    /// before the job runs changes the epoch: the job then claims nothing).
+    pub(super) epoch: u8,
+    pub(super) count: u64,
+    pub(super) next: Weak<Segment>,
 }
 
 impl Prefaulter {
@@ -92,8 +99,13 @@ impl Prefaulter {
         st.seals.drain(..).collect()
     }
 
-    pub(super) fn seal_behind(&self, sealed: Arc<Segment>, next: Arc<Segment>) {
-        let job = SealJob { sealed, next };
+    pub(super) fn seal_behind(&self, sealed: &Arc<Segment>, next: &Arc<Segment>) {
+        let job = SealJob {
+            sealed: Arc::downgrade(sealed),
+            epoch: sealed.epoch(),
+            count: sealed.count(),
+            next: Arc::downgrade(next),
+        };
         let mut st = self.state.lock();
         if st.sealer && !st.stop {
             st.seals.push_back(job);
@@ -105,17 +117,26 @@ impl Prefaulter {
     }
 
     pub(super) fn seal(&self, job: SealJob) {
-        let SealJob { sealed, next } = job;
-        let result = sealed
-            .store
-            .sync_all()
-            .and_then(|()| next.store.set_header_flags(next.base, 0));
-        if let Err(e) = result {
-            let owner = self.state.lock().owner.clone();
-            if let Some(sh) = owner.and_then(|w| w.upgrade()) {
-                let what = format!("syncing sealed segment {}", sealed.store.path().display());
-                sh.poison(&Error::io(what, e));
+        if let Some(sealed) = job.sealed.upgrade() {
+            // The header's durable count rides along with the sync: the segment then says by
+            // itself that all of it was durable.
+            let result = sealed
+                .claim_in_header(job.epoch, job.count)
+                .and_then(|()| sealed.store.sync_all());
+            if let Err(e) = result {
+                let owner = self.state.lock().owner.clone();
+                if let Some(sh) = owner.and_then(|w| w.upgrade()) {
+                    let what = format!("syncing sealed segment {}", sealed.store.path().display());
+                    sh.poison(&Error::io(what, e));
+                }
+                return;
             }
+            sealed.mark_durable_in(job.epoch, job.count);
+        }
+        if let Some(next) = job.next.upgrade() {
+            // Not synced: until a later sync carries it, a crash only makes recovery scan the
+            // sealed segment once more.
+            let _ = next.update_header(|h| h.flags &= !crate::format::FLAG_PREV_UNSYNCED);
         }
     }
 

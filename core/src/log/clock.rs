@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// (a quarter of an append of 100 bytes), the coarse clock ~10 ns. Its resolution is one
 /// kernel tick (1-4 ms): timestamps stay in ms and never decrease, but records appended
 /// within one tick share it.
-pub(super) fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

@@ -23,7 +23,7 @@ impl Shared {
             return self.reload();
         }
         let len = meta.len();
-        let scan = recovery::scan(file, seg.end(), seg.next(), len)
+        let scan = recovery::scan::follow(file, &seg.header(), seg.end(), seg.next(), len)
             .context(|| format!("reading {}", seg.store.path().display()))?;
         let count = seg.count();
         for (i, p) in scan.positions.iter().enumerate() {
@@ -42,7 +42,12 @@ impl Shared {
         let mut tries = 0;
         loop {
             let clean = self.dir.join(CLEAN_MARKER).exists();
-            match recovery::load(&self.dir, &self.options, clean, true) {
+            let mode = recovery::Mode {
+                clean,
+                read_only: true,
+                ..recovery::Mode::default()
+            };
+            match recovery::load(&self.dir, &self.options, mode) {
                 Ok(loaded) => {
                     *self.segments.write() = loaded.segments;
                     return Ok(());

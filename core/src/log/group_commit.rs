@@ -114,7 +114,7 @@ impl Shared {
             st.started += 1;
             drop(st);
             let began = Instant::now();
-            let result = self.sync_now();
+            let result = self.sync_now(!matches!(goal, SyncGoal::Appended(_)));
             let took = began.elapsed();
             st = self.sync.lock();
             st.running = false;
@@ -144,22 +144,35 @@ impl Shared {
         result
     }
 
-    pub(super) fn sync_now(&self) -> Result<u64> {
-        let (active, unsynced, mark) = {
+    /// One sync of everything appended so far: sealed segments the seal thread has not
+    /// synced yet, then the active one. Returns the `Writer::written` mark it covers.
+    ///
+    /// With `claim`, the count of records it made durable is also written into the active
+    /// store's header (not synced: the next sync takes it along), so that recovery can tell
+    /// damage among them from a torn write even when no record was appended after this sync.
+    pub(super) fn sync_now(&self, claim: bool) -> Result<u64> {
+        let (active, epoch, count, mark) = {
             let mut g = self.writer.lock();
             let w = g.as_mut().ok_or(Error::Closed)?;
-            (w.active.clone(), std::mem::take(&mut w.unsynced), w.written)
+            (w.active.clone(), w.epoch, w.next - w.active.base, w.written)
         };
         self.syncs.fetch_add(1, Ordering::Relaxed);
-        for s in unsynced {
+        for s in self.unsynced_sealed() {
             s.store
                 .sync_all()
                 .context(|| format!("syncing {}", s.store.path().display()))?;
+            s.mark_durable(s.count());
         }
         active
             .store
             .sync_data()
             .context(|| format!("syncing {}", active.store.path().display()))?;
+        // Appends from now on claim these records durable (see `format::record_flags`).
+        active.mark_durable_in(epoch, count);
+        if claim {
+            // Best effort: a claim only helps recovery tell damage from a torn write.
+            let _ = active.claim_in_header(epoch, count);
+        }
         Ok(mark)
     }
 }

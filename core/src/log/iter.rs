@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Log;
-use super::shared::{Shared, find};
+use super::reindex::lying_index;
+use super::shared::{Shared, next_held};
 use crate::crc;
 use crate::error::{Error, Result};
 use crate::format::{self, RECORD_HEADER_LEN};
@@ -27,6 +28,8 @@ impl Log {
             need: 0,
             checked_to: 0,
             done: false,
+            skip_holes: false,
+            reindexed: None,
         }
     }
 }
@@ -36,7 +39,10 @@ impl Log {
 /// As an [`Iterator`] it ends at the current end of the log (and yields more if called again
 /// after further appends). It yields `Err(OutOfRange)` if its position falls below the lowest
 /// offset (truncation, retention) or beyond the end, and `Err(Closed)` once the log is
-/// closed; after an error it ends. Under the lock it only copies a run of store bytes (up to
+/// closed; after such an error it ends. A hole (a damaged record, see [`Error::Hole`]) is
+/// yielded as `Err(Hole)` at its offset and iteration goes on after it (a run of offsets
+/// missing between two segments is one error, at its first offset);
+/// [`Iter::skip_holes`] passes over holes silently. Under the lock it only copies a run of store bytes (up to
 /// 128 KiB); records are checked (three checksums at a time) and handed out one by one from
 /// that copy, so iteration costs no syscall and no lock per record, and a damaged record comes
 /// after the good ones before it. [`Iter::next_with`] lends each value instead of allocating
@@ -62,6 +68,9 @@ pub struct Iter {
     /// Records in `raw` from `at` up to here have had their checksums checked already.
     checked_to: usize,
     done: bool,
+    skip_holes: bool,
+    /// The segment whose index this iterator had rebuilt last.
+    reindexed: Option<u64>,
 }
 
 /// Bytes copied under the lock at a time: small enough that the copy stays in the CPU's
@@ -80,6 +89,48 @@ pub(super) struct Found {
 }
 
 impl Iter {
+    /// Passes over holes (damaged records) without yielding them as errors.
+    pub fn skip_holes(mut self, skip: bool) -> Iter {
+        self.skip_holes = skip;
+        self
+    }
+
+    /// Whether `e` was a lying index entry that is now rebuilt (once per segment and
+    /// iterator: the run is copied again through the new index).
+    fn may_reindex(&mut self, e: &Error) -> bool {
+        let Some(base) = lying_index(e) else {
+            return false;
+        };
+        if self.reindexed == Some(base) {
+            return false;
+        }
+        self.reindexed = Some(base);
+        let next = self.next;
+        self.resume_at(next);
+        self.shared.reindex(base).unwrap_or(false)
+    }
+
+    /// Forgets the copied run and resumes at `offset` (past a hole).
+    fn resume_at(&mut self, offset: u64) {
+        self.next = offset;
+        self.raw.clear();
+        self.at = 0;
+        self.checked_to = 0;
+        self.need = 0;
+        self.raw_limit = 0;
+    }
+
+    /// The hole at `offset`, found in the copied run at `position`: iteration goes on after it.
+    fn damaged(&mut self, offset: u64, position: u64, reason: String) -> Error {
+        let segment = self.raw_segment;
+        self.resume_at(offset + 1);
+        Error::Hole {
+            offset,
+            segment,
+            reason: format!("{reason} (byte {position})"),
+        }
+    }
+
     /// The offset of the record this iterator yields next.
     pub fn position(&self) -> u64 {
         self.next
@@ -87,7 +138,8 @@ impl Iter {
 
     /// Copies the next run of store bytes; `false` at the end of the log.
     pub(super) fn fill(&mut self) -> Result<bool> {
-        let sh = &*self.shared;
+        let shared = self.shared.clone();
+        let sh = &*shared;
         sh.check_open()?;
         if sh.options.read_only && self.next >= sh.end_offset() {
             sh.refresh()?;
@@ -103,9 +155,25 @@ impl Iter {
         if self.next == end {
             return Ok(false);
         }
-        let seg = find(&segs, self.next).ok_or_else(|| sh.out_of_range(self.next, &segs))?;
+        let seg = match sh.locate(&segs, self.next) {
+            Ok(seg) => seg,
+            Err(e @ Error::Hole { .. }) => {
+                // Offsets missing between segments: one error, then the next segment.
+                let resume = next_held(&segs, self.next);
+                self.resume_at(resume);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         let (pos, limit, to_end) =
-            seg.copy_run(self.next, RUN_BYTES.max(self.need), &mut self.raw)?;
+            match seg.copy_run(self.next, RUN_BYTES.max(self.need), &mut self.raw) {
+                Ok(run) => run,
+                Err(e @ Error::Hole { .. }) => {
+                    self.resume_at(self.next + 1);
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
         self.raw_pos = pos;
         self.raw_segment = seg.base;
         self.raw_limit = limit;
@@ -123,20 +191,25 @@ impl Iter {
                 let offset = self.next;
                 let b = &self.raw[self.at..];
                 let (segment, position) = (self.raw_segment, self.raw_pos + self.at as u64);
-                let corrupt = |reason: String| Error::Corrupt {
-                    segment,
-                    file: "store",
-                    position,
-                    reason,
-                };
                 let Some(h) = format::decode_record_header(b) else {
-                    return Err(corrupt(format!("record {offset} is all zeros")));
+                    let why = format!("record {offset} is all zeros");
+                    return Err(self.damaged(offset, position, why));
                 };
                 if h.offset != offset {
-                    return Err(corrupt(format!(
+                    let why = format!(
                         "record holds offset {} where {offset} was expected",
                         h.offset
-                    )));
+                    );
+                    if self.at == 0 {
+                        // The index sent us here: the index is wrong, not the record.
+                        return Err(Error::Corrupt {
+                            segment,
+                            file: "index",
+                            position,
+                            reason: why,
+                        });
+                    }
+                    return Err(self.damaged(offset, position, why));
                 }
                 let total = h.total_len() as usize;
                 if total <= avail {
@@ -144,7 +217,8 @@ impl Iter {
                         self.check_ahead();
                     }
                     if self.at + total > self.checked_to {
-                        return Err(corrupt(format!("checksum mismatch in record {offset}")));
+                        let why = format!("checksum mismatch in record {offset}");
+                        return Err(self.damaged(offset, position, why));
                     }
                     let start = self.at + RECORD_HEADER_LEN as usize;
                     self.at += total;
@@ -156,19 +230,17 @@ impl Iter {
                     }));
                 }
                 if self.raw_to_end {
-                    return Err(corrupt(format!(
+                    let why = format!(
                         "record {offset} claims {} bytes, past the end of the data",
                         h.len
-                    )));
+                    );
+                    return Err(self.damaged(offset, position, why));
                 }
                 self.need = total as u64;
             } else if self.next < self.raw_limit && avail > 0 && self.raw_to_end {
-                return Err(Error::Corrupt {
-                    segment: self.raw_segment,
-                    file: "store",
-                    position: self.raw_pos + self.at as u64,
-                    reason: format!("record {} lies past the end of the data", self.next),
-                });
+                let (offset, position) = (self.next, self.raw_pos + self.at as u64);
+                let why = format!("record {offset} lies past the end of the data");
+                return Err(self.damaged(offset, position, why));
             }
             if !self.fill()? {
                 return Ok(None);
@@ -225,17 +297,22 @@ impl Iter {
         if self.done {
             return None;
         }
-        match self.advance() {
-            Ok(Some(found)) => Some(Ok(f(RecordRef {
-                offset: found.offset,
-                timestamp: found.timestamp,
-                value: &self.raw[found.value],
-            }))),
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+        loop {
+            return match self.advance() {
+                Ok(Some(found)) => Some(Ok(f(RecordRef {
+                    offset: found.offset,
+                    timestamp: found.timestamp,
+                    value: &self.raw[found.value],
+                }))),
+                Ok(None) => None,
+                Err(Error::Hole { .. }) if self.skip_holes => continue,
+                Err(e @ Error::Hole { .. }) => Some(Err(e)),
+                Err(e) if self.may_reindex(&e) => continue,
+                Err(e) => {
+                    self.done = true;
+                    Some(Err(e))
+                }
+            };
         }
     }
 

@@ -12,6 +12,7 @@ mod follower;
 mod group_commit;
 mod iter;
 mod read;
+mod reindex;
 mod retention;
 mod roll;
 mod shared;
@@ -33,6 +34,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::{self, CLEAN_MARKER, sync_dir};
 
 use background::{Prefaulter, start_flusher};
+pub(crate) use clock::now_ms;
 use group_commit::{SyncGoal, SyncState};
 pub use iter::Iter;
 use shared::{Shared, Writer};
@@ -79,6 +81,11 @@ impl Log {
     /// while the log is open shares it until the child execs or exits, so a program that
     /// spawns children may briefly see `Locked` right after `close()`.
     pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Log> {
+        Log::open_scanning(dir, options, false)
+    }
+
+    /// [`Log::open`], reading every store through when `scan_all` (repair).
+    fn open_scanning(dir: impl AsRef<Path>, options: Options, scan_all: bool) -> Result<Log> {
         options.validate()?;
         let dir = dir.as_ref().to_path_buf();
         if dir.as_os_str().is_empty() {
@@ -103,7 +110,14 @@ impl Log {
         };
         let marker = dir.join(CLEAN_MARKER);
         let clean = marker.exists();
-        let loaded = recovery::load(&dir, &options, clean, read_only)?;
+        let mode = recovery::Mode {
+            clean,
+            read_only,
+            strict: options.recovery == crate::options::RecoveryMode::Strict,
+            scan_all,
+            ..recovery::Mode::default()
+        };
+        let loaded = recovery::load(&dir, &options, mode)?;
         if clean && !read_only {
             // From here on the files change: a crash must lead to a full recovery.
             fault::check(Op::Remove, &marker)
@@ -124,7 +138,7 @@ impl Log {
                 next: active.next(),
                 last_ts: loaded.last_timestamp,
                 written: 0,
-                unsynced: Vec::new(),
+                epoch: active.epoch(),
                 populated: 0,
                 active,
             })
@@ -134,6 +148,7 @@ impl Log {
             dir,
             options,
             segments: RwLock::new(loaded.segments),
+            report: loaded.report,
             writer: Mutex::new(writer),
             closed: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
@@ -184,6 +199,45 @@ impl Log {
             shared.apply_retention()?;
         }
         Ok(Log { shared })
+    }
+
+    /// Repairs the log in `dir`: reads every store through (trusting no index), makes a hole of
+    /// every damaged record that was durable (its bytes copied to the quarantine), cuts a torn
+    /// tail, rebuilds every index that does not match its store, and says what it did. No
+    /// intact record is removed and no offset changes. With `dry_run` it changes nothing and
+    /// says what it would do.
+    ///
+    /// Takes the writer lock: fails with [`Error::Locked`] while a writer has the log open.
+    pub fn repair(dir: impl AsRef<Path>, dry_run: bool) -> Result<crate::RecoveryReport> {
+        let dir = dir.as_ref();
+        std::fs::read_dir(dir).context(|| format!("opening log directory {}", dir.display()))?;
+        if dry_run {
+            let _lock = DirLock::acquire(dir)?;
+            let mode = recovery::Mode {
+                clean: dir.join(CLEAN_MARKER).exists(),
+                scan_all: true,
+                ..recovery::Mode::default()
+            };
+            return recovery::check(dir, mode, &mut |_| {});
+        }
+        // The smallest files: opening for writing preallocates the active segment, and
+        // repair appends nothing.
+        let options = Options {
+            max_segment_bytes: crate::options::MIN_FILE_BYTES,
+            max_index_bytes: crate::options::MIN_FILE_BYTES,
+            ..Options::default()
+        };
+        let log = Log::open_scanning(dir, options, true)?;
+        let report = log.recovery_report().clone();
+        log.close()?;
+        Ok(report)
+    }
+
+    /// What this open found and did: after a crash, what was scanned, cut, made a hole or
+    /// put into the quarantine (see [`crate::RecoveryReport`]). A log that lost or quarantined
+    /// anything says so here.
+    pub fn recovery_report(&self) -> &crate::RecoveryReport {
+        &self.shared.report
     }
 
     /// The log's directory.

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::Log;
-use super::shared::find;
+use super::reindex::lying_index;
+use super::shared::{find, next_held};
 use crate::error::{Error, Result};
 use crate::record::{Record, RecordRef};
 use crate::segment::Segment;
@@ -23,35 +24,46 @@ impl Log {
             if offset >= sh.end_offset() {
                 sh.refresh()?;
             }
-            // The writer may have cut records this reader still knows: on damage, reload once.
-            let first = {
+            let attempt = || {
                 let segs = sh.segments.read();
-                match find(&segs, offset) {
-                    Some(seg) => seg.read_with(offset, |r| r.to_record()),
-                    None => Err(sh.out_of_range(offset, &segs)),
-                }
+                sh.locate(&segs, offset)
+                    .and_then(|seg| seg.read_with(offset, |r| r.to_record()))
             };
-            let rec = match first {
-                Err(Error::Corrupt { .. }) => {
-                    sh.reload()?;
-                    let segs = sh.segments.read();
-                    match find(&segs, offset) {
-                        Some(seg) => seg.read_with(offset, |r| r.to_record())?,
-                        None => return Err(sh.out_of_range(offset, &segs)),
-                    }
-                }
-                other => other?,
-            };
+            // The writer may have cut records this reader still knows: on damage, reload once;
+            // an index entry that still lies is rebuilt.
+            let mut rec = attempt();
+            if let Err(Error::Corrupt { .. } | Error::Hole { .. }) = rec {
+                sh.reload()?;
+                rec = attempt();
+            }
+            if let Err(e) = &rec
+                && let Some(base) = lying_index(e)
+                && sh.reindex(base)?
+            {
+                rec = attempt();
+            }
+            let rec = rec?;
             return Ok(f(RecordRef {
                 offset: rec.offset,
                 timestamp: rec.timestamp,
                 value: &rec.value,
             }));
         }
-        let segs = sh.segments.read();
-        match find(&segs, offset) {
-            Some(seg) => seg.read_with(offset, f),
-            None => Err(sh.out_of_range(offset, &segs)),
+        let mut f = Some(f);
+        let mut call = |r: RecordRef<'_>| (f.take().expect("called once"))(r);
+        let first = {
+            let segs = sh.segments.read();
+            sh.locate(&segs, offset)?.read_with(offset, &mut call)
+        };
+        match first {
+            Err(e) => match lying_index(&e) {
+                Some(base) if sh.reindex(base)? => {
+                    let segs = sh.segments.read();
+                    sh.locate(&segs, offset)?.read_with(offset, call)
+                }
+                _ => Err(e),
+            },
+            ok => ok,
         }
     }
 
@@ -84,7 +96,10 @@ impl Log {
             }
             return Ok(());
         }
-        for window in offsets.chunks(WINDOW) {
+        let mut start = 0;
+        let mut reindexed = None;
+        'windows: while start < offsets.len() {
+            let window = &offsets[start..(start + WINDOW).min(offsets.len())];
             let segs = sh.segments.read();
             let mut found: [Option<&Arc<Segment>>; WINDOW] = [None; WINDOW];
             for (slot, &offset) in found.iter_mut().zip(window) {
@@ -98,12 +113,26 @@ impl Log {
                     seg.prefetch_record(offset);
                 }
             }
-            for (seg, &offset) in found.iter().zip(window) {
-                match seg {
-                    Some(seg) => seg.read_with(offset, &mut f)?,
-                    None => return Err(sh.out_of_range(offset, &segs)),
+            for (i, (seg, &offset)) in found.iter().zip(window).enumerate() {
+                let read = match seg {
+                    Some(seg) => seg.read_with(offset, &mut f),
+                    None => Err(sh.locate(&segs, offset).expect_err("not found above")),
+                };
+                if let Err(e) = read {
+                    drop(segs);
+                    // A lying index entry: rebuilt (once per segment), and the reads go on
+                    // from this offset.
+                    match lying_index(&e) {
+                        Some(base) if reindexed != Some(base) && sh.reindex(base)? => {
+                            reindexed = Some(base);
+                            start += i;
+                            continue 'windows;
+                        }
+                        _ => return Err(e),
+                    }
                 }
             }
+            start += window.len();
         }
         Ok(())
     }
@@ -154,13 +183,27 @@ impl Log {
         sh.refresh()?;
         let segs = sh.segments.read();
         let (mut lo, mut hi) = sh.bounds(&segs);
+        // The first readable record at or after `o` below `hi`: holes have no time.
+        let readable = |mut o: u64, hi: u64| -> Result<Option<(u64, u64)>> {
+            while o < hi {
+                o = next_held(&segs, o);
+                if o >= hi {
+                    break;
+                }
+                match sh.locate(&segs, o)?.timestamp(o) {
+                    Ok(t) => return Ok(Some((o, t))),
+                    Err(Error::Hole { .. }) => o += 1,
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(None)
+        };
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let seg = find(&segs, mid).ok_or_else(|| sh.out_of_range(mid, &segs))?;
-            if seg.timestamp(mid)? >= timestamp_ms {
-                hi = mid;
-            } else {
-                lo = mid + 1;
+            match readable(mid, hi)? {
+                Some((_, t)) if t >= timestamp_ms => hi = mid,
+                Some((o, _)) => lo = o + 1,
+                None => hi = mid,
             }
         }
         Ok(lo)

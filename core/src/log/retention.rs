@@ -5,7 +5,6 @@ use std::sync::Arc;
 use super::clock::now_ms;
 use super::shared::Shared;
 use crate::error::Result;
-use crate::recovery::{self, sync_dir};
 use crate::segment::Segment;
 
 impl Shared {
@@ -15,7 +14,7 @@ impl Shared {
             return Ok(());
         }
         let victims: Vec<Arc<Segment>> = {
-            let mut segs = self.segments.write();
+            let segs = self.segments.read();
             let mut total: u64 = segs.iter().map(|s| s.end()).sum();
             let now = now_ms();
             let mut n = 0;
@@ -33,18 +32,8 @@ impl Shared {
                 total -= s.end();
                 n += 1;
             }
-            segs.drain(..n).collect()
+            segs[..n].to_vec()
         };
-        self.remove_files(&victims)
-    }
-
-    pub(super) fn remove_files(&self, victims: &[Arc<Segment>]) -> Result<()> {
-        if victims.is_empty() {
-            return Ok(());
-        }
-        for s in victims {
-            recovery::remove_segment_files(&self.dir, s.base)?;
-        }
-        sync_dir(&self.dir)
+        self.remove_front(&victims)
     }
 }

@@ -25,16 +25,19 @@ impl Shared {
         // there) instead of calling it corruption.
         let sync = o.sync != SyncPolicy::Never;
         if sync {
+            // The header's durable count rides along with the sync.
+            let count = w.active.count().min(u64::from(u32::MAX)) as u32;
             w.active
-                .store
-                .sync_data()
+                .update_header(|h| h.durable_count = count)
+                .and_then(|()| w.active.store.sync_data())
                 .context(|| format!("sealing {}", w.active.store.path().display()))
                 .map_err(|e| self.poison(&e))?;
+            w.active.mark_durable(u64::from(count));
         }
+        let flags = if sync { 0 } else { format::FLAG_PREV_UNSYNCED };
         let seg = Arc::new(Segment::create(
             &self.dir,
-            w.next,
-            if sync { 0 } else { format::FLAG_PREV_UNSYNCED },
+            format::FileHeader::new(w.next, flags),
             o.max_segment_bytes,
             o.max_index_bytes,
         )?);
@@ -57,25 +60,23 @@ impl Shared {
         // every page it wrote mapped (resident), a fresh one maps only what readers touch.
         let remapped = crate::store::Store::open_sealed(old.store.path())
             .and_then(|store| Ok((store, crate::index::Index::open_sealed(old.index.path())?)))
-            .map(|(store, index)| {
-                Arc::new(Segment::new(old.base, store, index, old.next(), old.end()))
-            });
+            .map(|(store, index)| Arc::new(old.reopened(store, index)));
         {
             let mut segs = self.segments.write();
-            let mut unsynced = old;
-            if let (Ok(sealed), Some(last)) = (remapped, segs.last_mut()) {
+            let mut sealed = old;
+            if let (Ok(fresh), Some(last)) = (remapped, segs.last_mut()) {
                 // What waits for a sync is the file, not the writable map: keep the fresh
                 // mapping, so that the old one (every page it wrote) goes away now.
-                unsynced = sealed.clone();
-                *last = sealed;
+                sealed = fresh.clone();
+                *last = fresh;
             }
             segs.push(seg.clone());
             if !sync {
-                self.prefaulter.seal_behind(unsynced.clone(), seg.clone());
-                w.unsynced.push(unsynced);
+                self.prefaulter.seal_behind(&sealed, &seg);
             }
         }
         w.pos = STORE_HEADER_LEN;
+        w.epoch = 0;
         w.populated = 0;
         Ok(())
     }

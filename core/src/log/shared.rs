@@ -39,8 +39,8 @@ pub(super) struct Writer {
     pub(super) last_ts: u64,
     /// Bytes appended since open: the group-commit sequence number.
     pub(super) written: u64,
-    /// Sealed segments whose data and trimmed length are not yet synced (`SyncPolicy::Never`).
-    pub(super) unsynced: Vec<Arc<Segment>>,
+    /// The active segment's epoch, which every record written into it carries.
+    pub(super) epoch: u8,
     /// Store position up to which pages were faulted in ahead of the writer.
     pub(super) populated: u64,
 }
@@ -69,11 +69,15 @@ pub(super) struct Shared {
     pub(super) prefaulter: Arc<Prefaulter>,
     /// The prefault and seal threads.
     pub(super) background: Mutex<Vec<JoinHandle<()>>>,
+    /// What the open found and did.
+    pub(super) report: crate::report::RecoveryReport,
     /// Group syncs run since open (each covers every append before it).
     pub(super) syncs: AtomicU64,
 }
 
-/// The segment holding `offset`, if the log holds it.
+/// The segment holding `offset`, if the log holds it (`None` also for an offset in a gap
+/// between segments: records recovery found missing).
+#[inline]
 pub(super) fn find(segs: &[Arc<Segment>], offset: u64) -> Option<&Arc<Segment>> {
     let last = segs.last()?;
     if offset >= last.next() || offset < segs[0].base {
@@ -83,7 +87,17 @@ pub(super) fn find(segs: &[Arc<Segment>], offset: u64) -> Option<&Arc<Segment>> 
         return Some(last);
     }
     let i = segs.partition_point(|s| s.base <= offset);
-    segs.get(i.checked_sub(1)?)
+    segs.get(i.checked_sub(1)?).filter(|s| offset < s.next())
+}
+
+/// The first offset at or after `offset` that lies in a segment (`offset` itself unless it
+/// falls in a gap between segments).
+pub(super) fn next_held(segs: &[Arc<Segment>], offset: u64) -> u64 {
+    let i = segs.partition_point(|s| s.base <= offset);
+    match i.checked_sub(1).map(|j| &segs[j]) {
+        Some(s) if offset < s.next() => offset,
+        _ => segs.get(i).map_or(offset, |s| s.base.max(offset)),
+    }
 }
 
 impl Shared {
@@ -92,6 +106,29 @@ impl Shared {
             (Some(first), Some(last)) => (first.base, last.next()),
             _ => (self.options.initial_offset, self.options.initial_offset),
         }
+    }
+
+    /// The segment holding `offset`, or why there is none: out of range, or a hole (a gap
+    /// between segments, where recovery found durable records missing).
+    #[inline]
+    pub(super) fn locate<'a>(
+        &self,
+        segs: &'a [Arc<Segment>],
+        offset: u64,
+    ) -> Result<&'a Arc<Segment>> {
+        if let Some(seg) = find(segs, offset) {
+            return Ok(seg);
+        }
+        let (lowest, next) = self.bounds(segs);
+        if (lowest..next).contains(&offset) {
+            let before = segs.partition_point(|s| s.base <= offset) - 1;
+            return Err(Error::Hole {
+                offset,
+                segment: segs[before].base,
+                reason: "its record is missing between two segments (see the quarantine)".into(),
+            });
+        }
+        Err(self.out_of_range(offset, segs))
     }
 
     pub(super) fn out_of_range(&self, offset: u64, segs: &[Arc<Segment>]) -> Error {
@@ -195,16 +232,40 @@ impl Shared {
         result
     }
 
+    /// Sealed segments not known to be synced yet, oldest first (under `SyncPolicy::Never`
+    /// the seal thread may not have got to them; they are the newest sealed ones).
+    pub(super) fn unsynced_sealed(&self) -> Vec<Arc<Segment>> {
+        let segs = self.segments.read();
+        let mut v: Vec<Arc<Segment>> = segs
+            .iter()
+            .rev()
+            .skip(1)
+            .take_while(|s| s.durable() < s.count())
+            .cloned()
+            .collect();
+        v.reverse();
+        v
+    }
+
     /// Syncs and trims everything, then writes the clean-shutdown marker.
     pub(super) fn close_clean(&self, w: &Writer) -> Result<()> {
-        for s in &w.unsynced {
+        for s in self.unsynced_sealed() {
             s.store
                 .sync_all()
                 .context(|| format!("syncing {}", s.store.path().display()))?;
+            s.mark_durable(s.count());
         }
         let a = &w.active;
         let what = || format!("closing {}", a.store.path().display());
         a.store.sync_data().context(what)?;
+        // Every record is durable now; the header says so, in case the marker below is lost
+        // or removed (an open without it then knows that damage here is not a torn tail).
+        let count = a.count().min(u64::from(u32::MAX)) as u32;
+        a.update_header(|h| {
+            h.durable_count = count;
+            h.flags &= !crate::format::FLAG_PREV_UNSYNCED;
+        })
+        .context(what)?;
         a.store.trim(w.pos).context(what)?;
         a.store.sync_all().context(what)?;
         a.index.trim(a.count(), true).context(what)?;

@@ -1,13 +1,64 @@
 //! Truncation: dropping old segments from the front, or a suffix from the back.
+//!
+//! Both are failure-atomic: a failed file operation leaves the log as it was, or poisoned
+//! (when the disk may already hold part of the change), never with files and memory that
+//! disagree; and a power cut at any moment leaves a log that opens as it was before the call
+//! or as the call left it, never losing a record below the cut.
 
 use std::sync::Arc;
 
 use super::Log;
-use super::shared::find;
+use super::shared::{Shared, Writer, find};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{self, STORE_HEADER_LEN};
 use crate::recovery::{self, sync_dir};
 use crate::segment::Segment;
+
+impl Shared {
+    /// Removes `victims` (the oldest segments, oldest first), each removal synced to the
+    /// directory before the next starts (a power cut leaves a log that starts at one of them,
+    /// never one with a gap). Each leaves the in-memory list as its files go, so a failure
+    /// midway leaves list and directory in agreement. One that is no longer the oldest (a
+    /// concurrent truncation took it) ends the work.
+    pub(super) fn remove_front(&self, victims: &[Arc<Segment>]) -> Result<()> {
+        for first in victims {
+            {
+                let segs = self.segments.read();
+                if segs.len() < 2 || !Arc::ptr_eq(&segs[0], first) {
+                    return Ok(());
+                }
+            }
+            let removed = recovery::remove_segment_files(&self.dir, first.base);
+            if removed.is_ok() || !first.store.path().exists() {
+                let mut segs = self.segments.write();
+                if segs.first().is_some_and(|s| Arc::ptr_eq(s, first)) {
+                    segs.remove(0);
+                }
+            }
+            removed?;
+            sync_dir(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    /// Syncs everything appended so far, with the writer lock held.
+    fn sync_all_locked(&self, w: &Writer) -> Result<()> {
+        for s in self.unsynced_sealed() {
+            s.store
+                .sync_all()
+                .context(|| format!("syncing {}", s.store.path().display()))
+                .map_err(|e| self.poison(&e))?;
+            s.mark_durable(s.count());
+        }
+        w.active
+            .store
+            .sync_data()
+            .context(|| format!("syncing {}", w.active.store.path().display()))
+            .map_err(|e| self.poison(&e))?;
+        w.active.mark_durable(w.next - w.active.base);
+        Ok(())
+    }
+}
 
 impl Log {
     /// Drops whole segments whose records all lie below `offset`. With `offset` at or beyond
@@ -23,42 +74,59 @@ impl Log {
         let mut guard = sh.writer.lock();
         let w = sh.writable(&mut guard)?;
         let active_empty = w.next == w.active.base;
-        let victims: Vec<Arc<Segment>> = if offset > w.next || (offset == w.next && !active_empty) {
+        if offset > w.next || (offset == w.next && !active_empty) {
             // Re-base: a new empty segment at `offset`, marked so that a crash before the old
-            // segments are gone still opens as the re-based log.
+            // segments are gone still opens as the re-based log (recovery finishes the job).
             let o = &sh.options;
             let seg = Arc::new(Segment::create(
                 &sh.dir,
-                offset,
-                format::FLAG_REBASE,
+                format::FileHeader::new(offset, format::FLAG_REBASE),
                 o.max_segment_bytes,
                 o.max_index_bytes,
             )?);
             sync_dir(&sh.dir)?;
             let old = std::mem::replace(&mut *sh.segments.write(), vec![seg.clone()]);
-            w.active = seg;
+            w.active = seg.clone();
             w.pos = STORE_HEADER_LEN;
+            w.epoch = 0;
             w.populated = 0;
             w.next = offset;
-            w.unsynced.clear();
-            old
+            // The old files must go before anything is built on the new segment: a failure
+            // here poisons the log (the next open removes what is left).
+            let removed = (|| -> Result<()> {
+                for s in &old {
+                    recovery::remove_segment_files(&sh.dir, s.base)?;
+                }
+                sync_dir(&sh.dir)?;
+                // Done: the flag has nothing left to say.
+                seg.update_header(|h| h.flags &= !format::FLAG_REBASE)
+                    .and_then(|()| seg.store.sync_data())
+                    .context(|| format!("writing the header of {}", seg.store.path().display()))
+            })();
+            drop(guard);
+            removed.map_err(|e| sh.poison(&e))?;
         } else {
-            let mut segs = sh.segments.write();
-            let n = segs
-                .iter()
-                .take(segs.len() - 1)
-                .take_while(|s| s.next() <= offset)
-                .count();
-            segs.drain(..n).collect()
-        };
-        drop(guard);
-        sh.remove_files(&victims)?;
+            let victims: Vec<Arc<Segment>> = {
+                let segs = sh.segments.read();
+                segs.iter()
+                    .take(segs.len() - 1)
+                    .take_while(|s| s.next() <= offset)
+                    .cloned()
+                    .collect()
+            };
+            drop(guard);
+            sh.remove_front(&victims)?;
+        }
         sh.notify_tailers();
         Ok(())
     }
 
     /// Removes every record at or after `offset` (durably); the next append gets `offset`.
     /// `offset` must lie in `lowest_offset()..=next_offset()`.
+    ///
+    /// The cut is made durable in one sector: the segment's header gets a new epoch and the
+    /// count of records below the cut, and a record past that count written in an older epoch
+    /// is not part of the log. No record is rewritten in place.
     pub fn truncate_back(&self, offset: u64) -> Result<()> {
         let sh = &*self.shared;
         let mut guard = sh.writer.lock();
@@ -66,62 +134,70 @@ impl Log {
         if offset == w.next {
             return Ok(());
         }
-        let mut segs = sh.segments.write();
-        let Some(idx) =
-            find(&segs, offset).map(|s| segs.iter().position(|x| Arc::ptr_eq(x, s)).unwrap_or(0))
-        else {
-            return Err(sh.out_of_range(offset, &segs));
+        let (idx, target, later) = {
+            let segs = sh.segments.read();
+            let Some(target) = find(&segs, offset).cloned() else {
+                return Err(sh.out_of_range(offset, &segs));
+            };
+            let idx = segs
+                .iter()
+                .position(|s| Arc::ptr_eq(s, &target))
+                .expect("found in the list");
+            (idx, target, segs.len() - idx - 1)
         };
-        // Newest first, so that a crash midway leaves a log without gaps.
-        let later: Vec<Arc<Segment>> = segs.drain(idx + 1..).collect();
-        for s in later.iter().rev() {
-            recovery::remove_segment_files(&sh.dir, s.base)?;
-        }
-        if !later.is_empty() {
-            sync_dir(&sh.dir)?;
-        }
-        let target = segs[idx].clone();
+        // A sealed segment becomes the active one again: its writable files are opened
+        // before anything changes (a full disk fails here, with the log as it was).
         let seg = if Arc::ptr_eq(&target, &w.active) {
             target
         } else {
-            // A sealed segment becomes the active one again: reopen it writable.
             let o = &sh.options;
             let store =
                 crate::store::Store::open_writable(target.store.path(), o.max_segment_bytes)
                     .context(|| format!("reopening {}", target.store.path().display()))?;
             let index = crate::index::Index::open_writable(target.index.path(), o.max_index_bytes)
                 .context(|| format!("reopening {}", target.index.path().display()))?;
-            let seg = Arc::new(Segment::new(
-                target.base,
-                store,
-                index,
-                target.next(),
-                target.end(),
-            ));
-            segs[idx] = seg.clone();
-            seg
+            Arc::new(target.reopened(store, index))
         };
-        let sync_err = |e| {
-            sh.poison(&Error::io(
-                format!("syncing {}", seg.store.path().display()),
-                e,
-            ))
-        };
-        if seg.mark_commit(offset)? {
-            seg.store.sync_data().map_err(sync_err)?;
-        }
-        let pos = seg.cut(offset)?;
-        seg.store
-            .sync_data()
-            .context(|| format!("syncing {}", seg.store.path().display()))
-            .map_err(|e| sh.poison(&e))?;
-        drop(segs);
-        w.unsynced.retain(|s| s.base < seg.base);
-        w.active = seg;
-        w.pos = pos;
-        w.populated = 0;
-        w.next = offset;
+        let pos = seg.cut_position(offset)?;
+        // Everything before the cut is durable before the cut is: a power cut must not take
+        // back records below it once the header says where the log ends.
+        sh.sync_all_locked(w)?;
+        // From here on a failure poisons the log: the disk may hold part of the change.
+        let result = (|| -> Result<()> {
+            // Later segments go newest first, each removal synced, so that a power cut leaves
+            // a prefix of them.
+            for _ in 0..later {
+                let last = sh.segments.write().pop().expect("counted above");
+                recovery::remove_segment_files(&sh.dir, last.base)?;
+                sync_dir(&sh.dir)?;
+            }
+            let kept = offset - seg.base;
+            let epoch = seg
+                .record_cut(kept)
+                .and_then(|epoch| seg.store.sync_data().map(|()| epoch))
+                .context(|| format!("recording the cut in {}", seg.store.path().display()))?;
+            let (old_next, old_end) = (seg.next(), seg.end());
+            {
+                let mut segs = sh.segments.write();
+                segs[idx] = seg.clone();
+                seg.unpublish_from(offset, pos);
+            }
+            // SAFETY: we hold the writer lock; `seg` is mapped read-write (the active segment,
+            // or reopened writable above); the records were unpublished under the segments
+            // write lock just now.
+            unsafe { seg.zero_unpublished(offset, pos, old_next, old_end) };
+            seg.store
+                .sync_data()
+                .context(|| format!("syncing {}", seg.store.path().display()))?;
+            w.active = seg.clone();
+            w.epoch = epoch;
+            w.pos = pos;
+            w.populated = 0;
+            w.next = offset;
+            Ok(())
+        })();
         drop(guard);
+        result.map_err(|e| sh.poison(&e))?;
         sh.notify_tailers();
         Ok(())
     }

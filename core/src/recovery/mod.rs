@@ -1,0 +1,385 @@
+//! Opening a log directory: find the segments, check them, rebuild what is a cache, make holes
+//! of damage among durable records, cut what a crash tore, and say what was done.
+//!
+//! Three steps, one file each: `examine` (what each segment holds: headers, indexes checked
+//! against their stores, stores scanned by `scan`), `plan` (which damage is a hole and where a
+//! torn tail begins; the rules are in its module doc and in docs/FORMAT.md) and `apply` (the
+//! quarantine first, then the changes). A strict open, a read-only open and a dry run stop
+//! after the plan. I/O errors are errors, never a reason to cut anything.
+//!
+//! After a crash, recovery scans the newest segment and every segment that may not have been
+//! synced (one followed by a `PREV_UNSYNCED` segment); others are trusted when their index
+//! passes an O(1) check against the store, and scanned when it does not. Then everything kept
+//! is made durable before the log is handed out, so a power cut after the restart cannot take
+//! back what the restart found.
+
+mod apply;
+mod examine;
+mod plan;
+pub(crate) mod scan;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, IoContext, Result};
+use crate::fault::{self, Op};
+use crate::format::{self, FileKind, HOLE};
+use crate::index::Index;
+use crate::options::Options;
+use crate::quarantine::Quarantine;
+use crate::report::RecoveryReport;
+use crate::segment::Segment;
+use crate::store::Store;
+
+use examine::{Contents, examine};
+use plan::{Keep, Plan};
+
+/// Name of the clean-shutdown marker file.
+pub(crate) const CLEAN_MARKER: &str = "CLEAN";
+/// Name of the writer's lock file.
+pub(crate) const LOCK_FILE: &str = "LOCK";
+
+/// How a directory is opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Mode {
+    /// The `CLEAN` marker was there.
+    pub clean: bool,
+    /// Change nothing; keep what is found in memory.
+    pub read_only: bool,
+    /// Refuse any damage (`RecoveryMode::Strict`).
+    pub strict: bool,
+    /// Scan every store, trusting no index (repair).
+    pub scan_all: bool,
+    /// Plan and report, change nothing (repair --dry-run).
+    pub dry_run: bool,
+}
+
+/// What `load` hands to the log.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub segments: Vec<Arc<Segment>>,
+    /// Timestamp of the newest readable record (0 if none).
+    pub last_timestamp: u64,
+    pub report: RecoveryReport,
+}
+
+/// Lists the segment bases in `dir` (those with a store file) and orphan index files.
+pub(crate) fn list_segments(dir: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
+    let mut found: BTreeMap<u64, (bool, bool)> = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).context(|| format!("listing {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.context(|| format!("listing {}", dir.display()))?;
+        let name = entry.file_name();
+        let Some((base, kind)) = name.to_str().and_then(format::parse_file_name) else {
+            continue;
+        };
+        let slot = found.entry(base).or_default();
+        match kind {
+            FileKind::Store => slot.0 = true,
+            FileKind::Index => slot.1 = true,
+        }
+    }
+    let stores = found.iter().filter(|(_, v)| v.0).map(|(b, _)| *b).collect();
+    let orphans = found
+        .iter()
+        .filter(|(_, v)| !v.0)
+        .map(|(b, _)| *b)
+        .collect();
+    Ok((stores, orphans))
+}
+
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    fault::check(Op::SyncDir, dir)
+        .and_then(|_| File::open(dir))
+        .and_then(|d| d.sync_all())
+        .context(|| format!("syncing directory {}", dir.display()))
+}
+
+pub(crate) fn remove_segment_files(dir: &Path, base: u64) -> Result<()> {
+    for kind in [FileKind::Store, FileKind::Index] {
+        let path = dir.join(format::file_name(base, kind));
+        match fault::check(Op::Remove, &path).and_then(|_| std::fs::remove_file(&path)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
+        }
+    }
+    Ok(())
+}
+
+/// Examines every segment in `dir`, newest first: the newest (after a crash), and each one
+/// the segment after it says may not have been synced, are scanned; the others are trusted
+/// if their index passes the O(1) check. `progress` gets the store bytes examined so far.
+fn examine_all(
+    dir: &Path,
+    bases: &[u64],
+    mode: Mode,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Vec<examine::Examined>> {
+    let mut exs = Vec::with_capacity(bases.len());
+    let mut scan_next = !mode.clean || mode.scan_all;
+    let mut done = 0;
+    for &base in bases.iter().rev() {
+        let ex = examine(dir, base, !scan_next && !mode.scan_all)?;
+        done += ex.file_len;
+        progress(done);
+        scan_next = mode.scan_all || (!mode.clean && ex.prev_unsynced());
+        exs.push(ex);
+    }
+    exs.reverse();
+    Ok(exs)
+}
+
+/// What an open in `mode` would find and do, changing nothing (`verify`, `repair --dry-run`).
+pub(crate) fn check(
+    dir: &Path,
+    mode: Mode,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RecoveryReport> {
+    let mode = Mode {
+        dry_run: true,
+        ..mode
+    };
+    Ok(load_with(dir, &Options::default(), mode, progress)?.report)
+}
+
+/// Finds, checks and opens every segment of the log in `dir`.
+pub(crate) fn load(dir: &Path, opts: &Options, mode: Mode) -> Result<Loaded> {
+    load_with(dir, opts, mode, &mut |_| {})
+}
+
+fn load_with(
+    dir: &Path,
+    opts: &Options,
+    mode: Mode,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Loaded> {
+    let (bases, orphans) = list_segments(dir)?;
+    let writable = !mode.read_only && !mode.dry_run;
+    if !mode.read_only && !mode.dry_run {
+        // An index without its store caches nothing.
+        for base in orphans {
+            remove_segment_files(dir, base)?;
+        }
+    }
+    let exs = examine_all(dir, &bases, mode, progress)?;
+    let scanned = exs.iter().filter(|e| e.scanned()).count() as u64;
+    let max_entries = (opts
+        .max_index_bytes
+        .saturating_sub(format::INDEX_HEADER_LEN)
+        / format::INDEX_ENTRY_LEN)
+        .max(exs.iter().filter_map(|e| e.index_count).max().unwrap_or(0));
+    let mut plan = plan::plan(exs, mode.clean, max_entries)?;
+    if mode.strict
+        && let Some(e) = plan.first_problem()
+    {
+        return Err(e);
+    }
+    let mut report = RecoveryReport {
+        clean_shutdown: mode.clean,
+        segments_scanned: scanned,
+        records_checked: plan
+            .keep
+            .iter()
+            .filter_map(|k| match &k.ex.contents {
+                Contents::Scanned(_) => k.entries.as_ref(),
+                Contents::Trusted { .. } => None,
+            })
+            .map(|e| e.iter().filter(|&&p| p != HOLE).count() as u64)
+            .sum(),
+        events: Vec::new(),
+        synced: false,
+    };
+    if !writable {
+        report.events = apply::events(&plan);
+        apply::annotate_known(&mut report.events, &plan, &mut Quarantine::new(dir));
+        if mode.dry_run {
+            return Ok(Loaded {
+                segments: Vec::new(),
+                last_timestamp: 0,
+                report,
+            });
+        }
+    } else {
+        report.events = apply::apply(&mut plan, &mut Quarantine::new(dir))?;
+    }
+    let changed = report.events.iter().any(|e| e.kind.loses_data()) || !plan.dropped.is_empty();
+    let first_dropped = plan.dropped.iter().find(|d| !d.obsolete).map(|d| d.ex.base);
+    let Plan { keep, .. } = plan;
+    if keep.is_empty() {
+        if !writable {
+            return Ok(Loaded {
+                segments: Vec::new(),
+                last_timestamp: 0,
+                report,
+            });
+        }
+        // Offsets from the first segment that left on were never durable; none below it may
+        // be given again.
+        let base = first_dropped
+            .or(bases.last().copied())
+            .unwrap_or(opts.initial_offset);
+        let seg = Segment::create(
+            dir,
+            format::FileHeader::new(base, 0),
+            opts.max_segment_bytes,
+            opts.max_index_bytes,
+        )?;
+        sync_dir(dir)?;
+        return Ok(Loaded {
+            segments: vec![Arc::new(seg)],
+            last_timestamp: 0,
+            report,
+        });
+    }
+    let mut segments = Vec::with_capacity(keep.len());
+    for k in keep {
+        segments.push(Arc::new(open_kept(k, opts, mode.read_only)?));
+    }
+    if writable && (!mode.clean || changed) {
+        make_durable(dir, &segments)?;
+        report.synced = !mode.clean;
+    }
+    let mut last_timestamp = 0;
+    'newest: for seg in segments.iter().rev() {
+        for o in (seg.base..seg.next()).rev() {
+            if let Ok(t) = seg.timestamp(o) {
+                last_timestamp = t;
+                break 'newest;
+            }
+        }
+    }
+    Ok(Loaded {
+        segments,
+        last_timestamp,
+        report,
+    })
+}
+
+/// After a crash: everything kept reaches the disk before anything new is acknowledged, and
+/// the headers say so (no `PREV_UNSYNCED` left; the newest's durable count is its count).
+fn make_durable(dir: &Path, segments: &[Arc<Segment>]) -> Result<()> {
+    let sync = |s: &Segment| {
+        s.store
+            .sync_all()
+            .context(|| format!("syncing {}", s.store.path().display()))
+    };
+    for s in segments {
+        if s.durable() < s.count() || s.header().flags & format::FLAG_PREV_UNSYNCED != 0 {
+            sync(s)?;
+            s.mark_durable(s.count());
+        }
+    }
+    for (i, s) in segments.iter().enumerate() {
+        let newest = i + 1 == segments.len();
+        let h = s.header();
+        let stale_flag = h.flags & format::FLAG_PREV_UNSYNCED != 0;
+        let stale_count = newest && u64::from(h.durable_count) < s.count();
+        if stale_flag || stale_count {
+            let count = s.count().min(u64::from(u32::MAX)) as u32;
+            s.update_header(|h| {
+                h.flags &= !format::FLAG_PREV_UNSYNCED;
+                if newest {
+                    h.durable_count = h.durable_count.max(count);
+                }
+            })
+            .context(|| format!("writing the header of {}", s.store.path().display()))?;
+            s.store
+                .sync_data()
+                .context(|| format!("syncing {}", s.store.path().display()))?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// Zeroes every non-zero byte of a writable store from `from` to the end of its map.
+fn zero_tail(store: &Store, from: u64) {
+    let len = store.mapped_len();
+    let mut pos = from;
+    while pos < len {
+        let n = (len - pos).min(64 * 1024);
+        // SAFETY: [pos, pos+n) is inside the writable map; the log is being opened, so no
+        // reader or writer exists yet.
+        let chunk = unsafe { store.slice_mut(pos, n) };
+        if chunk.iter().any(|&b| b != 0) {
+            chunk.fill(0);
+        }
+        pos += n;
+    }
+}
+
+/// Opens the files of a kept segment: the newest read-write (it becomes the active segment)
+/// unless the log is read-only, the others sealed.
+fn open_kept(k: Keep, opts: &Options, read_only: bool) -> Result<Segment> {
+    let durable = k.durable.min(k.count);
+    let seg = open_kept_files(k, opts, read_only)?;
+    seg.mark_durable(durable);
+    Ok(seg)
+}
+
+fn open_kept_files(k: Keep, opts: &Options, read_only: bool) -> Result<Segment> {
+    let header = k.header();
+    let is_last = k.is_last;
+    let Keep {
+        ex,
+        entries,
+        count,
+        end,
+        trailing,
+        ..
+    } = k;
+    let base = ex.base;
+    let (store_path, index_path) = (ex.store_path, ex.index_path);
+    let ctx = |p: &Path| format!("opening {}", p.display());
+    if read_only {
+        let store = Store::open_pread(&store_path).context(|| ctx(&store_path))?;
+        let positions = match entries {
+            Some(p) => p,
+            None => {
+                let index = File::open(&index_path).context(|| ctx(&index_path))?;
+                examine::read_entries(&index, count).context(|| ctx(&index_path))?
+            }
+        };
+        let index = Index::in_memory(&index_path, positions);
+        return Ok(Segment::new(header, store, index, base + count, end));
+    }
+    if is_last {
+        let store = Store::open_writable(&store_path, opts.max_segment_bytes)
+            .context(|| ctx(&store_path))?;
+        if trailing.is_some() || ex.file_len > end {
+            zero_tail(&store, end);
+        }
+        let index = match entries {
+            Some(p) => {
+                let index = Index::create(&index_path, base, &p, opts.max_index_bytes)
+                    .context(|| ctx(&index_path))?;
+                index.clear_tail(count);
+                index
+            }
+            None => Index::open_writable(&index_path, opts.max_index_bytes)
+                .context(|| ctx(&index_path))?,
+        };
+        return Ok(Segment::new(header, store, index, base + count, end));
+    }
+    if ex.file_len > end && trailing.is_none() {
+        // A sealed segment left preallocated by a crash during a roll: its records all
+        // committed (the scan says so); cut the zero tail as the roll would have.
+        let file = fault::check(Op::OpenWrite, &store_path)
+            .and_then(|_| std::fs::OpenOptions::new().write(true).open(&store_path))
+            .context(|| ctx(&store_path))?;
+        fault::check(Op::Trim, &store_path)
+            .and_then(|_| file.set_len(end))
+            .and_then(|_| fault::check(Op::SyncAll, &store_path))
+            .and_then(|_| file.sync_all())
+            .context(|| ctx(&store_path))?;
+    }
+    let store = Store::open_sealed(&store_path).context(|| ctx(&store_path))?;
+    let index = match entries {
+        Some(p) => Index::create(&index_path, base, &p, 0).context(|| ctx(&index_path))?,
+        None => Index::open_sealed(&index_path).context(|| ctx(&index_path))?,
+    };
+    Ok(Segment::new(header, store, index, base + count, end))
+}

@@ -1,0 +1,368 @@
+//! The segment checker: reads a store from its header to its end and says, for every offset,
+//! whether an intact record holds it, which bytes are damaged, and where the data ends.
+//!
+//! Recovery, `verify`, `repair` and a read-only follower all use this one function, so there
+//! is one definition of a valid record. It decides nothing: whether damage is a hole (damage
+//! inside what was durable) or a torn tail (bytes that were never durable) is `plan.rs`'s
+//! call, which needs what the other segments say.
+//!
+//! Damage does not end a scan: the scan looks for the next intact record after it (the index
+//! file's entries first, then every byte position), so the records after a damaged one keep
+//! their offsets. A record found that way must hold a later offset than the damaged one, fit
+//! the file and pass its checksum.
+
+use std::fs::File;
+use std::io;
+
+use crate::format::{self, FileHeader, HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
+
+/// One damaged span: offsets `first..end` have no intact record; their bytes are
+/// `position..position + len`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Damage {
+    pub first: u64,
+    pub end: u64,
+    pub position: u64,
+    pub len: u64,
+    pub reason: String,
+}
+
+/// How the data of a store ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum End {
+    /// Zeros (the preallocated tail) or the end of the file.
+    Clean,
+    /// Bytes that are no intact record and are followed by none: torn or damaged.
+    Torn { reason: String },
+}
+
+/// What a scan of one store found.
+#[derive(Debug)]
+pub(crate) struct StoreScan {
+    /// Entry per offset from the segment's base: the record's store position, or `HOLE`.
+    pub entries: Vec<u32>,
+    /// Store position just past each offset's record (for a hole: where the next record
+    /// starts).
+    pub ends: Vec<u32>,
+    /// Whether each offset's record ends an append or batch (false for holes).
+    pub commits: Vec<bool>,
+    /// The damaged spans among `entries`, in order.
+    pub damage: Vec<Damage>,
+    /// Store position where the data ends: past the last entry.
+    pub end: u64,
+    /// How the data ends at `end`.
+    pub stop: End,
+    /// The largest durable count an intact record claims.
+    pub max_claim: u64,
+    /// The epoch of the last intact record (0 if none).
+    pub last_epoch: u8,
+}
+
+/// Reads a file in large chunks through `pread`.
+struct ChunkReader<'a> {
+    file: &'a File,
+    limit: u64,
+    buf: Vec<u8>,
+    start: u64,
+}
+
+const CHUNK: usize = 1 << 20;
+
+impl<'a> ChunkReader<'a> {
+    fn new(file: &'a File, limit: u64) -> Self {
+        ChunkReader {
+            file,
+            limit,
+            buf: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// Bytes `pos..pos+len` (caller checked `pos + len <= limit`). A file that turns out
+    /// shorter than `limit` (another process cut it) gives a short slice.
+    fn get(&mut self, pos: u64, len: usize) -> io::Result<&[u8]> {
+        let have = pos >= self.start && pos + len as u64 <= self.start + self.buf.len() as u64;
+        if !have {
+            let want = (self.limit - pos).min(CHUNK.max(len) as u64) as usize;
+            self.buf.resize(want, 0);
+            let got = crate::platform::read_at_most(self.file, &mut self.buf, pos)?;
+            self.buf.truncate(got);
+            self.start = pos;
+        }
+        let at = (pos - self.start) as usize;
+        let stop = (at + len).min(self.buf.len());
+        Ok(&self.buf[at.min(stop)..stop])
+    }
+}
+
+/// A record that passed every check at `pos`: its header and total length.
+fn intact(
+    reader: &mut ChunkReader<'_>,
+    pos: u64,
+    offset: u64,
+    header: &FileHeader,
+) -> io::Result<Result<format::RecordHeader, String>> {
+    let limit = reader.limit;
+    if pos + RECORD_HEADER_LEN > limit {
+        return Ok(Err("record header cut short by the end of the file".into()));
+    }
+    let head = reader.get(pos, RECORD_HEADER_LEN as usize)?;
+    if head.len() < RECORD_HEADER_LEN as usize {
+        return Ok(Err("record header cut short by the end of the file".into()));
+    }
+    let Some(h) = format::decode_record_header(head) else {
+        return Ok(Err(format!("record {offset} is all zeros")));
+    };
+    if h.offset != offset {
+        return Ok(Err(format!(
+            "record holds offset {} where {offset} was expected",
+            h.offset
+        )));
+    }
+    if pos + h.total_len() > limit {
+        return Ok(Err(format!(
+            "record {offset} of {} bytes runs past the end of the file",
+            h.len
+        )));
+    }
+    let bytes = reader.get(pos, h.total_len() as usize)?;
+    if bytes.len() as u64 != h.total_len() || !format::record_crc_ok(bytes) {
+        return Ok(Err(format!("checksum mismatch in record {offset}")));
+    }
+    // A record of an earlier epoch past what the header says was durable was cut by
+    // `truncate_back` (its zeroing did not finish): it is not part of the log.
+    let slot = offset - header.base;
+    if h.epoch() != header.epoch % format::EPOCHS && slot >= u64::from(header.durable_count) {
+        return Ok(Err(format!(
+            "record {offset} is of epoch {} but the segment is at epoch {} (cut by truncate_back)",
+            h.epoch(),
+            header.epoch
+        )));
+    }
+    Ok(Ok(h))
+}
+
+/// Scans the store `file` of the segment whose header is `header`, up to `limit` bytes.
+/// `index` (the segment's index file, if any) only helps find the records after damage;
+/// nothing in it is trusted.
+pub(crate) fn scan_store(
+    file: &File,
+    header: &FileHeader,
+    index: Option<&File>,
+    limit: u64,
+) -> io::Result<StoreScan> {
+    let base = header.base;
+    let mut reader = ChunkReader::new(file, limit);
+    let mut s = StoreScan {
+        entries: Vec::new(),
+        ends: Vec::new(),
+        commits: Vec::new(),
+        damage: Vec::new(),
+        end: STORE_HEADER_LEN,
+        stop: End::Clean,
+        max_claim: 0,
+        last_epoch: 0,
+    };
+    let mut hints: Option<Vec<u32>> = None;
+    let mut pos = STORE_HEADER_LEN;
+    let mut offset = base;
+    loop {
+        if pos >= limit {
+            break;
+        }
+        let why = match intact(&mut reader, pos, offset, header)? {
+            Ok(h) => {
+                let end = pos + h.total_len();
+                s.entries.push(pos as u32);
+                s.ends.push(end as u32);
+                s.commits.push(h.is_commit());
+                s.max_claim = s.max_claim.max(u64::from(h.durable_claim()));
+                s.last_epoch = h.epoch();
+                pos = end;
+                offset += 1;
+                s.end = pos;
+                continue;
+            }
+            Err(why) => why,
+        };
+        let hints = hints.get_or_insert_with(|| index.map(read_hints).unwrap_or_default());
+        match resync(&mut reader, pos, offset, header, hints)? {
+            Some((found_pos, found_offset)) => {
+                s.damage.push(Damage {
+                    first: offset,
+                    end: found_offset,
+                    position: pos,
+                    len: found_pos - pos,
+                    reason: why,
+                });
+                for _ in offset..found_offset {
+                    s.entries.push(HOLE);
+                    s.ends.push(found_pos as u32);
+                    s.commits.push(false);
+                }
+                pos = found_pos;
+                offset = found_offset;
+                s.end = pos;
+            }
+            None => {
+                let rest = reader.get(pos, (limit - pos).min(CHUNK as u64) as usize)?;
+                let zeros =
+                    rest.iter().all(|&b| b == 0) && last_nonzero(file, pos, limit)?.is_none();
+                if !zeros {
+                    s.stop = End::Torn { reason: why };
+                }
+                break;
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// Every entry of an index file (a hint: entries are checked against the store before use).
+fn read_hints(index: &File) -> Vec<u32> {
+    let Ok(len) = index.metadata().map(|m| m.len()) else {
+        return Vec::new();
+    };
+    let count = len.saturating_sub(format::INDEX_HEADER_LEN) / format::INDEX_ENTRY_LEN;
+    let mut bytes = vec![0u8; (count * format::INDEX_ENTRY_LEN) as usize];
+    let Ok(got) = crate::platform::read_at_most(index, &mut bytes, format::INDEX_HEADER_LEN) else {
+        return Vec::new();
+    };
+    bytes.truncate(got - got % 4);
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// The first intact record after damage at `pos` (where `offset` was expected): its position
+/// and offset.
+fn resync(
+    reader: &mut ChunkReader<'_>,
+    pos: u64,
+    offset: u64,
+    header: &FileHeader,
+    hints: &[u32],
+) -> io::Result<Option<(u64, u64)>> {
+    let base = header.base;
+    let limit = reader.limit;
+    // What the index said: the first later offset whose entry points past the damage at an
+    // intact record holding that offset.
+    let first_slot = (offset - base + 1) as usize;
+    for (i, &p) in hints.iter().enumerate().skip(first_slot) {
+        if p == 0 {
+            break;
+        }
+        let p = u64::from(p);
+        if p == u64::from(HOLE) || p <= pos || p >= limit {
+            continue;
+        }
+        let o = base + i as u64;
+        if intact(reader, p, o, header)?.is_ok() {
+            return Ok(Some((p, o)));
+        }
+    }
+    // Every later byte position: a header whose offset is one that could follow, then the
+    // whole record's checks. Runs of zeros (the preallocated tail) are skipped a chunk at a
+    // time.
+    let most = (limit - pos) / RECORD_HEADER_LEN;
+    let mut q = pos + 1;
+    while q + RECORD_HEADER_LEN <= limit {
+        let chunk_len = (limit - q).min(CHUNK as u64) as usize;
+        let chunk = reader.get(q, chunk_len)?.to_vec();
+        if chunk.len() < RECORD_HEADER_LEN as usize {
+            break;
+        }
+        let Some(first) = chunk.iter().position(|&b| b != 0) else {
+            q += chunk.len() as u64;
+            continue;
+        };
+        // A header may start up to 27 bytes before its first non-zero byte (a zero checksum,
+        // length and low offset bytes).
+        let from = (q + first as u64)
+            .saturating_sub(RECORD_HEADER_LEN - 1)
+            .max(q);
+        let stop = (q + chunk.len() as u64).saturating_sub(RECORD_HEADER_LEN - 1);
+        let mut c = from;
+        while c < stop {
+            let at = (c - q) as usize;
+            let claimed = format::u64_at(&chunk, at + 8);
+            if claimed > offset
+                && claimed - offset <= most
+                && intact(reader, c, claimed, header)?.is_ok()
+            {
+                return Ok(Some((c, claimed)));
+            }
+            c += 1;
+        }
+        // The last 27 bytes of this chunk start the next one.
+        q = stop.max(q + 1);
+    }
+    Ok(None)
+}
+
+/// The position of the last non-zero byte of `file` in `from..to`, if any.
+pub(crate) fn last_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut last = None;
+    let mut pos = from;
+    while pos < to {
+        let n = ((to - pos) as usize).min(CHUNK);
+        let got = crate::platform::read_at_most(file, &mut buf[..n], pos)?;
+        if got == 0 {
+            break;
+        }
+        if let Some(i) = buf[..got].iter().rposition(|&b| b != 0) {
+            last = Some(pos + i as u64);
+        }
+        pos += got as u64;
+    }
+    Ok(last)
+}
+
+/// Records a writer in another process appended past what a reader knows.
+#[derive(Debug, Default)]
+pub(crate) struct Followed {
+    /// Positions of the new records, from `offset` on.
+    pub positions: Vec<u32>,
+    /// Store position past the last of them.
+    pub end: u64,
+    /// Offset after the last of them.
+    pub next: u64,
+}
+
+/// Reads the records from `pos` (holding `offset`) up to `limit` bytes of `file`, stopping at
+/// the first bytes that are no intact record (the writer may be writing there) and keeping
+/// only those up to the last commit point (a batch shows whole or not at all). A file that
+/// turns out shorter than `limit` just ends sooner.
+pub(crate) fn follow(
+    file: &File,
+    header: &FileHeader,
+    pos: u64,
+    offset: u64,
+    limit: u64,
+) -> io::Result<Followed> {
+    let mut reader = ChunkReader::new(file, limit);
+    let mut out = Followed {
+        positions: Vec::new(),
+        end: pos,
+        next: offset,
+    };
+    let (mut pos, mut offset, mut pending) = (pos, offset, 0usize);
+    while pos < limit {
+        let Ok(h) = intact(&mut reader, pos, offset, header)? else {
+            break;
+        };
+        out.positions.push(pos as u32);
+        pos += h.total_len();
+        offset += 1;
+        pending += 1;
+        if h.is_commit() {
+            pending = 0;
+            out.end = pos;
+            out.next = offset;
+        }
+    }
+    out.positions.truncate(out.positions.len() - pending);
+    Ok(out)
+}
