@@ -32,4 +32,3 @@ fn refusal(dir: &Path, e: Error) -> anyhow::Error {
         e => anyhow::Error::new(e).context(format!("cannot open log {}", dir.display())),
     }
 }
-

@@ -65,6 +65,12 @@ pub struct Options {
     /// The offset of the first record of a new, empty log (default 0). Ignored when the
     /// directory already holds a log.
     pub initial_offset: u64,
+    /// How far this handle lets the log's offsets go: `next_offset()` never passes it, so every
+    /// offset it hands out (and the next one) fits (default and most [`format::MAX_OFFSET`],
+    /// 2^63 - 1: a signed 64-bit integer in every language). An append that would pass it
+    /// fails with [`Error::InvalidArgument`] before anything is written; a binding whose
+    /// numbers hold less sets it lower (Node: 2^53 - 1). Not stored in the log.
+    pub max_offset: u64,
     /// When appends are made durable (default [`SyncPolicy::Never`]).
     pub sync: SyncPolicy,
     /// How a damaged tail is handled on open (default [`RecoveryMode::TruncateTail`]).
@@ -84,6 +90,7 @@ impl Default for Options {
             max_segment_bytes: 64 * 1024 * 1024,
             max_index_bytes: 8 * 1024 * 1024,
             initial_offset: 0,
+            max_offset: format::MAX_OFFSET,
             sync: SyncPolicy::Never,
             recovery: RecoveryMode::TruncateTail,
             retention_bytes: None,
@@ -113,11 +120,17 @@ impl Options {
                 self.max_index_bytes
             )));
         }
-        if self.initial_offset > format::MAX_OFFSET {
+        if self.max_offset > format::MAX_OFFSET {
+            return Err(Error::InvalidArgument(format!(
+                "max_offset must be at most {} (got {})",
+                format::MAX_OFFSET,
+                self.max_offset
+            )));
+        }
+        if self.initial_offset > self.max_offset {
             return Err(Error::InvalidArgument(format!(
                 "initial_offset must be at most {} (got {})",
-                format::MAX_OFFSET,
-                self.initial_offset
+                self.max_offset, self.initial_offset
             )));
         }
         if let SyncPolicy::Interval(d) = self.sync

@@ -745,3 +745,43 @@ fn sync_with_nothing_appended_returns_after_one_round() {
         "every sync() call runs a round of its own"
     );
 }
+
+#[test]
+fn appends_stop_before_the_next_offset_passes_max_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let max = commitlog::format::MAX_OFFSET;
+    let o = Options {
+        initial_offset: max - 3,
+        ..small()
+    };
+    let log = open(dir.path(), &o);
+    assert_eq!(log.append(b"a").unwrap(), max - 3);
+    assert_eq!(log.append_batch(&[b"b", b"c"]).unwrap(), max - 2..max);
+    // One more would make the next offset 2^63, which no signed 64-bit integer holds.
+    assert!(matches!(log.append(b"d"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        log.append_batch(&[b"d"]),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert_eq!(log.next_offset().unwrap(), max);
+    log.close().unwrap();
+    // A handle that holds less (Node's 2^53 - 1) stops there, before writing anything.
+    let dir = tempfile::tempdir().unwrap();
+    let safe = (1u64 << 53) - 1;
+    let o = Options {
+        initial_offset: safe - 1,
+        max_offset: safe,
+        ..small()
+    };
+    let log = open(dir.path(), &o);
+    assert_eq!(log.append(b"a").unwrap(), safe - 1);
+    for _ in 0..3 {
+        assert!(matches!(log.append(b"b"), Err(Error::InvalidArgument(_))));
+    }
+    assert_eq!(log.next_offset().unwrap(), safe);
+    assert_eq!(
+        log.iter(safe - 1).count(),
+        1,
+        "nothing was written by the refusals"
+    );
+}

@@ -145,6 +145,7 @@ pub(crate) fn to_core(c: &commitlog_options) -> Result<Options, Failure> {
         retention_bytes: (c.retention_bytes != 0).then_some(c.retention_bytes),
         retention_ms: (c.retention_ms != 0).then_some(c.retention_ms),
         read_only: c.read_only,
+        ..Options::default()
     })
 }
 

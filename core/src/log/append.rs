@@ -26,6 +26,7 @@ impl Log {
                     sh.options.max_segment_bytes
                 )));
             }
+            sh.check_room_for_offsets(w.next, 1)?;
             let rolled = sh.make_room(w, total, 1)?;
             w.prefault_ahead(&sh.prefaulter);
             let ts = now_ms().max(w.last_ts);
@@ -73,6 +74,7 @@ impl Log {
             if count == 0 {
                 return Ok(w.next..w.next);
             }
+            sh.check_room_for_offsets(w.next, count)?;
             let rolled = sh.make_room(w, total, count)?;
             w.prefault_ahead(&sh.prefaulter);
             let ts = now_ms().max(w.last_ts);

@@ -81,6 +81,20 @@ impl Shared {
         Ok(())
     }
 
+    /// Fails, before anything is written, if `count` records from `next` would take the next
+    /// offset past `max_offset`.
+    #[inline]
+    pub(super) fn check_room_for_offsets(&self, next: u64, count: u64) -> Result<()> {
+        let max = self.options.max_offset;
+        if next.checked_add(count).is_none_or(|end| end > max) {
+            return Err(Error::InvalidArgument(format!(
+                "the log is full: {count} more record(s) from offset {next} would take its next \
+                 offset past {max}, the largest this handle can represent"
+            )));
+        }
+        Ok(())
+    }
+
     /// Rolls if `total` more bytes in `count` records do not fit the active segment.
     pub(super) fn make_room(&self, w: &mut Writer, total: u64, count: u64) -> Result<bool> {
         let full = |w: &Writer| {

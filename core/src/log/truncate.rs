@@ -65,10 +65,10 @@ impl Log {
     /// `next_offset()` the log is emptied and the next append gets `offset`.
     pub fn truncate_front(&self, offset: u64) -> Result<()> {
         let sh = &*self.shared;
-        if offset > format::MAX_OFFSET {
+        if offset > sh.options.max_offset {
             return Err(Error::InvalidArgument(format!(
                 "offset {offset} is above the largest offset {}",
-                format::MAX_OFFSET
+                sh.options.max_offset
             )));
         }
         let mut guard = sh.writer.lock();

@@ -91,7 +91,10 @@ pub(crate) fn events(plan: &Plan) -> Vec<RecoveryEvent> {
 /// Fills in the quarantine ids of holes already quarantined by an earlier open or repair (a
 /// plan that is not applied: read-only opens, dry runs, `verify`).
 pub(crate) fn annotate_known(events: &mut [RecoveryEvent], plan: &Plan, q: &mut Quarantine) {
-    for e in events.iter_mut().filter(|e| e.kind == RecoveryEventKind::Hole) {
+    for e in events
+        .iter_mut()
+        .filter(|e| e.kind == RecoveryEventKind::Hole)
+    {
         let Some(k) = plan.keep.iter().find(|k| k.ex.base == e.segment) else {
             continue;
         };
