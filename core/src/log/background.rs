@@ -118,11 +118,7 @@ impl Prefaulter {
 
     pub(super) fn seal(&self, job: SealJob) {
         if let Some(sealed) = job.sealed.upgrade() {
-            // The header's durable count rides along with the sync: the segment then says by
-            // itself that all of it was durable.
-            let result = sealed
-                .claim_in_header(job.epoch, job.count)
-                .and_then(|()| sealed.store.sync_all());
+            let result = sealed.store.sync_all();
             if let Err(e) = result {
                 let owner = self.state.lock().owner.clone();
                 if let Some(sh) = owner.and_then(|w| w.upgrade()) {

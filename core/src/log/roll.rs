@@ -25,14 +25,12 @@ impl Shared {
         // there) instead of calling it corruption.
         let sync = o.sync != SyncPolicy::Never;
         if sync {
-            // The header's durable count rides along with the sync.
-            let count = w.active.count().min(u64::from(u32::MAX)) as u32;
             w.active
-                .update_header(|h| h.durable_count = count)
-                .and_then(|()| w.active.store.sync_data())
+                .store
+                .sync_data()
                 .context(|| format!("sealing {}", w.active.store.path().display()))
                 .map_err(|e| self.poison(&e))?;
-            w.active.mark_durable(u64::from(count));
+            w.active.mark_durable(w.active.count());
         }
         let flags = if sync { 0 } else { format::FLAG_PREV_UNSYNCED };
         let seg = Arc::new(Segment::create(

@@ -84,7 +84,10 @@ impl Log {
                 o.max_segment_bytes,
                 o.max_index_bytes,
             )?);
-            sync_dir(&sh.dir)?;
+            // The new segment may be on disk now: a recovery would take everything below it
+            // for obsolete. Failing from here on poisons the log, so that nothing is appended
+            // below it that recovery would then throw away.
+            sync_dir(&sh.dir).map_err(|e| sh.poison(&e))?;
             let old = std::mem::replace(&mut *sh.segments.write(), vec![seg.clone()]);
             w.active = seg.clone();
             w.pos = STORE_HEADER_LEN;

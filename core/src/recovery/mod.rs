@@ -236,11 +236,13 @@ fn load_with(
         });
     }
     let mut segments = Vec::with_capacity(keep.len());
+    let mut scanned = Vec::with_capacity(keep.len());
     for k in keep {
+        scanned.push(k.ex.scanned());
         segments.push(Arc::new(open_kept(k, opts, mode.read_only)?));
     }
     if writable && (!mode.clean || changed) {
-        make_durable(dir, &segments)?;
+        make_durable(dir, &segments, &scanned)?;
         report.synced = !mode.clean;
     }
     let mut last_timestamp = 0;
@@ -261,15 +263,16 @@ fn load_with(
 
 /// After a crash: everything kept reaches the disk before anything new is acknowledged, and
 /// the headers say so (no `PREV_UNSYNCED` left; the newest's durable count is its count).
-fn make_durable(dir: &Path, segments: &[Arc<Segment>]) -> Result<()> {
-    let sync = |s: &Segment| {
-        s.store
-            .sync_all()
-            .context(|| format!("syncing {}", s.store.path().display()))
-    };
-    for s in segments {
-        if s.durable() < s.count() || s.header().flags & format::FLAG_PREV_UNSYNCED != 0 {
-            sync(s)?;
+///
+/// `scanned` says which segments recovery read through: those whose durability it could not
+/// take for granted (a claim found in the page cache after a crash may never have reached the
+/// disk), and which are synced whatever they claim.
+fn make_durable(dir: &Path, segments: &[Arc<Segment>], scanned: &[bool]) -> Result<()> {
+    for (s, &scanned) in segments.iter().zip(scanned) {
+        if scanned || s.durable() < s.count() {
+            s.store
+                .sync_all()
+                .context(|| format!("syncing {}", s.store.path().display()))?;
             s.mark_durable(s.count());
         }
     }

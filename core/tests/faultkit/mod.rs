@@ -4,6 +4,8 @@
 //! reopened log holds exactly what that history allows.
 #![allow(dead_code)]
 
+pub mod powercut;
+
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
