@@ -1,33 +1,40 @@
-//! The on-disk format, version 1. `docs/FORMAT.md` repeats these tables; keep both in step.
+//! The on-disk format, version 2. `docs/FORMAT.md` repeats these tables; keep both in step.
 //!
 //! A log is a directory. Each segment is two files named by the segment's base offset (the
 //! offset of its first record), zero-padded to 20 digits so that name order is offset order:
 //! `00000000000000000000.store` and `00000000000000000000.index`. `LOCK` is the writer's lock
 //! file; `CLEAN` exists while the log is closed cleanly (its files are then trimmed and
-//! consistent, so the next open need not scan).
+//! consistent, so the next open need not scan); `quarantine/` holds what recovery took out of
+//! the log (see `quarantine.rs`).
 //!
 //! All integers are little-endian. CRC32C is the Castagnoli CRC (as in iSCSI, ext4, Kafka).
 //!
 //! ## Store file header (32 bytes)
-//! | offset | size | field        | meaning                                        |
-//! |-------:|-----:|--------------|------------------------------------------------|
-//! |      0 |    8 | magic        | `CLOGSTOR`                                     |
-//! |      8 |    4 | version      | format version, `1`                            |
-//! |     12 |    4 | flags        | bit 0 `REBASE`, bit 1 `PREV_UNSYNCED`; else `0` |
-//! |     16 |    8 | base_offset  | offset of the segment's first record           |
-//! |     24 |    4 | header_crc   | CRC32C of bytes 0..24                          |
-//! |     28 |    4 | reserved     | `0`                                            |
+//! | offset | size | field         | meaning                                                  |
+//! |-------:|-----:|---------------|----------------------------------------------------------|
+//! |      0 |    8 | magic         | `CLOGSTOR`                                               |
+//! |      8 |    4 | version       | format version, `2`                                      |
+//! |     12 |    1 | flags         | bit 0 `REBASE`, bit 1 `PREV_UNSYNCED`; others `0`        |
+//! |     13 |    1 | epoch         | bits 0..6: bumped (mod 128) by every `truncate_back` into the segment |
+//! |     14 |    2 | reserved      | `0`                                                      |
+//! |     16 |    8 | base_offset   | offset of the segment's first record                     |
+//! |     24 |    4 | durable_count | records from the first known durable when written (0: no claim) |
+//! |     28 |    4 | header_crc    | CRC32C of bytes 0..28                                    |
+//!
+//! The header is rewritten in place (one 32-byte write inside one sector): by close, the open
+//! after a crash and `Log::sync` (the durable count, after the sync it counts), by the seal
+//! thread (clearing `PREV_UNSYNCED` of the segment after the one it synced), and by
+//! `truncate_back` (a new epoch and the count of records kept, synced before anything else
+//! changes: the cut is durable in one sector).
 //!
 //! `REBASE` marks a segment created by `truncate_front` beyond the end of the log: every
 //! segment below it is obsolete. If a crash interrupts the removal of those older segments,
-//! the next open finishes it (the gap before a `REBASE` segment is expected, any other gap is
-//! damage).
+//! the next open finishes it (the gap before a `REBASE` segment is expected). The flag is
+//! cleared once they are gone.
 //!
 //! `PREV_UNSYNCED` marks a segment created by a roll under `sync = never`: the segment before it
 //! was sealed without waiting for its fdatasync (a background thread runs it, then clears the
-//! flag). Until then a power cut may tear that older segment's tail, so recovery allows a torn
-//! tail in a segment followed by a `PREV_UNSYNCED` segment: the log is cut there, as for the
-//! newest segment's tail (or reported, in strict mode).
+//! flag). Until then a power cut may tear that older segment's tail.
 //!
 //! ## Record (28-byte header + value), packed one after another from byte 32
 //! | offset | size | field     | meaning                                                   |
@@ -36,22 +43,32 @@
 //! |      4 |    4 | length    | value length in bytes                                     |
 //! |      8 |    8 | offset    | absolute offset of the record                             |
 //! |     16 |    8 | timestamp | append time, ms since the Unix epoch, never decreasing    |
-//! |     24 |    4 | flags     | bit 0 `COMMIT`: last record of an append or batch; others 0 |
+//! |     24 |    4 | flags     | see below                                                 |
 //! |     28 |  len | value     | the bytes appended                                        |
 //!
+//! Record flags: bit 0 `COMMIT` (the last record of an append or batch); bits 1..7 the
+//! segment's epoch when the record was written; bits 8..31 a durable claim: how many records
+//! of the segment, from its first, had been synced when this record was written (saturating
+//! at 2^24 - 1; a smaller claim is always true).
+//!
 //! The active store is preallocated, so its tail is zeros: an all-zero record header marks
-//! the end of the data. A batch is written as records whose last one carries `COMMIT`;
-//! recovery keeps only records up to the last `COMMIT`, so a batch is all there or not at all.
+//! the end of the data. A batch is written as records whose last one carries `COMMIT`; among
+//! records that were never durable, recovery keeps only those up to the last `COMMIT`, so a
+//! batch that was not acknowledged is all there or not at all.
+//!
+//! A record at position `i` of its segment (`offset - base_offset`) whose epoch is not the
+//! header's and with `i >= durable_count` was cut by `truncate_back` (the zeroing that
+//! follows the cut did not finish): it is not part of the log.
 //!
 //! ## Index file header (32 bytes)
 //! | offset | size | field        | meaning                                        |
 //! |-------:|-----:|--------------|------------------------------------------------|
 //! |      0 |    8 | magic        | `CLOGINDX`                                     |
-//! |      8 |    4 | version      | format version, `1`                            |
+//! |      8 |    4 | version      | format version, `2`                            |
 //! |     12 |    4 | reserved     | `0`                                            |
 //! |     16 |    8 | base_offset  | the segment's base offset                      |
-//! |     24 |    4 | header_crc   | CRC32C of bytes 0..24                          |
-//! |     28 |    4 | reserved     | `0`                                            |
+//! |     24 |    4 | reserved     | `0`                                            |
+//! |     28 |    4 | header_crc   | CRC32C of bytes 0..28                          |
 //!
 //! ## Index entry (4 bytes), entry `i` at byte `32 + 4*i`
 //! | offset | size | field    | meaning                                                   |
@@ -59,9 +76,15 @@
 //! |      0 |    4 | position | byte position in the store of record `base_offset + i`    |
 //!
 //! The index is dense (one entry per record), memory-mapped and preallocated while its segment
-//! is active; a zero entry is an unused slot (no record starts below byte 32). The store is
-//! the truth: an index that is missing, short, zero-tailed or disagrees with its store is
-//! rebuilt from the store.
+//! is active; a zero entry is an unused slot (no record starts below byte 32), and `HOLE`
+//! (`0xFFFFFFFF`) marks an offset whose record is damaged. The store is the truth: an index
+//! that is missing, short, zero-tailed or disagrees with its store is rebuilt from the store.
+//!
+//! ## Version 1
+//! Version 1 (the first release) differs only in the store and index headers: bytes 12..16 are
+//! the flags (no epoch), the header checksum is at 24 and covers bytes 0..24, and bytes 28..32
+//! are reserved. Records are the same, with flag bits 1..31 zero (epoch 0, no claim). This
+//! build reads version-1 files as such; a header it rewrites becomes version 2.
 
 /// Version written in every file header this build creates.
 pub const FORMAT_VERSION: u32 = 2;

@@ -1,13 +1,18 @@
-//! Golden files of format version 1 (`tests/data/v1-log`): a change that stops this build
-//! reading logs written by earlier builds fails here. Regenerate only for a new format
-//! version, keeping the old directory: `cargo test -p commitlog --test golden -- --ignored`.
+//! Golden files of format versions 1 (`tests/data/v1-log`, written by the first release) and
+//! 2 (`tests/data/v2-log`): a change that stops this build reading logs written by earlier
+//! builds fails here. Regenerate only the current version's directory, for a new format
+//! version, keeping the old ones: `cargo test -p commitlog --test golden -- --ignored`.
 
 use std::path::{Path, PathBuf};
 
 use commitlog::{Log, Options};
 
+fn data_of(version: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/v{version}-log"))
+}
+
 fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1-log")
+    data_of(1)
 }
 
 fn options() -> Options {
@@ -27,8 +32,8 @@ const BATCH: u64 = 20;
 
 #[test]
 #[ignore = "writes the golden files"]
-fn regenerate_v1_golden_log() {
-    let dir = data();
+fn regenerate_current_golden_log() {
+    let dir = data_of(commitlog::format::FORMAT_VERSION);
     let _ = std::fs::remove_dir_all(&dir);
     let log = Log::open(&dir, options()).unwrap();
     for i in 0..SINGLES {
@@ -107,4 +112,72 @@ fn format_md_matches_the_format_module() {
         code_rows, doc_rows,
         "docs/FORMAT.md and the doc of core/src/format.rs differ"
     );
+}
+
+/// The version-2 golden log: read as written, and every header says version 2.
+#[test]
+fn reads_format_v2_golden_log() {
+    let dir = data_of(2);
+    let header = std::fs::read(dir.join("00000000000000000000.store")).unwrap();
+    let h =
+        commitlog::format::decode_file_header(commitlog::format::FileKind::Store, &header).unwrap();
+    assert_eq!(h.version, 2);
+    let log = Log::open(
+        &dir,
+        Options {
+            read_only: true,
+            ..options()
+        },
+    )
+    .unwrap();
+    assert!(log.opened_clean());
+    check(&log);
+    assert!(log.recovery_report().is_clean());
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let log = Log::open(tmp.path(), options()).unwrap();
+    check(&log);
+    assert_eq!(log.append(b"appended").unwrap(), SINGLES + BATCH);
+}
+
+/// A version-1 log opened for writing: the header of the segment it appends to becomes
+/// version 2 at close; the sealed ones stay version 1, and both read back.
+#[test]
+fn a_version_1_log_written_to_reads_back_in_both_versions() {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(data()).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+    }
+    let log = Log::open(tmp.path(), options()).unwrap();
+    for i in 0..200 {
+        log.append(format!("more {i}").as_bytes()).unwrap();
+    }
+    log.close().unwrap();
+    let versions: Vec<u32> = log_versions(tmp.path());
+    assert!(
+        versions.contains(&1) && versions.contains(&2),
+        "{versions:?}"
+    );
+    let log = Log::open(tmp.path(), options()).unwrap();
+    assert_eq!(log.next_offset().unwrap(), SINGLES + BATCH + 200);
+    assert_eq!(log.read(3).unwrap().value, value(3));
+    assert_eq!(log.read(SINGLES + BATCH + 199).unwrap().value, b"more 199");
+}
+
+fn log_versions(dir: &Path) -> Vec<u32> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "store") {
+            let b = std::fs::read(&p).unwrap();
+            let h = commitlog::format::decode_file_header(commitlog::format::FileKind::Store, &b)
+                .unwrap();
+            v.push(h.version);
+        }
+    }
+    v
 }
