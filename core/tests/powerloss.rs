@@ -25,9 +25,8 @@ mod common;
 mod faultkit;
 
 use commitlog::fault;
+use commitlog::fault::powercut::*;
 use commitlog::{Log, SyncPolicy};
-use common::Rng;
-use faultkit::powercut::*;
 use faultkit::*;
 
 const STEPS: u64 = 40;
@@ -77,11 +76,11 @@ fn power_loss(sync: SyncPolicy) {
             continue;
         }
         for variant in [Variant::Durable, Variant::Torn, Variant::Sectors] {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (cut << 8) ^ variant as u64);
+            let seed = 0x9E37_79B9_7F4A_7C15 ^ (cut << 8) ^ variant as u64;
             let case =
                 format!("sync={sync:?} power cut at operation {cut} of {total}, {variant:?} image");
             let img = scratch();
-            image(&st, variant, &mut rng, img.path());
+            image(&st, variant, seed, img.path());
             let got = no_panic(&case, || contents(img.path(), options(sync)))
                 .unwrap_or_else(|e| panic!("{case}: the log does not open after power loss: {e}"));
             check_prefix(&case, &h, &got, false);
@@ -151,11 +150,11 @@ fn power_loss_during_truncate_back_keeps_the_records_below_the_cut() {
         assert!(st.off);
         for variant in [Variant::Durable, Variant::Torn, Variant::Sectors] {
             for seed in 0..8u64 {
-                let mut rng = Rng(0x51ED_2701 ^ (k << 16) ^ (seed << 4) ^ variant as u64);
+                let seed = 0x51ED_2701 ^ (k << 16) ^ (seed << 4) ^ variant as u64;
                 let case =
                     format!("truncate_back({k}) cut by power loss, {variant:?} image {seed}");
                 let img = scratch();
-                image(&st, variant, &mut rng, img.path());
+                image(&st, variant, seed, img.path());
                 let got = no_panic(&case, || contents(img.path(), opts.clone()))
                     .unwrap_or_else(|e| panic!("{case}: does not open: {e}"));
                 let ok = got.len() as u64 >= k && got[..] == values[..got.len()];
@@ -226,9 +225,9 @@ fn a_power_cut_after_a_crash_and_a_restart_loses_nothing_acknowledged_after_the_
             drop(second);
             fault::set_hook(None);
             let st = std::mem::take(&mut *disk.st.lock());
-            let mut rng = Rng(0xA11C_E000 ^ (seed << 8) ^ variant as u64);
+            let seed = 0xA11C_E000 ^ (seed << 8) ^ variant as u64;
             let img = scratch();
-            image(&st, variant, &mut rng, img.path());
+            image(&st, variant, seed, img.path());
             let case =
                 format!("{variant:?} image {seed} (session 1 wrote {n}, session 2 from {start})");
             let log = no_panic(&case, || Log::open(img.path(), options(SyncPolicy::Always)))

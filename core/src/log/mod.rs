@@ -100,8 +100,7 @@ impl Log {
             std::fs::read_dir(&dir)
                 .context(|| format!("opening log directory {}", dir.display()))?;
         } else {
-            std::fs::create_dir_all(&dir)
-                .context(|| format!("creating log directory {}", dir.display()))?;
+            recovery::create_dir_durably(&dir)?;
         }
         let lock = if read_only {
             None

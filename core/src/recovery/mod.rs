@@ -98,6 +98,26 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
         .context(|| format!("syncing directory {}", dir.display()))
 }
 
+/// Creates `dir` and any missing parents, syncing the parent of each directory it creates, so
+/// that a new log's directory entry survives a power cut like its files do.
+pub(crate) fn create_dir_durably(dir: &Path) -> Result<()> {
+    let mut missing = Vec::new();
+    let mut d = Some(dir);
+    while let Some(p) = d.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        missing.push(p.to_owned());
+        d = p.parent();
+    }
+    std::fs::create_dir_all(dir).context(|| format!("creating log directory {}", dir.display()))?;
+    for created in missing.iter().rev() {
+        let parent = match created.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        sync_dir(parent)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn remove_segment_files(dir: &Path, base: u64) -> Result<()> {
     for kind in [FileKind::Store, FileKind::Index] {
         let path = dir.join(format::file_name(base, kind));

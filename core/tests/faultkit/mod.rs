@@ -4,8 +4,6 @@
 //! reopened log holds exactly what that history allows.
 #![allow(dead_code)]
 
-pub mod powercut;
-
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};

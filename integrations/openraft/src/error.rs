@@ -30,6 +30,16 @@ pub enum OpenError {
         /// What disagrees.
         reason: String,
     },
+    /// The log found damage among entries that were durable (they became holes): entries
+    /// openraft was told are persisted cannot be read. The report says which; `commitlog
+    /// quarantine list` shows the damaged bytes. Restore the node from its peers.
+    #[error("raft log in {} lost entries openraft was told are persisted:\n{report}", dir.display())]
+    Damaged {
+        /// The store directory.
+        dir: PathBuf,
+        /// What the log's recovery found.
+        report: Box<commitlog::RecoveryReport>,
+    },
     /// Creating the store directory or the flusher thread failed.
     #[error("cannot set up the raft store in {}: {source}", dir.display())]
     Setup {

@@ -1,7 +1,6 @@
 //! [`LogStore`]: openraft's `RaftLogStorage` on a commitlog `Log`.
 
 use std::fmt;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -92,22 +91,33 @@ where
             dir: dir.clone(),
             source,
         };
-        fs::create_dir_all(&dir).map_err(setup)?;
+        options.sync = SyncPolicy::Never;
+        options.retention_bytes = None;
+        options.retention_ms = None;
+        options.read_only = false;
+        // A new log starts at 0; `reconcile` moves it past a purge marker.
+        options.initial_offset = 0;
+        let max_batch_bytes = options.max_segment_bytes - format::STORE_HEADER_LEN;
+        let max_batch_records =
+            (options.max_index_bytes - format::INDEX_HEADER_LEN) / format::INDEX_ENTRY_LEN;
+        // The log first: its open creates the directories durably and takes the directory
+        // lock, so no second process touches the metadata file below.
+        let log = Log::open(dir.join(LOG_DIR), options)?;
+        // openraft was told every entry it appended is persisted once the flush callback ran,
+        // and the log never cuts what was synced; a hole (a damaged entry that was durable)
+        // means the storage lost something openraft relies on: refuse to go on.
+        let report = log.recovery_report();
+        if report.records_in_holes() > 0 {
+            return Err(OpenError::Damaged {
+                dir,
+                report: Box::new(report.clone()),
+            });
+        }
         let meta_file = MetaFile::new(&dir);
         let meta: Meta<C::NodeId> = meta_file.load().map_err(|source| OpenError::Meta {
             path: meta_file.path().to_path_buf(),
             source,
         })?;
-
-        options.sync = SyncPolicy::Never;
-        options.retention_bytes = None;
-        options.retention_ms = None;
-        options.read_only = false;
-        options.initial_offset = meta.first_visible();
-        let max_batch_bytes = options.max_segment_bytes - format::STORE_HEADER_LEN;
-        let max_batch_records =
-            (options.max_index_bytes - format::INDEX_HEADER_LEN) / format::INDEX_ENTRY_LEN;
-        let log = Log::open(dir.join(LOG_DIR), options)?;
 
         reconcile(&dir, &log, &meta)?;
         if !log.opened_clean() {

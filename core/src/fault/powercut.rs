@@ -1,6 +1,17 @@
-//! The power-loss disk model shared by the power-loss tests (see `core/tests/powerloss.rs`
-//! for what it assumes): a hook records what a disk would hold after a power cut at any
-//! moment, and `image` builds such a disk in a new directory.
+//! A power-loss disk model for tests of anything built on the log (cargo feature
+//! `fault-injection`). A hook records what the disk under one log directory would hold after a
+//! power cut at any moment:
+//! - a file's bytes are durable as of its last `fdatasync`/`fsync` (a snapshot taken there);
+//! - a directory entry (a file created or removed) is durable as of the last `fsync` of the
+//!   directory;
+//! - everything else (pages written through the map, new files, removals, trims) may be lost.
+//!
+//! The power is cut at the K-th file operation ([`Disk::install`]) or by hand
+//! ([`Disk::cut`]); from then on every operation fails with `EIO`. [`image`] then writes a
+//! disk the cut could have left into a new directory, in one of three [`Variant`]s. The model
+//! assumes what disks guarantee and file systems rely on: a 512-byte sector is written whole
+//! or not at all, and `fsync` means what POSIX says. Only files directly in the directory are
+//! modelled (the quarantine below it is not).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -8,17 +19,38 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use commitlog::fault::{self, Op};
 use parking_lot::Mutex;
 
-use crate::common::Rng;
+use super::{Op, set_hook};
 
+/// xorshift64*: the image's choices, reproducible from a seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+
+    fn coin(&mut self) -> bool {
+        self.next() & 1 == 1
+    }
+}
+
+/// What the model knows of the disk.
 #[derive(Debug, Default)]
 pub struct DiskState {
     /// Operations seen so far.
     pub ops: u64,
     /// Cut the power at this operation (never if 0).
     pub cut_at: u64,
+    /// The power is off: every operation fails.
     pub off: bool,
     /// Content of each file as of its last sync.
     pub synced: BTreeMap<OsString, Vec<u8>>,
@@ -28,18 +60,26 @@ pub struct DiskState {
     pub at_cut: BTreeMap<OsString, Vec<u8>>,
     /// Syncs of this file fail (EIO) and reach nothing: the process dies before they run.
     pub refuse_sync_of: Option<OsString>,
+    /// Every sync fails (EIO) and reaches nothing.
+    pub refuse_syncs: bool,
+    /// The power (or the process: see [`Disk::install_continuing`]) goes the moment this file
+    /// is about to be synced.
+    pub cut_on_sync_of: Option<OsString>,
 }
 
+/// The model of the disk under one directory, installed as the fault hook.
 #[derive(Debug)]
 pub struct Disk {
+    /// The directory modelled.
     pub dir: PathBuf,
+    /// What is known of it.
     pub st: Mutex<DiskState>,
 }
 
+/// The files directly in `dir` and what they hold now (the page cache's view).
 pub fn listing(dir: &Path) -> BTreeMap<OsString, Vec<u8>> {
     let mut m = BTreeMap::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         if let Ok(bytes) = std::fs::read(e.path()) {
             m.insert(e.file_name(), bytes);
         }
@@ -60,6 +100,21 @@ impl Disk {
         disk
     }
 
+    /// Installs the model on `dir`, a copy of another modelled directory taken while the
+    /// process that wrote it was killed: the disk holds what `before` says was durable, the
+    /// files hold what the killed process left in the page cache.
+    pub fn install_continuing(dir: &Path, before: &DiskState) -> Arc<Disk> {
+        let disk = Disk::install(dir, 0);
+        {
+            let mut st = disk.st.lock();
+            st.synced = before.synced.clone();
+            st.names = before.names.clone();
+        }
+        disk
+    }
+
+    /// Installs the model on `dir` (as the process-wide fault hook), to cut the power at the
+    /// `cut_at`-th file operation under it (never if 0).
     pub fn install(dir: &Path, cut_at: u64) -> Arc<Disk> {
         let disk = Arc::new(Disk {
             dir: dir.to_owned(),
@@ -69,8 +124,15 @@ impl Disk {
             }),
         });
         let d = disk.clone();
-        fault::set_hook(Some(Arc::new(move |op: Op, path: &Path| d.on(op, path))));
+        set_hook(Some(Arc::new(move |op: Op, path: &Path| d.on(op, path))));
         disk
+    }
+
+    /// Cuts the power now: what the files hold is what the cut finds.
+    pub fn cut(&self) {
+        let mut st = self.st.lock();
+        st.off = true;
+        st.at_cut = listing(&self.dir);
     }
 
     fn on(&self, op: Op, path: &Path) -> io::Result<()> {
@@ -82,27 +144,27 @@ impl Disk {
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }
         st.ops += 1;
-        if st.ops == st.cut_at {
+        let sync = matches!(op, Op::SyncData | Op::SyncAll);
+        if st.ops == st.cut_at || (sync && st.cut_on_sync_of.as_deref() == path.file_name()) {
             st.off = true;
             st.at_cut = listing(&self.dir);
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }
-        if matches!(op, Op::SyncData | Op::SyncAll)
-            && st.refuse_sync_of.as_deref() == path.file_name()
+        if matches!(op, Op::SyncData | Op::SyncAll | Op::SyncDir)
+            && (st.refuse_syncs || st.refuse_sync_of.as_deref() == path.file_name())
         {
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }
         match op {
             Op::SyncData | Op::SyncAll => {
-                let name = path.file_name().unwrap().to_owned();
+                let Some(name) = path.file_name().map(|n| n.to_owned()) else {
+                    return Ok(());
+                };
                 let bytes = std::fs::read(path).unwrap_or_default();
                 st.synced.insert(name, bytes);
             }
             Op::SyncDir => {
-                st.names = std::fs::read_dir(&self.dir)
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name())
-                    .collect();
+                st.names = listing(&self.dir).into_keys().collect();
             }
             _ => {}
         }
@@ -110,11 +172,22 @@ impl Disk {
     }
 }
 
+/// Which disk a power cut may leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
+    /// Exactly the synced state.
     Durable,
+    /// Each file keeps a random prefix, in whole sectors, of what was written since its last
+    /// sync; entries created or removed since the last directory sync may or may not be there.
     Torn,
+    /// Every sector of every file independently old or new (write-back in any order), with a
+    /// random length between the old and the new.
     Sectors,
+}
+
+impl Variant {
+    /// The three variants.
+    pub const ALL: [Variant; 3] = [Variant::Durable, Variant::Torn, Variant::Sectors];
 }
 
 fn byte(v: &[u8], i: usize) -> u8 {
@@ -149,8 +222,9 @@ fn mix(old: &[u8], new: &[u8], variant: Variant, rng: &mut Rng) -> Vec<u8> {
     }
 }
 
-/// Writes the disk as it could be after the cut into `out`.
-pub fn image(st: &DiskState, variant: Variant, rng: &mut Rng, out: &Path) {
+/// Writes the disk as it could be after the cut into `out` (choices drawn from `seed`).
+pub fn image(st: &DiskState, variant: Variant, seed: u64, out: &Path) {
+    let rng = &mut Rng(seed | 1);
     let mut names: BTreeSet<OsString> = st.names.clone();
     if variant != Variant::Durable {
         // Entries created or removed since the last directory sync may or may not be there.
@@ -171,6 +245,6 @@ pub fn image(st: &DiskState, variant: Variant, rng: &mut Rng, out: &Path) {
             Some(new) => mix(old, new, variant, rng),
             None => old.to_vec(),
         };
-        std::fs::write(out.join(n), bytes).unwrap();
+        std::fs::write(out.join(n), bytes).expect("writing a disk image");
     }
 }

@@ -90,6 +90,9 @@ mod hook {
 #[cfg(feature = "fault-injection")]
 pub use hook::{Hook, set_hook};
 
+#[cfg(feature = "fault-injection")]
+pub mod powercut;
+
 /// Asks the installed hook whether `op` on `path` may run.
 #[cfg(feature = "fault-injection")]
 #[inline]
