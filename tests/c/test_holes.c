@@ -234,6 +234,10 @@ static void repair_names_the_hole(const char *tmp) {
     commitlog_recovery_summary s;
     CHECK_OK(commitlog_recovery_report_summary(report, &s));
     CHECK(s.records_in_holes == 1);
+    /* Nothing was put into the quarantine: no item. */
+    commitlog_recovery_event e;
+    REQUIRE(find_event(report, COMMITLOG_RECOVERY_EVENT_HOLE, &e));
+    CHECK(e.first_offset == PER_SEGMENT + 3 && !e.has_quarantine_id && e.quarantine_id == 0);
     commitlog_recovery_report_free(report);
     char quarantine[PATH_MAX];
     path_join(quarantine, dir, "quarantine");
