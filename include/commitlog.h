@@ -549,7 +549,8 @@ commitlog_status commitlog_read(commitlog_log *log, uint64_t offset, uint8_t *bu
  *
  * Fails with the status of the first offset that cannot be read, as `commitlog_read` would
  * for it: OUT_OF_RANGE if it is below `commitlog_lowest_offset` or at/after
- * `commitlog_next_offset`, HOLE if its record is damaged. Such a failure takes
+ * `commitlog_next_offset`, HOLE if its record is damaged, CORRUPT if its index entry cannot
+ * be right. Such a failure takes
  * precedence over BUFFER_TOO_SMALL; `lens_out` and `total_out` are then untouched and the
  * contents of `buf` unspecified. INVALID_ARGUMENT if `count` is too large for an array of
  * `uint64_t` to exist (more than `PTRDIFF_MAX / 8`); nothing is read then. With `count` 0
