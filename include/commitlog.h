@@ -31,9 +31,10 @@
 /**
  * What a commitlog function returns: `COMMITLOG_STATUS_OK` (0) or the kind of failure.
  *
- * The error kinds are those of `shared/API.md` (the same kinds Python and Node raise); the
- * last three are particular to C. After any status other than OK, the calling thread's
- * `commitlog_last_error_message` describes the failure.
+ * The error kinds are those of `shared/API.md` (the same kinds Python and Node raise);
+ * NULL_ARGUMENT, BUFFER_TOO_SMALL and PANIC are particular to C. Values are never renumbered:
+ * a status added later (HOLE) comes after the others. After any status other than OK, the
+ * calling thread's `commitlog_last_error_message` describes the failure.
  */
 typedef enum {
   /**
@@ -46,8 +47,9 @@ typedef enum {
    */
   COMMITLOG_STATUS_OUT_OF_RANGE = 1,
   /**
-   * A file does not hold what the format says (bad checksum or header) outside a tolerated
-   * torn tail. Corrupt data is never returned as data.
+   * A file does not hold what the format says (a bad header, an index entry that points
+   * outside its store, damage found by `COMMITLOG_RECOVERY_STRICT`) outside a tolerated torn
+   * tail. Corrupt data is never returned as data. (A damaged *record* is a HOLE.)
    */
   COMMITLOG_STATUS_CORRUPT = 2,
   /**
@@ -83,6 +85,15 @@ typedef enum {
    * with the message from `commitlog_last_error_message`.
    */
   COMMITLOG_STATUS_PANIC = 9,
+  /**
+   * The record at the offset asked for is a hole: it was damaged (found by recovery,
+   * `commitlog_repair` or this read) and cannot be given. Every other record keeps its offset
+   * and stays readable; `commitlog_next_offset` does not change. No out-parameter is written;
+   * the message names the offset, its segment and what was found. A reader that returns HOLE
+   * has moved past the hole: its next call goes on after it (see
+   * `commitlog_reader_set_skip_holes` to pass over holes silently).
+   */
+  COMMITLOG_STATUS_HOLE = 10,
 } commitlog_status;
 
 /**
@@ -106,6 +117,21 @@ typedef struct commitlog_log commitlog_log;
  * several readers on one log may be used by several threads at once.
  */
 typedef struct commitlog_reader commitlog_reader;
+
+/**
+ * A recovery report (opaque): what one open of a log (or one `commitlog_repair`) found and
+ * did. It never changes once made.
+ *
+ * Ownership: two ways to get one, told apart by `const`.
+ * - `commitlog_get_recovery_report` lends the report of an open log as a
+ *   `const commitlog_recovery_report *`: it belongs to the log handle and stays valid until
+ *   `commitlog_close` of that handle. Do not free it.
+ * - `commitlog_repair` gives a `commitlog_recovery_report *` that the caller owns and must
+ *   release with `commitlog_recovery_report_free`.
+ *
+ * Thread-safety: immutable; any number of threads may read one report at once.
+ */
+typedef struct commitlog_recovery_report commitlog_recovery_report;
 
 /**
  * When appends are made durable: one of the `COMMITLOG_SYNC_*` values.
@@ -201,6 +227,115 @@ typedef struct {
 } commitlog_record;
 
 /**
+ * The numbers of a recovery report, from `commitlog_recovery_report_summary`.
+ *
+ * Ownership: a plain value, written by the library into the caller's struct.
+ */
+typedef struct {
+  /**
+   * The log had been closed cleanly (nothing needed a scan).
+   */
+  bool clean_shutdown;
+  /**
+   * The open made everything it kept durable before returning (after a crash; a read-only
+   * or strict open changes nothing and syncs nothing).
+   */
+  bool synced;
+  /**
+   * Nothing was lost, cut or quarantined (an index rebuild is not a loss).
+   */
+  bool is_clean;
+  /**
+   * Stores that were read through.
+   */
+  uint64_t segments_scanned;
+  /**
+   * Records of the segments scanned that were checked and kept.
+   */
+  uint64_t records_checked;
+  /**
+   * Records whose offsets became holes.
+   */
+  uint64_t records_in_holes;
+  /**
+   * Records cut off with a torn tail or a quarantined segment (never acknowledged as
+   * durable).
+   */
+  uint64_t records_cut;
+  /**
+   * Bytes taken out of the log into the quarantine.
+   */
+  uint64_t bytes_quarantined;
+  /**
+   * How many events the report holds (`commitlog_recovery_report_event` takes indexes
+   * `0 .. event_count - 1`).
+   */
+  size_t event_count;
+} commitlog_recovery_summary;
+
+/**
+ * What recovery found or did to one part of the log: one of the
+ * `COMMITLOG_RECOVERY_EVENT_*` values (`uint32_t`, as the option modes, so that a kind added
+ * in a later version can be told apart from the known ones).
+ */
+typedef uint32_t commitlog_recovery_event_kind;
+
+/**
+ * One event of a recovery report, from `commitlog_recovery_report_event`.
+ *
+ * Ownership: the struct is the caller's; its two strings belong to the report: `kind_name`
+ * is static, `reason` stays valid as long as the report does (until `commitlog_close` of the
+ * log for a report of an open log, until `commitlog_recovery_report_free` for one of
+ * `commitlog_repair`). Do not free them.
+ */
+typedef struct {
+  /**
+   * What happened: a `COMMITLOG_RECOVERY_EVENT_*` value.
+   */
+  commitlog_recovery_event_kind kind;
+  /**
+   * The kind's name, the same in every language: `"hole"`, `"torn_tail"`,
+   * `"segment_quarantined"`, `"header_rewritten"`, `"obsolete_removed"` or
+   * `"index_rebuilt"`. Static, NUL-terminated.
+   */
+  const char *kind_name;
+  /**
+   * Base offset of the segment concerned.
+   */
+  uint64_t segment;
+  /**
+   * The offsets concerned are `first_offset .. end_offset - 1` (none when the two are
+   * equal: e.g. a torn partial record).
+   */
+  uint64_t first_offset;
+  /**
+   * One past the last offset concerned.
+   */
+  uint64_t end_offset;
+  /**
+   * Byte position in the segment's store where the bytes concerned start.
+   */
+  uint64_t position;
+  /**
+   * How many bytes.
+   */
+  uint64_t bytes;
+  /**
+   * Whether the bytes were put into the quarantine (`quarantine_id` is then the item).
+   */
+  bool has_quarantine_id;
+  /**
+   * The quarantine item holding the bytes (see `DIR/quarantine/MANIFEST`); 0 when
+   * `has_quarantine_id` is false.
+   */
+  uint64_t quarantine_id;
+  /**
+   * What was found there: NUL-terminated, owned by the report (see above).
+   */
+  const char *reason;
+} commitlog_recovery_event;
+
+/**
  * The OS decides when to write to disk. An append that returned survives a crash of the
  * process (kill -9), not of the machine. The default.
  */
@@ -225,6 +360,47 @@ typedef struct {
  * Report any damage as `COMMITLOG_STATUS_CORRUPT` and change nothing.
  */
 #define COMMITLOG_RECOVERY_STRICT 1
+
+/**
+ * A kind this version of the header does not name (not returned by this version of the
+ * library; `kind_name` says what it is).
+ */
+#define COMMITLOG_RECOVERY_EVENT_UNKNOWN 0
+
+/**
+ * Records that were durable are damaged: their offsets are holes (reads of them return
+ * `COMMITLOG_STATUS_HOLE`); the damaged bytes were copied to `DIR/quarantine/`.
+ */
+#define COMMITLOG_RECOVERY_EVENT_HOLE 1
+
+/**
+ * Bytes past the last record that could have been durable (a write torn by a crash, or
+ * records of a batch that was never acknowledged) were cut off, into the quarantine.
+ */
+#define COMMITLOG_RECOVERY_EVENT_TORN_TAIL 2
+
+/**
+ * A segment that followed a cut, or whose creation never finished, was moved into the
+ * quarantine.
+ */
+#define COMMITLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED 3
+
+/**
+ * A damaged store header was replaced (the old one is in the quarantine); the records were
+ * kept.
+ */
+#define COMMITLOG_RECOVERY_EVENT_HEADER_REWRITTEN 4
+
+/**
+ * Segments left by an interrupted `commitlog_truncate_front` were taken out (into the
+ * quarantine), finishing it.
+ */
+#define COMMITLOG_RECOVERY_EVENT_OBSOLETE_REMOVED 5
+
+/**
+ * An index was rebuilt from its store (an index is a cache: nothing is lost).
+ */
+#define COMMITLOG_RECOVERY_EVENT_INDEX_REBUILT 6
 
 #ifdef __cplusplus
 extern "C" {
@@ -262,7 +438,9 @@ commitlog_status commitlog_last_error_message(char *buf, size_t len, size_t *len
  *
  * Fails with LOCKED if another writer holds the directory (another process, or a handle of
  * this process not yet closed), INVALID_ARGUMENT for bad options, CORRUPT (with
- * `COMMITLOG_RECOVERY_STRICT`) for damage, IO if the OS refuses.
+ * `COMMITLOG_RECOVERY_STRICT`) for damage, IO if the OS refuses. Damaged records that were
+ * durable do not stop the open: they become holes (reads of them return HOLE) and
+ * `commitlog_get_recovery_report` says what recovery found and did.
  * Ownership: the caller owns the handle and must release it with `commitlog_close`.
  * Thread-safety: safe from any thread.
  *
@@ -296,8 +474,9 @@ void commitlog_close(commitlog_log *log);
  * - `data`: may be NULL only when `len` is 0 (an empty value).
  * - `offset_out` (required): untouched on failure.
  *
- * Fails with INVALID_ARGUMENT if the value cannot fit in a segment or the log is read-only,
- * IO if the OS refuses (the log then refuses writes until reopened).
+ * Fails with INVALID_ARGUMENT if the value cannot fit in a segment, the log is read-only or
+ * the next offset would pass INT64_MAX (nothing is written then), IO if the OS refuses (the
+ * log then refuses writes until reopened).
  * Ownership: the bytes are copied; the caller keeps `data`. Thread-safety: safe; concurrent
  * appends on one handle are serialized and get distinct offsets.
  *
@@ -317,7 +496,8 @@ commitlog_status commitlog_append(commitlog_log *log, const uint8_t *data, size_
  * - `first_offset_out` (required): untouched on failure. With `count` 0 it receives the
  *   offset the next append gets.
  *
- * Fails with INVALID_ARGUMENT if the batch cannot fit in one segment.
+ * Fails with INVALID_ARGUMENT if the batch cannot fit in one segment or its offsets would
+ * take the next offset past INT64_MAX (nothing is written then).
  * Ownership: the bytes are copied; the caller keeps the arrays. Thread-safety: as
  * `commitlog_append` (a batch is never interleaved with other appends).
  *
@@ -336,8 +516,9 @@ commitlog_status commitlog_append_batch(commitlog_log *log, const uint8_t *const
  * when `buf_len` is 0, to ask for the length.
  *
  * Fails with OUT_OF_RANGE if `offset` is below `commitlog_lowest_offset` or at/after
- * `commitlog_next_offset`, CORRUPT if the record's checksum does not match.
- * For the timestamp too, or to walk records in order, use a `commitlog_reader`.
+ * `commitlog_next_offset`, HOLE if the record is damaged (its checksum does not match, or
+ * recovery found it damaged; `*len_out` is untouched), CORRUPT if the index entry for it
+ * cannot be right. For the timestamp too, or to walk records in order, use a `commitlog_reader`.
  * Ownership: the caller owns `buf`. Thread-safety: safe, also beside appends.
  *
  * # Safety
@@ -368,7 +549,8 @@ commitlog_status commitlog_read(commitlog_log *log, uint64_t offset, uint8_t *bu
  *
  * Fails with the status of the first offset that cannot be read, as `commitlog_read` would
  * for it: OUT_OF_RANGE if it is below `commitlog_lowest_offset` or at/after
- * `commitlog_next_offset`, CORRUPT if its checksum does not match. Such a failure takes
+ * `commitlog_next_offset`, HOLE if its record is damaged, CORRUPT if its index entry cannot
+ * be right. Such a failure takes
  * precedence over BUFFER_TOO_SMALL; `lens_out` and `total_out` are then untouched and the
  * contents of `buf` unspecified. INVALID_ARGUMENT if `count` is too large for an array of
  * `uint64_t` to exist (more than `PTRDIFF_MAX / 8`); nothing is read then. With `count` 0
@@ -480,7 +662,9 @@ commitlog_status commitlog_reader_open(commitlog_log *log, uint64_t from, commit
  *   again later: the reader stays at the same position).
  *
  * Fails with CLOSED once the log is closed, OUT_OF_RANGE if the reader's position is below the
- * log's lowest offset (truncation, retention) or was beyond its end, CORRUPT for damage.
+ * log's lowest offset (truncation, retention) or was beyond its end, HOLE for a damaged record
+ * (the reader has then moved past it: the next call goes on after it; offsets missing between
+ * two segments are one HOLE, at the first of them), CORRUPT for other damage.
  * A previous record view is invalid after this call, whatever it returns.
  * Ownership: the record's bytes belong to the reader (see `commitlog_record`).
  * Thread-safety: one call at a time per reader.
@@ -502,6 +686,19 @@ commitlog_status commitlog_reader_next(commitlog_reader *reader, int64_t timeout
 commitlog_status commitlog_reader_position(const commitlog_reader *reader, uint64_t *offset_out);
 
 /**
+ * Sets whether the reader passes over holes (damaged records, see `COMMITLOG_STATUS_HOLE`)
+ * silently: with `skip` true, `commitlog_reader_next` never returns HOLE and goes on to the
+ * next readable record; with `skip` false (the default) it returns HOLE once for each hole.
+ * Takes effect from the next `commitlog_reader_next`; the position does not change.
+ * Ownership: nothing is transferred; a record view the reader holds stays valid.
+ * Thread-safety: as `commitlog_reader_next`.
+ *
+ * # Safety
+ * `reader` must be NULL or a reader not yet freed.
+ */
+commitlog_status commitlog_reader_set_skip_holes(commitlog_reader *reader, bool skip);
+
+/**
  * Frees a reader and the record view it holds. NULL is a no-op.
  * Ownership: takes the reader back; the pointer is invalid afterwards. May be called before
  * or after `commitlog_close` of its log. Thread-safety: no other call on this reader may run.
@@ -510,6 +707,92 @@ commitlog_status commitlog_reader_position(const commitlog_reader *reader, uint6
  * `reader` must be NULL or a reader from `commitlog_reader_open` not yet freed.
  */
 void commitlog_reader_free(commitlog_reader *reader);
+
+/**
+ * Lends the recovery report of this open of the log: what recovery found and did when
+ * `commitlog_open` opened it (after a crash: what was scanned, cut, made a hole or put into
+ * the quarantine).
+ *
+ * - `report_out` (required): receives the report; untouched on failure.
+ *
+ * Ownership: the report belongs to `log`: valid until `commitlog_close(log)`; do not free it
+ * (it is `const`, which `commitlog_recovery_report_free` does not take). Thread-safety: safe;
+ * every call on one handle lends the same report.
+ *
+ * # Safety
+ * `log` must be NULL or an open handle; `report_out` NULL or writable.
+ */
+commitlog_status commitlog_get_recovery_report(commitlog_log *log, const commitlog_recovery_report **report_out);
+
+/**
+ * Repairs the log in directory `dir`: reads every store through (trusting no index), makes a
+ * hole of every damaged record that was durable (its bytes copied to `dir/quarantine/`), cuts
+ * a torn tail, rebuilds every index that does not match its store, and reports what it did.
+ * No intact record is removed and no offset changes. With `dry_run` it changes nothing and
+ * reports what it would do.
+ *
+ * - `dir` (required): a NUL-terminated path.
+ * - `report_out` (required): receives the report on success; untouched on failure.
+ *
+ * Fails with LOCKED while a writer has the log open (repair takes the writer lock), IO if the
+ * directory cannot be read.
+ * Ownership: the caller owns the report and must release it with
+ * `commitlog_recovery_report_free`. Thread-safety: safe from any thread.
+ *
+ * # Safety
+ * `dir` must be NULL or a NUL-terminated string; `report_out` NULL or writable.
+ */
+commitlog_status commitlog_repair(const char *dir, bool dry_run, commitlog_recovery_report **report_out);
+
+/**
+ * Frees a report from `commitlog_repair`. NULL is a no-op. (A report lent by
+ * `commitlog_get_recovery_report` belongs to its log: never pass it here.)
+ *
+ * Ownership: takes the report back; the pointer, and every `reason` of its events, are
+ * invalid afterwards. Thread-safety: no other thread may be using the report.
+ *
+ * # Safety
+ * `report` must be NULL or a report from `commitlog_repair` not yet freed.
+ */
+void commitlog_recovery_report_free(commitlog_recovery_report *report);
+
+/**
+ * Writes the report's numbers to `*summary_out` (required; untouched on failure).
+ *
+ * Ownership: nothing is kept. Thread-safety: safe.
+ *
+ * # Safety
+ * `report` must be NULL or a live report; `summary_out` NULL or writable.
+ */
+commitlog_status commitlog_recovery_report_summary(const commitlog_recovery_report *report, commitlog_recovery_summary *summary_out);
+
+/**
+ * Writes event `index` of the report (in log order; `0 .. event_count - 1`, see
+ * `commitlog_recovery_summary`) to `*event_out` (required; untouched on failure).
+ *
+ * Fails with INVALID_ARGUMENT if `index` is not below the event count.
+ * Ownership: the struct is the caller's; its strings belong to the report (see
+ * `commitlog_recovery_event`). Thread-safety: safe.
+ *
+ * # Safety
+ * `report` must be NULL or a live report; `event_out` NULL or writable.
+ */
+commitlog_status commitlog_recovery_report_event(const commitlog_recovery_report *report, size_t index, commitlog_recovery_event *event_out);
+
+/**
+ * Copies the report as text, NUL-terminated, into `buf`: one line of summary, then one line
+ * per event (the text every language prints for a report).
+ *
+ * The BUFFER_TOO_SMALL protocol of `commitlog_last_error_message`: `*len_out` (required)
+ * receives the size the text needs *including* its NUL on OK and on BUFFER_TOO_SMALL (then
+ * nothing is written to `buf`); `buf` may be NULL when `len` is 0, to ask for the size.
+ * Ownership: the caller owns `buf`; nothing is kept. Thread-safety: safe.
+ *
+ * # Safety
+ * `report` must be NULL or a live report; `buf` NULL or `len` writable bytes; `len_out` NULL
+ * or writable.
+ */
+commitlog_status commitlog_recovery_report_text(const commitlog_recovery_report *report, char *buf, size_t len, size_t *len_out);
 
 /**
  * The name of a status without its prefix, e.g. `"OUT_OF_RANGE"` for

@@ -7,6 +7,37 @@ export interface IterOptions {
   from?: number
   /** Wait for records appended later instead of ending at the current end (default false). */
   live?: boolean
+  /**
+   * Pass over holes (damaged records) silently (default false: a hole rejects one `next()`
+   * with `ERR_COMMITLOG_HOLE`, and the next call goes on after it).
+   */
+  skipHoles?: boolean
+}
+
+/** The `err.code` of every error commitlog throws for a failure of the log itself. */
+export type CommitLogErrorCode =
+  | 'ERR_COMMITLOG_OUT_OF_RANGE'
+  | 'ERR_COMMITLOG_CORRUPT'
+  | 'ERR_COMMITLOG_HOLE'
+  | 'ERR_COMMITLOG_CLOSED'
+  | 'ERR_COMMITLOG_LOCKED'
+  | 'ERR_COMMITLOG_INVALID_ARGUMENT'
+  | 'ERR_COMMITLOG_IO'
+
+/** An `Error` thrown by commitlog, with its `code`. */
+export interface CommitLogError extends Error {
+  code: CommitLogErrorCode
+}
+
+/**
+ * The record at `offset` is a hole: it was damaged (found by recovery, `Log.repair` or this
+ * read) and cannot be given. Every other record keeps its offset and `nextOffset` does not
+ * change. `segment` is the base offset of the segment it belongs to.
+ */
+export interface HoleError extends CommitLogError {
+  code: 'ERR_COMMITLOG_HOLE'
+  offset: number
+  segment: number
 }
 
 /**
@@ -41,10 +72,13 @@ export declare class Cursor {
 /**
  * A segmented, append-only log in one directory (see `Log.open`).
  *
- * Offsets are plain numbers. Errors carry `err.code`: `ERR_COMMITLOG_OUT_OF_RANGE`,
- * `ERR_COMMITLOG_CORRUPT`, `ERR_COMMITLOG_CLOSED`, `ERR_COMMITLOG_LOCKED`,
- * `ERR_COMMITLOG_INVALID_ARGUMENT` or `ERR_COMMITLOG_IO`; arguments of the wrong type throw a
- * `TypeError`, offsets that are not safe non-negative integers a `RangeError`.
+ * Offsets are plain numbers, at most `Number.MAX_SAFE_INTEGER`: an append that would take
+ * `nextOffset` past it fails with `ERR_COMMITLOG_INVALID_ARGUMENT` before writing anything.
+ * Errors carry `err.code`: `ERR_COMMITLOG_OUT_OF_RANGE`, `ERR_COMMITLOG_CORRUPT`,
+ * `ERR_COMMITLOG_HOLE` (a damaged record; with `err.offset` and `err.segment`),
+ * `ERR_COMMITLOG_CLOSED`, `ERR_COMMITLOG_LOCKED`, `ERR_COMMITLOG_INVALID_ARGUMENT` or
+ * `ERR_COMMITLOG_IO`; arguments of the wrong type throw a `TypeError`, offsets that are not
+ * safe non-negative integers a `RangeError`.
  */
 export declare class Log {
   /**
@@ -52,6 +86,20 @@ export declare class Log {
    * Throws `ERR_COMMITLOG_LOCKED` if another writer holds the directory (unless `readOnly`).
    */
   static open(dir: string, options?: OpenOptions): Log
+  /**
+   * Repairs the log in `dir`: reads every store through (trusting no index), makes a hole
+   * of every damaged record that was durable (its bytes copied to `dir/quarantine/`), cuts a
+   * torn tail, rebuilds every index that does not match its store, and reports what it did.
+   * No intact record is removed and no offset changes. With `dryRun` it changes nothing and
+   * reports what it would do. Throws `ERR_COMMITLOG_LOCKED` while a writer has the log open.
+   * Runs on the calling thread (it reads the whole log).
+   */
+  static repair(dir: string, options?: RepairOptions): RecoveryReport
+  /**
+   * What this open found and did: after a crash, what was scanned, cut, made a hole or put
+   * into the quarantine. Readable after `close()` too.
+   */
+  get recoveryReport(): RecoveryReport
   /** Appends one value; returns its offset. */
   append(value: Buffer | Uint8Array): number
   /**
@@ -109,10 +157,11 @@ export declare class Log {
   /** `sync` off the main thread. */
   syncAsync(): Promise<void>
   /**
-   * A cursor over the records from `options.from` (default `lowestOffset`); `iter()` in
-   * `index.js` wraps it in an async iterator. Throws `ERR_COMMITLOG_CLOSED` on a closed log.
+   * A cursor over the records from `options.from` (default `lowestOffset`), passing over
+   * holes when `skipHoles`; `iter()` in `index.js` wraps it in an async iterator. Throws
+   * `ERR_COMMITLOG_CLOSED` on a closed log.
    */
-  cursor(from?: number): Cursor
+  cursor(from?: number, skipHoles?: boolean): Cursor
 }
 
 /** The offsets a batch got: `first` is the first record's, `next` is one past the last. */
@@ -156,4 +205,63 @@ export interface OpenOptions {
 export interface RecordChunk {
   meta: Float64Array
   data: Buffer
+}
+
+/** One thing recovery found or did. */
+export interface RecoveryEvent {
+  /** What happened. */
+  kind: 'hole' | 'torn_tail' | 'segment_quarantined' | 'header_rewritten' | 'obsolete_removed' | 'index_rebuilt'
+  /** Base offset of the segment concerned. */
+  segment: number
+  /**
+   * The offsets concerned are `firstOffset` up to (not including) `endOffset` (none when
+   * equal: e.g. a torn partial record).
+   */
+  firstOffset: number
+  /** One past the last offset concerned. */
+  endOffset: number
+  /** Byte position in the segment's store where the bytes concerned start. */
+  position: number
+  /** How many bytes. */
+  bytes: number
+  /** What was found there. */
+  reason: string
+  /** The quarantine item holding the bytes (`DIR/quarantine/`), or `null`. */
+  quarantineId: number | null
+}
+
+/** What an open (`log.recoveryReport`) or a repair (`Log.repair`) found and did. */
+export interface RecoveryReport {
+  /** The log had been closed cleanly: nothing needed a scan. */
+  cleanShutdown: boolean
+  /** Stores that were read through. */
+  segmentsScanned: number
+  /** Records of the segments scanned that were checked and kept. */
+  recordsChecked: number
+  /** The open made everything it kept durable before returning. */
+  synced: boolean
+  /** Nothing was lost, cut or quarantined (an index rebuild is not a loss). */
+  isClean: boolean
+  /** Records whose offsets became holes. */
+  recordsInHoles: number
+  /**
+   * Records cut off with a torn tail or a quarantined segment (never acknowledged as
+   * durable).
+   */
+  recordsCut: number
+  /** Bytes taken out of the log into the quarantine. */
+  bytesQuarantined: number
+  /** Everything recovery found or did, in log order. */
+  events: Array<RecoveryEvent>
+  /**
+   * The report as text (the same in every language): one line of summary, then one line
+   * per event.
+   */
+  text: string
+}
+
+/** Options of `Log.repair`. */
+export interface RepairOptions {
+  /** Change nothing; report what a repair would do [false]. */
+  dryRun?: boolean
 }

@@ -136,7 +136,9 @@ Log.prototype.appendBatch = function appendBatch(values) {
 /**
  * Reads the log in offset order from `options.from` (default: the lowest offset). With
  * `options.live` the iterator waits for records appended later instead of ending, until
- * `break`, `return()` or `close()`.
+ * `break`, `return()` or `close()`. A hole (a damaged record) rejects one `next()` with
+ * `ERR_COMMITLOG_HOLE` and the next call goes on after it; `options.skipHoles` passes over
+ * holes silently.
  */
 Log.prototype.iter = function iter(options) {
   if (options === undefined || options === null) options = {}
@@ -145,13 +147,15 @@ Log.prototype.iter = function iter(options) {
     e.code = 'ERR_INVALID_ARG_TYPE'
     throw e
   }
-  const { from, live = false } = options
-  if (typeof live !== 'boolean') {
-    const e = new TypeError(`options.live must be a boolean (got ${typeof live})`)
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
+  const { from, live = false, skipHoles = false } = options
+  for (const [name, value] of [['live', live], ['skipHoles', skipHoles]]) {
+    if (typeof value !== 'boolean') {
+      const e = new TypeError(`options.${name} must be a boolean (got ${typeof value})`)
+      e.code = 'ERR_INVALID_ARG_TYPE'
+      throw e
+    }
   }
-  return new LogIterator(this.cursor(from), live)
+  return new LogIterator(this.cursor(from, skipHoles), live)
 }
 
 // `read` fills pooled memory (as `Buffer.allocUnsafe` does for small buffers): allocating one

@@ -84,6 +84,8 @@ class LogIterator {
       }
       return { value: this.#take(), done: false }
     } catch (err) {
+      // A hole is reported once; the cursor is already past it, so the next call goes on.
+      if (err && err.code === 'ERR_COMMITLOG_HOLE' && !this.#done) throw err
       this.#end()
       // close() ends an iteration cleanly, whichever side of the wait it happens on.
       if (err && err.code === 'ERR_COMMITLOG_CLOSED') return { value: undefined, done: true }

@@ -7,6 +7,37 @@ export interface IterOptions {
   from?: number
   /** Wait for records appended later instead of ending at the current end (default false). */
   live?: boolean
+  /**
+   * Pass over holes (damaged records) silently (default false: a hole rejects one `next()`
+   * with `ERR_COMMITLOG_HOLE`, and the next call goes on after it).
+   */
+  skipHoles?: boolean
+}
+
+/** The `err.code` of every error commitlog throws for a failure of the log itself. */
+export type CommitLogErrorCode =
+  | 'ERR_COMMITLOG_OUT_OF_RANGE'
+  | 'ERR_COMMITLOG_CORRUPT'
+  | 'ERR_COMMITLOG_HOLE'
+  | 'ERR_COMMITLOG_CLOSED'
+  | 'ERR_COMMITLOG_LOCKED'
+  | 'ERR_COMMITLOG_INVALID_ARGUMENT'
+  | 'ERR_COMMITLOG_IO'
+
+/** An `Error` thrown by commitlog, with its `code`. */
+export interface CommitLogError extends Error {
+  code: CommitLogErrorCode
+}
+
+/**
+ * The record at `offset` is a hole: it was damaged (found by recovery, `Log.repair` or this
+ * read) and cannot be given. Every other record keeps its offset and `nextOffset` does not
+ * change. `segment` is the base offset of the segment it belongs to.
+ */
+export interface HoleError extends CommitLogError {
+  code: 'ERR_COMMITLOG_HOLE'
+  offset: number
+  segment: number
 }
 
 /**

@@ -29,6 +29,15 @@ int main(int argc, char **argv) {
     }
     commitlog_log *log = NULL;
     TRY(commitlog_open(dir, NULL, &log));
+    /* What the open found (a crash, damaged records that became holes): lent by the log. */
+    const commitlog_recovery_report *report = NULL;
+    commitlog_recovery_summary recovery;
+    TRY(commitlog_get_recovery_report(log, &report));
+    TRY(commitlog_recovery_report_summary(report, &recovery));
+    if (!recovery.is_clean)
+        printf("C: recovery took %llu record(s) out as holes and cut %llu\n",
+               (unsigned long long)recovery.records_in_holes,
+               (unsigned long long)recovery.records_cut);
 
     enum { N = 3 };
     uint64_t offsets[N];

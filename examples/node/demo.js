@@ -16,10 +16,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 async function main() {
   const log = Log.open(dir)
   console.log(`node: opened ${dir}: offsets ${log.lowestOffset}..${log.nextOffset}`)
+  // What this open found: damaged records become holes (ERR_COMMITLOG_HOLE when read).
+  if (!log.recoveryReport.isClean) console.log(`node: recovery: ${log.recoveryReport.text}`)
 
   // What the other languages wrote before us: the last few records.
   const from = Math.max(log.lowestOffset, log.nextOffset - 5)
-  for await (const rec of log.iter({ from })) {
+  for await (const rec of log.iter({ from, skipHoles: true })) {
     console.log(`node: existing #${rec.offset} @${new Date(rec.timestamp).toISOString()}: ${rec.value}`)
   }
 

@@ -22,7 +22,10 @@ def main(path: str) -> None:
     """Runs the demo against the log in ``path``."""
     with commitlog.open(path) as log:
         print(f"python: opened {log!r}; what the others wrote:")
-        for i, rec in enumerate(log):
+        if not log.recovery_report.is_clean:  # damage found by this open: holes, cut tails
+            print(f"python: recovery: {log.recovery_report}")
+        # skip_holes: a damaged record (a hole) would otherwise raise HoleError here.
+        for i, rec in enumerate(log.iter(skip_holes=True)):
             if i == 20:
                 print(f"  ... and {log.next_offset - rec.offset} more")
                 break

@@ -25,6 +25,7 @@ mod last_error;
 mod log;
 mod options;
 mod reader;
+mod report;
 mod status;
 
 pub use last_error::commitlog_last_error_message;
@@ -41,7 +42,17 @@ pub use options::{
 };
 pub use reader::{
     COMMITLOG_NO_WAIT, COMMITLOG_WAIT_FOREVER, commitlog_reader, commitlog_reader_free,
-    commitlog_reader_next, commitlog_reader_open, commitlog_reader_position, commitlog_record,
+    commitlog_reader_next, commitlog_reader_open, commitlog_reader_position,
+    commitlog_reader_set_skip_holes, commitlog_record,
+};
+pub use report::{
+    COMMITLOG_RECOVERY_EVENT_HEADER_REWRITTEN, COMMITLOG_RECOVERY_EVENT_HOLE,
+    COMMITLOG_RECOVERY_EVENT_INDEX_REBUILT, COMMITLOG_RECOVERY_EVENT_OBSOLETE_REMOVED,
+    COMMITLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED, COMMITLOG_RECOVERY_EVENT_TORN_TAIL,
+    COMMITLOG_RECOVERY_EVENT_UNKNOWN, commitlog_get_recovery_report, commitlog_recovery_event,
+    commitlog_recovery_event_kind, commitlog_recovery_report, commitlog_recovery_report_event,
+    commitlog_recovery_report_free, commitlog_recovery_report_summary,
+    commitlog_recovery_report_text, commitlog_recovery_summary, commitlog_repair,
 };
 pub use status::{commitlog_status, commitlog_status_str};
 
@@ -52,4 +63,5 @@ const _: () = {
     const fn moves_between_threads<T: Send>() {}
     shared_by_threads::<commitlog_log>();
     moves_between_threads::<commitlog_reader>();
+    shared_by_threads::<commitlog_recovery_report>();
 };

@@ -2,11 +2,13 @@
 
 use std::ffi::{CStr, OsStr, c_char};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::OnceLock;
 
 use commitlog_core::Log;
 
 use super::guard::{Failure, guard, guard_or, require};
 use super::options::{commitlog_options, to_core};
+use super::report::commitlog_recovery_report;
 use super::status::commitlog_status;
 
 /// An open log (opaque). Created by `commitlog_open`, released by `commitlog_close`.
@@ -18,6 +20,17 @@ use super::status::commitlog_status;
 #[derive(Debug)]
 pub struct commitlog_log {
     pub(crate) log: Log,
+    /// The recovery report in its C form, made on first use (`commitlog_get_recovery_report`)
+    /// and lent until the handle is closed.
+    report: OnceLock<commitlog_recovery_report>,
+}
+
+impl commitlog_log {
+    /// The open's recovery report, converted once.
+    pub(crate) fn report(&self) -> &commitlog_recovery_report {
+        self.report
+            .get_or_init(|| commitlog_recovery_report::new(self.log.recovery_report().clone()))
+    }
 }
 
 /// Borrows the handle behind a checked non-NULL pointer.
@@ -37,7 +50,9 @@ unsafe fn handle<'a>(log: *mut commitlog_log) -> &'a Log {
 ///
 /// Fails with LOCKED if another writer holds the directory (another process, or a handle of
 /// this process not yet closed), INVALID_ARGUMENT for bad options, CORRUPT (with
-/// `COMMITLOG_RECOVERY_STRICT`) for damage, IO if the OS refuses.
+/// `COMMITLOG_RECOVERY_STRICT`) for damage, IO if the OS refuses. Damaged records that were
+/// durable do not stop the open: they become holes (reads of them return HOLE) and
+/// `commitlog_get_recovery_report` says what recovery found and did.
 /// Ownership: the caller owns the handle and must release it with `commitlog_close`.
 /// Thread-safety: safe from any thread.
 ///
@@ -62,7 +77,10 @@ pub unsafe extern "C" fn commitlog_open(
             to_core(unsafe { &*opts })?
         };
         let log = Log::open(dir, options)?;
-        let handle = Box::into_raw(Box::new(commitlog_log { log }));
+        let handle = Box::into_raw(Box::new(commitlog_log {
+            log,
+            report: OnceLock::new(),
+        }));
         // SAFETY: log_out is non-NULL and writable (caller's contract).
         unsafe { *log_out = handle };
         Ok(())
@@ -103,8 +121,9 @@ pub unsafe extern "C" fn commitlog_close(log: *mut commitlog_log) {
 /// - `data`: may be NULL only when `len` is 0 (an empty value).
 /// - `offset_out` (required): untouched on failure.
 ///
-/// Fails with INVALID_ARGUMENT if the value cannot fit in a segment or the log is read-only,
-/// IO if the OS refuses (the log then refuses writes until reopened).
+/// Fails with INVALID_ARGUMENT if the value cannot fit in a segment, the log is read-only or
+/// the next offset would pass INT64_MAX (nothing is written then), IO if the OS refuses (the
+/// log then refuses writes until reopened).
 /// Ownership: the bytes are copied; the caller keeps `data`. Thread-safety: safe; concurrent
 /// appends on one handle are serialized and get distinct offsets.
 ///
@@ -141,7 +160,8 @@ pub unsafe extern "C" fn commitlog_append(
 /// - `first_offset_out` (required): untouched on failure. With `count` 0 it receives the
 ///   offset the next append gets.
 ///
-/// Fails with INVALID_ARGUMENT if the batch cannot fit in one segment.
+/// Fails with INVALID_ARGUMENT if the batch cannot fit in one segment or its offsets would
+/// take the next offset past INT64_MAX (nothing is written then).
 /// Ownership: the bytes are copied; the caller keeps the arrays. Thread-safety: as
 /// `commitlog_append` (a batch is never interleaved with other appends).
 ///
@@ -189,8 +209,9 @@ pub unsafe extern "C" fn commitlog_append_batch(
 /// when `buf_len` is 0, to ask for the length.
 ///
 /// Fails with OUT_OF_RANGE if `offset` is below `commitlog_lowest_offset` or at/after
-/// `commitlog_next_offset`, CORRUPT if the record's checksum does not match.
-/// For the timestamp too, or to walk records in order, use a `commitlog_reader`.
+/// `commitlog_next_offset`, HOLE if the record is damaged (its checksum does not match, or
+/// recovery found it damaged; `*len_out` is untouched), CORRUPT if the index entry for it
+/// cannot be right. For the timestamp too, or to walk records in order, use a `commitlog_reader`.
 /// Ownership: the caller owns `buf`. Thread-safety: safe, also beside appends.
 ///
 /// # Safety
@@ -259,7 +280,8 @@ pub unsafe extern "C" fn commitlog_read(
 ///
 /// Fails with the status of the first offset that cannot be read, as `commitlog_read` would
 /// for it: OUT_OF_RANGE if it is below `commitlog_lowest_offset` or at/after
-/// `commitlog_next_offset`, CORRUPT if its checksum does not match. Such a failure takes
+/// `commitlog_next_offset`, HOLE if its record is damaged, CORRUPT if its index entry cannot
+/// be right. Such a failure takes
 /// precedence over BUFFER_TOO_SMALL; `lens_out` and `total_out` are then untouched and the
 /// contents of `buf` unspecified. INVALID_ARGUMENT if `count` is too large for an array of
 /// `uint64_t` to exist (more than `PTRDIFF_MAX / 8`); nothing is read then. With `count` 0

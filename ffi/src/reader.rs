@@ -25,9 +25,30 @@ pub const COMMITLOG_WAIT_FOREVER: i64 = -1;
 /// several readers on one log may be used by several threads at once.
 #[derive(Debug)]
 pub struct commitlog_reader {
-    iter: Iter,
+    /// Always `Some` between calls: taken out only for the moment
+    /// `commitlog_reader_set_skip_holes` hands it to core's `Iter::skip_holes`.
+    iter: Option<Iter>,
     /// The record last returned; `commitlog_record::data` points into it.
     current: Option<Record>,
+}
+
+impl commitlog_reader {
+    /// The core iterator (missing only if a panic interrupted `commitlog_reader_set_skip_holes`).
+    fn iter(&mut self) -> Result<&mut Iter, Failure> {
+        self.iter.as_mut().ok_or_else(lost)
+    }
+
+    fn iter_ref(&self) -> Result<&Iter, Failure> {
+        self.iter.as_ref().ok_or_else(lost)
+    }
+}
+
+#[cold]
+fn lost() -> Failure {
+    Failure::new(
+        commitlog_status::Panic,
+        "panic inside commitlog (a bug, please report it): the reader lost its iterator",
+    )
 }
 
 /// A record returned by `commitlog_reader_next`: a view into the reader.
@@ -72,7 +93,7 @@ pub unsafe extern "C" fn commitlog_reader_open(
         // SAFETY: log is non-NULL and open (caller's contract).
         let iter = unsafe { &(*log).log }.iter(from);
         let reader = Box::into_raw(Box::new(commitlog_reader {
-            iter,
+            iter: Some(iter),
             current: None,
         }));
         // SAFETY: reader_out is non-NULL and writable (caller's contract).
@@ -92,7 +113,9 @@ pub unsafe extern "C" fn commitlog_reader_open(
 ///   again later: the reader stays at the same position).
 ///
 /// Fails with CLOSED once the log is closed, OUT_OF_RANGE if the reader's position is below the
-/// log's lowest offset (truncation, retention) or was beyond its end, CORRUPT for damage.
+/// log's lowest offset (truncation, retention) or was beyond its end, HOLE for a damaged record
+/// (the reader has then moved past it: the next call goes on after it; offsets missing between
+/// two segments are one HOLE, at the first of them), CORRUPT for other damage.
 /// A previous record view is invalid after this call, whatever it returns.
 /// Ownership: the record's bytes belong to the reader (see `commitlog_record`).
 /// Thread-safety: one call at a time per reader.
@@ -131,7 +154,7 @@ pub unsafe extern "C" fn commitlog_reader_next(
         // next_timeout also for NO_WAIT (a zero timeout returns at once): unlike the Iterator,
         // it reports a persistent error (closed, truncated away) again on every call instead of
         // ending, so C never mistakes a failed reader for one at the end of the log.
-        let record = reader.iter.next_timeout(timeout)?.map(|record| {
+        let record = reader.iter()?.next_timeout(timeout)?.map(|record| {
             let view = commitlog_record {
                 offset: record.offset,
                 timestamp: record.timestamp,
@@ -167,8 +190,36 @@ pub unsafe extern "C" fn commitlog_reader_position(
     guard(|| {
         require(!reader.is_null(), "reader")?;
         require(!offset_out.is_null(), "offset_out")?;
-        // SAFETY: reader is non-NULL and not freed; offset_out writable (caller's contract).
-        unsafe { *offset_out = (*reader).iter.position() };
+        // SAFETY: reader is non-NULL and not freed (caller's contract).
+        let position = unsafe { &*reader }.iter_ref()?.position();
+        // SAFETY: offset_out is non-NULL and writable (caller's contract).
+        unsafe { *offset_out = position };
+        Ok(())
+    })
+}
+
+/// Sets whether the reader passes over holes (damaged records, see `COMMITLOG_STATUS_HOLE`)
+/// silently: with `skip` true, `commitlog_reader_next` never returns HOLE and goes on to the
+/// next readable record; with `skip` false (the default) it returns HOLE once for each hole.
+/// Takes effect from the next `commitlog_reader_next`; the position does not change.
+/// Ownership: nothing is transferred; a record view the reader holds stays valid.
+/// Thread-safety: as `commitlog_reader_next`.
+///
+/// # Safety
+/// `reader` must be NULL or a reader not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn commitlog_reader_set_skip_holes(
+    reader: *mut commitlog_reader,
+    skip: bool,
+) -> commitlog_status {
+    guard(|| {
+        require(!reader.is_null(), "reader")?;
+        // SAFETY: reader is non-NULL, not freed, and used by one thread at a time (contract).
+        let reader = unsafe { &mut *reader };
+        if let Some(iter) = reader.iter.take() {
+            reader.iter = Some(iter.skip_holes(skip));
+        }
+        reader.iter()?;
         Ok(())
     })
 }

@@ -6,9 +6,10 @@ use commitlog_core::Error;
 
 /// What a commitlog function returns: `COMMITLOG_STATUS_OK` (0) or the kind of failure.
 ///
-/// The error kinds are those of `shared/API.md` (the same kinds Python and Node raise); the
-/// last three are particular to C. After any status other than OK, the calling thread's
-/// `commitlog_last_error_message` describes the failure.
+/// The error kinds are those of `shared/API.md` (the same kinds Python and Node raise);
+/// NULL_ARGUMENT, BUFFER_TOO_SMALL and PANIC are particular to C. Values are never renumbered:
+/// a status added later (HOLE) comes after the others. After any status other than OK, the
+/// calling thread's `commitlog_last_error_message` describes the failure.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum commitlog_status {
@@ -17,8 +18,9 @@ pub enum commitlog_status {
     /// The offset is below the lowest retained offset or at/after the next offset (also: a
     /// reader whose position fell below the log's start through truncation or retention).
     OutOfRange = 1,
-    /// A file does not hold what the format says (bad checksum or header) outside a tolerated
-    /// torn tail. Corrupt data is never returned as data.
+    /// A file does not hold what the format says (a bad header, an index entry that points
+    /// outside its store, damage found by `COMMITLOG_RECOVERY_STRICT`) outside a tolerated torn
+    /// tail. Corrupt data is never returned as data. (A damaged *record* is a HOLE.)
     Corrupt = 2,
     /// The log was closed (e.g. a reader used after its log was closed).
     Closed = 3,
@@ -39,6 +41,13 @@ pub enum commitlog_status {
     /// A bug inside commitlog panicked; the panic was stopped at the boundary. Please report it
     /// with the message from `commitlog_last_error_message`.
     Panic = 9,
+    /// The record at the offset asked for is a hole: it was damaged (found by recovery,
+    /// `commitlog_repair` or this read) and cannot be given. Every other record keeps its offset
+    /// and stays readable; `commitlog_next_offset` does not change. No out-parameter is written;
+    /// the message names the offset, its segment and what was found. A reader that returns HOLE
+    /// has moved past the hole: its next call goes on after it (see
+    /// `commitlog_reader_set_skip_holes` to pass over holes silently).
+    Hole = 10,
 }
 
 impl commitlog_status {
@@ -48,6 +57,7 @@ impl commitlog_status {
         match err {
             Error::OutOfRange { .. } => commitlog_status::OutOfRange,
             Error::Corrupt { .. } => commitlog_status::Corrupt,
+            Error::Hole { .. } => commitlog_status::Hole,
             Error::Closed => commitlog_status::Closed,
             Error::Locked { .. } => commitlog_status::Locked,
             Error::InvalidArgument(_) => commitlog_status::InvalidArgument,
@@ -69,11 +79,12 @@ impl commitlog_status {
             commitlog_status::NullArgument => c"NULL_ARGUMENT",
             commitlog_status::BufferTooSmall => c"BUFFER_TOO_SMALL",
             commitlog_status::Panic => c"PANIC",
+            commitlog_status::Hole => c"HOLE",
         }
     }
 
     /// Every status, in value order.
-    const ALL: [commitlog_status; 10] = [
+    const ALL: [commitlog_status; 11] = [
         commitlog_status::Ok,
         commitlog_status::OutOfRange,
         commitlog_status::Corrupt,
@@ -84,6 +95,7 @@ impl commitlog_status {
         commitlog_status::NullArgument,
         commitlog_status::BufferTooSmall,
         commitlog_status::Panic,
+        commitlog_status::Hole,
     ];
 }
 
@@ -118,8 +130,19 @@ mod tests {
         let unknown = unsafe { CStr::from_ptr(commitlog_status_str(-1)) };
         assert_eq!(unknown, c"UNKNOWN");
         // SAFETY: as above.
-        let unknown = unsafe { CStr::from_ptr(commitlog_status_str(10)) };
+        let unknown = unsafe { CStr::from_ptr(commitlog_status_str(11)) };
         assert_eq!(unknown, c"UNKNOWN");
+    }
+
+    #[test]
+    fn a_hole_has_its_own_status() {
+        let err = Error::Hole {
+            offset: 7,
+            segment: 0,
+            reason: "checksum mismatch".into(),
+        };
+        assert_eq!(commitlog_status::of(&err), commitlog_status::Hole);
+        assert_eq!(commitlog_status::Hole as i32, 10);
     }
 
     #[test]

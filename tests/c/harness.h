@@ -81,5 +81,6 @@ extern const test_case status_tests[];
 extern const test_case reader_tests[];
 extern const test_case thread_tests[];
 extern const test_case read_many_tests[];
+extern const test_case hole_tests[];
 
 #endif

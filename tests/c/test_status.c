@@ -141,7 +141,7 @@ static bool damage_first_value(const char *dir) {
     return ok;
 }
 
-static void corrupt(const char *tmp) {
+static void hole(const char *tmp) {
     char dir[PATH_MAX];
     path_join(dir, tmp, "log");
     commitlog_log *log = open_log(tmp, "log", NULL);
@@ -151,31 +151,57 @@ static void corrupt(const char *tmp) {
     commitlog_close(log);
     REQUIRE(damage_first_value(dir));
     /* The log opens (it was closed cleanly, so nothing is scanned), but the damaged record is
-     * reported, never returned as data, by a read and by a reader; its neighbour is intact. */
+     * reported as a hole, never returned as data, by a read and by a reader; its neighbour is
+     * intact. */
     log = open_log(tmp, "log", NULL);
     REQUIRE(log != NULL);
     uint8_t buf[32];
     size_t len = 42;
-    CHECK_STATUS(commitlog_read(log, 0, buf, sizeof buf, &len), COMMITLOG_STATUS_CORRUPT);
+    CHECK_STATUS(commitlog_read(log, 0, buf, sizeof buf, &len), COMMITLOG_STATUS_HOLE);
     CHECK(len == 42);
-    CHECK(strstr(last_message(), "corrupt") != NULL);
+    CHECK(strstr(last_message(), "offset 0 is a hole") != NULL);
     CHECK(value_is(log, 1, "intact"));
     /* A multi-get stops at the damaged record and writes no out-parameter. */
     uint64_t offsets[] = {1, 0, 1};
     size_t lens[3] = {42, 42, 42};
     size_t total = 42;
     CHECK_STATUS(commitlog_read_many(log, offsets, 3, buf, sizeof buf, lens, &total),
-                 COMMITLOG_STATUS_CORRUPT);
+                 COMMITLOG_STATUS_HOLE);
     CHECK(total == 42 && lens[0] == 42 && lens[2] == 42);
-    CHECK(strstr(last_message(), "corrupt") != NULL);
+    CHECK(strstr(last_message(), "hole") != NULL);
     commitlog_reader *reader = NULL;
     REQUIRE_OK(commitlog_reader_open(log, 0, &reader));
     commitlog_record rec;
     bool has = false;
     CHECK_STATUS(commitlog_reader_next(reader, COMMITLOG_NO_WAIT, &rec, &has),
-                 COMMITLOG_STATUS_CORRUPT);
+                 COMMITLOG_STATUS_HOLE);
+    CHECK(!has);
+    /* ...and goes on after it. */
+    CHECK_OK(commitlog_reader_next(reader, COMMITLOG_NO_WAIT, &rec, &has));
+    CHECK(has && rec.offset == 1);
     commitlog_reader_free(reader);
     commitlog_close(log);
+}
+
+static void corrupt(const char *tmp) {
+    char dir[PATH_MAX];
+    path_join(dir, tmp, "log");
+    commitlog_log *log = open_log(tmp, "log", NULL);
+    REQUIRE(log != NULL);
+    REQUIRE(append_str(log, "soon damaged") == 0);
+    REQUIRE(append_str(log, "intact") == 1);
+    commitlog_close(log);
+    REQUIRE(damage_first_value(dir));
+    /* After a crash (no CLEAN marker) a strict open reports the damage and changes nothing. */
+    char clean[PATH_MAX];
+    path_join(clean, dir, "CLEAN");
+    REQUIRE(unlink(clean) == 0);
+    commitlog_options o = commitlog_options_default();
+    o.recovery = COMMITLOG_RECOVERY_STRICT;
+    commitlog_log *strict = (commitlog_log *)0x1;
+    CHECK_STATUS(commitlog_open(dir, &o, &strict), COMMITLOG_STATUS_CORRUPT);
+    CHECK(strict == (commitlog_log *)0x1);
+    CHECK(strstr(last_message(), "corrupt") != NULL);
 }
 
 const test_case status_tests[] = {
@@ -185,5 +211,6 @@ const test_case status_tests[] = {
     {"status_io", io_error},
     {"status_closed", closed},
     {"status_corrupt", corrupt},
+    {"status_hole", hole},
     {NULL, NULL},
 };

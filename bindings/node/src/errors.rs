@@ -1,13 +1,16 @@
 //! How failures become JavaScript exceptions.
 //!
 //! Core errors become `Error`s whose `code` is one of `shared/API.md`'s
-//! `ERR_COMMITLOG_*` codes; arguments of the wrong type become `TypeError`s
+//! `ERR_COMMITLOG_*` codes (a hole, `ERR_COMMITLOG_HOLE`, also carries `offset` and
+//! `segment`); arguments of the wrong type become `TypeError`s
 //! (`ERR_INVALID_ARG_TYPE`) and numbers outside what an offset can be become `RangeError`s
 //! (`ERR_OUT_OF_RANGE`), the codes Node's own APIs use for the same mistakes.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use napi::bindgen_prelude::*;
+
+use crate::convert::MAX_SAFE_INTEGER;
 
 /// Everything a call can fail with, before it is turned into a JS exception.
 #[derive(Debug)]
@@ -39,6 +42,7 @@ fn log_code(e: &commitlog::Error) -> &'static str {
     match e {
         E::OutOfRange { .. } => "ERR_COMMITLOG_OUT_OF_RANGE",
         E::Corrupt { .. } => "ERR_COMMITLOG_CORRUPT",
+        E::Hole { .. } => "ERR_COMMITLOG_HOLE",
         E::Closed => "ERR_COMMITLOG_CLOSED",
         E::Locked { .. } => "ERR_COMMITLOG_LOCKED",
         E::InvalidArgument(_) => "ERR_COMMITLOG_INVALID_ARGUMENT",
@@ -60,6 +64,12 @@ impl Failure {
 
     /// Builds the JS error object (not thrown yet).
     pub fn to_js<'e>(&self, env: &'e Env) -> Unknown<'e> {
+        if let Failure::Log(commitlog::Error::Hole {
+            offset, segment, ..
+        }) = self
+        {
+            return hole_error(env, self.message(), *offset, *segment);
+        }
         let message = self.message();
         match self {
             Failure::Type(_) => {
@@ -94,6 +104,28 @@ impl Failure {
     pub fn reject(self, env: &Env) -> Error {
         Error::from(self.to_js(env))
     }
+}
+
+/// The error of a hole: `code` `ERR_COMMITLOG_HOLE` with the hole's `offset` and the base
+/// offset of its `segment` as numbers. Offsets a double cannot hold exactly are never rounded:
+/// such a hole (only met iterating a log another language took past 2^53 - 1) is a
+/// `RangeError`, as its records are.
+fn hole_error<'e>(env: &'e Env, message: String, offset: u64, segment: u64) -> Unknown<'e> {
+    if offset > MAX_SAFE_INTEGER {
+        let message = format!(
+            "{message}; offset {offset} is beyond Number.MAX_SAFE_INTEGER and cannot be \
+             represented exactly"
+        );
+        return Failure::Range(message).to_js(env);
+    }
+    let error = JsError::from(Error::new("ERR_COMMITLOG_HOLE", message)).into_unknown(*env);
+    // SAFETY: `into_unknown` of a JsError gives a JS Error object.
+    if let Ok(mut object) = unsafe { error.cast::<Object>() } {
+        // Failing to set them (the env is shutting down) leaves the error without them.
+        let _ = object.set_named_property("offset", offset as f64);
+        let _ = object.set_named_property("segment", segment as f64);
+    }
+    error
 }
 
 /// Runs `f` on the calling thread, turning a panic into [`Failure::Panic`].

@@ -18,8 +18,10 @@ mod errors;
 pub mod fast;
 mod log;
 mod options;
+mod report;
 mod tasks;
 
 pub use cursor::{Cursor, RecordChunk};
 pub use log::{BatchRange, Log, LogRecord};
-pub use options::OpenOptions;
+pub use options::{OpenOptions, RepairOptions};
+pub use report::{RecoveryEvent, RecoveryReport};

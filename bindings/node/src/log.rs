@@ -5,11 +5,13 @@ use napi_derive::napi;
 
 use crate::bytes::Bytes;
 use crate::convert::{
-    array, bytes, bytes_mut, bytes_or, is_nullish, safe_u64, string, to_js_number,
+    MAX_SAFE_INTEGER, array, boolean, bytes, bytes_mut, bytes_or, is_nullish, safe_u64, string,
+    to_js_number,
 };
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
 use crate::options;
+use crate::report::RecoveryReport;
 use crate::tasks::{AppendBatchTask, AppendTask, ReadTask, SyncTask};
 
 /// One record: its offset, when it was appended (ms since the Unix epoch) and its value.
@@ -61,10 +63,13 @@ impl BatchRange {
 
 /// A segmented, append-only log in one directory (see `Log.open`).
 ///
-/// Offsets are plain numbers. Errors carry `err.code`: `ERR_COMMITLOG_OUT_OF_RANGE`,
-/// `ERR_COMMITLOG_CORRUPT`, `ERR_COMMITLOG_CLOSED`, `ERR_COMMITLOG_LOCKED`,
-/// `ERR_COMMITLOG_INVALID_ARGUMENT` or `ERR_COMMITLOG_IO`; arguments of the wrong type throw a
-/// `TypeError`, offsets that are not safe non-negative integers a `RangeError`.
+/// Offsets are plain numbers, at most `Number.MAX_SAFE_INTEGER`: an append that would take
+/// `nextOffset` past it fails with `ERR_COMMITLOG_INVALID_ARGUMENT` before writing anything.
+/// Errors carry `err.code`: `ERR_COMMITLOG_OUT_OF_RANGE`, `ERR_COMMITLOG_CORRUPT`,
+/// `ERR_COMMITLOG_HOLE` (a damaged record; with `err.offset` and `err.segment`),
+/// `ERR_COMMITLOG_CLOSED`, `ERR_COMMITLOG_LOCKED`, `ERR_COMMITLOG_INVALID_ARGUMENT` or
+/// `ERR_COMMITLOG_IO`; arguments of the wrong type throw a `TypeError`, offsets that are not
+/// safe non-negative integers a `RangeError`.
 #[napi]
 #[derive(Debug)]
 pub struct Log {
@@ -92,14 +97,48 @@ impl Log {
             &env,
             guard(|| {
                 let dir = string(&dir, "dir")?;
-                let options = match &options {
+                let mut options = match &options {
                     Some(o) => options::parse(o)?,
                     None => commitlog::Options::default(),
                 };
+                // Every offset this handle hands out, and the next one, must be a JS number
+                // held exactly: core refuses an append past it before writing anything.
+                options.max_offset = MAX_SAFE_INTEGER;
                 Ok(Log {
                     inner: commitlog::Log::open(dir, options)?,
                 })
             }),
+        )
+    }
+
+    /// Repairs the log in `dir`: reads every store through (trusting no index), makes a hole
+    /// of every damaged record that was durable (its bytes copied to `dir/quarantine/`), cuts a
+    /// torn tail, rebuilds every index that does not match its store, and reports what it did.
+    /// No intact record is removed and no offset changes. With `dryRun` it changes nothing and
+    /// reports what it would do. Throws `ERR_COMMITLOG_LOCKED` while a writer has the log open.
+    /// Runs on the calling thread (it reads the whole log).
+    #[napi(catch_unwind, ts_args_type = "dir: string, options?: RepairOptions")]
+    pub fn repair(env: Env, dir: Unknown, options: Option<Unknown>) -> Result<RecoveryReport> {
+        finish(
+            &env,
+            guard(|| {
+                let dir = string(&dir, "dir")?;
+                let dry_run = match &options {
+                    Some(o) => options::parse_repair(o)?,
+                    None => false,
+                };
+                RecoveryReport::from_core(&commitlog::Log::repair(dir, dry_run)?)
+            }),
+        )
+    }
+
+    /// What this open found and did: after a crash, what was scanned, cut, made a hole or put
+    /// into the quarantine. Readable after `close()` too.
+    #[napi(getter, catch_unwind)]
+    pub fn recovery_report(&self, env: Env) -> Result<RecoveryReport> {
+        finish(
+            &env,
+            guard(|| RecoveryReport::from_core(self.inner.recovery_report())),
         )
     }
 
@@ -336,10 +375,16 @@ impl Log {
         )
     }
 
-    /// A cursor over the records from `options.from` (default `lowestOffset`); `iter()` in
-    /// `index.js` wraps it in an async iterator. Throws `ERR_COMMITLOG_CLOSED` on a closed log.
-    #[napi(catch_unwind, ts_args_type = "from?: number")]
-    pub fn cursor(&self, env: Env, from: Option<Unknown>) -> Result<Cursor> {
+    /// A cursor over the records from `options.from` (default `lowestOffset`), passing over
+    /// holes when `skipHoles`; `iter()` in `index.js` wraps it in an async iterator. Throws
+    /// `ERR_COMMITLOG_CLOSED` on a closed log.
+    #[napi(catch_unwind, ts_args_type = "from?: number, skipHoles?: boolean")]
+    pub fn cursor(
+        &self,
+        env: Env,
+        from: Option<Unknown>,
+        skip_holes: Option<Unknown>,
+    ) -> Result<Cursor> {
         finish(
             &env,
             guard(|| {
@@ -347,10 +392,15 @@ impl Log {
                     Some(f) => safe_u64(f, "from")?,
                     None => self.inner.lowest_offset()?,
                 };
+                let skip = match skip_holes.as_ref().filter(|s| !is_nullish(s)) {
+                    Some(s) => boolean(s, "skipHoles")?,
+                    None => false,
+                };
                 if self.inner.is_closed() {
                     return Err(Failure::Log(commitlog::Error::Closed));
                 }
-                Ok(Cursor::new(self.inner.clone(), self.inner.iter(from)))
+                let iter = self.inner.iter(from).skip_holes(skip);
+                Ok(Cursor::new(self.inner.clone(), iter))
             }),
         )
     }

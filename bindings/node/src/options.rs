@@ -49,11 +49,33 @@ const NAMES: [&str; 8] = [
     "readOnly",
 ];
 
-/// Reads the options argument of `Log.open` (`undefined`/`null` means all defaults).
-pub fn parse(value: &Unknown) -> Outcome<Options> {
-    let mut options = Options::default();
+/// Options of `Log.repair`.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct RepairOptions {
+    /// Change nothing; report what a repair would do [false].
+    pub dry_run: Option<bool>,
+}
+
+/// Reads the options argument of `Log.repair`: whether it is a dry run.
+pub fn parse_repair(value: &Unknown) -> Outcome<bool> {
+    let Some(object) = options_object(value, &["dryRun"])? else {
+        return Ok(false);
+    };
+    let v: Unknown = object
+        .get_named_property_unchecked("dryRun")
+        .map_err(|e| Failure::Type(format!("options.dryRun could not be read: {e}")))?;
+    if is_nullish(&v) {
+        return Ok(false);
+    }
+    boolean(&v, "options.dryRun")
+}
+
+/// The options object, checked to be one (`None` for `undefined`/`null`) whose every property
+/// is one of `names`.
+fn options_object<'a>(value: &Unknown<'a>, names: &[&str]) -> Outcome<Option<Object<'a>>> {
     if is_nullish(value) {
-        return Ok(options);
+        return Ok(None);
     }
     if !is_type(value, ValueType::Object) || value.is_array().unwrap_or(false) {
         return Err(Failure::Type(
@@ -63,7 +85,16 @@ pub fn parse(value: &Unknown) -> Outcome<Options> {
     // SAFETY: the value was just checked to be a JS object.
     let object = unsafe { value.cast::<Object>() }
         .map_err(|e| Failure::Type(format!("options must be an object: {e}")))?;
-    reject_unknown_names(&object)?;
+    reject_unknown_names(&object, names)?;
+    Ok(Some(object))
+}
+
+/// Reads the options argument of `Log.open` (`undefined`/`null` means all defaults).
+pub fn parse(value: &Unknown) -> Outcome<Options> {
+    let mut options = Options::default();
+    let Some(object) = options_object(value, &NAMES)? else {
+        return Ok(options);
+    };
 
     let get = |name: &str| -> Outcome<Option<Unknown>> {
         let v: Unknown = object
@@ -129,7 +160,7 @@ fn sync_policy(v: &Unknown) -> Outcome<SyncPolicy> {
 }
 
 /// A misspelled option would otherwise be ignored without a word.
-fn reject_unknown_names(object: &Object) -> Outcome<()> {
+fn reject_unknown_names(object: &Object, names: &[&str]) -> Outcome<()> {
     let keys = object
         .get_property_names()
         .map_err(|e| Failure::Type(format!("options could not be read: {e}")))?;
@@ -141,10 +172,10 @@ fn reject_unknown_names(object: &Object) -> Outcome<()> {
             .get_element(i)
             .map_err(|e| Failure::Type(format!("options could not be read: {e}")))?;
         let name = string(&key, "an option name")?;
-        if !NAMES.contains(&name.as_str()) {
+        if !names.contains(&name.as_str()) {
             return Err(Failure::Invalid(format!(
                 "unknown option '{name}' (known: {})",
-                NAMES.join(", ")
+                names.join(", ")
             )));
         }
     }

@@ -444,15 +444,47 @@ test('offsets must be safe non-negative integers', (t) => {
   assert.throws(() => log.read(Number.MAX_SAFE_INTEGER), code('ERR_COMMITLOG_OUT_OF_RANGE'))
 })
 
-test('an offset beyond Number.MAX_SAFE_INTEGER is a RangeError, never rounded', (t) => {
-  const log = Log.open(tmpLogDir(t))
+test('appends stop before nextOffset passes Number.MAX_SAFE_INTEGER, writing nothing', async (t) => {
+  const dir = tmpLogDir(t)
+  const max = Number.MAX_SAFE_INTEGER
+  const invalid = code('ERR_COMMITLOG_INVALID_ARGUMENT')
+  let log = Log.open(dir, { initialOffset: max - 2 })
+  assert.equal(log.append(Buffer.from('a')), max - 2)
+  assert.deepEqual(log.appendBatch([Buffer.from('b')]), { first: max - 1, next: max })
+  // Three rounds of every append form: each refused before a byte is written.
+  for (let i = 0; i < 3; i++) {
+    assert.throws(() => log.append(Buffer.from('beyond')), invalid)
+    assert.throws(() => log.appendBatch([Buffer.from('x'), Buffer.from('y')]), invalid)
+    await assert.rejects(log.appendAsync(Buffer.from('beyond')), invalid)
+    await assert.rejects(log.appendBatchAsync([Buffer.from('beyond')]), invalid)
+    assert.equal(log.nextOffset, max)
+  }
+  assert.equal(log.read(max - 1).toString(), 'b')
+  assert.throws(() => log.read(max), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  const seen = []
+  for await (const rec of log.iter({ from: max - 2 })) seen.push([rec.offset, rec.value.toString()])
+  assert.deepEqual(seen, [[max - 2, 'a'], [max - 1, 'b']])
+  // An empty batch asks for no offset: it succeeds and says where the next append would go.
+  assert.deepEqual(log.appendBatch([]), { first: max, next: max })
+  log.close()
+  log = Log.open(dir)
   t.after(() => log.close())
-  log.truncateFront(Number.MAX_SAFE_INTEGER)
-  assert.equal(log.append(Buffer.from('last exact')), Number.MAX_SAFE_INTEGER)
-  // The next record's offset, 2^53, has no exact JS number.
-  assert.throws(() => log.append(Buffer.from('beyond')), rangeError)
-  assert.throws(() => log.nextOffset, rangeError)
-  assert.equal(log.read(Number.MAX_SAFE_INTEGER).toString(), 'last exact')
+  assert.equal(log.nextOffset, max)
+  assert.equal(log.lowestOffset, max - 2)
+  assert.throws(() => log.append(Buffer.from('still beyond')), invalid)
+  // Re-based at the largest offset: an empty log that takes nothing more.
+  log.truncateFront(max)
+  assert.equal(log.nextOffset, max)
+  assert.throws(() => log.append(Buffer.from('x')), invalid)
+  assert.equal(log.nextOffset, max)
+})
+
+test('initialOffset Number.MAX_SAFE_INTEGER opens an empty log that takes nothing', (t) => {
+  const log = Log.open(tmpLogDir(t), { initialOffset: Number.MAX_SAFE_INTEGER })
+  t.after(() => log.close())
+  assert.equal(log.nextOffset, Number.MAX_SAFE_INTEGER)
+  assert.throws(() => log.append(Buffer.from('x')), code('ERR_COMMITLOG_INVALID_ARGUMENT'))
+  assert.equal(log.nextOffset, Number.MAX_SAFE_INTEGER)
 })
 
 test('bad options: wrong types are TypeErrors, bad values ERR_COMMITLOG_INVALID_ARGUMENT', (t) => {

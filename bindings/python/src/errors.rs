@@ -81,6 +81,9 @@ fn core_error(py: Python<'_>, e: commitlog::Error) -> PyErr {
             next,
         } => raise(py, "OffsetOutOfRangeError", (msg, offset, lowest, next)),
         E::Corrupt { .. } => raise(py, "CorruptLogError", (msg,)),
+        E::Hole {
+            offset, segment, ..
+        } => raise(py, "HoleError", (msg, offset, segment)),
         E::Closed => raise(py, "LogClosedError", (msg,)),
         E::Locked { dir } => raise(py, "LogLockedError", (msg, dir)),
         E::InvalidArgument(_) => raise(py, "InvalidArgumentError", (msg,)),

@@ -7,6 +7,7 @@ mod iter;
 mod log;
 mod options;
 mod record;
+mod report;
 mod value;
 mod wait;
 
@@ -18,7 +19,10 @@ fn _commitlog(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<log::PyLog>()?;
     m.add_class::<record::PyRecord>()?;
     m.add_class::<iter::PyLogIterator>()?;
+    m.add_class::<report::PyRecoveryReport>()?;
+    m.add_class::<report::PyRecoveryEvent>()?;
     m.add_function(wrap_pyfunction!(log::open, m)?)?;
+    m.add_function(wrap_pyfunction!(log::repair, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

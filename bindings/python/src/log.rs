@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use commitlog::{Log, SyncPolicy};
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyRange, PyString};
 
 use crate::detached::Detached;
@@ -13,6 +14,7 @@ use crate::errors::{Failure, IntoPyResult, guard, raise};
 use crate::iter::PyLogIterator;
 use crate::options;
 use crate::record::PyRecord;
+use crate::report::PyRecoveryReport;
 use crate::value::Value;
 use crate::wait::Wait;
 
@@ -34,9 +36,18 @@ const BIG: usize = 64 * 1024;
 /// (``False``). An unknown option or a value of the wrong type raises ``TypeError``; a bad value
 /// raises :class:`InvalidArgumentError` (a ``ValueError``).
 #[pyclass(frozen, module = "commitlog", name = "Log")]
-#[derive(Debug)]
 pub(crate) struct PyLog {
     log: Detached<Log>,
+    /// The open's recovery report, converted on first use.
+    report: PyOnceLock<Py<PyRecoveryReport>>,
+}
+
+impl std::fmt::Debug for PyLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PyLog")
+            .field("log", &*self.log)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Opens a log; see [`PyLog`].
@@ -47,7 +58,25 @@ fn open_log(py: Python<'_>, path: PathBuf, options: Option<&Bound<'_, PyDict>>) 
         .py_err(py)?;
     Ok(PyLog {
         log: Detached::new(log),
+        report: PyOnceLock::new(),
     })
+}
+
+/// repair(path, dry_run=False) -> RecoveryReport
+///
+/// Repairs the log in directory ``path``: reads every store through (trusting no index), makes
+/// a hole of every damaged record that was durable (its bytes copied to ``path/quarantine/``),
+/// cuts a torn tail, rebuilds every index that does not match its store, and returns what it
+/// did as a :class:`RecoveryReport`. No intact record is removed and no offset changes. With
+/// ``dry_run`` it changes nothing and reports what it would do. Runs with the GIL released.
+/// Raises :class:`LogLockedError` while a writer has the log open.
+#[pyfunction]
+#[pyo3(signature = (path, dry_run=false))]
+pub(crate) fn repair(py: Python<'_>, path: PathBuf, dry_run: bool) -> PyResult<PyRecoveryReport> {
+    let report = py
+        .detach(|| guard(|| Log::repair(&path, dry_run)))
+        .py_err(py)?;
+    PyRecoveryReport::from_core(py, report)
 }
 
 /// open(path, **options) -> Log
@@ -70,9 +99,22 @@ impl PyLog {
         self.log.options().sync == SyncPolicy::Always
     }
 
-    /// An offset argument: Python ints may be negative, offsets may not.
-    fn offset(&self, py: Python<'_>, offset: i64) -> PyResult<u64> {
-        if let Ok(o) = u64::try_from(offset) {
+    /// An offset argument: any int from 0 to 2**63 - 1 (core's `format::MAX_OFFSET`, which is
+    /// `i64::MAX`); `None` for an int outside (negative, or beyond any offset). Anything that
+    /// is not an int is a `TypeError`.
+    fn offset_in_range(value: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+        match value.extract::<i64>() {
+            Ok(o) => Ok(u64::try_from(o).ok()),
+            // An int too large (or too negative) for an i64: no offset is that far out.
+            Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An offset argument: an int that is negative or above 2**63 - 1 can be no offset of the
+    /// log, and raises `OffsetOutOfRangeError` (with that int as its `offset`).
+    fn offset(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+        if let Some(o) = Self::offset_in_range(value)? {
             return Ok(o);
         }
         let (lowest, next) =
@@ -81,8 +123,8 @@ impl PyLog {
             py,
             "OffsetOutOfRangeError",
             (
-                format!("offset {offset} is out of range: the log holds offsets {lowest}..{next}"),
-                offset,
+                format!("offset {value} is out of range: the log holds offsets {lowest}..{next}"),
+                value.clone().unbind(),
                 lowest,
                 next,
             ),
@@ -144,12 +186,18 @@ impl PyLog {
         }
     }
 
-    fn make_iter(&self, py: Python<'_>, start: Option<i64>, wait: Wait) -> PyResult<PyLogIterator> {
+    fn make_iter(
+        &self,
+        py: Python<'_>,
+        start: Option<&Bound<'_, PyAny>>,
+        wait: Wait,
+        skip_holes: bool,
+    ) -> PyResult<PyLogIterator> {
         let start = match start {
             Some(s) => self.offset(py, s)?,
             None => guard(|| self.log.lowest_offset()).py_err(py)?,
         };
-        let it = guard(|| Ok(self.log.iter(start))).py_err(py)?;
+        let it = guard(|| Ok(self.log.iter(start).skip_holes(skip_holes))).py_err(py)?;
         Ok(PyLogIterator::new(it, wait))
     }
 }
@@ -219,8 +267,12 @@ impl PyLog {
     ///
     /// The value of the record at ``offset``. Raises :class:`OffsetOutOfRangeError` (an
     /// ``IndexError``) if ``offset`` is below :attr:`lowest_offset` or not below
-    /// :attr:`next_offset`.
-    fn read<'py>(&self, py: Python<'py>, offset: i64) -> PyResult<Bound<'py, PyBytes>> {
+    /// :attr:`next_offset`, and :class:`HoleError` if its record was damaged.
+    fn read<'py>(
+        &self,
+        py: Python<'py>,
+        offset: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
         let offset = self.offset(py, offset)?;
         Ok(self.read_parts(py, offset)?.2)
     }
@@ -238,8 +290,7 @@ impl PyLog {
     ) -> PyResult<Bound<'py, PyList>> {
         let mut wanted = Vec::new();
         for item in offsets.try_iter()? {
-            let offset: i64 = item?.extract()?;
-            wanted.push(self.offset(py, offset)?);
+            wanted.push(self.offset(py, &item?)?);
         }
         // The reads (many of them: page faults, or preads for a read-only log) run with the
         // GIL released, into one buffer; the bytes objects are made from it afterwards.
@@ -268,33 +319,36 @@ impl PyLog {
     /// read_record(offset) -> Record
     ///
     /// The record at ``offset`` with its offset, timestamp and value; errors as :meth:`read`.
-    fn read_record(&self, py: Python<'_>, offset: i64) -> PyResult<PyRecord> {
+    fn read_record(&self, py: Python<'_>, offset: &Bound<'_, PyAny>) -> PyResult<PyRecord> {
         let offset = self.offset(py, offset)?;
         let (o, t, value) = self.read_parts(py, offset)?;
         Ok(PyRecord::new(o, t, value))
     }
 
-    /// iter(start=None, wait=None) -> LogIterator
+    /// iter(start=None, wait=None, skip_holes=False) -> LogIterator
     ///
     /// Iterates over records (:class:`Record`) in offset order from ``start`` (default: the
     /// lowest offset). With ``wait=None`` or ``False`` iteration stops at the current end of the
     /// log; with ``wait`` a number of seconds, each step waits up to that long for the next
     /// record to be appended (a tail that stops after a quiet spell); with ``wait=True`` it
     /// waits forever (until the log is closed, which raises :class:`LogClosedError`).
-    #[pyo3(signature = (start=None, wait=None))]
+    /// A hole (a damaged record) raises :class:`HoleError` once, and the next step goes on
+    /// after it; with ``skip_holes=True`` holes are passed over silently.
+    #[pyo3(signature = (start=None, wait=None, skip_holes=false))]
     fn iter(
         &self,
         py: Python<'_>,
-        start: Option<i64>,
+        start: Option<&Bound<'_, PyAny>>,
         wait: Option<&Bound<'_, PyAny>>,
+        skip_holes: bool,
     ) -> PyResult<PyLogIterator> {
         let wait = Wait::parse(py, "wait", wait, Wait::No)?;
-        self.make_iter(py, start, wait)
+        self.make_iter(py, start, wait, skip_holes)
     }
 
     /// Iterates over every record held, from the lowest offset to the current end.
     fn __iter__(&self, py: Python<'_>) -> PyResult<PyLogIterator> {
-        self.make_iter(py, None, Wait::No)
+        self.make_iter(py, None, Wait::No, false)
     }
 
     /// wait_for(offset, timeout=None) -> bool
@@ -305,7 +359,7 @@ impl PyLog {
     fn wait_for(
         &self,
         py: Python<'_>,
-        offset: i64,
+        offset: &Bound<'_, PyAny>,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
         let offset = self.offset(py, offset)?;
@@ -326,6 +380,17 @@ impl PyLog {
     #[getter]
     fn next_offset(&self, py: Python<'_>) -> PyResult<u64> {
         guard(|| self.log.next_offset()).py_err(py)
+    }
+
+    /// What this open found and did (a :class:`RecoveryReport`): after a crash, what was
+    /// scanned, cut, made a hole or put into the quarantine. Stays readable after close.
+    #[getter]
+    fn recovery_report(&self, py: Python<'_>) -> PyResult<Py<PyRecoveryReport>> {
+        let report = self.report.get_or_try_init(py, || {
+            let core = guard(|| Ok(self.log.recovery_report().clone())).py_err(py)?;
+            Py::new(py, PyRecoveryReport::from_core(py, core)?)
+        })?;
+        Ok(report.clone_ref(py))
     }
 
     /// The log's directory.
@@ -356,9 +421,24 @@ impl PyLog {
     ///
     /// Drops whole old segments whose records all lie below ``offset`` (so
     /// :attr:`lowest_offset` may stay below it). With ``offset`` at or beyond
-    /// :attr:`next_offset` the log is emptied and the next append gets ``offset``.
-    fn truncate_front(&self, py: Python<'_>, offset: i64) -> PyResult<()> {
-        let offset = self.offset(py, offset)?;
+    /// :attr:`next_offset` the log is emptied and the next append gets ``offset`` (at most
+    /// 2**63 - 1: above, :class:`InvalidArgumentError`).
+    fn truncate_front(&self, py: Python<'_>, offset: &Bound<'_, PyAny>) -> PyResult<()> {
+        let offset = match Self::offset_in_range(offset)? {
+            Some(o) => o,
+            // Above any offset: what core says of a u64 above its largest offset.
+            None if offset.gt(0)? => {
+                return Err(raise(
+                    py,
+                    "InvalidArgumentError",
+                    (format!(
+                        "invalid argument: offset {offset} is above the largest offset {}",
+                        commitlog::format::MAX_OFFSET
+                    ),),
+                ));
+            }
+            None => self.offset(py, offset)?,
+        };
         py.detach(|| guard(|| self.log.truncate_front(offset)))
             .py_err(py)
     }
@@ -367,7 +447,7 @@ impl PyLog {
     ///
     /// Removes every record at or after ``offset`` (durably); the next append gets ``offset``.
     /// ``offset`` must lie between :attr:`lowest_offset` and :attr:`next_offset` inclusive.
-    fn truncate_back(&self, py: Python<'_>, offset: i64) -> PyResult<()> {
+    fn truncate_back(&self, py: Python<'_>, offset: &Bound<'_, PyAny>) -> PyResult<()> {
         let offset = self.offset(py, offset)?;
         py.detach(|| guard(|| self.log.truncate_back(offset)))
             .py_err(py)

@@ -11,14 +11,27 @@ b'hello'
 Records get consecutive offsets; :meth:`Log.read` returns a value, :meth:`Log.read_record` a
 :class:`Record` with its offset and timestamp, and iterating over a log (or
 :meth:`Log.iter`, which can also wait for new records) yields records in order.
+
+A damaged record among durable ones does not cut the log: it becomes a hole, and reading it
+raises :class:`HoleError` while every other record keeps its offset. :attr:`Log.recovery_report`
+says what an open found and did; :func:`repair` scans a closed log and makes holes of damage.
 """
 
-from ._commitlog import Log, LogIterator, Record, __version__
+from ._commitlog import (
+    Log,
+    LogIterator,
+    Record,
+    RecoveryEvent,
+    RecoveryReport,
+    __version__,
+    repair,
+)
 from ._commitlog import open as open  # not in __all__: `import *` must not shadow builtins.open
 from ._errors import (
     CommitLogError,
     CommitLogIOError,
     CorruptLogError,
+    HoleError,
     InvalidArgumentError,
     LogClosedError,
     LogLockedError,
@@ -29,6 +42,7 @@ __all__ = [
     "CommitLogError",
     "CommitLogIOError",
     "CorruptLogError",
+    "HoleError",
     "InvalidArgumentError",
     "Log",
     "LogClosedError",
@@ -36,5 +50,8 @@ __all__ = [
     "LogLockedError",
     "OffsetOutOfRangeError",
     "Record",
+    "RecoveryEvent",
+    "RecoveryReport",
     "__version__",
+    "repair",
 ]

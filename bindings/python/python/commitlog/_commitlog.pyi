@@ -12,7 +12,16 @@ else:
     from typing_extensions import Buffer
 
 __version__: str
-__all__ = ["Log", "Record", "LogIterator", "open", "__version__"]
+__all__ = [
+    "Log",
+    "Record",
+    "LogIterator",
+    "RecoveryEvent",
+    "RecoveryReport",
+    "open",
+    "repair",
+    "__version__",
+]
 
 #: Any bytes-like object: ``bytes``, ``bytearray``, ``memoryview``, ``array.array``, ...
 _BytesLike = Buffer
@@ -57,6 +66,65 @@ class LogIterator(Iterator[Record]):
         """The offset of the record this iterator yields next."""
 
 @final
+class RecoveryEvent:
+    """One thing recovery found or did (an event of a :class:`RecoveryReport`)."""
+
+    @property
+    def kind(self) -> str:
+        """``"hole"``, ``"torn_tail"``, ``"segment_quarantined"``, ``"header_rewritten"``,
+        ``"obsolete_removed"`` or ``"index_rebuilt"``."""
+    @property
+    def segment(self) -> int:
+        """Base offset of the segment concerned."""
+    @property
+    def offsets(self) -> range:
+        """The offsets concerned (empty when no whole record was)."""
+    @property
+    def position(self) -> int:
+        """Byte position in the segment's store where the bytes concerned start."""
+    @property
+    def bytes(self) -> int:
+        """How many bytes."""
+    @property
+    def reason(self) -> str:
+        """What was found there."""
+    @property
+    def quarantine_id(self) -> Optional[int]:
+        """The quarantine item holding the bytes, or None."""
+
+@final
+class RecoveryReport:
+    """What one open (``Log.recovery_report``) or one :func:`repair` found and did."""
+
+    @property
+    def clean_shutdown(self) -> bool:
+        """The log had been closed cleanly: nothing needed a scan."""
+    @property
+    def segments_scanned(self) -> int:
+        """Stores that were read through."""
+    @property
+    def records_checked(self) -> int:
+        """Records of the segments scanned that were checked and kept."""
+    @property
+    def synced(self) -> bool:
+        """The open made everything it kept durable before returning."""
+    @property
+    def events(self) -> list[RecoveryEvent]:
+        """Everything recovery found or did, in log order."""
+    @property
+    def is_clean(self) -> bool:
+        """Whether nothing was lost, cut or quarantined."""
+    @property
+    def records_in_holes(self) -> int:
+        """Records whose offsets became holes."""
+    @property
+    def records_cut(self) -> int:
+        """Records cut off with a torn tail or a quarantined segment."""
+    @property
+    def bytes_quarantined(self) -> int:
+        """Bytes taken out of the log into the quarantine."""
+
+@final
 class Log:
     """A commit log in a directory; ``Log(path, **options)`` opens it like :func:`open`."""
 
@@ -84,9 +152,13 @@ class Log:
     def read_record(self, offset: int) -> Record:
         """The record at ``offset``, with its offset, timestamp and value."""
     def iter(
-        self, start: Optional[int] = None, wait: Union[float, bool, None] = None
+        self,
+        start: Optional[int] = None,
+        wait: Union[float, bool, None] = None,
+        skip_holes: bool = False,
     ) -> LogIterator:
-        """Records from ``start``; ``wait`` seconds (True: forever) for new ones at the end."""
+        """Records from ``start``; ``wait`` seconds (True: forever) for new ones at the end;
+        ``skip_holes`` passes over damaged records instead of raising ``HoleError``."""
     def __iter__(self) -> LogIterator: ...
     def wait_for(self, offset: int, timeout: Union[float, bool, None] = None) -> bool:
         """Waits until the record at ``offset`` exists; False if ``timeout`` seconds pass."""
@@ -96,6 +168,9 @@ class Log:
     @property
     def next_offset(self) -> int:
         """The offset the next append will get."""
+    @property
+    def recovery_report(self) -> RecoveryReport:
+        """What this open found and did."""
     @property
     def path(self) -> Path:
         """The log's directory."""
@@ -134,3 +209,6 @@ def open(
     read_only: Optional[bool] = None,
 ) -> Log:
     """Opens (or creates) the log in directory ``path``."""
+
+def repair(path: _StrPath, dry_run: bool = False) -> RecoveryReport:
+    """Repairs the log in ``path`` (holes instead of cuts); ``dry_run`` changes nothing."""

@@ -28,8 +28,30 @@ class OffsetOutOfRangeError(CommitLogError, IndexError):
 
 
 class CorruptLogError(CommitLogError):
-    """A file of the log does not hold what the format says it must (bad checksum, header, ...)
-    outside a torn tail that recovery may cut off."""
+    """A file of the log does not hold what the format says it must (bad header, an index entry
+    that cannot be right, damage a ``recovery="strict"`` open refuses) outside a torn tail that
+    recovery may cut off. A damaged record raises the subclass :class:`HoleError`."""
+
+
+class HoleError(CorruptLogError):
+    """The record at this offset is a hole: it was damaged (found by recovery, ``repair`` or this
+    read) and cannot be given. Every other record keeps its offset and stays readable, and
+    ``next_offset`` does not change; an iterator that raised it goes on after the hole.
+
+    ``offset`` is the offset whose record is missing; ``segment`` the base offset of the segment
+    it belongs to.
+    """
+
+    offset: int
+    segment: int
+
+    def __init__(self, message: str, offset: int, segment: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.segment = segment
+
+    def __reduce__(self) -> tuple[type[HoleError], tuple[str, int, int]]:
+        return (type(self), (str(self), self.offset, self.segment))
 
 
 class LogClosedError(CommitLogError):
@@ -65,6 +87,7 @@ __all__ = [
     "CommitLogError",
     "CommitLogIOError",
     "CorruptLogError",
+    "HoleError",
     "InvalidArgumentError",
     "LogClosedError",
     "LogLockedError",
