@@ -38,8 +38,9 @@ pub enum Command {
             length and value.\n\nIn text format a value that is printable UTF-8 is shown as \
             `text=...`, any other as `hex=...`. `--format json` prints one JSON object a line \
             with `encoding` \"utf8\" or \"hex\"; `--format hex` always shows hex.\n\n\
-            A damaged record stops the dump with an error (exit status 2) after the records \
-            before it.",
+            An offset whose record is damaged (a hole) is printed as one line saying so \
+            (`offset=N hole count=K segment=S reason=...`, or in JSON `\"hole\": true`) and \
+            the dump goes on after it.",
         after_help = "Example:\n  commitlog dump /var/lib/app/log --from 1000 --count 5\n  \
             commitlog dump /var/lib/app/log --format json | jq -r .value"
     )]
@@ -121,7 +122,7 @@ pub struct DumpArgs {
     /// First offset to print (default: the lowest offset the log holds).
     #[arg(long, value_name = "N")]
     pub from: Option<u64>,
-    /// Print at most this many records (default: all).
+    /// Print at most this many offsets, records and holes (default: all).
     #[arg(long, value_name = "K")]
     pub count: Option<u64>,
     /// Output format.

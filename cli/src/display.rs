@@ -88,6 +88,25 @@ pub fn record_line(rec: &Record, format: Format) -> String {
     }
 }
 
+/// One hole (offsets `offset..offset + count` whose records are damaged) as one line in
+/// `format`, in the place of the records: `offset=N hole count=K segment=S reason=...`.
+pub fn hole_line(offset: u64, count: u64, segment: u64, reason: &str, format: Format) -> String {
+    match format {
+        Format::Json => json!({
+            "offset": offset,
+            "hole": true,
+            "count": count,
+            "segment": segment,
+            "reason": reason,
+        })
+        .to_string(),
+        Format::Text | Format::Hex => {
+            let reason = reason.replace(['\n', '\r'], " ");
+            format!("offset={offset} hole count={count} segment={segment} reason={reason}")
+        }
+    }
+}
+
 /// One record as a JSON object; `encoding` tells how `value` is written.
 pub fn record_json(rec: &Record) -> serde_json::Value {
     let (value, encoding) = match printable(&rec.value) {
@@ -156,5 +175,19 @@ mod tests {
         assert_eq!(j["value"], "0001");
         assert_eq!(j["timestamp_ms"], 1000);
         assert_eq!(j["time"], "1970-01-01T00:00:01.000Z");
+    }
+
+    #[test]
+    fn holes_print_as_one_line() {
+        assert_eq!(
+            hole_line(7, 1, 0, "checksum\nmismatch", Format::Text),
+            "offset=7 hole count=1 segment=0 reason=checksum mismatch"
+        );
+        let j: serde_json::Value =
+            serde_json::from_str(&hole_line(7, 3, 5, "x", Format::Json)).unwrap();
+        assert_eq!(
+            (&j["offset"], &j["hole"], &j["count"]),
+            (&7.into(), &true.into(), &3.into())
+        );
     }
 }

@@ -73,48 +73,91 @@ fn verify_finds_the_exact_segment_and_byte_and_changes_nothing() {
 }
 
 #[test]
-fn dump_of_a_corrupt_log_prints_what_is_good_then_reports() {
+fn dump_prints_a_hole_as_one_line_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
-    build_log(dir.path(), N);
-    corrupt_record(dir.path(), K);
-    let out = commitlog().arg("dump").arg(dir.path()).assert().code(2);
+    let records = build_log(dir.path(), N);
+    let (segment, _, _) = corrupt_record(dir.path(), K);
+    let out = commitlog().arg("dump").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
-    assert_eq!(
-        text.lines().count() as u64,
-        K,
-        "every record before the damage is printed"
-    );
-    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert_eq!(err.lines().count(), 1, "{err}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len() as u64, N, "one line per offset");
+    let hole = format!("offset={K} hole count=1 segment={segment} reason=");
     assert!(
-        err.starts_with("commitlog: error: ") && err.contains("corrupt"),
-        "{err}"
+        lines[K as usize].starts_with(&hole),
+        "{}",
+        lines[K as usize]
     );
+    assert!(lines[K as usize].contains("checksum mismatch"), "{text}");
+    for (i, line) in lines.iter().enumerate().filter(|&(i, _)| i as u64 != K) {
+        let value = String::from_utf8(records[i].value.clone()).unwrap();
+        assert!(line.starts_with(&format!("offset={i} ")), "{line}");
+        assert!(line.ends_with(&format!(" text={value}")), "{line}");
+    }
+    assert_eq!(stderr_of(out.get_output()), "");
+
+    let out = commitlog()
+        .args(["dump", "--format", "json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = stdout_of(out.get_output());
+    let hole: Value = serde_json::from_str(text.lines().nth(K as usize).unwrap()).unwrap();
+    assert_eq!(
+        (&hole["offset"], &hole["hole"], &hole["count"]),
+        (&K.into(), &true.into(), &1.into())
+    );
+    assert_eq!(text.lines().count() as u64, N);
 }
 
 #[test]
-fn dump_stops_at_the_damage_only_if_asked_to_reach_it() {
+fn dump_counts_a_hole_as_one_offset() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), N);
     corrupt_record(dir.path(), K);
     let from = (K - 3).to_string();
+    let offsets = |count: &str| -> Vec<String> {
+        let out = commitlog()
+            .arg("dump")
+            .arg(dir.path())
+            .args(["--from", &from, "--count", count])
+            .assert()
+            .success();
+        stdout_of(out.get_output())
+            .lines()
+            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    assert_eq!(offsets("3").len(), 3);
+    let four = offsets("4");
+    assert_eq!(four.len(), 4);
+    assert_eq!(four[3], format!("offset={K} hole"));
+    let five = offsets("5");
+    assert_eq!(
+        five[4].split(' ').next().unwrap(),
+        format!("offset={}", K + 1)
+    );
+}
+
+#[test]
+fn tail_prints_a_hole_as_one_line_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    corrupt_record(dir.path(), N - 2);
     let out = commitlog()
-        .arg("dump")
+        .arg("tail")
         .arg(dir.path())
-        .args(["--from", &from, "--count", "3"])
+        .args(["-n", "3"])
         .assert()
         .success();
-    assert_eq!(stdout_of(out.get_output()).lines().count(), 3);
-    let out = commitlog()
-        .arg("dump")
-        .arg(dir.path())
-        .args(["--from", &from, "--count", "4"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(format!(
-            "checksum mismatch in record {K}"
-        )));
-    assert_eq!(stdout_of(out.get_output()).lines().count(), 3);
+    let text = stdout_of(out.get_output());
+    let firsts: Vec<String> = text
+        .lines()
+        .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(firsts.len(), 3, "{text}");
+    assert!(firsts[0].starts_with(&format!("offset={} time=", N - 3)));
+    assert_eq!(firsts[1], format!("offset={} hole", N - 2));
+    assert!(firsts[2].starts_with(&format!("offset={} time=", N - 1)));
 }
 
 #[test]
