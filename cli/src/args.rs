@@ -46,13 +46,19 @@ pub enum Command {
     )]
     Dump(DumpArgs),
 
-    /// Check every checksum and index entry, read-only; exit 1 if anything is corrupt.
+    /// Check every checksum and index entry, read-only; exit 1 if an open or repair would
+    /// still have something to fix.
     #[command(
         long_about = "Check every record's checksum and every index entry against its store, \
-            without changing any file and without taking the writer lock.\n\nEach problem is \
-            printed with its segment, file, byte position and reason. Exit status 0: clean; \
-            1: corrupt; 2: could not check. A progress bar is drawn on stderr when it is a \
-            terminal.",
+            without changing any file and without taking the writer lock. It runs the same \
+            plan an open or `commitlog repair` would, as a dry run.\n\nEach new problem is \
+            printed with its segment, file, byte position, offset and reason, and what an \
+            open or repair would do about it. Holes that an earlier open or repair already \
+            made (their bytes are in the quarantine) are listed apart as known holes: they \
+            are no problem. `--json` gives `problems`, `holes`, `known_holes`, `cut` and \
+            every planned or known event.\n\nExit status 0: nothing to fix (known holes \
+            are fine); 1: problems an open or repair would fix; 2: could not check. A \
+            progress bar is drawn on stderr when it is a terminal.",
         after_help = "Example:\n  commitlog verify /var/lib/app/log || echo 'run: commitlog repair'\n  \
             commitlog verify --json /var/lib/app/log | jq .problems"
     )]

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use commitlog::Record;
+use commitlog::{Record, RecoveryEvent};
 use serde_json::json;
 
 use crate::args::Format;
@@ -105,6 +105,24 @@ pub fn hole_line(offset: u64, count: u64, segment: u64, reason: &str, format: Fo
             format!("offset={offset} hole count={count} segment={segment} reason={reason}")
         }
     }
+}
+
+/// A recovery event as a JSON object. `known`: the event is an earlier open's or repair's
+/// (a hole already in the quarantine), not something done or to do now.
+pub fn event_json(e: &RecoveryEvent, known: bool) -> serde_json::Value {
+    json!({
+        "kind": e.kind.as_str(),
+        "segment": e.segment,
+        "first_offset": e.offsets.start,
+        "end_offset": e.offsets.end,
+        "records": e.offsets.end - e.offsets.start,
+        "position": e.position,
+        "bytes": e.bytes,
+        "reason": e.reason,
+        "quarantine_id": e.quarantine_id,
+        "loses_data": e.kind.loses_data(),
+        "known": known,
+    })
 }
 
 /// One record as a JSON object; `encoding` tells how `value` is written.

@@ -18,7 +18,7 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     writeln!(out, "{report}")?;
     let again = check(dir, true)?;
     writeln!(out, "checked again:")?;
-    write_report(out, &again)?;
+    write_report(out, dir, &again)?;
     Ok(again.problems.is_empty())
 }
 

@@ -30,8 +30,12 @@ fn verify_of_a_clean_log_exits_0() {
     let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(doc["clean"], true);
     assert_eq!(doc["records"], N);
-    assert_eq!(doc["valid_until"], N);
+    assert_eq!(
+        (&doc["holes"], &doc["known_holes"], &doc["cut"]),
+        (&0.into(), &0.into(), &0.into())
+    );
     assert_eq!(doc["problems"], Value::Array(vec![]));
+    assert_eq!(doc["events"], Value::Array(vec![]));
 }
 
 #[test]
@@ -46,8 +50,9 @@ fn verify_finds_the_exact_segment_and_byte_and_changes_nothing() {
     let text = stdout_of(out.get_output());
     let line = format!("corrupt: segment {segment}, file {store}, byte {position} (offset {K}):");
     assert!(text.contains(&line), "no {line:?} in\n{text}");
+    assert!(text.contains("would become holes"), "{text}");
     assert!(
-        text.contains(&format!("records below offset {K} are intact")),
+        text.contains(&format!("{} records", N - 1)) && text.contains("CORRUPT, 1 problem"),
         "{text}"
     );
 
@@ -58,7 +63,10 @@ fn verify_finds_the_exact_segment_and_byte_and_changes_nothing() {
         .code(1);
     let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(doc["clean"], false);
-    assert_eq!(doc["valid_until"], K);
+    assert_eq!(
+        (&doc["holes"], &doc["known_holes"], &doc["cut"]),
+        (&1.into(), &0.into(), &0.into())
+    );
     let p = &doc["problems"][0];
     assert_eq!(
         (&p["segment"], &p["file"]),
@@ -68,8 +76,59 @@ fn verify_finds_the_exact_segment_and_byte_and_changes_nothing() {
         (&p["position"], &p["offset"]),
         (&position.into(), &K.into())
     );
+    let e = &doc["events"][0];
+    assert_eq!((&e["kind"], &e["known"]), (&"hole".into(), &false.into()));
+    assert_eq!(
+        (&e["first_offset"], &e["end_offset"]),
+        (&K.into(), &(K + 1).into())
+    );
 
     assert_eq!(snapshot(dir.path()), before, "verify changed a file");
+}
+
+#[test]
+fn verify_after_repair_lists_the_known_hole_apart_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), N);
+    let (segment, _, position) = corrupt_record(dir.path(), K);
+    commitlog().arg("repair").arg(dir.path()).assert().success();
+
+    let out = commitlog().arg("verify").arg(dir.path()).assert().success();
+    let text = stdout_of(out.get_output());
+    assert!(!text.contains("corrupt:"), "{text}");
+    let line = format!(
+        "known hole in segment {segment:020}: offsets {K}..{} (1 record)",
+        K + 1
+    );
+    assert!(text.contains(&line), "no {line:?} in\n{text}");
+    assert!(text.contains(&format!("at byte {position}")), "{text}");
+    assert!(text.contains("[quarantine item 1]"), "{text}");
+    assert!(
+        text.trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .contains(": clean; 1 record in known holes"),
+        "{text}"
+    );
+
+    let out = commitlog()
+        .args(["verify", "--json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["clean"], true);
+    assert_eq!(doc["problems"], Value::Array(vec![]));
+    assert_eq!(
+        (&doc["holes"], &doc["known_holes"], &doc["cut"]),
+        (&1.into(), &1.into(), &0.into())
+    );
+    let e = &doc["events"][0];
+    assert_eq!(
+        (&e["kind"], &e["known"], &e["quarantine_id"]),
+        (&"hole".into(), &true.into(), &1.into())
+    );
 }
 
 #[test]
