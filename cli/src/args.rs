@@ -11,8 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Inspect, check, repair and feed commitlog directories",
     long_about = "Inspect, check, repair and feed commitlog directories.\n\n\
         Works on any log directory written by commitlog from any language. Reading commands \
-        (info, dump, verify, tail) never change a file and may run while another process \
-        writes the log.\n\n\
+        (info, dump, verify, tail, quarantine list, quarantine show) never change a file and \
+        may run while another process writes the log.\n\n\
+        Nothing is ever deleted by recovery or repair: damaged records become holes (every \
+        other record keeps its offset) and whatever is taken out of the log is kept in \
+        DIR/quarantine/ until `commitlog quarantine purge` removes it.\n\n\
         Exit status: 0 success, 1 the log is corrupt (verify, repair), 2 error or bad usage.",
     after_help = "Examples:\n  \
         printf 'a\\nb\\n' | commitlog append /tmp/mylog\n  \
@@ -99,6 +102,18 @@ pub enum Command {
             commitlog repair /var/lib/app/log --backup /srv/backups/log-damaged"
     )]
     Repair(RepairArgs),
+
+    /// List, show and purge what recovery and repair took out of the log.
+    #[command(
+        long_about = "What recovery and repair took out of the log is kept in DIR/quarantine/: \
+            one file per item and a MANIFEST. `list` and `show` only read (they may run while \
+            a writer has the log open); `purge` removes items for good and refuses while a \
+            writer holds the log's lock.",
+        after_help = "Example:\n  commitlog quarantine list /var/lib/app/log\n  \
+            commitlog quarantine show /var/lib/app/log 3 --raw > item-3.bin\n  \
+            commitlog quarantine purge /var/lib/app/log --all"
+    )]
+    Quarantine(QuarantineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -179,4 +194,75 @@ pub struct RepairArgs {
     /// Where to copy the affected files (default: next to DIR, `<name>.backup-<UTC time>`).
     #[arg(long, value_name = "DIR")]
     pub backup: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineArgs {
+    #[command(subcommand)]
+    pub command: QuarantineCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List the quarantined items: id, time, kind, segment, offsets, bytes, file, reason.
+    #[command(
+        after_help = "Example:\n  commitlog quarantine list /var/lib/app/log\n  \
+        commitlog quarantine list --json /var/lib/app/log | jq '.items[].id'"
+    )]
+    List(QuarantineListArgs),
+
+    /// Show one item and the path of its file; `--raw` writes its bytes to stdout.
+    #[command(
+        after_help = "Example:\n  commitlog quarantine show /var/lib/app/log 3\n  \
+        commitlog quarantine show /var/lib/app/log 3 --raw | xxd | head"
+    )]
+    Show(QuarantineShowArgs),
+
+    /// Remove items from the quarantine for good (refused while a writer has the log open).
+    #[command(
+        override_usage = "commitlog quarantine purge <DIR> (--all | <ID>...)",
+        long_about = "Remove quarantined items for good: the ones named by id, or all with \
+            --all. Takes the log's writer lock, so it refuses while another process has the \
+            log open for writing. Says how many items and bytes went.\n\nA hole stays a hole \
+            after its item is purged (reads of its offset still say so). Its damaged bytes are \
+            still in the store, though, so once its item is gone `verify` reports that hole as \
+            new again and the next repair (or an open that scans its segment) copies the \
+            bytes into the quarantine again.",
+        after_help = "Example:\n  commitlog quarantine purge /var/lib/app/log 1 2\n  \
+            commitlog quarantine purge /var/lib/app/log --all"
+    )]
+    Purge(QuarantinePurgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineListArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineShowArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// The item's id (see `commitlog quarantine list`).
+    pub id: u64,
+    /// Write the quarantined bytes to stdout instead of describing the item.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["all", "ids"]))]
+pub struct QuarantinePurgeArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Ids of the items to remove.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<u64>,
+    /// Remove every item.
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
 }

@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use std::ops::Range;
+
+use commitlog::quarantine::QuarantineEntry;
 use commitlog::{Record, RecoveryEvent};
 use serde_json::json;
 
@@ -125,6 +128,43 @@ pub fn event_json(e: &RecoveryEvent, known: bool) -> serde_json::Value {
     })
 }
 
+/// Offset ranges for people: `7`, `7..10` (half-open, as in the recovery report), joined
+/// with `, `.
+pub fn offset_ranges<'a>(ranges: impl IntoIterator<Item = &'a Range<u64>>) -> String {
+    let parts: Vec<String> = ranges
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            if r.end - r.start == 1 {
+                r.start.to_string()
+            } else {
+                format!("{}..{}", r.start, r.end)
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// A quarantine item as a JSON object; `path` is where its file is.
+pub fn entry_json(e: &QuarantineEntry, path: &std::path::Path) -> serde_json::Value {
+    json!({
+        "id": e.id,
+        "time_ms": e.time_ms,
+        "time": rfc3339_ms(e.time_ms),
+        "kind": e.kind.as_str(),
+        "segment": e.segment,
+        "source": e.source,
+        "position": e.position,
+        "bytes": e.bytes,
+        "first_offset": e.offsets.start,
+        "end_offset": e.offsets.end,
+        "records": e.offsets.end - e.offsets.start,
+        "file": e.file,
+        "path": path,
+        "reason": e.reason,
+    })
+}
+
 /// One record as a JSON object; `encoding` tells how `value` is written.
 pub fn record_json(rec: &Record) -> serde_json::Value {
     let (value, encoding) = match printable(&rec.value) {
@@ -207,5 +247,11 @@ mod tests {
             (&j["offset"], &j["hole"], &j["count"]),
             (&7.into(), &true.into(), &3.into())
         );
+    }
+
+    #[test]
+    fn offset_ranges_are_half_open_and_skip_empty_ones() {
+        assert_eq!(offset_ranges(&[7..8, 9..12, 20..20]), "7, 9..12");
+        assert_eq!(offset_ranges(&[]), "");
     }
 }

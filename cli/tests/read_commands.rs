@@ -224,8 +224,20 @@ fn dump_into_a_closed_pipe_exits_quietly() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["info", "dump", "verify", "tail", "append", "repair"] {
-        let out = commitlog().args([cmd, "--help"]).assert().success();
+    for cmd in [
+        "info",
+        "dump",
+        "verify",
+        "tail",
+        "append",
+        "repair",
+        "quarantine",
+        "quarantine list",
+        "quarantine show",
+        "quarantine purge",
+    ] {
+        let words: Vec<&str> = cmd.split(' ').collect();
+        let out = commitlog().args(&words).arg("--help").assert().success();
         let help = stdout_of(out.get_output());
         assert!(help.contains(&format!("Usage: commitlog {cmd} ")), "{help}");
         let (_, example) = help.split_once("\nExample:\n").expect("an Example section");
@@ -234,7 +246,7 @@ fn every_command_has_help_with_an_example() {
             "{cmd}: {example}"
         );
         // -h gives the short form, with the example too.
-        let out = commitlog().args([cmd, "-h"]).assert().success();
+        let out = commitlog().args(&words).arg("-h").assert().success();
         assert!(stdout_of(out.get_output()).contains("Example:"));
     }
     commitlog()
@@ -254,8 +266,20 @@ fn usage_errors_and_missing_logs_exit_2_with_one_line() {
         .code(2);
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
-    for cmd in ["info", "dump", "verify", "tail", "repair"] {
-        let out = commitlog().arg(cmd).arg(&missing).assert().code(2);
+    for cmd in [
+        "info",
+        "dump",
+        "verify",
+        "tail",
+        "repair",
+        "quarantine list",
+        "quarantine purge --all",
+    ] {
+        let words: Vec<&str> = cmd.split(' ').collect();
+        let mut command = commitlog();
+        command.args(&words[..words.len().min(2)]).arg(&missing);
+        command.args(&words[words.len().min(2)..]);
+        let out = command.assert().code(2);
         let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
         assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
         assert!(err.starts_with("commitlog: error: "), "{cmd}: {err}");
@@ -268,10 +292,21 @@ fn usage_errors_and_missing_logs_exit_2_with_one_line() {
 fn a_directory_without_a_log_is_refused_not_reported_empty() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a log").unwrap();
-    for cmd in ["info", "dump", "verify", "tail", "repair"] {
+    for cmd in [
+        &["info"][..],
+        &["dump"],
+        &["verify"],
+        &["tail"],
+        &["repair"],
+        &["quarantine", "list"],
+        &["quarantine", "show", "1"],
+        &["quarantine", "purge", "--all"],
+    ] {
+        let (head, tail) = cmd.split_at(cmd.len().min(if cmd[0] == "quarantine" { 2 } else { 1 }));
         commitlog()
-            .arg(cmd)
+            .args(head)
             .arg(dir.path())
+            .args(tail)
             .assert()
             .code(2)
             .stderr(predicate::str::contains("is not a commitlog directory"));

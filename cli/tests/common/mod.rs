@@ -70,6 +70,28 @@ pub fn commitlog() -> Command {
     Command::cargo_bin("commitlog").unwrap()
 }
 
+/// Runs a `commitlog` command that takes the writer lock (repair, append, quarantine purge),
+/// again while it is refused for the lock, for up to 10 s: for the moment between fork and
+/// exec, a child another test thread spawns holds this process's lock files too (see
+/// `open_writer`), so a log this process just closed can look held. Tests of the refusal
+/// itself run the command once.
+pub fn run_unlocked(setup: impl Fn(&mut Command)) -> assert_cmd::assert::Assert {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut command = commitlog();
+        setup(&mut command);
+        let assert = command.assert();
+        let out = assert.get_output();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let locked = out.status.code() == Some(2)
+            && (err.contains("holds its writer lock") || err.contains("locked by another writer"));
+        if !locked || Instant::now() >= deadline {
+            return assert;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Where record `offset` lives: (segment base, store path, byte position of its header).
 pub fn locate(dir: &Path, offset: u64) -> (u64, PathBuf, u64) {
     let log = Log::open(
@@ -131,4 +153,15 @@ pub fn stdout_of(output: &std::process::Output) -> String {
 /// The stderr of a finished command as text.
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The quarantine of `dir` as `commitlog quarantine list --json` gives it.
+pub fn quarantine_items(dir: &Path) -> Vec<serde_json::Value> {
+    let out = commitlog()
+        .args(["quarantine", "list", "--json"])
+        .arg(dir)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    doc["items"].as_array().unwrap().clone()
 }
