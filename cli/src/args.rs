@@ -21,7 +21,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         printf 'a\\nb\\n' | commitlog append /tmp/mylog\n  \
         commitlog info /tmp/mylog\n  \
         commitlog dump /tmp/mylog --from 0 --count 10\n  \
-        commitlog verify /tmp/mylog && echo clean"
+        commitlog verify /tmp/mylog && echo clean\n  \
+        commitlog repair --dry-run /tmp/mylog"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -83,23 +84,33 @@ pub enum Command {
             FILE, each line of standard input becomes one record (the line ending, \\n or \
             \\r\\n, is not part of it). With FILEs, each file's whole content becomes one \
             record, in the order given. The log is created if the directory holds none, and \
-            every record is on disk when the command returns.",
+            every record is on disk when the command returns.\n\nIf opening the log had to \
+            recover anything that loses or moves data (holes, a torn tail, a quarantined \
+            segment or header), the recovery report is printed on stderr first.",
         after_help = "Example:\n  printf 'first\\nsecond\\n' | commitlog append /var/lib/app/log\n  \
             commitlog append /var/lib/app/log snapshot-1.bin snapshot-2.bin"
     )]
     Append(AppendArgs),
 
-    /// Cut a corrupt tail after backing up the affected files; say exactly what was removed.
+    /// Make holes of damaged records and cut only a torn tail, keeping every intact record
+    /// and its offset; say exactly what it does (`--dry-run`: would do).
     #[command(
-        long_about = "Repair a damaged log: check it (as `verify` does), copy every segment \
-            file the repair changes or removes into a backup directory, cut the log back to the \
-            end of its valid prefix (damaged records and everything after them go; a damaged \
-            index is rebuilt from its store instead), print what was removed, and check it \
-            again.\n\nRefuses \
-            while another process holds the log's writer lock. Exit status 0 when the log is \
-            clean afterwards, 1 if problems remain, 2 on error.",
-        after_help = "Example:\n  commitlog repair /var/lib/app/log\n  \
-            commitlog repair /var/lib/app/log --backup /srv/backups/log-damaged"
+        long_about = "Repair a damaged log: read every store through (trusting no index), make \
+            a hole of every damaged record that was durable (reads of its offset say it is a \
+            hole; every other record keeps its offset), cut only bytes that could never have \
+            been durable (a torn tail left by a crash), rewrite an unreadable store header, \
+            rebuild every index that does not match its store. Then print each event, a \
+            summary (records kept, records in holes and their offsets, records cut, bytes \
+            quarantined and the quarantine item ids, next offset before and after: the same \
+            unless a torn tail was cut) and check the log again.\n\nNothing is deleted, so \
+            no confirmation is asked and no backup is made: every byte taken out of the log \
+            is first copied or moved into DIR/quarantine/ (see `commitlog quarantine`). \
+            `--dry-run` changes no file and prints what a repair would do.\n\nRefuses \
+            while another process holds the log's writer lock. Exit status 0 when the log \
+            checks clean afterwards (known holes are fine), 1 if problems remain (with \
+            `--dry-run`: if a repair has something to do), 2 on error.",
+        after_help = "Example:\n  commitlog repair --dry-run /var/lib/app/log\n  \
+            commitlog repair /var/lib/app/log && commitlog quarantine list /var/lib/app/log"
     )]
     Repair(RepairArgs),
 
@@ -191,8 +202,15 @@ pub struct AppendArgs {
 pub struct RepairArgs {
     /// The log directory.
     pub dir: PathBuf,
-    /// Where to copy the affected files (default: next to DIR, `<name>.backup-<UTC time>`).
-    #[arg(long, value_name = "DIR")]
+    /// Change nothing; print what a repair would do.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Gone: repair deletes nothing (the quarantine keeps what it takes out). Kept hidden
+    /// only to refuse it with that explanation instead of a bare usage error.
+    #[arg(long, value_name = "DIR", hide = true)]
     pub backup: Option<PathBuf>,
 }
 

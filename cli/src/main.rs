@@ -10,6 +10,7 @@ mod info;
 mod open;
 mod quarantine;
 mod repair;
+mod report;
 mod tail;
 mod verify;
 

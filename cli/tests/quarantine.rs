@@ -1,4 +1,5 @@
-//! `quarantine list|show|purge`.
+//! `quarantine list|show|purge`, and the recovery report `append` prints on stderr when its
+//! open took anything out of the log.
 
 mod common;
 
@@ -269,4 +270,86 @@ fn purge_removes_the_named_items_then_all_and_says_how_much() {
         Err(Error::Hole { offset: 140, .. })
     ));
     assert_eq!(log.read(141).unwrap().value, value(141));
+}
+
+#[test]
+fn append_prints_the_recovery_report_on_stderr_when_its_open_cut_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    // A crash under sync=never, record 117 of 120 damaged on disk: never durable, so the open
+    // cuts 117..120 (into the quarantine) and the append gets offset 117.
+    build_crashed_log(dir.path(), 120);
+    corrupt_record(dir.path(), 117);
+    let out = commitlog()
+        .arg("append")
+        .arg(dir.path())
+        .write_stdin("after the crash\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "offsets 117..=117 (next offset 118)",
+        ));
+    let err = stderr_of(out.get_output());
+    for want in [
+        format!("commitlog: opening {} recovered it: ", dir.path().display()),
+        "recovered after a crash".to_owned(),
+        "3 cut".to_owned(),
+        "torn_tail in segment".to_owned(),
+        "offsets 117..120 (3 records)".to_owned(),
+        "[quarantine item 1]".to_owned(),
+        "nothing was deleted".to_owned(),
+        "commitlog quarantine list".to_owned(),
+    ] {
+        assert!(err.contains(&want), "no {want:?} in\n{err}");
+    }
+    assert_eq!(quarantine_items(dir.path())[0]["kind"], "torn_tail");
+
+    // Opened again (closed cleanly now): nothing to report.
+    commitlog()
+        .arg("append")
+        .arg(dir.path())
+        .write_stdin("again\n")
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn append_prints_the_recovery_report_on_stderr_when_its_open_made_a_hole() {
+    let dir = tempfile::tempdir().unwrap();
+    // Closed cleanly (every record durable), then a crash-like restart: no CLEAN marker, and a
+    // record of the newest segment damaged. It was durable: a hole, and the next offset stays.
+    build_log(dir.path(), N);
+    fs::remove_file(dir.path().join("CLEAN")).unwrap();
+    let k = N - 5;
+    corrupt_record(dir.path(), k);
+    let out = run_unlocked(|c| {
+        c.arg("append")
+            .arg(dir.path())
+            .write_stdin("after the hole\n");
+    })
+    .success()
+    .stdout(predicate::str::contains(format!("offsets {N}..={N}")));
+    let err = stderr_of(out.get_output());
+    assert!(
+        err.contains("recovered it") && err.contains("1 in holes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hole in segment") && err.contains(&format!("offsets {k}..")),
+        "{err}"
+    );
+    let log = open_reader(dir.path());
+    assert!(matches!(log.read(k), Err(Error::Hole { .. })));
+    assert_eq!(log.read(N).unwrap().value, b"after the hole");
+}
+
+#[test]
+fn append_to_a_clean_log_says_nothing_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    build_log(dir.path(), 20);
+    run_unlocked(|c| {
+        c.arg("append").arg(dir.path()).write_stdin("x\n");
+    })
+    .success()
+    .stderr("");
 }

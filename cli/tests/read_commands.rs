@@ -249,6 +249,13 @@ fn every_command_has_help_with_an_example() {
         let out = commitlog().args(&words).arg("-h").assert().success();
         assert!(stdout_of(out.get_output()).contains("Example:"));
     }
+    // What repair's help promises.
+    let out = commitlog().args(["repair", "--help"]).assert().success();
+    let help = stdout_of(out.get_output());
+    for want in ["--dry-run", "--json", "quarantine", "no confirmation"] {
+        assert!(help.contains(want), "repair --help lacks {want:?}:\n{help}");
+    }
+    assert!(!help.contains("--backup"), "{help}");
     commitlog()
         .arg("--help")
         .assert()
@@ -298,6 +305,7 @@ fn a_directory_without_a_log_is_refused_not_reported_empty() {
         &["verify"],
         &["tail"],
         &["repair"],
+        &["repair", "--dry-run"],
         &["quarantine", "list"],
         &["quarantine", "show", "1"],
         &["quarantine", "purge", "--all"],
