@@ -31,9 +31,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show segments, offsets, sizes, time range, format version and shutdown state.
-    #[command(after_help = "Example:\n  commitlog info /var/lib/app/log\n  \
-        commitlog info --json /var/lib/app/log | jq .next_offset")]
+    /// Show segments, offsets, sizes, time range, format version, shutdown state, what an
+    /// open would recover and what the quarantine holds.
+    #[command(
+        long_about = "Show what a log directory holds: segments, offsets, sizes, time range, \
+            format version and shutdown state; what an open would find and do now (the log is \
+            opened read-only, so this is a plan, nothing is changed; a log closed cleanly is \
+            not scanned: `commitlog verify` reads every record); and how many items and bytes \
+            the quarantine holds.\n\nExit status 2 if the first or last record of a segment \
+            cannot be read and is not a hole already in the quarantine (after showing \
+            everything else).",
+        after_help = "Example:\n  commitlog info /var/lib/app/log\n  \
+            commitlog info --json /var/lib/app/log | jq .next_offset"
+    )]
     Info(InfoArgs),
 
     /// Print records: offset, timestamp (RFC 3339 UTC and ms) and value.

@@ -227,7 +227,7 @@ fn tail_prints_a_hole_as_one_line_and_goes_on() {
 }
 
 #[test]
-fn info_of_a_damaged_log_shows_what_it_can_then_reports() {
+fn info_of_a_damaged_log_shows_what_it_can_then_reports_until_repaired() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), N);
     // The first record of a segment: info reads it for the segment's time range.
@@ -243,12 +243,74 @@ fn info_of_a_damaged_log_shows_what_it_can_then_reports() {
         "{text}"
     );
     assert!(text.contains("BASE"), "the segment table is shown: {text}");
-    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let err = stderr_of(out.get_output());
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
         err.contains("commitlog verify") && err.contains("corrupt"),
         "{err}"
     );
+
+    // Once repair made it a hole (its bytes in the quarantine), info has nothing to complain
+    // about: the hole is known, and the quarantine is counted.
+    run_unlocked(|c| {
+        c.arg("repair").arg(dir.path());
+    })
+    .success();
+    let out = commitlog().arg("info").arg(dir.path()).assert().success();
+    let text = stdout_of(out.get_output());
+    assert!(text.contains("quarantine:  1 item, "), "{text}");
+    assert!(
+        text.contains(&format!("lowest 0, next {N} ({N} records)")),
+        "{text}"
+    );
+    let out = commitlog()
+        .args(["info", "--json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(doc["quarantine"]["items"], 1);
+    assert_eq!(doc["segments"][2]["first_timestamp_ms"], Value::Null);
+}
+
+#[test]
+fn info_says_what_an_open_would_recover_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    build_crashed_log(dir.path(), 120);
+    let segment = segment_of(dir.path(), 117);
+    corrupt_record(dir.path(), 117);
+    let before = snapshot(dir.path());
+
+    let out = commitlog().arg("info").arg(dir.path()).assert().success();
+    let text = stdout_of(out.get_output());
+    assert!(text.contains("shutdown:    not clean"), "{text}");
+    assert!(
+        text.contains("recovery:    an open now would take at most ")
+            && text.contains("0 records into holes, 3 records cut"),
+        "{text}"
+    );
+    let event = format!("torn_tail in segment {segment:020}: offsets 117..120 (3 records)");
+    assert!(text.contains(&event), "no {event:?} in\n{text}");
+    assert!(text.contains("quarantine:  empty"), "{text}");
+
+    let out = commitlog()
+        .args(["info", "--json"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let r = &doc["recovery"];
+    assert_eq!(
+        (
+            &r["would_lose_data"],
+            &r["records_cut"],
+            &r["records_in_holes"]
+        ),
+        (&true.into(), &3.into(), &0.into())
+    );
+    assert_eq!(r["events"][0]["kind"], "torn_tail");
+    assert_eq!(doc["quarantine"]["items"], 0);
+    assert_eq!(snapshot(dir.path()), before, "info changed a file");
 }
 
 /// Base offset of the segment holding `offset` (found by reading the store files' headers).

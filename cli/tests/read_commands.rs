@@ -17,8 +17,10 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
 
     let out = commitlog().arg("info").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
-    assert!(text.contains("format:      version 1"), "{text}");
+    assert!(text.contains("format:      version 2"), "{text}");
     assert!(text.contains("shutdown:    clean"), "{text}");
+    assert!(text.contains("recovery:    none needed"), "{text}");
+    assert!(text.contains("quarantine:  empty"), "{text}");
     assert!(text.contains("lowest 0, next 300 (300 records)"), "{text}");
     assert!(
         text.contains(&format!("{} segments", segments.len())),
@@ -53,7 +55,11 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
         segs.last().unwrap()["last_timestamp_ms"],
         records[299].timestamp
     );
-    assert!(segs.iter().all(|s| s["format_version"] == 1));
+    assert!(segs.iter().all(|s| s["format_version"] == 2));
+    assert_eq!(doc["recovery"]["would_lose_data"], false);
+    assert_eq!(doc["recovery"]["events"], Value::Array(vec![]));
+    assert_eq!(doc["quarantine"]["items"], 0);
+    assert_eq!(doc["quarantine"]["bytes"], 0);
     let newest: Vec<bool> = segs
         .iter()
         .map(|s| s["newest"].as_bool().unwrap())
