@@ -11,14 +11,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about = "Inspect, check, repair and feed commitlog directories",
     long_about = "Inspect, check, repair and feed commitlog directories.\n\n\
         Works on any log directory written by commitlog from any language. Reading commands \
-        (info, dump, verify, tail) never change a file and may run while another process \
-        writes the log.\n\n\
+        (info, dump, verify, tail, quarantine list, quarantine show) never change a file and \
+        may run while another process writes the log.\n\n\
+        Nothing is ever deleted by recovery or repair: damaged records become holes (every \
+        other record keeps its offset) and whatever is taken out of the log is kept in \
+        DIR/quarantine/ until `commitlog quarantine purge` removes it.\n\n\
         Exit status: 0 success, 1 the log is corrupt (verify, repair), 2 error or bad usage.",
     after_help = "Examples:\n  \
         printf 'a\\nb\\n' | commitlog append /tmp/mylog\n  \
         commitlog info /tmp/mylog\n  \
         commitlog dump /tmp/mylog --from 0 --count 10\n  \
-        commitlog verify /tmp/mylog && echo clean"
+        commitlog verify /tmp/mylog && echo clean\n  \
+        commitlog repair --dry-run /tmp/mylog"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -27,9 +31,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show segments, offsets, sizes, time range, format version and shutdown state.
-    #[command(after_help = "Example:\n  commitlog info /var/lib/app/log\n  \
-        commitlog info --json /var/lib/app/log | jq .next_offset")]
+    /// Show segments, offsets, sizes, time range, format version, shutdown state, what an
+    /// open would recover and what the quarantine holds.
+    #[command(
+        long_about = "Show what a log directory holds: segments, offsets, sizes, time range, \
+            format version and shutdown state; what an open would find and do now (the log is \
+            opened read-only, so this is a plan, nothing is changed; a log closed cleanly is \
+            not scanned: `commitlog verify` reads every record); and how many items and bytes \
+            the quarantine holds.\n\nExit status 2 if the first or last record of a segment \
+            cannot be read and is not a hole already in the quarantine (after showing \
+            everything else).",
+        after_help = "Example:\n  commitlog info /var/lib/app/log\n  \
+            commitlog info --json /var/lib/app/log | jq .next_offset"
+    )]
     Info(InfoArgs),
 
     /// Print records: offset, timestamp (RFC 3339 UTC and ms) and value.
@@ -38,20 +52,27 @@ pub enum Command {
             length and value.\n\nIn text format a value that is printable UTF-8 is shown as \
             `text=...`, any other as `hex=...`. `--format json` prints one JSON object a line \
             with `encoding` \"utf8\" or \"hex\"; `--format hex` always shows hex.\n\n\
-            A damaged record stops the dump with an error (exit status 2) after the records \
-            before it.",
+            An offset whose record is damaged (a hole) is printed as one line saying so \
+            (`offset=N hole count=K segment=S reason=...`, or in JSON `\"hole\": true`) and \
+            the dump goes on after it.",
         after_help = "Example:\n  commitlog dump /var/lib/app/log --from 1000 --count 5\n  \
             commitlog dump /var/lib/app/log --format json | jq -r .value"
     )]
     Dump(DumpArgs),
 
-    /// Check every checksum and index entry, read-only; exit 1 if anything is corrupt.
+    /// Check every checksum and index entry, read-only; exit 1 if an open or repair would
+    /// still have something to fix.
     #[command(
         long_about = "Check every record's checksum and every index entry against its store, \
-            without changing any file and without taking the writer lock.\n\nEach problem is \
-            printed with its segment, file, byte position and reason. Exit status 0: clean; \
-            1: corrupt; 2: could not check. A progress bar is drawn on stderr when it is a \
-            terminal.",
+            without changing any file and without taking the writer lock. It runs the same \
+            plan an open or `commitlog repair` would, as a dry run.\n\nEach new problem is \
+            printed with its segment, file, byte position, offset and reason, and what an \
+            open or repair would do about it. Holes that an earlier open or repair already \
+            made (their bytes are in the quarantine) are listed apart as known holes: they \
+            are no problem. `--json` gives `problems`, `holes`, `known_holes`, `cut` and \
+            every planned or known event.\n\nExit status 0: nothing to fix (known holes \
+            are fine); 1: problems an open or repair would fix; 2: could not check. A \
+            progress bar is drawn on stderr when it is a terminal.",
         after_help = "Example:\n  commitlog verify /var/lib/app/log || echo 'run: commitlog repair'\n  \
             commitlog verify --json /var/lib/app/log | jq .problems"
     )]
@@ -73,25 +94,47 @@ pub enum Command {
             FILE, each line of standard input becomes one record (the line ending, \\n or \
             \\r\\n, is not part of it). With FILEs, each file's whole content becomes one \
             record, in the order given. The log is created if the directory holds none, and \
-            every record is on disk when the command returns.",
+            every record is on disk when the command returns.\n\nIf opening the log had to \
+            recover anything that loses or moves data (holes, a torn tail, a quarantined \
+            segment or header), the recovery report is printed on stderr first.",
         after_help = "Example:\n  printf 'first\\nsecond\\n' | commitlog append /var/lib/app/log\n  \
             commitlog append /var/lib/app/log snapshot-1.bin snapshot-2.bin"
     )]
     Append(AppendArgs),
 
-    /// Cut a corrupt tail after backing up the affected files; say exactly what was removed.
+    /// Make holes of damaged records and cut only a torn tail, keeping every intact record
+    /// and its offset; say exactly what it does (`--dry-run`: would do).
     #[command(
-        long_about = "Repair a damaged log: check it (as `verify` does), copy every segment \
-            file the repair changes or removes into a backup directory, cut the log back to the \
-            end of its valid prefix (damaged records and everything after them go; a damaged \
-            index is rebuilt from its store instead), print what was removed, and check it \
-            again.\n\nRefuses \
-            while another process holds the log's writer lock. Exit status 0 when the log is \
-            clean afterwards, 1 if problems remain, 2 on error.",
-        after_help = "Example:\n  commitlog repair /var/lib/app/log\n  \
-            commitlog repair /var/lib/app/log --backup /srv/backups/log-damaged"
+        long_about = "Repair a damaged log: read every store through (trusting no index), make \
+            a hole of every damaged record that was durable (reads of its offset say it is a \
+            hole; every other record keeps its offset), cut only bytes that could never have \
+            been durable (a torn tail left by a crash), rewrite an unreadable store header, \
+            rebuild every index that does not match its store. Then print each event, a \
+            summary (records kept, records in holes and their offsets, records cut, bytes \
+            quarantined and the quarantine item ids, next offset before and after: the same \
+            unless a torn tail was cut) and check the log again.\n\nNothing is deleted, so \
+            no confirmation is asked and no backup is made: every byte taken out of the log \
+            is first copied or moved into DIR/quarantine/ (see `commitlog quarantine`). \
+            `--dry-run` changes no file and prints what a repair would do.\n\nRefuses \
+            while another process holds the log's writer lock. Exit status 0 when the log \
+            checks clean afterwards (known holes are fine), 1 if problems remain (with \
+            `--dry-run`: if a repair has something to do), 2 on error.",
+        after_help = "Example:\n  commitlog repair --dry-run /var/lib/app/log\n  \
+            commitlog repair /var/lib/app/log && commitlog quarantine list /var/lib/app/log"
     )]
     Repair(RepairArgs),
+
+    /// List, show and purge what recovery and repair took out of the log.
+    #[command(
+        long_about = "What recovery and repair took out of the log is kept in DIR/quarantine/: \
+            one file per item and a MANIFEST. `list` and `show` only read (they may run while \
+            a writer has the log open); `purge` removes items for good and refuses while a \
+            writer holds the log's lock.",
+        after_help = "Example:\n  commitlog quarantine list /var/lib/app/log\n  \
+            commitlog quarantine show /var/lib/app/log 3 --raw > item-3.bin\n  \
+            commitlog quarantine purge /var/lib/app/log --all"
+    )]
+    Quarantine(QuarantineArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,7 +164,7 @@ pub struct DumpArgs {
     /// First offset to print (default: the lowest offset the log holds).
     #[arg(long, value_name = "N")]
     pub from: Option<u64>,
-    /// Print at most this many records (default: all).
+    /// Print at most this many offsets, records and holes (default: all).
     #[arg(long, value_name = "K")]
     pub count: Option<u64>,
     /// Output format.
@@ -169,7 +212,85 @@ pub struct AppendArgs {
 pub struct RepairArgs {
     /// The log directory.
     pub dir: PathBuf,
-    /// Where to copy the affected files (default: next to DIR, `<name>.backup-<UTC time>`).
-    #[arg(long, value_name = "DIR")]
+    /// Change nothing; print what a repair would do.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Gone: repair deletes nothing (the quarantine keeps what it takes out). Kept hidden
+    /// only to refuse it with that explanation instead of a bare usage error.
+    #[arg(long, value_name = "DIR", hide = true)]
     pub backup: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineArgs {
+    #[command(subcommand)]
+    pub command: QuarantineCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List the quarantined items: id, time, kind, segment, offsets, bytes, file, reason.
+    #[command(
+        after_help = "Example:\n  commitlog quarantine list /var/lib/app/log\n  \
+        commitlog quarantine list --json /var/lib/app/log | jq '.items[].id'"
+    )]
+    List(QuarantineListArgs),
+
+    /// Show one item and the path of its file; `--raw` writes its bytes to stdout.
+    #[command(
+        after_help = "Example:\n  commitlog quarantine show /var/lib/app/log 3\n  \
+        commitlog quarantine show /var/lib/app/log 3 --raw | xxd | head"
+    )]
+    Show(QuarantineShowArgs),
+
+    /// Remove items from the quarantine for good (refused while a writer has the log open).
+    #[command(
+        override_usage = "commitlog quarantine purge <DIR> (--all | <ID>...)",
+        long_about = "Remove quarantined items for good: the ones named by id, or all with \
+            --all. Takes the log's writer lock, so it refuses while another process has the \
+            log open for writing. Says how many items and bytes went.\n\nA hole stays a hole \
+            after its item is purged (reads of its offset still say so). Its damaged bytes are \
+            still in the store, though, so once its item is gone `verify` reports that hole as \
+            new again and the next repair (or an open that scans its segment) copies the \
+            bytes into the quarantine again.",
+        after_help = "Example:\n  commitlog quarantine purge /var/lib/app/log 1 2\n  \
+            commitlog quarantine purge /var/lib/app/log --all"
+    )]
+    Purge(QuarantinePurgeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineListArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineShowArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// The item's id (see `commitlog quarantine list`).
+    pub id: u64,
+    /// Write the quarantined bytes to stdout instead of describing the item.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["all", "ids"]))]
+pub struct QuarantinePurgeArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Ids of the items to remove.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<u64>,
+    /// Remove every item.
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
 }

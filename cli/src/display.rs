@@ -2,7 +2,10 @@
 
 use std::fmt::Write as _;
 
-use commitlog::Record;
+use std::ops::Range;
+
+use commitlog::quarantine::QuarantineEntry;
+use commitlog::{Record, RecoveryEvent};
 use serde_json::json;
 
 use crate::args::Format;
@@ -88,6 +91,80 @@ pub fn record_line(rec: &Record, format: Format) -> String {
     }
 }
 
+/// One hole (offsets `offset..offset + count` whose records are damaged) as one line in
+/// `format`, in the place of the records: `offset=N hole count=K segment=S reason=...`.
+pub fn hole_line(offset: u64, count: u64, segment: u64, reason: &str, format: Format) -> String {
+    match format {
+        Format::Json => json!({
+            "offset": offset,
+            "hole": true,
+            "count": count,
+            "segment": segment,
+            "reason": reason,
+        })
+        .to_string(),
+        Format::Text | Format::Hex => {
+            let reason = reason.replace(['\n', '\r'], " ");
+            format!("offset={offset} hole count={count} segment={segment} reason={reason}")
+        }
+    }
+}
+
+/// A recovery event as a JSON object. `known`: the event is an earlier open's or repair's
+/// (a hole already in the quarantine), not something done or to do now.
+pub fn event_json(e: &RecoveryEvent, known: bool) -> serde_json::Value {
+    json!({
+        "kind": e.kind.as_str(),
+        "segment": e.segment,
+        "first_offset": e.offsets.start,
+        "end_offset": e.offsets.end,
+        "records": e.offsets.end - e.offsets.start,
+        "position": e.position,
+        "bytes": e.bytes,
+        "reason": e.reason,
+        "quarantine_id": e.quarantine_id,
+        "loses_data": e.kind.loses_data(),
+        "known": known,
+    })
+}
+
+/// Offset ranges for people: `7`, `7..10` (half-open, as in the recovery report), joined
+/// with `, `.
+pub fn offset_ranges<'a>(ranges: impl IntoIterator<Item = &'a Range<u64>>) -> String {
+    let parts: Vec<String> = ranges
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| {
+            if r.end - r.start == 1 {
+                r.start.to_string()
+            } else {
+                format!("{}..{}", r.start, r.end)
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// A quarantine item as a JSON object; `path` is where its file is.
+pub fn entry_json(e: &QuarantineEntry, path: &std::path::Path) -> serde_json::Value {
+    json!({
+        "id": e.id,
+        "time_ms": e.time_ms,
+        "time": rfc3339_ms(e.time_ms),
+        "kind": e.kind.as_str(),
+        "segment": e.segment,
+        "source": e.source,
+        "position": e.position,
+        "bytes": e.bytes,
+        "first_offset": e.offsets.start,
+        "end_offset": e.offsets.end,
+        "records": e.offsets.end - e.offsets.start,
+        "file": e.file,
+        "path": path,
+        "reason": e.reason,
+    })
+}
+
 /// One record as a JSON object; `encoding` tells how `value` is written.
 pub fn record_json(rec: &Record) -> serde_json::Value {
     let (value, encoding) = match printable(&rec.value) {
@@ -156,5 +233,25 @@ mod tests {
         assert_eq!(j["value"], "0001");
         assert_eq!(j["timestamp_ms"], 1000);
         assert_eq!(j["time"], "1970-01-01T00:00:01.000Z");
+    }
+
+    #[test]
+    fn holes_print_as_one_line() {
+        assert_eq!(
+            hole_line(7, 1, 0, "checksum\nmismatch", Format::Text),
+            "offset=7 hole count=1 segment=0 reason=checksum mismatch"
+        );
+        let j: serde_json::Value =
+            serde_json::from_str(&hole_line(7, 3, 5, "x", Format::Json)).unwrap();
+        assert_eq!(
+            (&j["offset"], &j["hole"], &j["count"]),
+            (&7.into(), &true.into(), &3.into())
+        );
+    }
+
+    #[test]
+    fn offset_ranges_are_half_open_and_skip_empty_ones() {
+        assert_eq!(offset_ranges(&[7..8, 9..12, 20..20]), "7, 9..12");
+        assert_eq!(offset_ranges(&[]), "");
     }
 }

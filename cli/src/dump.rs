@@ -1,11 +1,12 @@
-//! `commitlog dump`: print records.
+//! `commitlog dump`: print records, and a line for each hole.
 
 use std::io::Write;
 
 use anyhow::{Context, Result};
+use commitlog::{Error, Iter};
 
-use crate::args::DumpArgs;
-use crate::display::record_line;
+use crate::args::{DumpArgs, Format};
+use crate::display::{hole_line, record_line};
 use crate::open::open_read_only;
 
 pub fn run(args: &DumpArgs, out: &mut dyn Write) -> Result<()> {
@@ -14,12 +15,48 @@ pub fn run(args: &DumpArgs, out: &mut dyn Write) -> Result<()> {
         Some(from) => from,
         None => log.lowest_offset()?,
     };
-    let limit = usize::try_from(args.count.unwrap_or(u64::MAX)).unwrap_or(usize::MAX);
-    // Stops at the end of the log as it is now. A damaged record ends the dump with its error,
-    // after every record before it was printed (the iterator yields them first).
-    for rec in log.iter(from).take(limit) {
-        let rec = rec.with_context(|| format!("cannot dump {}", args.dir.display()))?;
-        writeln!(out, "{}", record_line(&rec, args.format))?;
+    let end = from.saturating_add(args.count.unwrap_or(u64::MAX));
+    // Stops at the end of the log as it is now, or before offset `end`.
+    let mut iter = log.iter(from);
+    while iter.position() < end {
+        let Some(item) = iter.next() else { break };
+        if !print(&mut iter, item, end, args.format, out)
+            .with_context(|| format!("cannot dump {}", args.dir.display()))?
+        {
+            break;
+        }
     }
     Ok(())
+}
+
+/// Prints what `iter` yielded, a record or a hole (a hole is no error: the iterator goes on
+/// after it), as long as it lies below `end`; returns whether it did. Other errors are
+/// returned.
+pub fn print(
+    iter: &mut Iter,
+    item: commitlog::Result<commitlog::Record>,
+    end: u64,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<bool> {
+    match item {
+        Ok(rec) if rec.offset < end => writeln!(out, "{}", record_line(&rec, format))?,
+        Ok(_) => return Ok(false),
+        Err(Error::Hole {
+            offset,
+            segment,
+            reason,
+        }) if offset < end => {
+            // The iterator resumes after the hole: offsets up to there are all in it.
+            let to = Iter::position(iter).clamp(offset + 1, end);
+            writeln!(
+                out,
+                "{}",
+                hole_line(offset, to - offset, segment, &reason, format)
+            )?;
+        }
+        Err(Error::Hole { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(true)
 }

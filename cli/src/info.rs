@@ -5,18 +5,26 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use commitlog::SegmentInfo;
+use commitlog::format::{FileKind, decode_file_header};
+use commitlog::quarantine::{QuarantineEntry, QuarantineKind};
+use commitlog::{RecoveryEvent, RecoveryReport, SegmentInfo};
 use serde_json::json;
 
 use crate::args::InfoArgs;
-use crate::display::{count, rfc3339_ms, time_both};
+use crate::display::{count, event_json, rfc3339_ms, time_both};
 use crate::open::open_read_only;
+use crate::quarantine::entries;
+use crate::verify::is_known_hole;
 
 pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let log = open_read_only(&args.dir)?;
     let lowest = log.lowest_offset()?;
     let next = log.next_offset()?;
     let clean = log.opened_clean();
+    // A read-only open changes nothing: its report is what an open for writing would do now.
+    let report = log.recovery_report().clone();
+    let quarantined = entries(&args.dir)?;
+    let quarantined_bytes: u64 = quarantined.iter().map(|e| e.bytes).sum();
     if !args.json {
         // Printed before the segments are read, so a damaged log still shows these.
         writeln!(out, "log:         {}", args.dir.display())?;
@@ -31,6 +39,17 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "offsets:     lowest {lowest}, next {next} ({})",
             count(next - lowest, "record")
         )?;
+        write_recovery(out, &args.dir, &report)?;
+        if quarantined.is_empty() {
+            writeln!(out, "quarantine:  empty")?;
+        } else {
+            writeln!(
+                out,
+                "quarantine:  {}, {quarantined_bytes} bytes (`commitlog quarantine list {}`)",
+                count(quarantined.len() as u64, "item"),
+                args.dir.display()
+            )?;
+        }
     }
     // A segment whose first or last record is damaged shows no time for it (reported below).
     let segments = log.segments().with_context(|| {
@@ -42,7 +61,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let versions = segments
         .iter()
         .map(|s| store_version(&s.store_path))
-        .collect::<Result<Vec<u32>>>()?;
+        .collect::<Result<Vec<Option<u32>>>>()?;
     let store_bytes: u64 = segments.iter().map(|s| s.store_bytes).sum();
     let index_bytes: u64 = segments.iter().map(|s| s.index_bytes).sum();
     let first_ts = segments.iter().find_map(|s| s.first_timestamp);
@@ -85,9 +104,15 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "first_timestamp_ms": first_ts,
             "last_timestamp_ms": last_ts,
             "segments": segs,
+            "recovery": recovery_json(&report),
+            "quarantine": {
+                "items": quarantined.len(),
+                "bytes": quarantined_bytes,
+                "path": commitlog::quarantine::path(&args.dir),
+            },
         });
         writeln!(out, "{doc}")?;
-        return unreadable_records(&segments, &args.dir);
+        return unreadable_records(&segments, &args.dir, &quarantined);
     }
 
     writeln!(out, "format:      {}", version_summary(&versions))?;
@@ -107,14 +132,100 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(out)?;
         write_table(out, &segments)?;
     }
-    unreadable_records(&segments, &args.dir)
+    unreadable_records(&segments, &args.dir, &quarantined)
+}
+
+/// What an open would do now, one line, then one line per event (known holes apart).
+fn write_recovery(out: &mut dyn Write, dir: &Path, report: &RecoveryReport) -> Result<()> {
+    let new: Vec<&RecoveryEvent> = report.events.iter().filter(|e| !is_known_hole(e)).collect();
+    let in_holes: u64 = new
+        .iter()
+        .filter(|e| e.kind == commitlog::RecoveryEventKind::Hole)
+        .map(|e| e.offsets.end - e.offsets.start)
+        .sum();
+    if new.is_empty() {
+        if report.clean_shutdown {
+            writeln!(
+                out,
+                "recovery:    none needed (closed cleanly, so an open reads no store through; \
+                 `commitlog verify {}` does)",
+                dir.display()
+            )?;
+        } else {
+            writeln!(
+                out,
+                "recovery:    an open now would lose nothing ({} scanned, {} checked)",
+                count(report.segments_scanned, "segment"),
+                count(report.records_checked, "record")
+            )?;
+        }
+    } else {
+        let lost: Vec<&&RecoveryEvent> = new.iter().filter(|e| e.kind.loses_data()).collect();
+        if lost.is_empty() {
+            writeln!(out, "recovery:    an open now would only rebuild indexes")?;
+        } else {
+            writeln!(
+                out,
+                "recovery:    an open now would take at most {} bytes out of the log (into \
+                 the quarantine): {} into holes, {} cut",
+                lost.iter().map(|e| e.bytes).sum::<u64>(),
+                count(in_holes, "record"),
+                count(report.records_cut(), "record"),
+            )?;
+        }
+        for e in new {
+            writeln!(out, "               {e}")?;
+        }
+    }
+    for e in report.events.iter().filter(|e| is_known_hole(e)) {
+        writeln!(out, "               known {e}")?;
+    }
+    Ok(())
+}
+
+fn recovery_json(report: &RecoveryReport) -> serde_json::Value {
+    let new = || report.events.iter().filter(|e| !is_known_hole(e));
+    json!({
+        "clean_shutdown": report.clean_shutdown,
+        "segments_scanned": report.segments_scanned,
+        "records_checked": report.records_checked,
+        "would_lose_data": new().any(|e| e.kind.loses_data()),
+        "records_in_holes": new()
+            .filter(|e| e.kind == commitlog::RecoveryEventKind::Hole)
+            .map(|e| e.offsets.end - e.offsets.start)
+            .sum::<u64>(),
+        "known_holes": report
+            .events
+            .iter()
+            .filter(|e| is_known_hole(e))
+            .map(|e| e.offsets.end - e.offsets.start)
+            .sum::<u64>(),
+        "records_cut": report.records_cut(),
+        "events": report
+            .events
+            .iter()
+            .map(|e| event_json(e, is_known_hole(e)))
+            .collect::<Vec<_>>(),
+    })
 }
 
 /// Fails (after everything readable was shown) if a segment's first or last record could not
-/// be read: the log is damaged, and `verify` says where.
-fn unreadable_records(segments: &[SegmentInfo], dir: &std::path::Path) -> Result<()> {
+/// be read and is not a hole already in the quarantine: the log is damaged, and `verify` says
+/// where.
+fn unreadable_records(
+    segments: &[SegmentInfo],
+    dir: &Path,
+    quarantined: &[QuarantineEntry],
+) -> Result<()> {
+    let known = |offset: u64| {
+        quarantined
+            .iter()
+            .any(|e| e.kind == QuarantineKind::Hole && e.offsets.contains(&offset))
+    };
     let damaged = segments.iter().find(|s| {
-        s.next_offset > s.base_offset && (s.first_timestamp.is_none() || s.last_timestamp.is_none())
+        s.next_offset > s.base_offset
+            && ((s.first_timestamp.is_none() && !known(s.base_offset))
+                || (s.last_timestamp.is_none() && !known(s.next_offset - 1)))
     });
     match damaged {
         Some(s) => anyhow::bail!(
@@ -188,25 +299,40 @@ fn write_table(out: &mut dyn Write, segments: &[SegmentInfo]) -> Result<()> {
     Ok(())
 }
 
-/// "version 1", or every version seen if segments disagree.
-fn version_summary(versions: &[u32]) -> String {
-    let mut distinct = versions.to_vec();
+/// "version 2", or every version seen if segments disagree, and how many store headers
+/// could not be read.
+fn version_summary(versions: &[Option<u32>]) -> String {
+    let mut distinct: Vec<u32> = versions.iter().flatten().copied().collect();
     distinct.sort_unstable();
     distinct.dedup();
-    match distinct.as_slice() {
-        [] => "no segments yet".to_owned(),
+    let unreadable = versions.iter().filter(|v| v.is_none()).count() as u64;
+    let known = match distinct.as_slice() {
+        [] if unreadable == 0 => "no segments yet".to_owned(),
+        [] => "unknown".to_owned(),
         [v] => format!("version {v}"),
         many => format!("mixed versions {many:?}"),
+    };
+    if unreadable == 0 {
+        known
+    } else {
+        format!(
+            "{known} ({} with an unreadable header)",
+            count(unreadable, "store")
+        )
     }
 }
 
-/// The format version in a store file's header (bytes 8..12, see `commitlog::format`).
-fn store_version(path: &Path) -> Result<u32> {
-    let mut header = [0u8; commitlog::format::STORE_HEADER_LEN as usize];
+/// The format version in a store file's header (`None` if the header is not readable: an
+/// open rewrites it, and `verify` says why).
+fn store_version(path: &Path) -> Result<Option<u32>> {
+    let mut header = Vec::with_capacity(commitlog::format::STORE_HEADER_LEN as usize);
     File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
+        .and_then(|f| {
+            f.take(commitlog::format::STORE_HEADER_LEN)
+                .read_to_end(&mut header)
+        })
         .with_context(|| format!("cannot read the header of {}", path.display()))?;
-    Ok(u32::from_le_bytes([
-        header[8], header[9], header[10], header[11],
-    ]))
+    Ok(decode_file_header(FileKind::Store, &header)
+        .ok()
+        .map(|h| h.version))
 }

@@ -1,5 +1,6 @@
 //! `commitlog`: the operator's tool for commitlog directories (info, dump, verify, tail,
-//! append, repair). Exit status: 0 success, 1 corrupt log (verify, repair), 2 error or usage.
+//! append, repair, quarantine). Exit status: 0 success, 1 corrupt log (verify, repair), 2 error
+//! or usage.
 
 mod append;
 mod args;
@@ -7,7 +8,9 @@ mod display;
 mod dump;
 mod info;
 mod open;
+mod quarantine;
 mod repair;
+mod report;
 mod tail;
 mod verify;
 
@@ -51,6 +54,7 @@ fn run(command: &Command, out: &mut dyn Write) -> anyhow::Result<bool> {
         Command::Tail(a) => tail::run(a, out).map(|()| true),
         Command::Append(a) => append::run(a, &mut io::stdin().lock(), out).map(|()| true),
         Command::Repair(a) => repair::run(a, out),
+        Command::Quarantine(a) => quarantine::run(a, out).map(|()| true),
     }
 }
 

@@ -36,6 +36,15 @@ pub fn require_log(dir: &Path) -> Result<()> {
     )
 }
 
+/// Like [`require_log`], but a directory holding only a quarantine (every segment was taken
+/// out) is accepted too: its quarantine can still be listed, shown and purged.
+pub fn require_log_or_quarantine(dir: &Path) -> Result<()> {
+    if require_log(dir).is_err() && commitlog::quarantine::path(dir).is_dir() {
+        return Ok(());
+    }
+    require_log(dir)
+}
+
 /// Opens the log without the writer lock, changing nothing on disk: safe while another
 /// process writes it.
 pub fn open_read_only(dir: &Path) -> Result<Log> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::args::TailArgs;
-use crate::display::record_line;
+use crate::dump::print;
 use crate::open::open_read_only;
 
 /// How long one wait for new records lasts before waiting again; bounds how soon a vanished
@@ -19,12 +19,9 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
     let start = next.saturating_sub(args.lines).max(log.lowest_offset()?);
     let context = || format!("cannot read {}", args.dir.display());
     let mut iter = log.iter(start);
-    for rec in iter.by_ref() {
-        writeln!(
-            out,
-            "{}",
-            record_line(&rec.with_context(context)?, args.format)
-        )?;
+    // A hole is printed as one line in the place of its records, and the tail goes on.
+    while let Some(item) = iter.next() {
+        print(&mut iter, item, u64::MAX, args.format, out).with_context(context)?;
     }
     if !args.follow {
         return Ok(());
@@ -33,13 +30,17 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
     // Runs until killed, or until the reader of our output goes away: seen by a failed write
     // (EPIPE, which main turns into a quiet exit 0) or, while no record comes, by polling.
     loop {
-        match iter.next_timeout(Some(WAIT)).with_context(context)? {
-            Some(rec) => {
-                writeln!(out, "{}", record_line(&rec, args.format))?;
+        match iter.next_timeout(Some(WAIT)) {
+            Ok(Some(rec)) => {
+                print(&mut iter, Ok(rec), u64::MAX, args.format, out).with_context(context)?;
                 out.flush()?;
             }
-            None if stdout_reader_gone() => return Ok(()),
-            None => {}
+            Ok(None) if stdout_reader_gone() => return Ok(()),
+            Ok(None) => {}
+            Err(e) => {
+                print(&mut iter, Err(e), u64::MAX, args.format, out).with_context(context)?;
+                out.flush()?;
+            }
         }
     }
 }

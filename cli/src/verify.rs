@@ -4,12 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use commitlog::{Problem, VerifyReport};
+use commitlog::{Problem, RecoveryEvent, RecoveryEventKind, VerifyReport};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::args::VerifyArgs;
-use crate::display::count;
+use crate::display::{count, event_json};
 use crate::open::require_log;
 
 /// Returns whether the log is clean.
@@ -18,7 +18,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write) -> Result<bool> {
     if args.json {
         writeln!(out, "{}", report_json(&args.dir, &report))?;
     } else {
-        write_report(out, &report)?;
+        write_report(out, &args.dir, &report)?;
     }
     Ok(report.problems.is_empty())
 }
@@ -51,10 +51,19 @@ pub fn check(dir: &Path, bar: bool) -> Result<VerifyReport> {
     report
 }
 
-/// The problems one a line, then a summary line.
-pub fn write_report(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
+/// Whether `e` is a hole an earlier open or repair already made (its bytes are in the
+/// quarantine): no problem, nothing to do.
+pub fn is_known_hole(e: &RecoveryEvent) -> bool {
+    e.kind == RecoveryEventKind::Hole && e.quarantine_id.is_some()
+}
+
+/// The new problems one a line, then the known holes one a line, then a summary line.
+pub fn write_report(out: &mut dyn Write, dir: &Path, report: &VerifyReport) -> Result<()> {
     for p in &report.problems {
         writeln!(out, "{}", problem_line(p))?;
+    }
+    for e in report.events.iter().filter(|e| is_known_hole(e)) {
+        writeln!(out, "known {e}")?;
     }
     let checked = format!(
         "checked {}, {}, {} bytes",
@@ -62,15 +71,24 @@ pub fn write_report(out: &mut dyn Write, report: &VerifyReport) -> Result<()> {
         count(report.records, "record"),
         report.bytes
     );
+    let known = if report.known_holes > 0 {
+        format!(
+            "; {} in known holes (in the quarantine: `commitlog quarantine list {}`)",
+            count(report.known_holes, "record"),
+            dir.display()
+        )
+    } else {
+        String::new()
+    };
     if report.problems.is_empty() {
-        writeln!(out, "{checked}: clean")?;
+        writeln!(out, "{checked}: clean{known}")?;
     } else {
         writeln!(
             out,
-            "{checked}: CORRUPT, {}; {} in holes, {} to cut \
+            "{checked}: CORRUPT, {}; {} would become holes, {} would be cut{known} \
              (`commitlog repair` keeps every intact record and its offset)",
             count(report.problems.len() as u64, "problem"),
-            count(report.holes, "record"),
+            count(report.holes - report.known_holes, "record"),
             count(report.cut, "record"),
         )?;
     }
@@ -90,7 +108,7 @@ pub fn problem_line(p: &Problem) -> String {
     )
 }
 
-fn report_json(dir: &Path, report: &VerifyReport) -> serde_json::Value {
+pub fn report_json(dir: &Path, report: &VerifyReport) -> serde_json::Value {
     let problems: Vec<_> = report
         .problems
         .iter()
@@ -114,5 +132,10 @@ fn report_json(dir: &Path, report: &VerifyReport) -> serde_json::Value {
         "known_holes": report.known_holes,
         "cut": report.cut,
         "problems": problems,
+        "events": report
+            .events
+            .iter()
+            .map(|e| event_json(e, is_known_hole(e)))
+            .collect::<Vec<_>>(),
     })
 }

@@ -17,8 +17,10 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
 
     let out = commitlog().arg("info").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
-    assert!(text.contains("format:      version 1"), "{text}");
+    assert!(text.contains("format:      version 2"), "{text}");
     assert!(text.contains("shutdown:    clean"), "{text}");
+    assert!(text.contains("recovery:    none needed"), "{text}");
+    assert!(text.contains("quarantine:  empty"), "{text}");
     assert!(text.contains("lowest 0, next 300 (300 records)"), "{text}");
     assert!(
         text.contains(&format!("{} segments", segments.len())),
@@ -53,7 +55,11 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
         segs.last().unwrap()["last_timestamp_ms"],
         records[299].timestamp
     );
-    assert!(segs.iter().all(|s| s["format_version"] == 1));
+    assert!(segs.iter().all(|s| s["format_version"] == 2));
+    assert_eq!(doc["recovery"]["would_lose_data"], false);
+    assert_eq!(doc["recovery"]["events"], Value::Array(vec![]));
+    assert_eq!(doc["quarantine"]["items"], 0);
+    assert_eq!(doc["quarantine"]["bytes"], 0);
     let newest: Vec<bool> = segs
         .iter()
         .map(|s| s["newest"].as_bool().unwrap())
@@ -224,8 +230,20 @@ fn dump_into_a_closed_pipe_exits_quietly() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for cmd in ["info", "dump", "verify", "tail", "append", "repair"] {
-        let out = commitlog().args([cmd, "--help"]).assert().success();
+    for cmd in [
+        "info",
+        "dump",
+        "verify",
+        "tail",
+        "append",
+        "repair",
+        "quarantine",
+        "quarantine list",
+        "quarantine show",
+        "quarantine purge",
+    ] {
+        let words: Vec<&str> = cmd.split(' ').collect();
+        let out = commitlog().args(&words).arg("--help").assert().success();
         let help = stdout_of(out.get_output());
         assert!(help.contains(&format!("Usage: commitlog {cmd} ")), "{help}");
         let (_, example) = help.split_once("\nExample:\n").expect("an Example section");
@@ -234,9 +252,16 @@ fn every_command_has_help_with_an_example() {
             "{cmd}: {example}"
         );
         // -h gives the short form, with the example too.
-        let out = commitlog().args([cmd, "-h"]).assert().success();
+        let out = commitlog().args(&words).arg("-h").assert().success();
         assert!(stdout_of(out.get_output()).contains("Example:"));
     }
+    // What repair's help promises.
+    let out = commitlog().args(["repair", "--help"]).assert().success();
+    let help = stdout_of(out.get_output());
+    for want in ["--dry-run", "--json", "quarantine", "no confirmation"] {
+        assert!(help.contains(want), "repair --help lacks {want:?}:\n{help}");
+    }
+    assert!(!help.contains("--backup"), "{help}");
     commitlog()
         .arg("--help")
         .assert()
@@ -254,8 +279,20 @@ fn usage_errors_and_missing_logs_exit_2_with_one_line() {
         .code(2);
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
-    for cmd in ["info", "dump", "verify", "tail", "repair"] {
-        let out = commitlog().arg(cmd).arg(&missing).assert().code(2);
+    for cmd in [
+        "info",
+        "dump",
+        "verify",
+        "tail",
+        "repair",
+        "quarantine list",
+        "quarantine purge --all",
+    ] {
+        let words: Vec<&str> = cmd.split(' ').collect();
+        let mut command = commitlog();
+        command.args(&words[..words.len().min(2)]).arg(&missing);
+        command.args(&words[words.len().min(2)..]);
+        let out = command.assert().code(2);
         let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
         assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
         assert!(err.starts_with("commitlog: error: "), "{cmd}: {err}");
@@ -268,10 +305,22 @@ fn usage_errors_and_missing_logs_exit_2_with_one_line() {
 fn a_directory_without_a_log_is_refused_not_reported_empty() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.txt"), "not a log").unwrap();
-    for cmd in ["info", "dump", "verify", "tail", "repair"] {
+    for cmd in [
+        &["info"][..],
+        &["dump"],
+        &["verify"],
+        &["tail"],
+        &["repair"],
+        &["repair", "--dry-run"],
+        &["quarantine", "list"],
+        &["quarantine", "show", "1"],
+        &["quarantine", "purge", "--all"],
+    ] {
+        let (head, tail) = cmd.split_at(cmd.len().min(if cmd[0] == "quarantine" { 2 } else { 1 }));
         commitlog()
-            .arg(cmd)
+            .args(head)
             .arg(dir.path())
+            .args(tail)
             .assert()
             .code(2)
             .stderr(predicate::str::contains("is not a commitlog directory"));

@@ -70,6 +70,28 @@ pub fn commitlog() -> Command {
     Command::cargo_bin("commitlog").unwrap()
 }
 
+/// Runs a `commitlog` command that takes the writer lock (repair, append, quarantine purge),
+/// again while it is refused for the lock, for up to 10 s: for the moment between fork and
+/// exec, a child another test thread spawns holds this process's lock files too (see
+/// `open_writer`), so a log this process just closed can look held. Tests of the refusal
+/// itself run the command once.
+pub fn run_unlocked(setup: impl Fn(&mut Command)) -> assert_cmd::assert::Assert {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut command = commitlog();
+        setup(&mut command);
+        let assert = command.assert();
+        let out = assert.get_output();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let locked = out.status.code() == Some(2)
+            && (err.contains("holds its writer lock") || err.contains("locked by another writer"));
+        if !locked || Instant::now() >= deadline {
+            return assert;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Where record `offset` lives: (segment base, store path, byte position of its header).
 pub fn locate(dir: &Path, offset: u64) -> (u64, PathBuf, u64) {
     let log = Log::open(
@@ -108,19 +130,72 @@ pub fn corrupt_record(dir: &Path, offset: u64) -> (u64, String, u64) {
     (base, format::file_name(base, FileKind::Store), position)
 }
 
-/// Every file of the directory with its content, to prove a command changed nothing.
-pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            let bytes = fs::read(&p).unwrap();
-            (p, bytes)
-        })
-        .collect();
-    files.sort();
-    files
+/// Every file and directory under `dir` (recursively, so the quarantine too), with each
+/// file's content and length, to prove a command changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.push((p.clone(), None));
+                todo.push(p);
+            } else {
+                let bytes = fs::read(&p).unwrap();
+                out.push((p, Some(bytes)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Copies the files of a log directory a writer still has open, as a crash would leave them
+/// (no clean-shutdown marker, the newest store untrimmed), without the lock file.
+pub fn copy_as_crashed(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() != "LOCK" && e.path().is_file() {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A log left by a crash of a writer under `sync = never` that had appended `n` records
+/// `value(0..n)` (none synced but by segment rolls): the files as they were, in `dir`.
+pub fn build_crashed_log(dir: &Path, n: u64) {
+    let live = tempfile::tempdir().unwrap();
+    let log = Log::open(
+        live.path(),
+        Options {
+            sync: commitlog::SyncPolicy::Never,
+            ..options()
+        },
+    )
+    .unwrap();
+    for i in 0..n {
+        assert_eq!(log.append(&value(i)).unwrap(), i);
+    }
+    copy_as_crashed(live.path(), dir);
+    drop(log);
+}
+
+/// The stderr of a finished command as text.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+/// The quarantine of `dir` as `commitlog quarantine list --json` gives it.
+pub fn quarantine_items(dir: &Path) -> Vec<serde_json::Value> {
+    let out = commitlog()
+        .args(["quarantine", "list", "--json"])
+        .arg(dir)
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    doc["items"].as_array().unwrap().clone()
 }
 
 /// The stdout of a finished command as text.
