@@ -7,7 +7,7 @@ use commitlog::{Log, Options};
 
 use crate::args::AppendArgs;
 use crate::display::count;
-use crate::report::{quarantine_ids, warn_if_not_clean};
+use crate::report::warn_if_not_clean;
 
 pub fn run(args: &AppendArgs, stdin: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
     let mut options = Options::default();
@@ -36,9 +36,8 @@ pub fn run(args: &AppendArgs, stdin: &mut dyn BufRead, out: &mut dyn Write) -> R
         );
     }
     let dir = args.dir.display();
-    let earlier = quarantine_ids(&args.dir);
     let log = Log::open(&args.dir, options).with_context(|| format!("cannot open log {dir}"))?;
-    warn_if_not_clean(&args.dir, log.recovery_report(), &earlier);
+    warn_if_not_clean(&args.dir, log.recovery_report());
     let first = log.next_offset()?;
     let appended = if args.files.is_empty() {
         append_lines(&log, stdin)

@@ -252,10 +252,9 @@ pub enum QuarantineCommand {
         long_about = "Remove quarantined items for good: the ones named by id, or all with \
             --all. Takes the log's writer lock, so it refuses while another process has the \
             log open for writing. Says how many items and bytes went.\n\nA hole stays a hole \
-            after its item is purged (reads of its offset still say so). Its damaged bytes are \
-            still in the store, though, so once its item is gone `verify` reports that hole as \
-            new again and the next repair (or an open that scans its segment) copies the \
-            bytes into the quarantine again.",
+            after its item is purged (reads of its offset still say so), and stays known: its \
+            segment's index marks it, so `verify` and `repair` do not report it as new or copy \
+            its bytes again.",
         after_help = "Example:\n  commitlog quarantine purge /var/lib/app/log 1 2\n  \
             commitlog quarantine purge /var/lib/app/log --all"
     )]

@@ -1,7 +1,6 @@
 //! `commitlog repair`: make holes of damaged records, cut only a torn tail, keep every intact
 //! record and its offset, and say exactly what was (or, with `--dry-run`, would be) done.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;
 
@@ -12,7 +11,7 @@ use serde_json::json;
 use crate::args::RepairArgs;
 use crate::display::{count, event_json, offset_ranges};
 use crate::open::{open_read_only, require_log};
-use crate::report::{quarantine_ids, warn_if_not_clean};
+use crate::report::warn_if_not_clean;
 use crate::verify::{check, report_json, write_report};
 
 /// Returns whether the log is clean afterwards (with `--dry-run`: whether a repair has
@@ -28,13 +27,11 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
         );
     }
     require_log(dir)?;
-    // Items already in the quarantine: a hole found again is reported with its old item.
-    let earlier: BTreeSet<u64> = quarantine_ids(dir);
     let report = Log::repair(dir, args.dry_run).map_err(|e| refusal(dir, e))?;
     if !args.dry_run {
-        warn_if_not_clean(dir, &report, &earlier);
+        warn_if_not_clean(dir, &report);
     }
-    let known = |e: &RecoveryEvent| e.quarantine_id.is_some_and(|id| earlier.contains(&id));
+    let known = |e: &RecoveryEvent| e.known;
     let summary = Summary::new(dir, &report, args.dry_run, &known)?;
     let again = if args.dry_run {
         None

@@ -51,10 +51,10 @@ pub fn check(dir: &Path, bar: bool) -> Result<VerifyReport> {
     report
 }
 
-/// Whether `e` is a hole an earlier open or repair already made (its bytes are in the
-/// quarantine): no problem, nothing to do.
+/// Whether `e` is a hole an earlier open or repair already made (its index marks it, or its
+/// bytes are in the quarantine): no problem, nothing to do.
 pub fn is_known_hole(e: &RecoveryEvent) -> bool {
-    e.kind == RecoveryEventKind::Hole && e.quarantine_id.is_some()
+    e.kind == RecoveryEventKind::Hole && e.known
 }
 
 /// The new problems one a line, then the known holes one a line, then a summary line.

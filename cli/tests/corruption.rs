@@ -459,13 +459,9 @@ fn repair_rewrites_a_lying_index_and_keeps_every_record() {
     log.close().unwrap();
 }
 
-/// What the CLI should say about a lying index entry in a sealed segment. Core's verify and
-/// repair read every store through without comparing the index with it
-/// (`core/src/recovery/examine.rs`: `index_mismatch` is only set when the index was to be
-/// trusted, never under `scan_all`), so verify calls such a log clean and repair rewrites the
-/// index without an `index_rebuilt` event. Un-ignore once core reports it.
+/// A lying index entry in a sealed segment (one the O(1) check at open cannot see): verify
+/// reports it, repair rebuilds the index and says so.
 #[test]
-#[ignore = "core: verify/repair (scan_all) never report an index that disagrees with its store"]
 fn verify_and_repair_report_a_lying_index_entry() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), N);

@@ -353,3 +353,29 @@ fn append_to_a_clean_log_says_nothing_on_stderr() {
     .success()
     .stderr("");
 }
+
+#[test]
+fn a_purged_hole_stays_known_and_is_not_quarantined_again() {
+    let dir = tempfile::tempdir().unwrap();
+    repaired_log(dir.path(), &[77]);
+    commitlog()
+        .args(["quarantine", "purge", "--all"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    // The index still marks the hole: verify finds nothing new to do...
+    commitlog()
+        .arg("verify")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("known hole"));
+    // ...and repair copies nothing into the quarantine again.
+    run_unlocked(|c| {
+        c.arg("repair").arg(dir.path());
+    })
+    .success();
+    assert_eq!(quarantine_items(dir.path()).len(), 0);
+    let log = open_reader(dir.path());
+    assert!(matches!(log.read(77), Err(Error::Hole { offset: 77, .. })));
+}

@@ -72,6 +72,9 @@ pub struct RecoveryEvent {
     pub reason: String,
     /// The quarantine item holding the bytes (see [`crate::quarantine::list`]), if any.
     pub quarantine_id: Option<u64>,
+    /// An earlier open or repair already found this (a hole its index marks, or whose bytes
+    /// the quarantine holds): nothing new was lost.
+    pub known: bool,
 }
 
 /// What one open of a log found and did. A log that lost, cut or quarantined anything says so
@@ -93,9 +96,16 @@ pub struct RecoveryReport {
 }
 
 impl RecoveryReport {
-    /// Whether nothing was lost, cut or quarantined (an index rebuild is not a loss).
+    /// Whether nothing was lost, cut or quarantined (an index rebuild is not a loss), holes
+    /// found again included.
     pub fn is_clean(&self) -> bool {
         !self.events.iter().any(|e| e.kind.loses_data())
+    }
+
+    /// Whether this open found nothing new: every event is a hole found again or an index
+    /// rebuild.
+    pub fn nothing_new(&self) -> bool {
+        !self.events.iter().any(|e| e.kind.loses_data() && !e.known)
     }
 
     /// Records whose offsets became holes.
@@ -146,6 +156,9 @@ impl fmt::Display for RecoveryEvent {
         )?;
         if let Some(id) = self.quarantine_id {
             write!(f, " [quarantine item {id}]")?;
+        }
+        if self.known {
+            write!(f, " (found before)")?;
         }
         Ok(())
     }

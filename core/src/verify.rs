@@ -107,7 +107,7 @@ pub fn verify(dir: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyRe
             reason: "index file without a store file (would be removed)".into(),
         });
     }
-    let known = |e: &&RecoveryEvent| e.kind == RecoveryEventKind::Hole && e.quarantine_id.is_some();
+    let known = |e: &&RecoveryEvent| e.kind == RecoveryEventKind::Hole && e.known;
     report
         .problems
         .extend(found.events.iter().filter(|e| !known(e)).map(problem));

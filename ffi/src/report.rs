@@ -382,6 +382,7 @@ mod tests {
                 bytes: 60,
                 reason: "checksum\0mismatch".into(),
                 quarantine_id: Some(1),
+                known: false,
             }],
             synced: true,
         })

@@ -29,6 +29,7 @@ pub(crate) fn events(plan: &Plan) -> Vec<RecoveryEvent> {
                 bytes: STORE_HEADER_LEN.min(k.ex.file_len),
                 reason: p.reason.clone(),
                 quarantine_id: None,
+                known: false,
             });
         }
         for d in &k.holes {
@@ -40,6 +41,7 @@ pub(crate) fn events(plan: &Plan) -> Vec<RecoveryEvent> {
                 bytes: d.len,
                 reason: d.reason.clone(),
                 quarantine_id: None,
+                known: d.known,
             });
         }
         if let Some(t) = &k.trailing {
@@ -55,6 +57,7 @@ pub(crate) fn events(plan: &Plan) -> Vec<RecoveryEvent> {
                 bytes: k.ex.file_len.saturating_sub(t.position),
                 reason: t.reason.clone(),
                 quarantine_id: None,
+                known: false,
             });
         }
         if k.index_rebuilt {
@@ -66,6 +69,7 @@ pub(crate) fn events(plan: &Plan) -> Vec<RecoveryEvent> {
                 bytes: 0,
                 reason: "the index did not match its store".into(),
                 quarantine_id: None,
+                known: false,
             });
         }
     }
@@ -83,14 +87,32 @@ pub(crate) fn events(plan: &Plan) -> Vec<RecoveryEvent> {
             bytes: d.ex.file_len,
             reason: d.reason.clone(),
             quarantine_id: None,
+            known: false,
         });
     }
     out
 }
 
-/// Fills in the quarantine ids of holes already quarantined by an earlier open or repair (a
-/// plan that is not applied: read-only opens, dry runs, `verify`).
+/// For a plan that is not applied (read-only opens, dry runs, `verify`): fills in the
+/// quarantine ids of holes an earlier open or repair quarantined, and how many bytes a cut
+/// would really take (up to the last non-zero byte, as `apply` does).
 pub(crate) fn annotate_known(events: &mut [RecoveryEvent], plan: &Plan, q: &mut Quarantine) {
+    for k in &plan.keep {
+        let Some(t) = &k.trailing else { continue };
+        let Some(e) = events
+            .iter_mut()
+            .find(|e| e.segment == k.ex.base && e.position == t.position)
+        else {
+            continue;
+        };
+        if let Ok(Some(last)) =
+            File::open(&k.ex.store_path).and_then(|f| last_nonzero(&f, t.position, k.ex.file_len))
+        {
+            e.bytes = last + 1 - t.position;
+        } else {
+            e.bytes = 0;
+        }
+    }
     for e in events
         .iter_mut()
         .filter(|e| e.kind == RecoveryEventKind::Hole)
@@ -100,6 +122,7 @@ pub(crate) fn annotate_known(events: &mut [RecoveryEvent], plan: &Plan, q: &mut 
         };
         if let Ok(Some(known)) = q.known(&item(QuarantineKind::Hole, k, e)) {
             e.quarantine_id = Some(known.id);
+            e.known = true;
         }
     }
 }
@@ -133,14 +156,18 @@ pub(crate) fn apply(plan: &mut Plan, q: &mut Quarantine) -> Result<Vec<RecoveryE
         for _ in 0..k.holes.len() {
             let e = ev.next().expect("one event per hole");
             let item = item(QuarantineKind::Hole, k, e);
-            let id = match q.known(&item)? {
-                Some(known) => known.id,
+            match q.known(&item)? {
+                Some(known) => {
+                    e.quarantine_id = Some(known.id);
+                    e.known = true;
+                }
+                // Found before, and its item purged since: the operator let it go.
+                None if e.known => {}
                 None => {
                     let bytes = read_bytes(&k.ex.store_path, &store, e.position, e.bytes)?;
-                    q.copy(&item, &bytes)?.id
+                    e.quarantine_id = Some(q.copy(&item, &bytes)?.id);
                 }
-            };
-            e.quarantine_id = Some(id);
+            }
         }
         if let Some(t) = &k.trailing {
             let e = ev.next().expect("one event per trailing cut");

@@ -234,6 +234,7 @@ pub(crate) fn examine(dir: &Path, base: u64, trust_index: bool) -> Result<Examin
         (Ok(_), Some(index)) if trust_index => quick_check(base, &store, file_len, index),
         _ => None,
     };
+    let mut disagrees = false;
     let contents = match trusted {
         Some((count, end)) => Contents::Trusted { count, end },
         None => {
@@ -241,13 +242,31 @@ pub(crate) fn examine(dir: &Path, base: u64, trust_index: bool) -> Result<Examin
                 Ok(h) => *h,
                 Err(_) => stand_in(base),
             };
-            let scan = fault::check(Op::Read, &store_path)
+            let mut scan = fault::check(Op::Read, &store_path)
                 .and_then(|_| scan::scan_store(&store, &h, index.as_ref(), file_len))
                 .context(|| format!("scanning {}", store_path.display()))?;
+            if let Some(index) = &index {
+                let hints = scan::read_hints(index);
+                // What the index already says: holes an earlier open or repair made, and
+                // whether it disagrees with the store at all.
+                for d in &mut scan.damage {
+                    let span = (d.first - base) as usize..(d.end - base) as usize;
+                    d.known = hints
+                        .get(span)
+                        .is_some_and(|e| e.iter().all(|&p| p == HOLE));
+                }
+                // (Where the store is damaged the index may still point at the damage.)
+                let n = scan.entries.len();
+                disagrees = hints.get(..n).is_none_or(|h| {
+                    h.iter()
+                        .zip(&scan.entries)
+                        .any(|(&i, &s)| s != HOLE && i != s)
+                });
+            }
             Contents::Scanned(scan)
         }
     };
-    let index_mismatch = trust_index && header.is_ok() && trusted.is_none();
+    let index_mismatch = header.is_ok() && ((trust_index && trusted.is_none()) || disagrees);
     // Only needed when the store header cannot say anything (see `Examined::claimed`).
     let index_count = match (&header, &index) {
         (Err(_), Some(f)) => used_entries(f, base),

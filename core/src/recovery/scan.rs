@@ -25,6 +25,9 @@ pub(crate) struct Damage {
     pub position: u64,
     pub len: u64,
     pub reason: String,
+    /// The segment's index already marks these offsets as holes: an earlier open or repair
+    /// found this damage.
+    pub known: bool,
 }
 
 /// How the data of a store ends.
@@ -194,6 +197,7 @@ pub(crate) fn scan_store(
                     position: pos,
                     len: found_pos - pos,
                     reason: why,
+                    known: false,
                 });
                 for _ in offset..found_offset {
                     s.entries.push(HOLE);
@@ -219,7 +223,7 @@ pub(crate) fn scan_store(
 }
 
 /// Every entry of an index file (a hint: entries are checked against the store before use).
-fn read_hints(index: &File) -> Vec<u32> {
+pub(crate) fn read_hints(index: &File) -> Vec<u32> {
     let Ok(len) = index.metadata().map(|m| m.len()) else {
         return Vec::new();
     };
