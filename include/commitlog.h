@@ -8,7 +8,7 @@
  * libcommitlog.so.0. Every function returning commitlog_status catches panics (PANIC),
  * checks its pointers (NULL_ARGUMENT) and writes out-parameters only on success (except the
  * size reported with BUFFER_TOO_SMALL). After a failure, commitlog_last_error_message gives
- * the calling thread's message. See shared/API.md for the behaviour shared by every language.
+ * the calling thread's message. See docs/API.md for the behaviour shared by every language.
  */
 
 #ifndef COMMITLOG_H
@@ -31,7 +31,7 @@
 /**
  * What a commitlog function returns: `COMMITLOG_STATUS_OK` (0) or the kind of failure.
  *
- * The error kinds are those of `shared/API.md` (the same kinds Python and Node raise);
+ * The error kinds are those of `docs/API.md` (the same kinds Python and Node raise);
  * NULL_ARGUMENT, BUFFER_TOO_SMALL and PANIC are particular to C. Values are never renumbered:
  * a status added later (HOLE) comes after the others. After any status other than OK, the
  * calling thread's `commitlog_last_error_message` describes the failure.

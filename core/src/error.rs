@@ -1,6 +1,6 @@
 //! The one error type of the crate.
 //!
-//! Every binding maps these variants onto its own language's errors (see `shared/API.md`):
+//! Every binding maps these variants onto its own language's errors (see `docs/API.md`):
 //! `OutOfRange`, `Corrupt`, `Closed`, `Locked`, `InvalidArgument` and `Io` are the contract's
 //! kinds; `Poisoned` is reported as an I/O failure by the bindings.
 

@@ -1,4 +1,4 @@
-//! Options of [`crate::Log::open`], with the names of `shared/API.md`.
+//! Options of [`crate::Log::open`], with the names of `docs/API.md`.
 
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ pub enum SyncPolicy {
 }
 
 impl SyncPolicy {
-    /// The policy named `"never"` or `"always"` (the names of `shared/API.md`); an interval
+    /// The policy named `"never"` or `"always"` (the names of `docs/API.md`); an interval
     /// has no name (bindings pass a number of milliseconds).
     pub fn from_name(name: &str) -> Option<SyncPolicy> {
         match name {
@@ -42,7 +42,7 @@ pub enum RecoveryMode {
 }
 
 impl RecoveryMode {
-    /// The mode named `"truncate_tail"` or `"strict"` (the names of `shared/API.md`).
+    /// The mode named `"truncate_tail"` or `"strict"` (the names of `docs/API.md`).
     pub fn from_name(name: &str) -> Option<RecoveryMode> {
         match name {
             "truncate_tail" => Some(RecoveryMode::TruncateTail),

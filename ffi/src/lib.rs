@@ -5,7 +5,7 @@
 //! `commitlog`, after the C library file). The header is generated from these sources by
 //! `build.rs` (cbindgen) and committed; `make test-ffi` fails if they drift apart.
 //!
-//! Rules every export keeps (see `shared/API.md` and the header):
+//! Rules every export keeps (see `docs/API.md` and the header):
 //! - the body runs inside `catch_unwind`: a panic becomes `COMMITLOG_STATUS_PANIC`, never an
 //!   unwind into C;
 //! - every pointer is checked (`COMMITLOG_STATUS_NULL_ARGUMENT`);

@@ -1,4 +1,4 @@
-//! `commitlog_options`: the options of `shared/API.md` as a plain C struct.
+//! `commitlog_options`: the options of `docs/API.md` as a plain C struct.
 
 use std::time::Duration;
 

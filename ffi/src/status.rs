@@ -6,7 +6,7 @@ use commitlog_core::Error;
 
 /// What a commitlog function returns: `COMMITLOG_STATUS_OK` (0) or the kind of failure.
 ///
-/// The error kinds are those of `shared/API.md` (the same kinds Python and Node raise);
+/// The error kinds are those of `docs/API.md` (the same kinds Python and Node raise);
 /// NULL_ARGUMENT, BUFFER_TOO_SMALL and PANIC are particular to C. Values are never renumbered:
 /// a status added later (HOLE) comes after the others. After any status other than OK, the
 /// calling thread's `commitlog_last_error_message` describes the failure.

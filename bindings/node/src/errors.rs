@@ -1,6 +1,6 @@
 //! How failures become JavaScript exceptions.
 //!
-//! Core errors become `Error`s whose `code` is one of `shared/API.md`'s
+//! Core errors become `Error`s whose `code` is one of `docs/API.md`'s
 //! `ERR_COMMITLOG_*` codes (a hole, `ERR_COMMITLOG_HOLE`, also carries `offset` and
 //! `segment`); arguments of the wrong type become `TypeError`s
 //! (`ERR_INVALID_ARG_TYPE`) and numbers outside what an offset can be become `RangeError`s
@@ -36,7 +36,7 @@ impl From<commitlog::Error> for Failure {
     }
 }
 
-/// The `err.code` of a core error (`shared/API.md`).
+/// The `err.code` of a core error (`docs/API.md`).
 fn log_code(e: &commitlog::Error) -> &'static str {
     use commitlog::Error as E;
     match e {

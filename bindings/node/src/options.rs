@@ -1,4 +1,4 @@
-//! `Log.open`'s options: camelCase names of `shared/API.md`'s options.
+//! `Log.open`'s options: camelCase names of `docs/API.md`'s options.
 //!
 //! The options object is read field by field (rather than by napi's automatic struct
 //! conversion) so that a wrong type is a `TypeError` naming the option and a misspelled

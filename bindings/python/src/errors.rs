@@ -70,7 +70,7 @@ impl<T> IntoPyResult<T> for Result<T, Failure> {
     }
 }
 
-/// Maps one core error onto the contract's Python exception (see `shared/API.md`).
+/// Maps one core error onto the contract's Python exception (see `docs/API.md`).
 fn core_error(py: Python<'_>, e: commitlog::Error) -> PyErr {
     use commitlog::Error as E;
     let msg = e.to_string();

@@ -1,4 +1,4 @@
-"""The exceptions of commitlog (see shared/API.md for when each is raised)."""
+"""The exceptions of commitlog (see docs/API.md for when each is raised)."""
 
 from __future__ import annotations
 
