@@ -333,6 +333,10 @@ typedef struct {
    * What was found there: NUL-terminated, owned by the report (see above).
    */
   const char *reason;
+  /**
+   * An earlier open or repair already found this (a hole found again): nothing new lost.
+   */
+  bool known;
 } commitlog_recovery_event;
 
 /**

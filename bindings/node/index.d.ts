@@ -228,6 +228,8 @@ export interface RecoveryEvent {
   reason: string
   /** The quarantine item holding the bytes (`DIR/quarantine/`), or `null`. */
   quarantineId: number | null
+  /** An earlier open or repair already found this (a hole found again). */
+  known: boolean
 }
 
 /** What an open (`log.recoveryReport`) or a repair (`Log.repair`) found and did. */

@@ -127,6 +127,8 @@ pub struct commitlog_recovery_event {
     pub quarantine_id: u64,
     /// What was found there: NUL-terminated, owned by the report (see above).
     pub reason: *const c_char,
+    /// An earlier open or repair already found this (a hole found again): nothing new lost.
+    pub known: bool,
 }
 
 fn kind_code(kind: RecoveryEventKind) -> commitlog_recovery_event_kind {
@@ -314,6 +316,7 @@ pub unsafe extern "C" fn commitlog_recovery_report_event(
             has_quarantine_id: e.quarantine_id.is_some(),
             quarantine_id: e.quarantine_id.unwrap_or(0),
             reason: reason.as_ptr(),
+            known: e.known,
         };
         // SAFETY: event_out is non-NULL and writable (caller's contract).
         unsafe { *event_out = event };

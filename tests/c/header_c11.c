@@ -18,7 +18,7 @@ int main(void) {
     commitlog_status st = COMMITLOG_STATUS_HOLE;
     commitlog_recovery_summary summary = {false, false, true, 0, 0, 0, 0, 0, 0};
     commitlog_recovery_event event = {COMMITLOG_RECOVERY_EVENT_HOLE, "hole", 0, 0, 1, 32, 60,
-                                      true, 1, "reason"};
+                                      true, 1, "reason", false};
     const commitlog_recovery_report *lent = NULL;
     commitlog_recovery_report *owned = NULL;
     (void)summary;

@@ -29,6 +29,8 @@ pub struct RecoveryEvent {
     pub reason: String,
     /// The quarantine item holding the bytes (`DIR/quarantine/`), or `null`.
     pub quarantine_id: Option<f64>,
+    /// An earlier open or repair already found this (a hole found again).
+    pub known: bool,
 }
 
 /// What an open (`log.recoveryReport`) or a repair (`Log.repair`) found and did.
@@ -81,6 +83,7 @@ impl RecoveryReport {
                     bytes: count(e.bytes),
                     reason: e.reason.clone(),
                     quarantine_id: e.quarantine_id.map(count),
+                    known: e.known,
                 })
             })
             .collect::<Outcome<Vec<_>>>()?;

@@ -69,6 +69,12 @@ impl PyRecoveryEvent {
         self.event.quarantine_id
     }
 
+    /// Whether an earlier open or repair already found this (a hole found again).
+    #[getter]
+    fn known(&self) -> bool {
+        self.event.known
+    }
+
     fn __str__(&self) -> String {
         self.event.to_string()
     }

@@ -91,6 +91,9 @@ class RecoveryEvent:
     @property
     def quarantine_id(self) -> Optional[int]:
         """The quarantine item holding the bytes, or None."""
+    @property
+    def known(self) -> bool:
+        """Whether an earlier open or repair already found this (a hole found again)."""
 
 @final
 class RecoveryReport:
