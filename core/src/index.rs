@@ -22,7 +22,8 @@ use crate::store::preallocate;
 enum Entries {
     /// Entries in a mapped file (`capacity` entries reachable).
     Mapped {
-        file: File,
+        /// `None` for a sealed index: its map is all it needs.
+        file: Option<File>,
         map: MmapRaw,
         capacity: u64,
     },
@@ -82,10 +83,10 @@ impl Index {
     fn map(file: File, path: &Path) -> io::Result<Index> {
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw(&file)?;
-        Ok(Index::mapped(file, map, path))
+        Ok(Index::mapped(Some(file), map, path))
     }
 
-    fn mapped(file: File, map: MmapRaw, path: &Path) -> Index {
+    fn mapped(file: Option<File>, map: MmapRaw, path: &Path) -> Index {
         let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
         Index {
             path: path.to_owned(),
@@ -102,7 +103,7 @@ impl Index {
         let file = File::open(path)?;
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
-        Ok(Index::mapped(file, map, path))
+        Ok(Index::mapped(None, map, path))
     }
 
     /// An in-memory index (read-only logs).
@@ -191,6 +192,17 @@ impl Index {
         }
     }
 
+    /// Takes the entries of `other` (both in memory); returns whether it could.
+    pub(crate) fn replace_entries(&self, other: Index) -> bool {
+        match (&self.entries, other.entries) {
+            (Entries::Memory(mine), Entries::Memory(theirs)) => {
+                *mine.write() = theirs.into_inner();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Zeroes slots `from..to` (mapped) or drops them (memory).
     pub(crate) fn clear(&self, from: u64, to: u64) {
         match &self.entries {
@@ -217,7 +229,10 @@ impl Index {
 
     /// Trims the file to `count` entries and syncs it (sealing).
     pub(crate) fn trim(&self, count: u64, sync: bool) -> io::Result<()> {
-        if let Entries::Mapped { file, .. } = &self.entries {
+        if let Entries::Mapped {
+            file: Some(file), ..
+        } = &self.entries
+        {
             fault::check(Op::Trim, &self.path)?;
             file.set_len(INDEX_HEADER_LEN + count * INDEX_ENTRY_LEN)?;
             if sync {

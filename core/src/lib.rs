@@ -39,6 +39,7 @@ mod record;
 mod recovery;
 mod report;
 mod segment;
+mod segment_open;
 mod store;
 pub mod verify;
 

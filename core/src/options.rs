@@ -79,6 +79,11 @@ pub struct Options {
     pub retention_bytes: Option<u64>,
     /// Drop sealed segments whose newest record is older than this many milliseconds.
     pub retention_ms: Option<u64>,
+    /// How many sealed segments may have their files open at once (default 64, at least 1):
+    /// the others are opened when read and closed again, least recently used first, so that
+    /// descriptors and memory mappings do not grow with the log (like RocksDB's
+    /// `max_open_files`). The active segment is always open.
+    pub max_open_segments: usize,
     /// Open without the writer lock, for reading (and tailing) a log another process writes.
     /// Nothing on disk is changed; writes fail with [`Error::InvalidArgument`].
     pub read_only: bool,
@@ -95,6 +100,7 @@ impl Default for Options {
             recovery: RecoveryMode::TruncateTail,
             retention_bytes: None,
             retention_ms: None,
+            max_open_segments: 64,
             read_only: false,
         }
     }
@@ -132,6 +138,11 @@ impl Options {
                 "initial_offset must be at most {} (got {})",
                 self.max_offset, self.initial_offset
             )));
+        }
+        if self.max_open_segments == 0 {
+            return Err(Error::InvalidArgument(
+                "max_open_segments must be at least 1".into(),
+            ));
         }
         if let SyncPolicy::Interval(d) = self.sync
             && d.is_zero()

@@ -32,7 +32,10 @@ enum Access {
 /// A store file.
 #[derive(Debug)]
 pub(crate) struct Store {
-    file: File,
+    /// `None` for a sealed store of a writable log: its map is all it needs to read, and a
+    /// log of many segments should not hold a descriptor for each (the rare header rewrite
+    /// or sync opens the file for the moment).
+    file: Option<File>,
     path: PathBuf,
     access: Access,
 }
@@ -90,21 +93,20 @@ impl Store {
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw(&file)?;
         Ok(Store {
-            file,
+            file: Some(file),
             path: path.to_owned(),
             access: Access::Mapped(map),
         })
     }
 
-    /// Opens a sealed store of a writable log: mapped read-only at its current length.
-    /// The file is open read-write (its header is still rewritten: the durable count when the
-    /// seal thread syncs it, a flag cleared after a crash); the records are mapped read-only.
+    /// Opens a sealed store of a writable log: mapped read-only at its current length, no
+    /// descriptor kept.
     pub(crate) fn open_sealed(path: &Path) -> io::Result<Store> {
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let file = File::open(path)?;
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
         Ok(Store {
-            file,
+            file: None,
             path: path.to_owned(),
             access: Access::Mapped(map),
         })
@@ -113,18 +115,33 @@ impl Store {
     /// Opens a store of a read-only log: read with `pread`.
     pub(crate) fn open_pread(path: &Path) -> io::Result<Store> {
         Ok(Store {
-            file: File::open(path)?,
+            file: Some(File::open(path)?),
             path: path.to_owned(),
             access: Access::Pread,
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+    /// Runs `f` on the store's file: its own descriptor, or one opened for the moment
+    /// (read-write when `write`).
+    pub(crate) fn with_file<R>(
+        &self,
+        write: bool,
+        f: impl FnOnce(&File) -> io::Result<R>,
+    ) -> io::Result<R> {
+        match &self.file {
+            Some(file) => f(file),
+            None => {
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(write)
+                    .open(&self.path)?;
+                f(&file)
+            }
+        }
     }
 
-    pub(crate) fn file(&self) -> &File {
-        &self.file
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Bytes reachable through the map (0 for a pread store).
@@ -206,30 +223,30 @@ impl Store {
     /// Rewrites the file header (one 32-byte write: a sector is written whole or not at all).
     pub(crate) fn write_header(&self, header: &format::FileHeader) -> io::Result<()> {
         fault::check(Op::Write, &self.path)?;
-        self.file
-            .write_all_at(&format::encode_file_header(FileKind::Store, header), 0)
+        let bytes = format::encode_file_header(FileKind::Store, header);
+        self.with_file(true, |f| f.write_all_at(&bytes, 0))
     }
 
     /// Reads exactly `buf.len()` bytes at `pos` with `pread` (any store).
     pub(crate) fn read_exact_at(&self, buf: &mut [u8], pos: u64) -> io::Result<()> {
-        self.file.read_exact_at(buf, pos)
+        self.with_file(false, |f| f.read_exact_at(buf, pos))
     }
 
     /// Makes written data durable.
     pub(crate) fn sync_data(&self) -> io::Result<()> {
         fault::check(Op::SyncData, &self.path)?;
-        self.file.sync_data()
+        self.with_file(false, |f| f.sync_data())
     }
 
     /// Makes data and metadata (the length) durable.
     pub(crate) fn sync_all(&self) -> io::Result<()> {
         fault::check(Op::SyncAll, &self.path)?;
-        self.file.sync_all()
+        self.with_file(false, |f| f.sync_all())
     }
 
     /// Cuts the file to `len` bytes (the map keeps its length; nothing reads past `len`).
     pub(crate) fn trim(&self, len: u64) -> io::Result<()> {
         fault::check(Op::Trim, &self.path)?;
-        self.file.set_len(len)
+        self.with_file(true, |f| f.set_len(len))
     }
 }

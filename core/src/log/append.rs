@@ -39,7 +39,10 @@ impl Log {
                     format::encode_record(dst, offset, ts, flags, value)
                 });
             }
-            w.active.index.set(offset - w.active.base, w.pos as u32);
+            w.active
+                .active_files()
+                .index
+                .set(offset - w.active.base, w.pos as u32);
             w.pos += total;
             w.next += 1;
             w.written += total;
@@ -122,8 +125,9 @@ impl Log {
                 });
             }
             let mut pos = start;
+            let index = &w.active.active_files().index;
             for (i, v) in values.iter().enumerate() {
-                w.active.index.set(first + i as u64 - base, pos as u32);
+                index.set(first + i as u64 - base, pos as u32);
                 pos += RECORD_HEADER_LEN + v.as_ref().len() as u64;
             }
             w.pos = pos;

@@ -118,11 +118,11 @@ impl Prefaulter {
 
     pub(super) fn seal(&self, job: SealJob) {
         if let Some(sealed) = job.sealed.upgrade() {
-            let result = sealed.store.sync_all();
+            let result = sealed.sync_store();
             if let Err(e) = result {
                 let owner = self.state.lock().owner.clone();
                 if let Some(sh) = owner.and_then(|w| w.upgrade()) {
-                    let what = format!("syncing sealed segment {}", sealed.store.path().display());
+                    let what = format!("syncing sealed segment {}", sealed.paths.store.display());
                     sh.poison(&Error::io(what, e));
                 }
                 return;
@@ -154,7 +154,7 @@ impl Prefaulter {
                 (st.segment.clone(), from, to)
             };
             if let Some(seg) = seg {
-                seg.store.populate(from, to - from);
+                seg.active_files().store.populate(from, to - from);
             }
         }
     }

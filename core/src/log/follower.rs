@@ -15,19 +15,24 @@ impl Shared {
         let Some(seg) = newest else {
             return self.reload();
         };
-        let file = seg.store.file();
-        let meta = file
-            .metadata()
-            .context(|| format!("reading {}", seg.store.path().display()))?;
+        let files = seg.files()?;
+        let meta = files
+            .store
+            .with_file(false, |f| f.metadata())
+            .context(|| format!("reading {}", seg.paths.store.display()))?;
         if std::os::unix::fs::MetadataExt::nlink(&meta) == 0 {
             return self.reload();
         }
         let len = meta.len();
-        let scan = recovery::scan::follow(file, &seg.header(), seg.end(), seg.next(), len)
-            .context(|| format!("reading {}", seg.store.path().display()))?;
+        let scan = files
+            .store
+            .with_file(false, |f| {
+                recovery::scan::follow(f, &seg.header(), seg.end(), seg.next(), len)
+            })
+            .context(|| format!("reading {}", seg.paths.store.display()))?;
         let count = seg.count();
         for (i, p) in scan.positions.iter().enumerate() {
-            seg.index.set(count + i as u64, *p);
+            files.index.set(count + i as u64, *p);
         }
         if !scan.positions.is_empty() {
             seg.publish(scan.next, scan.end);
@@ -47,7 +52,7 @@ impl Shared {
                 read_only: true,
                 ..recovery::Mode::default()
             };
-            match recovery::load(&self.dir, &self.options, mode) {
+            match recovery::load(&self.dir, &self.options, mode, &self.open_cache) {
                 Ok(loaded) => {
                     *self.segments.write() = loaded.segments;
                     return Ok(());

@@ -158,15 +158,15 @@ impl Shared {
         };
         self.syncs.fetch_add(1, Ordering::Relaxed);
         for s in self.unsynced_sealed() {
-            s.store
-                .sync_all()
-                .context(|| format!("syncing {}", s.store.path().display()))?;
+            s.sync_store()
+                .context(|| format!("syncing {}", s.paths.store.display()))?;
             s.mark_durable(s.count());
         }
         active
+            .active_files()
             .store
             .sync_data()
-            .context(|| format!("syncing {}", active.store.path().display()))?;
+            .context(|| format!("syncing {}", active.paths.store.display()))?;
         // Appends from now on claim these records durable (see `format::record_flags`).
         active.mark_durable_in(epoch, count);
         if claim {

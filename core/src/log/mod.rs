@@ -116,7 +116,8 @@ impl Log {
             scan_all,
             ..recovery::Mode::default()
         };
-        let loaded = recovery::load(&dir, &options, mode)?;
+        let open_cache = Arc::new(crate::segment::OpenCache::new(options.max_open_segments));
+        let loaded = recovery::load(&dir, &options, mode, &open_cache)?;
         if clean && !read_only {
             // From here on the files change: a crash must lead to a full recovery.
             fault::check(Op::Remove, &marker)
@@ -148,6 +149,7 @@ impl Log {
             options,
             segments: RwLock::new(loaded.segments),
             report: loaded.report,
+            open_cache,
             writer: Mutex::new(writer),
             closed: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
@@ -300,6 +302,12 @@ impl Log {
         self.shared.syncs.load(Ordering::Relaxed)
     }
 
+    /// How many segments have their files open now: the active one, and the sealed ones the
+    /// cache keeps (at most `Options::max_open_segments`, plus any a read is using).
+    pub fn open_segment_count(&self) -> usize {
+        self.shared.open_cache.open_count() + 1
+    }
+
     /// Whether the log had been closed cleanly before this open (no recovery scan was needed).
     pub fn opened_clean(&self) -> bool {
         self.shared.opened_clean
@@ -327,8 +335,8 @@ impl Log {
                     first_timestamp: ts(first),
                     last_timestamp: if next > first { ts(next - 1) } else { None },
                     active: i == last && !sh.options.read_only,
-                    store_path: s.store.path().to_owned(),
-                    index_path: s.index.path().to_owned(),
+                    store_path: s.paths.store.clone(),
+                    index_path: s.paths.index.clone(),
                 })
             })
             .collect()

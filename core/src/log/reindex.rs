@@ -7,16 +7,35 @@ use std::sync::Arc;
 
 use super::shared::Shared;
 use crate::error::{Error, IoContext, Result};
-use crate::fault::{self, Op};
 use crate::format::HOLE;
 use crate::index::Index;
 use crate::recovery::{scan, sync_dir};
+use crate::segment::{Files, Reopen, Segment};
+use crate::segment_open::write_index_aside;
 use crate::store::Store;
 
+/// The entries of `seg`'s store as a scan finds them (holes for what is missing).
+fn scanned_entries(seg: &Segment) -> Result<Vec<u32>> {
+    let files = seg.files()?;
+    let mut entries = files
+        .store
+        .with_file(false, |f| {
+            scan::scan_store(f, &seg.header(), None, seg.end()).map(|s| s.entries)
+        })
+        .context(|| format!("scanning {}", seg.paths.store.display()))?;
+    if seg.pinned_files() {
+        // The active segment keeps its offsets: what is missing at its end is holes.
+        entries.resize(seg.count() as usize, HOLE);
+    } else {
+        entries.truncate(seg.count() as usize);
+        seg.shrink_to(seg.base + entries.len() as u64, seg.end());
+    }
+    Ok(entries)
+}
+
 impl Shared {
-    /// Rebuilds the index of the segment at `base` from its store; returns whether a rebuilt
-    /// segment is now in the list (the caller then tries again). The active segment of a
-    /// writable log is the writer's own and is not rebuilt here.
+    /// Rebuilds the index of the segment at `base` from its store; returns whether the
+    /// segment now reads through a rebuilt index (the caller then tries again).
     pub(super) fn reindex(&self, base: u64) -> Result<bool> {
         if !self.options.read_only {
             let mut guard = self.writer.lock();
@@ -26,73 +45,41 @@ impl Shared {
                 return self.reindex_active(&w.active);
             }
         }
-        let _g = self.refresh.lock();
         let seg = {
             let segs = self.segments.read();
-            let Some(i) = segs.iter().position(|s| s.base == base) else {
+            let Some(seg) = segs.iter().find(|s| s.base == base) else {
                 return Ok(false);
             };
-            segs[i].clone()
+            seg.clone()
         };
-        let scan = scan::scan_store(seg.store.file(), &seg.header(), None, seg.end())
-            .context(|| format!("scanning {}", seg.store.path().display()))?;
-        let mut entries = scan.entries;
-        entries.resize(seg.count() as usize, HOLE);
-        let (store, index) = if self.options.read_only {
-            let store = Store::open_pread(seg.store.path())
-                .context(|| format!("opening {}", seg.store.path().display()))?;
-            (store, Index::in_memory(seg.index.path(), entries))
-        } else {
-            // Written aside and renamed over the old file: readers still using the old map
-            // keep the old file, whole.
-            let path = seg.index.path();
-            let tmp = path.with_extension("index.tmp");
-            let index = Index::create(&tmp, base, &entries, 0)
-                .and_then(|index| {
-                    index.trim(entries.len() as u64, true)?;
-                    fault::check(Op::Create, path)?;
-                    std::fs::rename(&tmp, path)?;
-                    Ok(index)
-                })
-                .context(|| format!("rebuilding {}", path.display()));
-            let index = match index {
-                Ok(i) => i,
-                Err(e) => {
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(e);
+        let entries = scanned_entries(&seg)?;
+        let paths = &seg.paths;
+        let ctx = |p: &std::path::Path| format!("opening {}", p.display());
+        let files = match seg.reopen_kind() {
+            Reopen::Pread => Files {
+                store: Store::open_pread(&paths.store).context(|| ctx(&paths.store))?,
+                index: Index::in_memory(&paths.index, entries),
+            },
+            Reopen::Mapped => {
+                write_index_aside(&paths.index, base, &entries)?;
+                sync_dir(&self.dir)?;
+                Files {
+                    store: Store::open_sealed(&paths.store).context(|| ctx(&paths.store))?,
+                    index: Index::open_sealed(&paths.index).context(|| ctx(&paths.index))?,
                 }
-            };
-            sync_dir(&self.dir)?;
-            drop(index);
-            let index =
-                Index::open_sealed(path).context(|| format!("opening {}", path.display()))?;
-            let store = Store::open_sealed(seg.store.path())
-                .context(|| format!("opening {}", seg.store.path().display()))?;
-            (store, index)
-        };
-        let fresh = Arc::new(seg.reopened(store, index));
-        let mut segs = self.segments.write();
-        match segs.iter().position(|s| Arc::ptr_eq(s, &seg)) {
-            Some(i) => {
-                segs[i] = fresh;
-                Ok(true)
             }
-            None => Ok(false),
-        }
+        };
+        Ok(seg.install_files(files))
     }
-}
 
-impl Shared {
     /// Rebuilds the active segment's index in place (the caller holds the writer lock): its
     /// entries are rewritten with every reader shut out by the segments lock.
-    fn reindex_active(&self, seg: &Arc<crate::segment::Segment>) -> Result<bool> {
-        let scan = scan::scan_store(seg.store.file(), &seg.header(), None, seg.end())
-            .context(|| format!("scanning {}", seg.store.path().display()))?;
-        let mut entries = scan.entries;
-        entries.resize(seg.count() as usize, HOLE);
+    fn reindex_active(&self, seg: &Arc<Segment>) -> Result<bool> {
+        let entries = scanned_entries(seg)?;
         let _readers_out = self.segments.write();
+        let index = &seg.active_files().index;
         for (slot, &e) in entries.iter().enumerate() {
-            seg.index.set(slot as u64, e);
+            index.set(slot as u64, e);
         }
         Ok(true)
     }

@@ -21,14 +21,15 @@ impl Shared {
         //
         // Under `SyncPolicy::Never` that sync runs on a background thread instead, so appends
         // do not wait for the disk: the new segment carries `FLAG_PREV_UNSYNCED` until it is
-        // done, and recovery then accepts a torn tail in the sealed segment (cutting the log
-        // there) instead of calling it corruption.
+        // done, and recovery then scans the sealed segment too (what was not durable in it
+        // may be a torn tail).
         let sync = o.sync != SyncPolicy::Never;
         if sync {
             w.active
+                .active_files()
                 .store
                 .sync_data()
-                .context(|| format!("sealing {}", w.active.store.path().display()))
+                .context(|| format!("sealing {}", w.active.paths.store.display()))
                 .map_err(|e| self.poison(&e))?;
             w.active.mark_durable(w.active.count());
         }
@@ -41,11 +42,12 @@ impl Shared {
         )?);
         let old = std::mem::replace(&mut w.active, seg.clone());
         let sealed = (|| -> Result<()> {
-            let what = || format!("sealing {}", old.store.path().display());
-            old.store.trim(w.pos).context(what)?;
-            old.index.trim(old.count(), sync).context(what)?;
+            let what = || format!("sealing {}", old.paths.store.display());
+            let files = old.active_files();
+            files.store.trim(w.pos).context(what)?;
+            files.index.trim(old.count(), sync).context(what)?;
             if sync {
-                old.store.sync_all().context(what)?;
+                files.store.sync_all().context(what)?;
             }
             sync_dir(&self.dir)
         })();
@@ -56,9 +58,12 @@ impl Shared {
         }
         // Readers get a fresh read-only mapping of the sealed files: the writable one keeps
         // every page it wrote mapped (resident), a fresh one maps only what readers touch.
-        let remapped = crate::store::Store::open_sealed(old.store.path())
-            .and_then(|store| Ok((store, crate::index::Index::open_sealed(old.index.path())?)))
-            .map(|(store, index)| Arc::new(old.reopened(store, index)));
+        let remapped = crate::store::Store::open_sealed(&old.paths.store)
+            .and_then(|store| {
+                let index = crate::index::Index::open_sealed(&old.paths.index)?;
+                Ok(crate::segment::Files { store, index })
+            })
+            .map(|files| Arc::new(old.sealed_from(files, &self.open_cache)));
         {
             let mut segs = self.segments.write();
             let mut sealed = old;
@@ -97,7 +102,7 @@ impl Shared {
     pub(super) fn make_room(&self, w: &mut Writer, total: u64, count: u64) -> Result<bool> {
         let full = |w: &Writer| {
             w.pos.saturating_add(total) > self.options.max_segment_bytes
-                || w.next - w.active.base + count > w.active.index.capacity()
+                || w.next - w.active.base + count > w.active.active_files().index.capacity()
         };
         if !full(w) {
             return Ok(false);

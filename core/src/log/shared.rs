@@ -71,6 +71,8 @@ pub(super) struct Shared {
     pub(super) background: Mutex<Vec<JoinHandle<()>>>,
     /// What the open found and did.
     pub(super) report: crate::report::RecoveryReport,
+    /// The bound on sealed segments open at once (`Options::max_open_segments`).
+    pub(super) open_cache: Arc<crate::segment::OpenCache>,
     /// Group syncs run since open (each covers every append before it).
     pub(super) syncs: AtomicU64,
 }
@@ -250,14 +252,14 @@ impl Shared {
     /// Syncs and trims everything, then writes the clean-shutdown marker.
     pub(super) fn close_clean(&self, w: &Writer) -> Result<()> {
         for s in self.unsynced_sealed() {
-            s.store
-                .sync_all()
-                .context(|| format!("syncing {}", s.store.path().display()))?;
+            s.sync_store()
+                .context(|| format!("syncing {}", s.paths.store.display()))?;
             s.mark_durable(s.count());
         }
         let a = &w.active;
-        let what = || format!("closing {}", a.store.path().display());
-        a.store.sync_data().context(what)?;
+        let files = a.active_files();
+        let what = || format!("closing {}", a.paths.store.display());
+        files.store.sync_data().context(what)?;
         // Every record is durable now; the header says so, in case the marker below is lost
         // or removed (an open without it then knows that damage here is not a torn tail).
         let count = a.count().min(u64::from(u32::MAX)) as u32;
@@ -266,9 +268,9 @@ impl Shared {
             h.flags &= !crate::format::FLAG_PREV_UNSYNCED;
         })
         .context(what)?;
-        a.store.trim(w.pos).context(what)?;
-        a.store.sync_all().context(what)?;
-        a.index.trim(a.count(), true).context(what)?;
+        files.store.trim(w.pos).context(what)?;
+        files.store.sync_all().context(what)?;
+        files.index.trim(a.count(), true).context(what)?;
         sync_dir(&self.dir)?;
         let marker = self.dir.join(CLEAN_MARKER);
         fault::check(Op::Create, &marker)

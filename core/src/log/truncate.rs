@@ -29,7 +29,7 @@ impl Shared {
                 }
             }
             let removed = recovery::remove_segment_files(&self.dir, first.base);
-            if removed.is_ok() || !first.store.path().exists() {
+            if removed.is_ok() || !first.paths.store.exists() {
                 let mut segs = self.segments.write();
                 if segs.first().is_some_and(|s| Arc::ptr_eq(s, first)) {
                     segs.remove(0);
@@ -44,16 +44,16 @@ impl Shared {
     /// Syncs everything appended so far, with the writer lock held.
     fn sync_all_locked(&self, w: &Writer) -> Result<()> {
         for s in self.unsynced_sealed() {
-            s.store
-                .sync_all()
-                .context(|| format!("syncing {}", s.store.path().display()))
+            s.sync_store()
+                .context(|| format!("syncing {}", s.paths.store.display()))
                 .map_err(|e| self.poison(&e))?;
             s.mark_durable(s.count());
         }
         w.active
+            .active_files()
             .store
             .sync_data()
-            .context(|| format!("syncing {}", w.active.store.path().display()))
+            .context(|| format!("syncing {}", w.active.paths.store.display()))
             .map_err(|e| self.poison(&e))?;
         w.active.mark_durable(w.next - w.active.base);
         Ok(())
@@ -103,8 +103,8 @@ impl Log {
                 sync_dir(&sh.dir)?;
                 // Done: the flag has nothing left to say.
                 seg.update_header(|h| h.flags &= !format::FLAG_REBASE)
-                    .and_then(|()| seg.store.sync_data())
-                    .context(|| format!("writing the header of {}", seg.store.path().display()))
+                    .and_then(|()| seg.active_files().store.sync_data())
+                    .context(|| format!("writing the header of {}", seg.paths.store.display()))
             })();
             drop(guard);
             removed.map_err(|e| sh.poison(&e))?;
@@ -155,10 +155,10 @@ impl Log {
         } else {
             let o = &sh.options;
             let store =
-                crate::store::Store::open_writable(target.store.path(), o.max_segment_bytes)
-                    .context(|| format!("reopening {}", target.store.path().display()))?;
-            let index = crate::index::Index::open_writable(target.index.path(), o.max_index_bytes)
-                .context(|| format!("reopening {}", target.index.path().display()))?;
+                crate::store::Store::open_writable(&target.paths.store, o.max_segment_bytes)
+                    .context(|| format!("reopening {}", target.paths.store.display()))?;
+            let index = crate::index::Index::open_writable(&target.paths.index, o.max_index_bytes)
+                .context(|| format!("reopening {}", target.paths.index.display()))?;
             Arc::new(target.reopened(store, index))
         };
         let pos = seg.cut_position(offset)?;
@@ -177,8 +177,8 @@ impl Log {
             let kept = offset - seg.base;
             let epoch = seg
                 .record_cut(kept)
-                .and_then(|epoch| seg.store.sync_data().map(|()| epoch))
-                .context(|| format!("recording the cut in {}", seg.store.path().display()))?;
+                .and_then(|epoch| seg.active_files().store.sync_data().map(|()| epoch))
+                .context(|| format!("recording the cut in {}", seg.paths.store.display()))?;
             let (old_next, old_end) = (seg.next(), seg.end());
             {
                 let mut segs = sh.segments.write();
@@ -189,9 +189,10 @@ impl Log {
             // or reopened writable above); the records were unpublished under the segments
             // write lock just now.
             unsafe { seg.zero_unpublished(offset, pos, old_next, old_end) };
-            seg.store
+            seg.active_files()
+                .store
                 .sync_data()
-                .context(|| format!("syncing {}", seg.store.path().display()))?;
+                .context(|| format!("syncing {}", seg.paths.store.display()))?;
             w.active = seg.clone();
             w.epoch = epoch;
             w.pos = pos;

@@ -31,10 +31,11 @@ use crate::index::Index;
 use crate::options::Options;
 use crate::quarantine::Quarantine;
 use crate::report::RecoveryReport;
-use crate::segment::Segment;
+use crate::segment::{Files, OpenCache, Paths, Reopen, Segment};
 use crate::store::Store;
 
 use examine::{Contents, examine};
+pub(crate) use examine::{quick_check, read_entries};
 use plan::{Keep, Plan};
 
 /// Name of the clean-shutdown marker file.
@@ -130,27 +131,36 @@ pub(crate) fn remove_segment_files(dir: &Path, base: u64) -> Result<()> {
     Ok(())
 }
 
-/// Examines every segment in `dir`, newest first: the newest (after a crash), and each one
-/// the segment after it says may not have been synced, are scanned; the others are trusted
-/// if their index passes the O(1) check. `progress` gets the store bytes examined so far.
-fn examine_all(
+/// Examines the segments an open must look at, newest first: every one in `scan_all`;
+/// otherwise the newest, each older one that the segment after it says may not have been
+/// synced (after a crash), and all of them when the newest re-bases the log (an interrupted
+/// `truncate_front`). Returns the index in `bases` of the oldest examined. The older ones are
+/// sealed and durable: they are opened, and their indexes checked, when first read.
+fn examine_suffix(
     dir: &Path,
     bases: &[u64],
     mode: Mode,
+    at_least: usize,
     progress: &mut dyn FnMut(u64),
-) -> Result<Vec<examine::Examined>> {
-    let mut exs = Vec::with_capacity(bases.len());
-    let mut scan_next = !mode.clean || mode.scan_all;
+) -> Result<(usize, Vec<examine::Examined>)> {
+    let mut exs = Vec::new();
+    let mut first = bases.len();
+    let (mut more, mut all, mut unsynced_before) = (true, mode.scan_all, false);
     let mut done = 0;
-    for &base in bases.iter().rev() {
-        let ex = examine(dir, base, !scan_next && !mode.scan_all)?;
+    while first > 0 && (more || all || exs.len() < at_least) {
+        first -= 1;
+        let newest = exs.is_empty();
+        let scan = mode.scan_all || (!mode.clean && (newest || unsynced_before));
+        let ex = examine(dir, bases[first], !scan)?;
         done += ex.file_len;
         progress(done);
-        scan_next = mode.scan_all || (!mode.clean && ex.prev_unsynced());
+        unsynced_before = ex.prev_unsynced();
+        more = !mode.clean && unsynced_before;
+        all |= newest && ex.is_rebase();
         exs.push(ex);
     }
     exs.reverse();
-    Ok(exs)
+    Ok((first, exs))
 }
 
 /// What an open in `mode` would find and do, changing nothing (`verify`, `repair --dry-run`).
@@ -163,18 +173,26 @@ pub(crate) fn check(
         dry_run: true,
         ..mode
     };
-    Ok(load_with(dir, &Options::default(), mode, progress)?.report)
+    let cache = Arc::new(OpenCache::new(1));
+    Ok(load_with(dir, &Options::default(), mode, &cache, progress)?.report)
 }
 
-/// Finds, checks and opens every segment of the log in `dir`.
-pub(crate) fn load(dir: &Path, opts: &Options, mode: Mode) -> Result<Loaded> {
-    load_with(dir, opts, mode, &mut |_| {})
+/// Finds, checks and opens the segments of the log in `dir` (the sealed ones lazily, in
+/// `cache`).
+pub(crate) fn load(
+    dir: &Path,
+    opts: &Options,
+    mode: Mode,
+    cache: &Arc<OpenCache>,
+) -> Result<Loaded> {
+    load_with(dir, opts, mode, cache, &mut |_| {})
 }
 
 fn load_with(
     dir: &Path,
     opts: &Options,
     mode: Mode,
+    cache: &Arc<OpenCache>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Loaded> {
     let (bases, orphans) = list_segments(dir)?;
@@ -185,14 +203,25 @@ fn load_with(
             remove_segment_files(dir, base)?;
         }
     }
-    let exs = examine_all(dir, &bases, mode, progress)?;
-    let scanned = exs.iter().filter(|e| e.scanned()).count() as u64;
-    let max_entries = (opts
-        .max_index_bytes
-        .saturating_sub(format::INDEX_HEADER_LEN)
-        / format::INDEX_ENTRY_LEN)
-        .max(exs.iter().filter_map(|e| e.index_count).max().unwrap_or(0));
-    let mut plan = plan::plan(exs, mode.clean, max_entries)?;
+    // The plan needs one kept segment to build on; if every examined one goes (a newest
+    // whose creation never finished), look one segment further back.
+    let mut at_least = 0;
+    let (first, mut plan, scanned) = loop {
+        let (first, exs) = examine_suffix(dir, &bases, mode, at_least, progress)?;
+        let scanned = exs.iter().filter(|e| e.scanned()).count() as u64;
+        let examined = exs.len();
+        let max_entries = (opts
+            .max_index_bytes
+            .saturating_sub(format::INDEX_HEADER_LEN)
+            / format::INDEX_ENTRY_LEN)
+            .max(exs.iter().filter_map(|e| e.index_count).max().unwrap_or(0));
+        let plan = plan::plan(exs, mode.clean, max_entries)?;
+        if plan.keep.is_empty() && first > 0 {
+            at_least = examined + 1;
+            continue;
+        }
+        break (first, plan, scanned);
+    };
     if mode.strict
         && let Some(e) = plan.first_problem()
     {
@@ -255,19 +284,37 @@ fn load_with(
             report,
         });
     }
-    let mut segments = Vec::with_capacity(keep.len());
-    let mut scanned = Vec::with_capacity(keep.len());
+    // The sealed segments before the examined ones: known by name and size only.
+    let reopen = if mode.read_only {
+        Reopen::Pread
+    } else {
+        Reopen::Mapped
+    };
+    let mut segments = Vec::with_capacity(first + keep.len());
+    for (i, &base) in bases[..first].iter().enumerate() {
+        let next = bases.get(i + 1).copied().unwrap_or(keep[0].ex.base);
+        let paths = Paths::of(dir, base);
+        let end = std::fs::metadata(&paths.store)
+            .context(|| format!("reading {}", paths.store.display()))?
+            .len();
+        segments.push(Arc::new(Segment::closed(
+            base, paths, next, end, reopen, cache,
+        )));
+    }
+    let mut scanned = vec![false; segments.len()];
     for k in keep {
         scanned.push(k.ex.scanned());
-        segments.push(Arc::new(open_kept(k, opts, mode.read_only)?));
+        segments.push(Arc::new(open_kept(k, opts, mode.read_only, cache)?));
     }
     if writable && (!mode.clean || changed) {
         make_durable(dir, &segments, &scanned)?;
         report.synced = !mode.clean;
     }
+    // Timestamps never decrease: the next append's is at least the newest record's. A few
+    // holes at the end are passed over; past them the clock alone has to do.
     let mut last_timestamp = 0;
-    'newest: for seg in segments.iter().rev() {
-        for o in (seg.base..seg.next()).rev() {
+    'newest: for seg in segments.iter().rev().filter(|s| s.count() > 0).take(2) {
+        for o in (seg.base..seg.next()).rev().take(64) {
             if let Ok(t) = seg.timestamp(o) {
                 last_timestamp = t;
                 break 'newest;
@@ -289,10 +336,9 @@ fn load_with(
 /// disk), and which are synced whatever they claim.
 fn make_durable(dir: &Path, segments: &[Arc<Segment>], scanned: &[bool]) -> Result<()> {
     for (s, &scanned) in segments.iter().zip(scanned) {
-        if scanned || s.durable() < s.count() {
-            s.store
-                .sync_all()
-                .context(|| format!("syncing {}", s.store.path().display()))?;
+        if scanned || (s.is_open() && s.durable() < s.count()) {
+            s.sync_store()
+                .context(|| format!("syncing {}", s.paths.store.display()))?;
             s.mark_durable(s.count());
         }
     }
@@ -309,10 +355,9 @@ fn make_durable(dir: &Path, segments: &[Arc<Segment>], scanned: &[bool]) -> Resu
                     h.durable_count = h.durable_count.max(count);
                 }
             })
-            .context(|| format!("writing the header of {}", s.store.path().display()))?;
-            s.store
-                .sync_data()
-                .context(|| format!("syncing {}", s.store.path().display()))?;
+            .context(|| format!("writing the header of {}", s.paths.store.display()))?;
+            s.sync_store()
+                .context(|| format!("syncing {}", s.paths.store.display()))?;
         }
     }
     sync_dir(dir)
@@ -336,14 +381,21 @@ fn zero_tail(store: &Store, from: u64) {
 
 /// Opens the files of a kept segment: the newest read-write (it becomes the active segment)
 /// unless the log is read-only, the others sealed.
-fn open_kept(k: Keep, opts: &Options, read_only: bool) -> Result<Segment> {
+fn open_kept(k: Keep, opts: &Options, read_only: bool, cache: &Arc<OpenCache>) -> Result<Segment> {
     let durable = k.durable.min(k.count);
-    let seg = open_kept_files(k, opts, read_only)?;
+    let seg = open_kept_files(k, opts, read_only, cache)?;
     seg.mark_durable(durable);
     Ok(seg)
 }
 
-fn open_kept_files(k: Keep, opts: &Options, read_only: bool) -> Result<Segment> {
+/// Opens the files of a kept segment: the newest pinned (read-write: the active segment of a
+/// writable log; read with `pread` in a read-only one), the others sealed, in the cache.
+fn open_kept_files(
+    k: Keep,
+    opts: &Options,
+    read_only: bool,
+    cache: &Arc<OpenCache>,
+) -> Result<Segment> {
     let header = k.header();
     let is_last = k.is_last;
     let Keep {
@@ -367,7 +419,18 @@ fn open_kept_files(k: Keep, opts: &Options, read_only: bool) -> Result<Segment> 
             }
         };
         let index = Index::in_memory(&index_path, positions);
-        return Ok(Segment::new(header, store, index, base + count, end));
+        if is_last {
+            return Ok(Segment::new(header, store, index, base + count, end));
+        }
+        let files = Files { store, index };
+        return Ok(Segment::sealed(
+            header,
+            files,
+            base + count,
+            end,
+            Reopen::Pread,
+            cache,
+        ));
     }
     if is_last {
         let store = Store::open_writable(&store_path, opts.max_segment_bytes)
@@ -399,10 +462,19 @@ fn open_kept_files(k: Keep, opts: &Options, read_only: bool) -> Result<Segment> 
             .and_then(|_| file.sync_all())
             .context(|| ctx(&store_path))?;
     }
-    let store = Store::open_sealed(&store_path).context(|| ctx(&store_path))?;
-    let index = match entries {
-        Some(p) => Index::create(&index_path, base, &p, 0).context(|| ctx(&index_path))?,
-        None => Index::open_sealed(&index_path).context(|| ctx(&index_path))?,
+    if let Some(p) = entries {
+        drop(Index::create(&index_path, base, &p, 0).context(|| ctx(&index_path))?);
+    }
+    let files = Files {
+        store: Store::open_sealed(&store_path).context(|| ctx(&store_path))?,
+        index: Index::open_sealed(&index_path).context(|| ctx(&index_path))?,
     };
-    Ok(Segment::new(header, store, index, base + count, end))
+    Ok(Segment::sealed(
+        header,
+        files,
+        base + count,
+        end,
+        Reopen::Mapped,
+        cache,
+    ))
 }

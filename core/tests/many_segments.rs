@@ -1,0 +1,114 @@
+//! Descriptors and mappings that do not grow with the log (issue 14, item 6): a log of 10,000
+//! segments opens, appends, iterates end to end and reads random offsets with at most 256
+//! descriptors (`ulimit -n 256`, the usual limit is 1,024 on Linux desktops and 256 on macOS).
+//! Sealed segments are opened on demand and kept in a bounded cache.
+//!
+//! Its own test binary: the descriptor limit is set for the whole process.
+
+mod common;
+
+use std::path::Path;
+use std::time::Instant;
+
+use commitlog::{Log, Options};
+use common::Rng;
+
+const SEGMENTS: usize = 10_000;
+
+fn value(i: u64) -> Vec<u8> {
+    let mut v = format!("record {i} ").into_bytes();
+    v.resize(2_000, (i % 251) as u8);
+    v
+}
+
+fn options() -> Options {
+    Options {
+        max_segment_bytes: 4096,
+        max_index_bytes: 4096,
+        max_open_segments: 64,
+        ..Options::default()
+    }
+}
+
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// Mappings of the log's files (`/proc/self/maps` lines naming a file under `dir`).
+fn mappings_of(dir: &Path) -> usize {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let dir = dir.to_string_lossy();
+    maps.lines().filter(|l| l.contains(dir.as_ref())).count()
+}
+
+#[test]
+fn ten_thousand_segments_under_256_descriptors() {
+    let limit = libc::rlimit {
+        rlim_cur: 256,
+        rlim_max: 256,
+    };
+    // SAFETY: setrlimit reads the struct we pass; lowering a limit is always allowed.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let dir = tempfile::Builder::new()
+        .prefix("clmany")
+        .tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .unwrap();
+
+    // Two records of 2,028 bytes fill a 4 KiB segment: 20,000 appends, 10,000 segments.
+    let log = Log::open(dir.path(), options()).unwrap();
+    let n = 2 * SEGMENTS as u64;
+    for i in 0..n {
+        log.append(&value(i)).unwrap();
+        if i % 1000 == 0 {
+            assert!(
+                open_descriptors() < 64,
+                "{} descriptors after {i} appends",
+                open_descriptors()
+            );
+        }
+    }
+    log.close().unwrap();
+    let stores = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "store")
+        })
+        .count();
+    assert_eq!(stores, SEGMENTS);
+
+    let started = Instant::now();
+    let log = Log::open(dir.path(), options()).unwrap();
+    let open_time = started.elapsed();
+    assert_eq!(log.next_offset().unwrap(), n);
+    assert_eq!(log.append(b"after reopening").unwrap(), n);
+    let mut it = 0u64;
+    for r in log.iter(0) {
+        let r = r.unwrap();
+        if r.offset < n {
+            assert_eq!(r.value, value(r.offset));
+        }
+        it += 1;
+    }
+    assert_eq!(it, n + 1);
+    let mut rng = Rng(0x5E6_0000_0001);
+    for _ in 0..20_000 {
+        let o = rng.below(n);
+        assert_eq!(log.read(o).unwrap().value, value(o));
+    }
+    let fds = open_descriptors();
+    let maps = mappings_of(dir.path());
+    let open = log.open_segment_count();
+    assert!(fds < 64, "{fds} descriptors open");
+    assert!(open <= 65, "{open} segments open");
+    assert!(maps <= 2 * 65 + 4, "{maps} mappings of the log's files");
+    eprintln!(
+        "{SEGMENTS} segments, {n} records: reopened in {open_time:?}, iterated and 20,000 random \
+         reads with {fds} descriptors, {open} segments and {maps} mappings open"
+    );
+    log.close().unwrap();
+}
