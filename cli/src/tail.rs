@@ -37,6 +37,25 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
             }
             Ok(None) if stdout_reader_gone() => return Ok(()),
             Ok(None) => {}
+            // The writer moved the log under us: retention or `truncate_front` removed where
+            // we were, or `truncate_back` cut it below us. Say so and follow on from there.
+            Err(commitlog::Error::OutOfRange {
+                offset,
+                lowest,
+                next,
+            }) => {
+                let (from, why) = if offset < lowest {
+                    (lowest, "records below it were removed")
+                } else {
+                    (next, "the log was cut back below it")
+                };
+                eprintln!(
+                    "commitlog: tail: offset {offset} is gone from {} ({why}); following from \
+                     offset {from}",
+                    args.dir.display()
+                );
+                iter = log.iter(from);
+            }
             Err(e) => {
                 print(&mut iter, Err(e), u64::MAX, args.format, out).with_context(context)?;
                 out.flush()?;

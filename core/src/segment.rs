@@ -740,9 +740,18 @@ impl Segment {
             let got = store
                 .with_file(false, |f| crate::platform::read_at_most(f, out, start))
                 .map_err(|e| Error::io(format!("reading {}", store.path().display()), e))?;
-            // A file cut shorter (another process's writer): what is there is what there is.
-            out.truncate(got);
-            return Ok((start, next, got as u64 == stop - start && stop == end));
+            // A file cut shorter than this reader's view of it (another process's writer
+            // trimmed or cut it): the view is stale, and the caller takes a fresh one.
+            if got as u64 != stop - start {
+                out.clear();
+                return Err(Error::io(
+                    format!("reading {}", store.path().display()),
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file is shorter than the records known in it",
+                    ),
+                ));
+            }
         }
         Ok((start, next, stop == end))
     }

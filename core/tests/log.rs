@@ -830,3 +830,38 @@ fn one_flipped_byte_in_the_newest_segment_costs_one_record_not_the_tail() {
     assert_eq!(kept, n - 1);
     assert_eq!(log.append(b"next").unwrap(), n);
 }
+
+/// Issue 14, items 2 and 3: a read-only reader follows a writer's `truncate_back` (to a shorter
+/// file, then closed), and its `truncate_back` followed by new records of other sizes.
+#[test]
+fn a_reader_follows_truncate_back_and_new_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = small();
+    let writer = open(dir.path(), &o);
+    for i in 0..40u64 {
+        writer.append(&[i as u8; 100]).unwrap();
+    }
+    let reader = open_read_only(dir.path(), &o);
+    assert_eq!(reader.next_offset().unwrap(), 40);
+    writer.truncate_back(32).unwrap();
+    writer.close().unwrap();
+    // The old log panicked here ("capacity overflow") and kept failing until reopened.
+    assert_eq!(reader.next_offset().unwrap(), 32);
+    assert!(matches!(reader.read(35), Err(Error::OutOfRange { .. })));
+    assert_eq!(reader.read(31).unwrap().value, [31u8; 100]);
+
+    let writer = open(dir.path(), &o);
+    writer.truncate_back(30).unwrap();
+    for i in 0..10u64 {
+        writer
+            .append(&vec![200 + i as u8; 37 + 13 * i as usize])
+            .unwrap();
+    }
+    // The old reader still said 40 (or 32), missed record 39 and called the log corrupt.
+    assert_eq!(reader.next_offset().unwrap(), 40);
+    assert_eq!(reader.read(39).unwrap().value, vec![209u8; 37 + 13 * 9]);
+    let values: Vec<Vec<u8>> = reader.iter(28).map(|r| r.unwrap().value).collect();
+    assert_eq!(values.len(), 12);
+    assert_eq!(values[2], vec![200u8; 37]);
+    writer.close().unwrap();
+}

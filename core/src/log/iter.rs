@@ -30,6 +30,7 @@ impl Log {
             done: false,
             skip_holes: false,
             reindexed: None,
+            refreshed_at: None,
         }
     }
 }
@@ -71,12 +72,19 @@ pub struct Iter {
     skip_holes: bool,
     /// The segment whose index this iterator had rebuilt last.
     reindexed: Option<u64>,
+    /// A read-only iterator took fresh views of the directory after errors at this position
+    /// (at most `FRESH_VIEWS` per position: an error that survives them is real).
+    refreshed_at: Option<(u64, u32)>,
 }
 
 /// Bytes copied under the lock at a time: small enough that the copy stays in the CPU's
 /// cache until the records are checked and handed out, large enough that the lock and the
 /// index lookup are paid once per few hundred records.
 pub(super) const RUN_BYTES: u64 = 128 << 10;
+
+/// Fresh views a read-only iterator takes at one position before an error there is real: a
+/// writer that cuts its log back hundreds of times a second can cut again under one retry.
+const FRESH_VIEWS: u32 = 8;
 
 /// Records whose checksums are checked together (see `crc::crc32c_x3`).
 pub(super) const CHECK_AHEAD: usize = 3;
@@ -93,6 +101,28 @@ impl Iter {
     pub fn skip_holes(mut self, skip: bool) -> Iter {
         self.skip_holes = skip;
         self
+    }
+
+    /// A read-only iterator's error that may come from the writer changing the files under
+    /// it: takes a fresh view and goes back to where the error was (once per position).
+    fn may_refresh(&mut self, at: u64, e: &Error) -> bool {
+        if !self.shared.options.read_only || !super::follower::may_be_stale(e) {
+            return false;
+        }
+        let views = match self.refreshed_at {
+            Some((o, n)) if o == at => n + 1,
+            _ => 1,
+        };
+        if views > FRESH_VIEWS {
+            return false;
+        }
+        self.refreshed_at = Some((at, views));
+        let at = match e {
+            Error::Hole { offset, .. } => *offset,
+            _ => at,
+        };
+        self.resume_at(at);
+        self.shared.reload().is_ok()
     }
 
     /// Whether `e` was a lying index entry that is now rebuilt (once per segment and
@@ -298,6 +328,7 @@ impl Iter {
             return None;
         }
         loop {
+            let at = self.next;
             return match self.advance() {
                 Ok(Some(found)) => Some(Ok(f(RecordRef {
                     offset: found.offset,
@@ -305,6 +336,7 @@ impl Iter {
                     value: &self.raw[found.value],
                 }))),
                 Ok(None) => None,
+                Err(e) if self.may_refresh(at, &e) => continue,
                 Err(Error::Hole { .. }) if self.skip_holes => continue,
                 Err(e @ Error::Hole { .. }) => Some(Err(e)),
                 Err(e) if self.may_reindex(&e) => continue,

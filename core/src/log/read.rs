@@ -32,7 +32,9 @@ impl Log {
             // The writer may have cut records this reader still knows: on damage, reload once;
             // an index entry that still lies is rebuilt.
             let mut rec = attempt();
-            if let Err(Error::Corrupt { .. } | Error::Hole { .. }) = rec {
+            if let Err(e) = &rec
+                && super::follower::may_be_stale(e)
+            {
                 sh.reload()?;
                 rec = attempt();
             }
