@@ -198,6 +198,11 @@ typedef struct {
    * then fail with `COMMITLOG_STATUS_INVALID_ARGUMENT`. Default false.
    */
   bool read_only;
+  /**
+   * How many sealed segments may have their files open at once (default 64, at least 1):
+   * the others are opened when read, so descriptors and mappings do not grow with the log.
+   */
+  uint64_t max_open_segments;
 } commitlog_options;
 
 /**

@@ -193,6 +193,8 @@ export interface OpenOptions {
   retentionBytes?: number
   /** Drop sealed segments whose newest record is older than this many milliseconds. */
   retentionMs?: number
+  /** How many sealed segments may have their files open at once [64]. */
+  maxOpenSegments?: number
   /** Open without the writer lock, to read (and tail) a log another process writes [false]. */
   readOnly?: boolean
 }

@@ -61,6 +61,9 @@ pub struct commitlog_options {
     /// Open without the writer lock, to read (and tail) a log another process writes; writes
     /// then fail with `COMMITLOG_STATUS_INVALID_ARGUMENT`. Default false.
     pub read_only: bool,
+    /// How many sealed segments may have their files open at once (default 64, at least 1):
+    /// the others are opened when read, so descriptors and mappings do not grow with the log.
+    pub max_open_segments: u64,
 }
 
 /// The default options (those documented on each field of `commitlog_options`).
@@ -83,6 +86,7 @@ const ZEROED: commitlog_options = commitlog_options {
     retention_bytes: 0,
     retention_ms: 0,
     read_only: false,
+    max_open_segments: 0,
 };
 
 fn from_core(o: &Options) -> commitlog_options {
@@ -107,6 +111,7 @@ fn from_core(o: &Options) -> commitlog_options {
         retention_bytes: o.retention_bytes.unwrap_or(0),
         retention_ms: o.retention_ms.unwrap_or(0),
         read_only: o.read_only,
+        max_open_segments: o.max_open_segments as u64,
     }
 }
 
@@ -145,6 +150,7 @@ pub(crate) fn to_core(c: &commitlog_options) -> Result<Options, Failure> {
         retention_bytes: (c.retention_bytes != 0).then_some(c.retention_bytes),
         retention_ms: (c.retention_ms != 0).then_some(c.retention_ms),
         read_only: c.read_only,
+        max_open_segments: usize::try_from(c.max_open_segments).unwrap_or(usize::MAX),
         ..Options::default()
     })
 }
@@ -173,8 +179,10 @@ mod tests {
             retention_bytes: 1 << 30,
             retention_ms: 60_000,
             read_only: true,
+            max_open_segments: 3,
         };
         let o = to_core(&c).unwrap();
+        assert_eq!(o.max_open_segments, 3);
         assert_eq!(o.sync, SyncPolicy::Interval(Duration::from_millis(250)));
         assert_eq!(o.recovery, RecoveryMode::Strict);
         assert_eq!(o.retention_bytes, Some(1 << 30));

@@ -158,6 +158,7 @@ static void options_default_and_every_option(const char *tmp) {
     CHECK(d.sync == COMMITLOG_SYNC_NEVER);
     CHECK(d.recovery == COMMITLOG_RECOVERY_TRUNCATE_TAIL);
     CHECK(d.retention_bytes == 0 && d.retention_ms == 0);
+    CHECK(d.max_open_segments == 64);
     CHECK(!d.read_only);
 
     commitlog_options o = d;
@@ -173,6 +174,7 @@ static void options_default_and_every_option(const char *tmp) {
     o.recovery = COMMITLOG_RECOVERY_STRICT;
     o.retention_bytes = 1u << 30;
     o.retention_ms = 3600u * 1000u;
+    o.max_open_segments = 2;
     o.max_segment_bytes = 1u << 20;
     o.max_index_bytes = 4096;
     log = open_log(tmp, "interval", &o);

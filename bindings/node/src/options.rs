@@ -34,11 +34,13 @@ pub struct OpenOptions {
     pub retention_bytes: Option<f64>,
     /// Drop sealed segments whose newest record is older than this many milliseconds.
     pub retention_ms: Option<f64>,
+    /// How many sealed segments may have their files open at once [64].
+    pub max_open_segments: Option<f64>,
     /// Open without the writer lock, to read (and tail) a log another process writes [false].
     pub read_only: Option<bool>,
 }
 
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 9] = [
     "maxSegmentBytes",
     "maxIndexBytes",
     "initialOffset",
@@ -46,6 +48,7 @@ const NAMES: [&str; 8] = [
     "recovery",
     "retentionBytes",
     "retentionMs",
+    "maxOpenSegments",
     "readOnly",
 ];
 
@@ -133,6 +136,10 @@ pub fn parse(value: &Unknown) -> Outcome<Options> {
     }
     if let Some(v) = get("retentionMs")? {
         options.retention_ms = Some(safe_u64(&v, "options.retentionMs")?);
+    }
+    if let Some(v) = get("maxOpenSegments")? {
+        let n = safe_u64(&v, "options.maxOpenSegments")?;
+        options.max_open_segments = usize::try_from(n).unwrap_or(usize::MAX);
     }
     if let Some(v) = get("readOnly")? {
         options.read_only = boolean(&v, "options.readOnly")?;

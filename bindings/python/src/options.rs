@@ -11,7 +11,7 @@ use crate::errors::raise;
 
 /// The option names, for the message of an unknown keyword.
 const NAMES: &str = "max_segment_bytes, max_index_bytes, initial_offset, sync, recovery, \
-                     retention_bytes, retention_ms, read_only";
+                     retention_bytes, retention_ms, max_open_segments, read_only";
 
 /// Builds and validates `Options` from keyword arguments. `None` for any option means its
 /// default. An unknown name or a value of the wrong type is a `TypeError`; a value of the right
@@ -34,6 +34,9 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
             "recovery" => o.recovery = recovery(py, &value)?,
             "retention_bytes" => o.retention_bytes = Some(uint(py, &name, &value)?),
             "retention_ms" => o.retention_ms = Some(uint(py, &name, &value)?),
+            "max_open_segments" => {
+                o.max_open_segments = usize::try_from(uint(py, &name, &value)?).unwrap_or(usize::MAX)
+            }
             "read_only" => {
                 o.read_only = value
                     .cast::<PyBool>()

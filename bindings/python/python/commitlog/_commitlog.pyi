@@ -142,6 +142,7 @@ class Log:
         recovery: Optional[_RecoveryOption] = None,
         retention_bytes: Optional[int] = None,
         retention_ms: Optional[int] = None,
+        max_open_segments: Optional[int] = None,
         read_only: Optional[bool] = None,
     ) -> "Log": ...
     def append(self, value: _BytesLike) -> int:
@@ -209,6 +210,7 @@ def open(
     recovery: Optional[_RecoveryOption] = None,
     retention_bytes: Optional[int] = None,
     retention_ms: Optional[int] = None,
+    max_open_segments: Optional[int] = None,
     read_only: Optional[bool] = None,
 ) -> Log:
     """Opens (or creates) the log in directory ``path``."""
