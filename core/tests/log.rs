@@ -865,3 +865,74 @@ fn a_reader_follows_truncate_back_and_new_appends() {
     assert_eq!(values[2], vec![200u8; 37]);
     writer.close().unwrap();
 }
+
+/// Issue 14, item 7: another program cutting a log's files under a read-only reader (a store
+/// to nothing or to half, an index to nothing; the writer's active files or sealed ones)
+/// costs the reader typed errors at worst, never a crash: it reads with `pread`. (A writable
+/// log maps its files and dies with SIGBUS on such a cut: see docs/RELIABILITY.md.)
+#[test]
+fn a_reader_survives_its_files_being_cut_by_another_program() {
+    let o = small();
+    let mut cases = 0;
+    for victim in [
+        "sealed store",
+        "active store",
+        "sealed index",
+        "active index",
+    ] {
+        for half in [false, true] {
+            if victim.ends_with("index") && half {
+                continue;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let writer = open(dir.path(), &o);
+            for i in 0..200 {
+                writer.append(&value(i)).unwrap();
+            }
+            let reader = open_read_only(dir.path(), &o);
+            assert_eq!(reader.iter(0).count(), 200);
+            let segs = writer.segments().unwrap();
+            let seg = if victim.starts_with("sealed") {
+                &segs[1]
+            } else {
+                segs.last().unwrap()
+            };
+            let path = if victim.ends_with("store") {
+                &seg.store_path
+            } else {
+                &seg.index_path
+            };
+            let len = std::fs::metadata(path).unwrap().len();
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_len(if half { len / 2 } else { 0 })
+                .unwrap();
+            for off in 0..200 {
+                match reader.read(off) {
+                    Ok(r) => assert_eq!(r.value, value(off), "{victim}: wrong bytes"),
+                    Err(
+                        Error::Hole { .. }
+                        | Error::Corrupt { .. }
+                        | Error::OutOfRange { .. }
+                        | Error::Io { .. },
+                    ) => {}
+                    Err(e) => panic!("{victim}: {e}"),
+                }
+            }
+            for r in reader.iter(0).flatten() {
+                assert_eq!(
+                    r.value,
+                    value(r.offset),
+                    "{victim}: iteration gave wrong bytes"
+                );
+            }
+            let _ = reader.next_offset();
+            cases += 1;
+            drop(reader);
+            std::mem::forget(writer); // its maps would fault on the cut file at close
+        }
+    }
+    assert_eq!(cases, 6);
+}

@@ -35,7 +35,8 @@ pub(crate) fn parse(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyRes
             "retention_bytes" => o.retention_bytes = Some(uint(py, &name, &value)?),
             "retention_ms" => o.retention_ms = Some(uint(py, &name, &value)?),
             "max_open_segments" => {
-                o.max_open_segments = usize::try_from(uint(py, &name, &value)?).unwrap_or(usize::MAX)
+                o.max_open_segments =
+                    usize::try_from(uint(py, &name, &value)?).unwrap_or(usize::MAX)
             }
             "read_only" => {
                 o.read_only = value
