@@ -395,6 +395,12 @@ pub fn record_crc_ok(record: &[u8]) -> bool {
     u32_at(record, 0) == crate::crc::crc32c(&record[4..])
 }
 
+/// The offset a whole record (header + value bytes) holds.
+#[inline]
+pub(crate) fn record_offset(record: &[u8]) -> u64 {
+    u64_at(record, 8)
+}
+
 #[inline]
 pub(crate) fn u32_at(b: &[u8], at: usize) -> u32 {
     let mut x = [0u8; 4];

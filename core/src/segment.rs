@@ -591,8 +591,9 @@ impl Segment {
         Ok(pos)
     }
 
-    /// Checks a record's header against what the index promised. A record that is not there
-    /// whole is a hole; one holding another offset means the index entry is wrong.
+    /// Checks that a record's header fits what the index promised: a record that is not there
+    /// whole is a hole. (Its offset is checked with its checksum, in `checked`: an intact
+    /// record of another offset means the index entry is wrong, a damaged one is a hole.)
     fn check_header(
         &self,
         offset: u64,
@@ -603,17 +604,6 @@ impl Segment {
         let Some(h) = format::decode_record_header(header) else {
             return Err(self.hole(offset, format!("its record at byte {pos} is all zeros")));
         };
-        if h.offset != offset {
-            let slot = offset - self.base;
-            return Err(self.corrupt(
-                "index",
-                format::INDEX_HEADER_LEN + slot * format::INDEX_ENTRY_LEN,
-                format!(
-                    "entry for offset {offset} points to byte {pos}, which holds record {}",
-                    h.offset
-                ),
-            ));
-        }
         if pos + h.total_len() > end {
             return Err(self.hole(
                 offset,
@@ -702,6 +692,18 @@ impl Segment {
             return Err(self.hole(
                 offset,
                 format!("checksum mismatch in its record at byte {pos}"),
+            ));
+        }
+        // An intact record of another offset: the index entry that sent us here is wrong.
+        let held = format::record_offset(bytes);
+        if held != offset {
+            let slot = offset - self.base;
+            return Err(self.corrupt(
+                "index",
+                format::INDEX_HEADER_LEN + slot * format::INDEX_ENTRY_LEN,
+                format!(
+                    "entry for offset {offset} points to byte {pos}, which holds record {held}"
+                ),
             ));
         }
         Ok(RecordRef {

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Log;
-use super::reindex::lying_index;
 use super::shared::{Shared, next_held};
 use crate::crc;
 use crate::error::{Error, Result};
@@ -128,7 +127,7 @@ impl Iter {
     /// Whether `e` was a lying index entry that is now rebuilt (once per segment and
     /// iterator: the run is copied again through the new index).
     fn may_reindex(&mut self, e: &Error) -> bool {
-        let Some(base) = lying_index(e) else {
+        let Some(base) = self.shared.doubtful_index(e) else {
             return false;
         };
         if self.reindexed == Some(base) {
@@ -230,8 +229,14 @@ impl Iter {
                         "record holds offset {} where {offset} was expected",
                         h.offset
                     );
-                    if self.at == 0 {
-                        // The index sent us here: the index is wrong, not the record.
+                    let whole = self.at + (h.total_len() as usize) <= self.raw.len();
+                    let intact = whole
+                        && format::record_crc_ok(
+                            &self.raw[self.at..self.at + h.total_len() as usize],
+                        );
+                    if self.at == 0 && intact {
+                        // The index sent us here, to an intact record of another offset: the
+                        // index is wrong, not the record.
                         return Err(Error::Corrupt {
                             segment,
                             file: "index",

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use super::Log;
-use super::reindex::lying_index;
 use super::shared::{find, next_held};
 use crate::error::{Error, Result};
 use crate::record::{Record, RecordRef};
@@ -39,7 +38,7 @@ impl Log {
                 rec = attempt();
             }
             if let Err(e) = &rec
-                && let Some(base) = lying_index(e)
+                && let Some(base) = sh.doubtful_index(e)
                 && sh.reindex(base)?
             {
                 rec = attempt();
@@ -58,7 +57,7 @@ impl Log {
             sh.locate(&segs, offset)?.read_with(offset, &mut call)
         };
         match first {
-            Err(e) => match lying_index(&e) {
+            Err(e) => match sh.doubtful_index(&e) {
                 Some(base) if sh.reindex(base)? => {
                     let segs = sh.segments.read();
                     sh.locate(&segs, offset)?.read_with(offset, call)
@@ -124,7 +123,7 @@ impl Log {
                     drop(segs);
                     // A lying index entry: rebuilt (once per segment), and the reads go on
                     // from this offset.
-                    match lying_index(&e) {
+                    match sh.doubtful_index(&e) {
                         Some(base) if reindexed != Some(base) && sh.reindex(base)? => {
                             reindexed = Some(base);
                             start += i;

@@ -85,14 +85,30 @@ impl Shared {
     }
 }
 
-/// The error of a read through a lying index entry names the segment to rebuild.
-pub(super) fn lying_index(e: &Error) -> Option<u64> {
-    match e {
-        Error::Corrupt {
-            segment,
-            file: "index",
-            ..
-        } => Some(*segment),
-        _ => None,
+impl Shared {
+    /// The segment whose index a read's error puts in doubt: an index entry that sent the
+    /// read to an intact record of another offset, or to bytes that are no record at all
+    /// while the index does not mark a hole there (a damaged entry looks just like a damaged
+    /// record until the store is scanned). `None` for anything else.
+    pub(super) fn doubtful_index(&self, e: &Error) -> Option<u64> {
+        match e {
+            Error::Corrupt {
+                segment,
+                file: "index",
+                ..
+            } => Some(*segment),
+            Error::Hole {
+                offset, segment, ..
+            } => {
+                let segs = self.segments.read();
+                let seg = segs.iter().find(|s| s.base == *segment)?;
+                if *offset >= seg.next() {
+                    return None; // a gap between segments, not an entry
+                }
+                let marked = seg.files().ok()?.index.get(offset - seg.base) == Some(HOLE);
+                (!marked).then_some(*segment)
+            }
+            _ => None,
+        }
     }
 }
