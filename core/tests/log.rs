@@ -936,3 +936,53 @@ fn a_reader_survives_its_files_being_cut_by_another_program() {
     }
     assert_eq!(cases, 6);
 }
+
+/// A read-only open while the writer rolls, applies retention and cuts back: every open
+/// succeeds, on a view the writer was not changing (the old open read the directory once and
+/// failed now and then with "No such file" for a segment retention had just removed).
+#[test]
+fn read_only_opens_succeed_while_the_writer_rolls_and_retains() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Options {
+        max_segment_bytes: 4096,
+        max_index_bytes: 4096,
+        retention_bytes: Some(32 * 1024),
+        ..Options::default()
+    };
+    let writer = open(dir.path(), &o);
+    writer.append(b"first").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                writer.append(&value(i)).unwrap();
+                i += 1;
+                if i % 500 == 0 {
+                    let next = writer.next_offset().unwrap();
+                    writer.truncate_back(next - 30).unwrap();
+                }
+            }
+            writer
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut opens = 0;
+    while std::time::Instant::now() < deadline {
+        let reader = Log::open(
+            dir.path(),
+            Options {
+                read_only: true,
+                ..o.clone()
+            },
+        )
+        .unwrap_or_else(|e| panic!("read-only open {opens} failed: {e}"));
+        let lowest = reader.lowest_offset().unwrap();
+        assert!(reader.next_offset().unwrap() >= lowest);
+        opens += 1;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.join().unwrap().close().unwrap();
+    assert!(opens > 50, "only {opens} opens in 3 s");
+}

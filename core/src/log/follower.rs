@@ -8,18 +8,26 @@
 //! expected or removed, a hole), the reader takes a fresh view and tries once more, and only
 //! an error that survives a fresh view reaches the caller.
 
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::shared::Shared;
 use crate::error::{Error, IoContext, Result};
 use crate::format::{self, FileKind};
+use crate::options::Options;
 use crate::recovery::{self, CLEAN_MARKER};
+use crate::segment::OpenCache;
 
 /// How many times a reader takes a view of the directory before it gives up on finding two
 /// that agree (the writer is creating or removing files meanwhile), and the pause between.
 const VIEW_TRIES: u32 = 50;
 const VIEW_PAUSE: Duration = Duration::from_millis(2);
+
+/// How long a reader trusts a fresh view that found nothing new before it looks again for a
+/// sign that may be lasting (see `Shared::reload_unless_just_done`): at most the delay with
+/// which it sees a roll.
+const UNCHANGED_PAUSE: Duration = Duration::from_millis(5);
 
 /// Whether a read-only read's error may come from the writer changing the files under it
 /// (so that a fresh view is worth a second try).
@@ -38,26 +46,27 @@ impl Shared {
     /// Read-only logs: pick up what the writer (another process) appended, rolled, cut or
     /// removed since the last look. Cheap when nothing changed: a `stat` and a 32-byte read of
     /// the newest store, a `stat` of the oldest, and a `stat` of the name the next segment would
-    /// have.
-    pub(super) fn refresh(&self) -> Result<()> {
+    /// have. `Some(changed)` if it took a fresh view of the directory (see
+    /// [`Shared::reload`]), `None` if the cheap checks sufficed.
+    pub(super) fn refresh(&self) -> Result<Option<bool>> {
         if !self.options.read_only {
-            return Ok(());
+            return Ok(None);
         }
-        let _g = self.refresh.lock();
+        let mut state = self.refresh.lock();
         let (oldest, newest) = {
             let segs = self.segments.read();
             (segs.first().cloned(), segs.last().cloned())
         };
         let Some(seg) = newest else {
-            return self.reload_locked();
+            return self.reload_unless_just_done(&mut state);
         };
         // Retention or `truncate_front` removed the oldest segment.
         if oldest.is_some_and(|o| !Arc::ptr_eq(&o, &seg) && !o.paths.store.exists()) {
-            return self.reload_locked();
+            return self.reload_locked(&mut state).map(Some);
         }
         let files = match seg.files() {
             Ok(f) => f,
-            Err(_) => return self.reload_locked(),
+            Err(_) => return self.reload_locked(&mut state).map(Some),
         };
         let looked = files.store.with_file(false, |f| {
             let meta = f.metadata()?;
@@ -66,18 +75,22 @@ impl Shared {
             Ok((meta, header, got))
         });
         let Ok((meta, header, got)) = looked else {
-            return self.reload_locked();
+            return self.reload_locked(&mut state).map(Some);
         };
         // Removed (retention, truncation, a re-base): everything may have changed.
         if std::os::unix::fs::MetadataExt::nlink(&meta) == 0 {
-            return self.reload_locked();
+            return self.reload_locked(&mut state).map(Some);
         }
-        // Cut by `truncate_back` (a new epoch), or shorter than what we know of it.
-        let same_cut = format::decode_file_header(FileKind::Store, &header[..got])
-            .is_ok_and(|h| h.epoch == seg.epoch());
+        // Cut by `truncate_back` (a new epoch), or shorter than what we know of it. A header
+        // that does not decode is damage (the writer's header writes are one sector) or a
+        // header being written: looked at again, but not at every call.
+        let decoded = format::decode_file_header(FileKind::Store, &header[..got]);
+        let Ok(on_disk) = decoded.as_ref() else {
+            return self.reload_unless_just_done(&mut state);
+        };
         let len = meta.len();
-        if !same_cut || len < seg.end() {
-            return self.reload_locked();
+        if on_disk.epoch != seg.epoch() || len < seg.end() {
+            return self.reload_locked(&mut state).map(Some);
         }
         let found = files
             .store
@@ -97,48 +110,194 @@ impl Shared {
             .dir
             .join(format::file_name(seg.next(), FileKind::Store));
         if found.positions.is_empty() && next_store.exists() {
-            return self.reload_locked();
+            return self.reload_unless_just_done(&mut state);
         }
-        Ok(())
+        Ok(None)
     }
 
-    /// Read-only logs: takes a fresh view of the whole directory.
-    pub(super) fn reload(&self) -> Result<()> {
-        let _g = self.refresh.lock();
-        self.reload_locked()
+    /// A fresh view for a sign of change that may be lasting rather than the writer's work:
+    /// no segment yet, a newest store whose header does not decode (a damaged directory a
+    /// read-only reader cannot repair), a next segment file the view leaves out (one still
+    /// being created, or a damaged one). When the last such view found nothing new, the
+    /// sign is looked at again only after a pause, not at every call: polling a damaged
+    /// directory must not reload it every time. (Errors never wait: see `fresh_view_after`.)
+    fn reload_unless_just_done(&self, state: &mut FollowState) -> Result<Option<bool>> {
+        if state
+            .unchanged_at
+            .is_some_and(|t| t.elapsed() < UNCHANGED_PAUSE)
+        {
+            return Ok(None);
+        }
+        let changed = self.reload_locked(state)?;
+        state.unchanged_at = (!changed).then(Instant::now);
+        Ok(Some(changed))
     }
 
-    /// A view of the directory the writer was not changing while it was taken: two listings
-    /// of the segment files, before and after loading, that agree (else a short pause and
-    /// another try). A file that vanished while loading is the writer's work too.
-    fn reload_locked(&self) -> Result<()> {
-        let mut last_err = None;
-        for _ in 0..VIEW_TRIES {
-            let before = recovery::list_segments(&self.dir)?;
-            let clean = self.dir.join(CLEAN_MARKER).exists();
-            let mode = recovery::Mode {
-                clean,
-                read_only: true,
-                ..recovery::Mode::default()
-            };
-            match recovery::load(&self.dir, &self.options, mode, &self.open_cache) {
-                Ok(loaded) if recovery::list_segments(&self.dir)? == before => {
-                    *self.segments.write() = loaded.segments;
-                    return Ok(());
-                }
-                Ok(_) => {}
-                Err(e) if may_be_stale(&e) => last_err = Some(e),
-                Err(e) => return Err(e),
+    /// A read-only read's error that may come from the writer changing the files under it
+    /// (see [`may_be_stale`]): takes a fresh view, `true` if it differs from the one the error
+    /// was met in (then the read is worth another try).
+    ///
+    /// A hole costs no reload when the cheap checks show nothing the writer could have done
+    /// to it: [`Shared::refresh`] finds the newest and oldest segments as they were, and the
+    /// hole's own store still has the epoch and at least the length of this view (published
+    /// records are only ever changed by a cut, which bumps the epoch first, or by removing
+    /// the file). A reader going through a zeroed range thus pays two `stat`s and a 32-byte
+    /// read per hole, not a listing and load of the directory. A store that fails those
+    /// checks (a damaged header, say) is reloaded for once; while it stays exactly as it was
+    /// then, and that view found nothing new, its holes are real.
+    pub(super) fn fresh_view_after(&self, e: &Error) -> Result<bool> {
+        if !may_be_stale(e) {
+            return Ok(false);
+        }
+        let Error::Hole { segment, .. } = e else {
+            return self.reload();
+        };
+        if let Some(changed) = self.refresh()? {
+            return Ok(changed);
+        }
+        let on_disk = match self.store_as_found(*segment) {
+            StoreAsFound::AsViewed => return Ok(false),
+            StoreAsFound::Otherwise(found) => found,
+            StoreAsFound::Unknown => return self.reload(),
+        };
+        let mut state = self.refresh.lock();
+        if state.lasting.contains(&on_disk) {
+            return Ok(false);
+        }
+        let changed = self.reload_locked(&mut state)?;
+        if !changed {
+            if state.lasting.len() == LASTING_KEPT {
+                state.lasting.remove(0);
             }
-            std::thread::sleep(VIEW_PAUSE);
+            state.lasting.push(on_disk);
         }
-        Err(last_err.unwrap_or_else(|| {
-            Error::io(
-                format!("following {}", self.dir.display()),
-                std::io::Error::other(
-                    "the writer kept changing the directory: no stable view to read",
-                ),
-            )
-        }))
+        Ok(changed)
     }
+
+    /// How the store of the segment at `base` is on disk compared to this view.
+    fn store_as_found(&self, base: u64) -> StoreAsFound {
+        let Some(seg) = self
+            .segments
+            .read()
+            .iter()
+            .find(|s| s.base == base)
+            .cloned()
+        else {
+            return StoreAsFound::Unknown;
+        };
+        let Ok(file) = std::fs::File::open(&seg.paths.store) else {
+            return StoreAsFound::Unknown;
+        };
+        let mut header = [0u8; format::STORE_HEADER_LEN as usize];
+        let read = file.metadata().and_then(|meta| {
+            let got = crate::platform::read_at_most(&file, &mut header, 0)?;
+            Ok((meta.len(), got))
+        });
+        let Ok((len, got)) = read else {
+            return StoreAsFound::Unknown;
+        };
+        let as_viewed = len >= seg.end()
+            && format::decode_file_header(FileKind::Store, &header[..got])
+                .is_ok_and(|h| h.base == base && h.epoch == seg.epoch());
+        if as_viewed {
+            StoreAsFound::AsViewed
+        } else {
+            StoreAsFound::Otherwise(StoreState { base, len, header })
+        }
+    }
+
+    /// Read-only logs: takes a fresh view of the whole directory. `false` if it is the view
+    /// the reader had (every segment with the same base, epoch and published end): an error
+    /// met in that view is then real, and another view would not change it.
+    pub(super) fn reload(&self) -> Result<bool> {
+        self.reload_locked(&mut self.refresh.lock())
+    }
+
+    /// Takes a stable view (see [`stable_view`]) in place of the reader's; `true` if it
+    /// differs. The caller holds `Shared::refresh` (`state`).
+    fn reload_locked(&self, state: &mut FollowState) -> Result<bool> {
+        let mode = recovery::Mode {
+            strict: self.options.recovery == crate::options::RecoveryMode::Strict,
+            ..recovery::Mode::default()
+        };
+        let loaded = stable_view(&self.dir, &self.options, mode, &self.open_cache)?;
+        let mut segs = self.segments.write();
+        let changed = view_of(&segs) != view_of(&loaded.segments);
+        *segs = loaded.segments;
+        if changed {
+            state.lasting.clear();
+        }
+        Ok(changed)
+    }
+}
+
+/// A read-only view of the directory the writer was not changing while it was taken: two
+/// listings of the segment files, before and after loading, that agree (else a short pause
+/// and another try). A file that vanished while loading is the writer's work too. Both a
+/// read-only open and every fresh view of a reader take it so.
+pub(super) fn stable_view(
+    dir: &Path,
+    options: &Options,
+    mode: recovery::Mode,
+    cache: &Arc<OpenCache>,
+) -> Result<recovery::Loaded> {
+    let mut last_err = None;
+    for _ in 0..VIEW_TRIES {
+        let before = recovery::list_segments(dir)?;
+        let mode = recovery::Mode {
+            clean: dir.join(CLEAN_MARKER).exists(),
+            read_only: true,
+            ..mode
+        };
+        match recovery::load(dir, options, mode, cache) {
+            Ok(loaded) if recovery::list_segments(dir)? == before => return Ok(loaded),
+            Ok(_) => {}
+            Err(e) if may_be_stale(&e) => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+        std::thread::sleep(VIEW_PAUSE);
+    }
+    Err(last_err.unwrap_or_else(|| {
+        Error::io(
+            format!("following {}", dir.display()),
+            std::io::Error::other("the writer kept changing the directory: no stable view to read"),
+        )
+    }))
+}
+
+/// What a reader's view of the segments says: base, epoch and published end of each.
+fn view_of(segs: &[Arc<crate::segment::Segment>]) -> Vec<(u64, u8, u64, u64)> {
+    segs.iter()
+        .map(|s| (s.base, s.epoch(), s.next(), s.end()))
+        .collect()
+}
+
+/// What a read-only log remembers of following the writer (under `Shared::refresh`).
+#[derive(Debug, Default)]
+pub(crate) struct FollowState {
+    /// When the last fresh view taken for a possibly lasting sign found nothing new.
+    unchanged_at: Option<Instant>,
+    /// Stores found unlike the view (a damaged header, say) by a fresh view that found
+    /// nothing new: their holes are real while they stay so.
+    lasting: Vec<StoreState>,
+}
+
+/// How many such stores a reader remembers.
+const LASTING_KEPT: usize = 16;
+
+/// A store as a reader found it on disk: its length and header bytes.
+#[derive(Debug, PartialEq, Eq)]
+struct StoreState {
+    base: u64,
+    len: u64,
+    header: [u8; format::STORE_HEADER_LEN as usize],
+}
+
+enum StoreAsFound {
+    /// Same epoch and at least as long as the view has it.
+    AsViewed,
+    /// Otherwise, as found.
+    Otherwise(StoreState),
+    /// Not in the view, or not readable.
+    Unknown,
 }

@@ -103,7 +103,8 @@ impl Iter {
     }
 
     /// A read-only iterator's error that may come from the writer changing the files under
-    /// it: takes a fresh view and goes back to where the error was (once per position).
+    /// it: takes a fresh view and, if it differs, goes back to where the error was (at most
+    /// `FRESH_VIEWS` times per position).
     fn may_refresh(&mut self, at: u64, e: &Error) -> bool {
         if !self.shared.options.read_only || !super::follower::may_be_stale(e) {
             return false;
@@ -116,12 +117,17 @@ impl Iter {
             return false;
         }
         self.refreshed_at = Some((at, views));
+        // An unchanged view would give the same error again: it is real, and the iterator
+        // goes on from where the error left it.
+        if !self.shared.fresh_view_after(e).unwrap_or(false) {
+            return false;
+        }
         let at = match e {
             Error::Hole { offset, .. } => *offset,
             _ => at,
         };
         self.resume_at(at);
-        self.shared.reload().is_ok()
+        true
     }
 
     /// Whether `e` was a lying index entry that is now rebuilt (once per segment and

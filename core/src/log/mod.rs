@@ -117,7 +117,13 @@ impl Log {
             ..recovery::Mode::default()
         };
         let open_cache = Arc::new(crate::segment::OpenCache::new(options.max_open_segments));
-        let loaded = recovery::load(&dir, &options, mode, &open_cache)?;
+        // A reader in another process than the writer takes a view the writer was not
+        // changing while it was taken.
+        let loaded = if read_only {
+            follower::stable_view(&dir, &options, mode, &open_cache)?
+        } else {
+            recovery::load(&dir, &options, mode, &open_cache)?
+        };
         if clean && !read_only {
             // From here on the files change: a crash must lead to a full recovery.
             fault::check(Op::Remove, &marker)
@@ -160,7 +166,7 @@ impl Log {
             tail: Mutex::new(()),
             tail_cv: Condvar::new(),
             waiters: AtomicUsize::new(0),
-            refresh: Mutex::new(()),
+            refresh: Mutex::new(Default::default()),
             lock: Mutex::new(lock),
             opened_clean: clean,
             flusher: Mutex::new(None),

@@ -32,9 +32,8 @@ impl Log {
             // an index entry that still lies is rebuilt.
             let mut rec = attempt();
             if let Err(e) = &rec
-                && super::follower::may_be_stale(e)
+                && sh.fresh_view_after(e)?
             {
-                sh.reload()?;
                 rec = attempt();
             }
             if let Err(e) = &rec

@@ -61,7 +61,8 @@ pub(super) struct Shared {
     pub(super) tail: Mutex<()>,
     pub(super) tail_cv: Condvar,
     pub(super) waiters: AtomicUsize,
-    pub(super) refresh: Mutex<()>,
+    /// A read-only log's following of the writer: held while a view is checked or taken.
+    pub(super) refresh: Mutex<super::follower::FollowState>,
     pub(super) lock: Mutex<Option<DirLock>>,
     pub(super) opened_clean: bool,
     pub(super) flusher: Mutex<Option<Flusher>>,
