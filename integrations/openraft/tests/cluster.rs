@@ -13,15 +13,6 @@ use support::cluster::{
 };
 use support::router::Router;
 
-/// Small segments, so the logs roll and purges leave partly purged segments.
-fn tiny_segments() -> commitlog::Options {
-    commitlog::Options {
-        max_segment_bytes: 4096,
-        max_index_bytes: 4096,
-        ..Default::default()
-    }
-}
-
 fn expected_kv(n: u64) -> BTreeMap<String, String> {
     (0..n)
         .map(|i| (format!("key{i}"), format!("value{i}")))
@@ -40,7 +31,7 @@ async fn start_cluster(
             id,
             &root.join(format!("n{id}")),
             config,
-            tiny_segments(),
+            support::tiny_segments(),
         )
         .await;
         nodes.insert(id, node);
@@ -101,7 +92,7 @@ async fn failover_then_old_leader_restarts_and_catches_up() {
     write_keys(&nodes[&new].raft, 60..100).await;
 
     // The old leader comes back from its directory and catches up.
-    let back = Node::start_with(&router, old, &old_dir, &config, tiny_segments()).await;
+    let back = Node::start_with(&router, old, &old_dir, &config, support::tiny_segments()).await;
     nodes.insert(old, back);
     let last = nodes[&new].last_log_index().await.unwrap();
     for node in nodes.values() {
@@ -207,7 +198,7 @@ async fn far_behind_follower_catches_up_by_snapshot() {
     // And it all survives a restart of the lagger.
     let dir = nodes[&lagger].dir.clone();
     nodes.remove(&lagger).unwrap().stop(&router).await;
-    let back = Node::start_with(&router, lagger, &dir, &config, tiny_segments()).await;
+    let back = Node::start_with(&router, lagger, &dir, &config, support::tiny_segments()).await;
     wait_applied(&back.raft, last, "restarted lagger re-applies").await;
     assert_eq!(as_json(&back.log_entries().await), from_lagger);
     assert_eq!(back.sm.data().kv, expected_kv(130));

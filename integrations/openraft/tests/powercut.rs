@@ -17,14 +17,6 @@ use support::kv::{Request, TypeConfig};
 
 type Store = LogStore<TypeConfig>;
 
-fn tiny() -> commitlog::Options {
-    commitlog::Options {
-        max_segment_bytes: 4096,
-        max_index_bytes: 4096,
-        ..Default::default()
-    }
-}
-
 /// ~400 bytes an entry: ten fill a 4 KiB segment.
 fn entry(index: u64) -> Entry<TypeConfig> {
     Entry {
@@ -47,7 +39,7 @@ async fn a_power_cut_after_a_kill_and_a_restart_loses_no_acknowledged_entry() {
             let first = tempfile::tempdir().unwrap();
             let log_dir = first.path().join(commitlog_openraft::LOG_DIR);
             // Session 1: ten entries acknowledged.
-            let mut s = Store::open_with(first.path(), tiny()).unwrap();
+            let mut s = Store::open_with(first.path(), support::tiny_segments()).unwrap();
             let disk = Disk::install_continuing(&log_dir, &Default::default());
             disk.st.lock().synced = listing(&log_dir);
             disk.st.lock().names = listing(&log_dir).into_keys().collect();
@@ -87,7 +79,7 @@ async fn a_power_cut_after_a_kill_and_a_restart_loses_no_acknowledged_entry() {
             drop(s);
             // Session 2: a restart, and one more entry acknowledged.
             let disk = Disk::install_continuing(&log2, &killed);
-            let mut s = Store::open_with(second.path(), tiny()).unwrap();
+            let mut s = Store::open_with(second.path(), support::tiny_segments()).unwrap();
             let next = s.log().next_offset().unwrap();
             s.blocking_append([entry(next)]).await.unwrap();
             // The power goes.
@@ -101,7 +93,7 @@ async fn a_power_cut_after_a_kill_and_a_restart_loses_no_acknowledged_entry() {
             copy_files(second.path(), img.path());
             image(&st, variant, seed, &img_log);
             let case = format!("{variant:?} image {seed}");
-            let mut s = Store::open_with(img.path(), tiny())
+            let mut s = Store::open_with(img.path(), support::tiny_segments())
                 .unwrap_or_else(|e| panic!("{case}: does not open: {e}"));
             let mut want: Vec<u64> = (0..10).collect();
             want.push(next);

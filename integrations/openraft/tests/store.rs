@@ -15,14 +15,6 @@ use support::kv::{Request, TypeConfig};
 
 type Store = LogStore<TypeConfig>;
 
-fn tiny() -> commitlog::Options {
-    commitlog::Options {
-        max_segment_bytes: 4096,
-        max_index_bytes: 4096,
-        ..Default::default()
-    }
-}
-
 fn entry(term: u64, index: u64) -> Entry<TypeConfig> {
     Entry {
         log_id: log_id(term, 1, index),
@@ -35,7 +27,7 @@ fn entries(term: u64, range: std::ops::Range<u64>) -> Vec<Entry<TypeConfig>> {
 }
 
 fn open(dir: &Path) -> Store {
-    Store::open_with(dir, tiny()).expect("open store")
+    Store::open_with(dir, support::tiny_segments()).expect("open store")
 }
 
 async fn indexes(store: &mut Store) -> Vec<u64> {
@@ -238,7 +230,7 @@ async fn a_damaged_entry_that_was_persisted_makes_open_fail_loudly() {
     let mut bytes = std::fs::read(&store).unwrap();
     bytes[32 + 28 + 5] ^= 0x01;
     std::fs::write(&store, bytes).unwrap();
-    match Store::open_with(dir.path(), tiny()) {
+    match Store::open_with(dir.path(), support::tiny_segments()) {
         Err(commitlog_openraft::OpenError::Damaged { report, .. }) => {
             assert_eq!(report.records_in_holes(), 1, "{report}");
         }
@@ -254,7 +246,7 @@ async fn a_second_open_is_refused_before_it_touches_the_metadata() {
     // A metadata write in progress (its temp file) must survive a second opener.
     let tmp = dir.path().join(format!("{META_FILE}.tmp"));
     std::fs::write(&tmp, b"in progress").unwrap();
-    match Store::open_with(dir.path(), tiny()) {
+    match Store::open_with(dir.path(), support::tiny_segments()) {
         Err(commitlog_openraft::OpenError::Log(commitlog::Error::Locked { .. })) => {}
         other => panic!("a second open of a held store gave {other:?}"),
     }
