@@ -616,16 +616,20 @@ impl Segment {
         Ok(h)
     }
 
-    /// Calls `f` with the published record at `offset` (`base <= offset < next()`).
+    /// Calls `f` with the published record at `offset` (`base <= offset < next()` when the
+    /// caller found it; a record that opening the files showed missing is a hole).
     pub(crate) fn read_with<R>(
         &self,
         offset: u64,
         f: impl FnOnce(RecordRef<'_>) -> R,
     ) -> Result<R> {
-        let next = self.next();
-        debug_assert!(offset >= self.base && offset < next);
-        let end = self.end();
+        // Opening a sealed segment's files may lower its end to what its store really holds
+        // (`shrink_to`): the bounds are read after.
         let files = self.files()?;
+        if offset < self.base || offset >= self.next() {
+            return Err(self.hole(offset, "its segment's store ends before its record"));
+        }
+        let end = self.end();
         let pos = self.position(&files, offset, end)?;
         let store = &files.store;
         if store.is_mapped() {
@@ -724,10 +728,13 @@ impl Segment {
         max_bytes: u64,
         out: &mut Vec<u8>,
     ) -> Result<(u64, u64, bool)> {
-        let next = self.next();
-        debug_assert!(from >= self.base && from < next);
-        let end = self.end();
+        // As in `read_with`: the bounds are read after the files are open.
         let files = self.files()?;
+        let next = self.next();
+        if from < self.base || from >= next {
+            return Err(self.hole(from, "its segment's store ends before its record"));
+        }
+        let end = self.end();
         let start = self.position(&files, from, end)?;
         let stop = end.min(start.saturating_add(max_bytes));
         out.clear();

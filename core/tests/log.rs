@@ -355,6 +355,57 @@ fn torn_tail_is_cut_by_default_and_reported_in_strict_mode() {
     assert_eq!(log.append(b"again").unwrap(), 10);
 }
 
+/// A sealed segment whose store lost its tail while the log was closed: the first read into
+/// it may be into the lost tail (its files are opened then, and only then show the loss).
+/// Every lost offset is a hole from the first read on, in a writable and a read-only open,
+/// and opening itself (which looks for the newest timestamp from the newest record down, here
+/// in that segment, since the newest segment is empty) neither fails nor panics.
+#[test]
+fn the_first_read_into_a_sealed_segment_cut_short_is_a_hole() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = small();
+    let log = open(dir.path(), &o);
+    for i in 0..400 {
+        log.append(&value(i)).unwrap();
+    }
+    let next = log.segments().unwrap().last().unwrap().base_offset;
+    log.truncate_back(next).unwrap();
+    log.close().unwrap();
+    let stores = store_files(dir.path());
+    assert!(stores.len() >= 3, "{stores:?}");
+    let cut = &stores[stores.len() - 2];
+    let len = std::fs::metadata(cut).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(cut)
+        .unwrap()
+        .set_len(len - len / 4)
+        .unwrap();
+    for read_only in [false, true] {
+        let log = if read_only {
+            open_read_only(dir.path(), &o)
+        } else {
+            open(dir.path(), &o)
+        };
+        assert_eq!(log.next_offset().unwrap(), next);
+        let (mut read, mut holes) = (0, 0);
+        for off in (0..next).rev() {
+            match log.read(off) {
+                Ok(r) => {
+                    assert_eq!(r.value, value(off), "read_only={read_only}");
+                    read += 1;
+                }
+                Err(Error::Hole { offset, .. }) if offset == off => holes += 1,
+                Err(e) => panic!("read_only={read_only}: offset {off}: {e}"),
+            }
+        }
+        assert!(
+            holes > 0 && read + holes == next,
+            "{read} read, {holes} holes"
+        );
+    }
+}
+
 #[test]
 fn a_torn_tail_that_was_never_synced_is_cut_into_the_quarantine() {
     let dir = tempfile::tempdir().unwrap();
