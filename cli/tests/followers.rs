@@ -20,6 +20,8 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use commitlog::{Error, Log, Options};
@@ -244,6 +246,38 @@ fn spawn(role: &str, dir: &Path, done: &Path, out: &Path) -> Child {
         .unwrap()
 }
 
+/// Threads that only spin, until dropped.
+struct Hogs {
+    spinning: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Hogs {
+    fn start(n: usize) -> Hogs {
+        let spinning = Arc::new(AtomicBool::new(true));
+        let threads = (0..n)
+            .map(|_| {
+                let spinning = spinning.clone();
+                std::thread::spawn(move || {
+                    while spinning.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        Hogs { spinning, threads }
+    }
+}
+
+impl Drop for Hogs {
+    fn drop(&mut self) {
+        self.spinning.store(false, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
 fn wait(child: &mut Child, what: &str, limit: Duration) {
     let deadline = Instant::now() + limit;
     loop {
@@ -276,6 +310,10 @@ fn readers_and_tail_follow_a_rolling_retaining_truncating_writer() {
     // The log exists before anyone follows it.
     drop(Log::open(&dir, options(false)).unwrap());
     let mut writer = spawn("writer", &dir, &done, &tmp.path().join("writer"));
+    // Readers preempted anywhere, as on a loaded machine: two threads that only spin keep
+    // both cores busy while the writer runs, so that a reader's view goes stale in the middle
+    // of being taken (a race that cost a false hole once, seen only under load).
+    let hogs = Hogs::start(2);
     std::thread::sleep(Duration::from_millis(200));
     let reports: Vec<PathBuf> = (0..2)
         .map(|i| tmp.path().join(format!("reader{i}")))
@@ -299,6 +337,7 @@ fn readers_and_tail_follow_a_rolling_retaining_truncating_writer() {
         "the writer",
         Duration::from_secs(seconds() + 60),
     );
+    drop(hogs);
     for (r, report) in readers.iter_mut().zip(&reports) {
         wait(r, "a reader", Duration::from_secs(60));
         let line = fs::read_to_string(report).unwrap();

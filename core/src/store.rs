@@ -114,11 +114,16 @@ impl Store {
 
     /// Opens a store of a read-only log: read with `pread`.
     pub(crate) fn open_pread(path: &Path) -> io::Result<Store> {
-        Ok(Store {
-            file: Some(File::open(path)?),
+        Ok(Store::pread_from(File::open(path)?, path))
+    }
+
+    /// A store of a read-only log read with `pread` through `file`, already open on `path`.
+    pub(crate) fn pread_from(file: File, path: &Path) -> Store {
+        Store {
+            file: Some(file),
             path: path.to_owned(),
             access: Access::Pread,
-        })
+        }
     }
 
     /// Runs `f` on the store's file: its own descriptor, or one opened for the moment

@@ -37,6 +37,11 @@ pub(crate) struct Examined {
     pub index_mismatch: bool,
     /// Entries in the index file, if its header is valid.
     pub index_count: Option<u64>,
+    /// The store file as examined, kept open when asked: a read-only log reads its newest
+    /// segment through this very file, so that what it examined is what it reads (a file
+    /// the writer put in its place under the same name is another file, whose removal the
+    /// reader then notices: see `log/follower.rs`).
+    pub store_file: Option<File>,
 }
 
 /// Why a store header could not be used.
@@ -218,8 +223,14 @@ fn used_entries(index: &File, base: u64) -> Option<u64> {
 }
 
 /// Examines the segment at `base` in `dir`: reads its header, then trusts its index if
-/// `trust_index` and the index passes `quick_check`, or scans the store.
-pub(crate) fn examine(dir: &Path, base: u64, trust_index: bool) -> Result<Examined> {
+/// `trust_index` and the index passes `quick_check`, or scans the store. `keep_store` keeps
+/// the store file open in the result.
+pub(crate) fn examine(
+    dir: &Path,
+    base: u64,
+    trust_index: bool,
+    keep_store: bool,
+) -> Result<Examined> {
     let store_path = dir.join(format::file_name(base, FileKind::Store));
     let index_path = dir.join(format::file_name(base, FileKind::Index));
     let store = File::open(&store_path).context(|| format!("opening {}", store_path.display()))?;
@@ -281,5 +292,6 @@ pub(crate) fn examine(dir: &Path, base: u64, trust_index: bool) -> Result<Examin
         file_len,
         index_mismatch,
         index_count,
+        store_file: keep_store.then_some(store),
     })
 }

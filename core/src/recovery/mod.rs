@@ -151,7 +151,9 @@ fn examine_suffix(
         first -= 1;
         let newest = exs.is_empty();
         let scan = mode.scan_all || (!mode.clean && (newest || unsynced_before));
-        let ex = examine(dir, bases[first], !scan)?;
+        // A reader keeps the newest two open (the newest may turn out to be a creation that
+        // never finished, and the one before it the newest kept).
+        let ex = examine(dir, bases[first], !scan, mode.read_only && exs.len() < 2)?;
         done += ex.file_len;
         progress(done);
         unsynced_before = ex.prev_unsynced();
@@ -410,7 +412,10 @@ fn open_kept_files(
     let (store_path, index_path) = (ex.store_path, ex.index_path);
     let ctx = |p: &Path| format!("opening {}", p.display());
     if read_only {
-        let store = Store::open_pread(&store_path).context(|| ctx(&store_path))?;
+        let store = match ex.store_file {
+            Some(file) => Store::pread_from(file, &store_path),
+            None => Store::open_pread(&store_path).context(|| ctx(&store_path))?,
+        };
         let positions = match entries {
             Some(p) => p,
             None => {
