@@ -70,7 +70,7 @@ fn reference(batches: bool, left: Left) -> Reference {
     let mut next = 0u64;
     let mut batch_of = BTreeMap::new();
     while log.segments().unwrap().len() < 4 {
-        if batches && next % 5 == 0 {
+        if batches && next.is_multiple_of(5) {
             let vals: Vec<Vec<u8>> = (next..next + 4).map(value).collect();
             assert_eq!(log.append_batch(&vals).unwrap(), next..next + 4);
             batch_of.extend((next..next + 4).map(|o| (o, next + 3)));

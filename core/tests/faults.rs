@@ -67,11 +67,12 @@ impl Injector {
             *n += 1;
             *n
         };
-        if let Some(p) = *self.plan.lock() {
-            if p.op == op && (n == p.nth || (p.persistent && n > p.nth)) {
-                self.injected.fetch_add(1, Ordering::Relaxed);
-                return Err(io::Error::from_raw_os_error(p.errno));
-            }
+        if let Some(p) = *self.plan.lock()
+            && p.op == op
+            && (n == p.nth || (p.persistent && n > p.nth))
+        {
+            self.injected.fetch_add(1, Ordering::Relaxed);
+            return Err(io::Error::from_raw_os_error(p.errno));
         }
         Ok(())
     }
@@ -164,10 +165,10 @@ fn sweep(sync: SyncPolicy) {
                     })
                 });
                 // The disk stays broken: opening must still give an error or a sound log.
-                if persistent {
-                    if let Ok(got) = no_panic(&case, || contents(dir.path(), options(sync))) {
-                        check_prefix(&case, &h, &got, false);
-                    }
+                if persistent
+                    && let Ok(got) = no_panic(&case, || contents(dir.path(), options(sync)))
+                {
+                    check_prefix(&case, &h, &got, false);
                 }
                 let n = inj.injected.load(Ordering::Relaxed);
                 fault::set_hook(None);

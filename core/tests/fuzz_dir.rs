@@ -208,10 +208,10 @@ fn exercise(dir: &Path, opts: Options) -> Result<(), TestCaseError> {
             Err(e) => expect_typed(&e, "read")?,
         }
     }
-    if !opts.read_only {
-        if let Err(e) = log.append(b"fuzz") {
-            expect_typed(&e, "append")?;
-        }
+    if !opts.read_only
+        && let Err(e) = log.append(b"fuzz")
+    {
+        expect_typed(&e, "append")?;
     }
     let _ = log.segments();
     let _ = log.close();

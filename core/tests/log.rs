@@ -1010,7 +1010,7 @@ fn read_only_opens_succeed_while_the_writer_rolls_and_retains() {
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 writer.append(&value(i)).unwrap();
                 i += 1;
-                if i % 500 == 0 {
+                if i.is_multiple_of(500) {
                     let next = writer.next_offset().unwrap();
                     writer.truncate_back(next - 30).unwrap();
                 }

@@ -213,12 +213,12 @@ impl Shared {
         }
         let writer = self.writer.lock().take();
         let mut result = Ok(());
-        if let Some(w) = writer {
-            if self.poison_error().is_none() {
-                result = self.close_clean(&w);
-                if result.is_ok() {
-                    self.sync.lock().synced = w.written;
-                }
+        if let Some(w) = writer
+            && self.poison_error().is_none()
+        {
+            result = self.close_clean(&w);
+            if result.is_ok() {
+                self.sync.lock().synced = w.written;
             }
         }
         self.segments.write().clear();

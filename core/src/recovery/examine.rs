@@ -147,7 +147,9 @@ pub(crate) fn quick_check(
     index: &File,
 ) -> Option<(u64, u64)> {
     let index_len = index.metadata().ok()?.len();
-    if index_len < INDEX_HEADER_LEN || (index_len - INDEX_HEADER_LEN) % INDEX_ENTRY_LEN != 0 {
+    if index_len < INDEX_HEADER_LEN
+        || !(index_len - INDEX_HEADER_LEN).is_multiple_of(INDEX_ENTRY_LEN)
+    {
         return None;
     }
     let mut header = [0u8; INDEX_HEADER_LEN as usize];

@@ -22,10 +22,10 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
 /// there), else in the default temp dir.
 pub fn scratch() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::Builder::new().prefix("clrel").tempdir_in(shm) {
-            return d;
-        }
+    if shm.is_dir()
+        && let Ok(d) = tempfile::Builder::new().prefix("clrel").tempdir_in(shm)
+    {
+        return d;
     }
     tempfile::tempdir().unwrap()
 }
