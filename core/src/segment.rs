@@ -164,6 +164,9 @@ struct SegState {
     header_known: AtomicBool,
     /// How many records from `base` are known durable (synced): what appends claim.
     durable: AtomicU64,
+    /// The log is removing (or removed) the segment's files: retention, truncation. A sync
+    /// that then finds them gone has nothing left to make durable.
+    removed: AtomicBool,
 }
 
 impl SegState {
@@ -172,6 +175,7 @@ impl SegState {
             durable: AtomicU64::new(u64::from(header.durable_count)),
             header: Mutex::new(header),
             header_known: AtomicBool::new(known),
+            removed: AtomicBool::new(false),
         })
     }
 }
@@ -540,6 +544,16 @@ impl Segment {
     #[inline]
     pub(crate) fn end(&self) -> u64 {
         self.end.load(Ordering::Acquire)
+    }
+
+    /// Says that the log is about to remove the segment's files (before it does).
+    pub(crate) fn mark_removed(&self) {
+        self.state.removed.store(true, Ordering::Release);
+    }
+
+    /// Whether the log removes or removed the segment's files.
+    pub(crate) fn is_removed(&self) -> bool {
+        self.state.removed.load(Ordering::Acquire)
     }
 
     pub(crate) fn count(&self) -> u64 {

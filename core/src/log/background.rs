@@ -119,6 +119,10 @@ impl Prefaulter {
     pub(super) fn seal(&self, job: SealJob) {
         if let Some(sealed) = job.sealed.upgrade() {
             let result = sealed.sync_store();
+            // Retention or truncation removed it meanwhile: nothing left to make durable.
+            if result.is_err() && sealed.is_removed() {
+                return;
+            }
             if let Err(e) = result {
                 let owner = self.state.lock().owner.clone();
                 if let Some(sh) = owner.and_then(|w| w.upgrade()) {

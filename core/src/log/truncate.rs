@@ -28,6 +28,7 @@ impl Shared {
                     return Ok(());
                 }
             }
+            first.mark_removed();
             let removed = recovery::remove_segment_files(&self.dir, first.base);
             if removed.is_ok() || !first.paths.store.exists() {
                 let mut segs = self.segments.write();
@@ -98,6 +99,7 @@ impl Log {
             // here poisons the log (the next open removes what is left).
             let removed = (|| -> Result<()> {
                 for s in &old {
+                    s.mark_removed();
                     recovery::remove_segment_files(&sh.dir, s.base)?;
                 }
                 sync_dir(&sh.dir)?;
@@ -171,6 +173,7 @@ impl Log {
             // a prefix of them.
             for _ in 0..later {
                 let last = sh.segments.write().pop().expect("counted above");
+                last.mark_removed();
                 recovery::remove_segment_files(&sh.dir, last.base)?;
                 sync_dir(&sh.dir)?;
             }
