@@ -6,8 +6,16 @@
 use std::path::PathBuf;
 
 fn main() {
-    // The soname C programs record: a future incompatible ABI gets libcommitlog.so.1.
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcommitlog.so.0");
+    // The name C programs record for the library: a future incompatible ABI gets
+    // libcommitlog.so.1 (ELF soname) / libcommitlog.1.dylib (Mach-O install name). A Windows
+    // DLL is found by its file name.
+    match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
+        Ok("macos") => {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libcommitlog.0.dylib")
+        }
+        Ok("windows") => {}
+        _ => println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcommitlog.so.0"),
+    }
     // No version script of our own: for a cdylib rustc already passes one that exports only
     // the `#[no_mangle] extern "C"` functions (all named commitlog_*) and hides everything
     // else, and ld refuses a second one. `make test-ffi` checks the exported symbols with nm.

@@ -67,6 +67,7 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
 /// Whether stdout is a pipe or socket whose reading end was closed (`tail -f | head -1`
 /// after head exited): poll reports an error or hang-up on our end. Never true for a
 /// terminal or a file.
+#[cfg(unix)]
 fn stdout_reader_gone() -> bool {
     let mut fd = libc::pollfd {
         fd: libc::STDOUT_FILENO,
@@ -77,4 +78,11 @@ fn stdout_reader_gone() -> bool {
     // means poll returns at once.
     let ready = unsafe { libc::poll(&mut fd, 1, 0) };
     ready > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+}
+
+/// Windows has no poll of a pipe's other end: a closed pipe shows as the next write's error
+/// (ERROR_NO_DATA), which ends `tail -f` the same way, one record later.
+#[cfg(not(unix))]
+fn stdout_reader_gone() -> bool {
+    false
 }

@@ -1,15 +1,15 @@
 //! The writer's exclusive lock on a log directory.
 
-use std::fs::{File, OpenOptions};
-use std::io;
-use std::os::unix::io::AsRawFd;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::recovery::LOCK_FILE;
 
-/// Holds `flock(LOCK_EX)` on `dir/LOCK` until dropped. `flock` locks belong to the open file
-/// description, so a second `Log` in the same process conflicts just like another process.
+/// Holds an exclusive lock on `dir/LOCK` until dropped: `flock(LOCK_EX)` on Unix,
+/// `LockFileEx` on Windows (std's `File::try_lock`). Both belong to the open file (not the
+/// process), so a second `Log` in the same process conflicts just like another process; both
+/// go away with the process, so a crash leaves no stale lock.
 #[derive(Debug)]
 pub(crate) struct DirLock {
     _file: File,
@@ -28,17 +28,12 @@ impl DirLock {
                     .open(&path)
             })
             .map_err(|e| Error::io(format!("opening lock file {}", path.display()), e))?;
-        // SAFETY: the fd is valid while `file` lives; flock does not touch memory.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                return Err(Error::Locked {
-                    dir: dir.to_owned(),
-                });
-            }
-            return Err(Error::io(format!("locking {}", path.display()), err));
+        match file.try_lock() {
+            Ok(()) => Ok(DirLock { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(Error::Locked {
+                dir: dir.to_owned(),
+            }),
+            Err(TryLockError::Error(e)) => Err(Error::io(format!("locking {}", path.display()), e)),
         }
-        Ok(DirLock { _file: file })
     }
 }

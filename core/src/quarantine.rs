@@ -294,7 +294,7 @@ impl Quarantine {
         let source = file_name(&item.source);
         Ok(QuarantineEntry {
             id,
-            time_ms: crate::log::now_ms(),
+            time_ms: crate::platform::now_ms(),
             kind: item.kind,
             segment: item.segment,
             file: format!("{id:06}-{source}{suffix}"),

@@ -444,7 +444,7 @@ impl Segment {
             Some(f) => f.store.sync_all(),
             None => {
                 crate::fault::check(crate::fault::Op::SyncAll, &self.paths.store)?;
-                std::fs::File::open(&self.paths.store)?.sync_all()
+                crate::platform::open_to_sync(&self.paths.store)?.sync_all()
             }
         }
     }

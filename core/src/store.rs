@@ -1,6 +1,6 @@
 //! A segment's store file: a header, then records appended one after another.
 //!
-//! A writable store is preallocated (`posix_fallocate`) to its capacity and written through a
+//! A writable store is preallocated (`platform::preallocate`) to its capacity and written through a
 //! shared memory map: an append is a `memcpy` into the page cache, so a record survives a crash
 //! of the process the moment `append` returns, with no syscall per append. Because the blocks
 //! are allocated up front, a full disk shows up as an error when a segment is created, never
@@ -10,9 +10,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::io::AsRawFd;
 
 use crate::platform::FileExt;
+pub(crate) use crate::platform::preallocate;
 use std::path::{Path, PathBuf};
 
 use memmap2::{MmapOptions, MmapRaw};
@@ -38,19 +38,6 @@ pub(crate) struct Store {
     file: Option<File>,
     path: PathBuf,
     access: Access,
-}
-
-/// Reserves `len` bytes of disk for `file` (extending it), so that writes through a map
-/// cannot fail for lack of space.
-pub(crate) fn preallocate(file: &File, len: u64) -> io::Result<()> {
-    let len =
-        libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: the fd is open for the lifetime of `file`; posix_fallocate only reads its args.
-    let rc = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len) };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
-    Ok(())
 }
 
 impl Store {
@@ -145,6 +132,14 @@ impl Store {
         }
     }
 
+    /// Runs `f` on a descriptor that can make the file durable (see `platform::open_to_sync`).
+    fn with_file_to_sync<R>(&self, f: impl FnOnce(&File) -> io::Result<R>) -> io::Result<R> {
+        match &self.file {
+            Some(file) => f(file),
+            None => f(&crate::platform::open_to_sync(&self.path)?),
+        }
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
@@ -216,11 +211,7 @@ impl Store {
         if let Access::Mapped(m) = &self.access {
             let end = (pos + len).min(m.len() as u64);
             if pos < end {
-                let _ = m.advise_range(
-                    memmap2::Advice::PopulateWrite,
-                    pos as usize,
-                    (end - pos) as usize,
-                );
+                crate::platform::populate_write(m, pos as usize, (end - pos) as usize);
             }
         }
     }
@@ -240,13 +231,13 @@ impl Store {
     /// Makes written data durable.
     pub(crate) fn sync_data(&self) -> io::Result<()> {
         fault::check(Op::SyncData, &self.path)?;
-        self.with_file(false, |f| f.sync_data())
+        self.with_file_to_sync(|f| f.sync_data())
     }
 
     /// Makes data and metadata (the length) durable.
     pub(crate) fn sync_all(&self) -> io::Result<()> {
         fault::check(Op::SyncAll, &self.path)?;
-        self.with_file(false, |f| f.sync_all())
+        self.with_file_to_sync(|f| f.sync_all())
     }
 
     /// Cuts the file to `len` bytes (the map keeps its length; nothing reads past `len`).

@@ -44,7 +44,7 @@ fn crash_child() {
     loop {
         use std::io::Write;
         let next = log.next_offset().unwrap();
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let n = 1 + i % 17;
             let values: Vec<Vec<u8>> = (next..next + n).map(value).collect();
             let r = log.append_batch(&values).expect("batch");
@@ -84,12 +84,16 @@ fn crash_rounds(sync: &str) {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first_ack, acking) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut ranges = vec![];
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 let mut it = line.split_whitespace().map(|x| x.parse::<u64>());
                 if let (Some(Ok(a)), Some(Ok(b))) = (it.next(), it.next()) {
+                    if ranges.is_empty() {
+                        let _ = first_ack.send(());
+                    }
                     ranges.push(a..b);
                 }
             }
@@ -103,9 +107,15 @@ fn crash_rounds(sync: &str) {
         } else {
             5 + seed % 40
         };
+        // Odd rounds count the delay from the child's first acknowledged append, so that a
+        // slow start (an emulated target) still kills it mid-append; even rounds from its
+        // start, so that some crashes hit the open.
+        if round % 2 == 1 {
+            let _ = acking.recv_timeout(Duration::from_secs(60));
+        }
         std::thread::sleep(Duration::from_millis(delay));
-        // SAFETY: kill(2) with a pid we spawned; no memory is involved.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        // SIGKILL on Unix, TerminateProcess on Windows: no chance to clean up.
+        child.kill().unwrap();
         child.wait().unwrap();
         let acked = reader.join().unwrap();
 

@@ -53,7 +53,7 @@ fn options() -> Options {
 }
 
 fn batch_len(t: u64, seq: u64) -> u64 {
-    if seq % 3 == 0 {
+    if seq.is_multiple_of(3) {
         1
     } else {
         1 + (seq * 7 + t) % 64
@@ -128,6 +128,7 @@ fn sigkill_with_concurrent_batch_appenders_loses_no_acknowledged_record() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (first_ack, acking) = std::sync::mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut acked = Vec::new();
             for line in BufReader::new(stdout).lines() {
@@ -137,6 +138,9 @@ fn sigkill_with_concurrent_batch_appenders_loses_no_acknowledged_record() {
                     .filter_map(|x| x.parse().ok())
                     .collect();
                 if let [a, b, t, seq] = f[..] {
+                    if acked.is_empty() {
+                        let _ = first_ack.send(());
+                    }
                     acked.push((a, b, t, seq));
                 }
             }
@@ -145,9 +149,13 @@ fn sigkill_with_concurrent_batch_appenders_loses_no_acknowledged_record() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
+        // As in crash.rs: odd rounds from the first acknowledged batch, even ones from start.
+        if round % 2 == 1 {
+            let _ = acking.recv_timeout(Duration::from_secs(60));
+        }
         std::thread::sleep(Duration::from_millis(20 + seed % 150));
-        // SAFETY: kill(2) on a pid we spawned; no memory is involved.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        // SIGKILL on Unix, TerminateProcess on Windows: no chance to clean up.
+        child.kill().unwrap();
         child.wait().unwrap();
         let acked = reader.join().unwrap();
 

@@ -12,7 +12,6 @@
 //! version.
 
 use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -33,7 +32,8 @@ struct CLog(*mut commitlog_log);
 
 impl CLog {
     fn open(dir: &Path) -> CLog {
-        let path = CString::new(dir.as_os_str().as_bytes()).expect("no NUL in a temp path");
+        let path =
+            CString::new(dir.to_str().expect("a UTF-8 temp path")).expect("no NUL in a temp path");
         let mut log: *mut commitlog_log = std::ptr::null_mut();
         // SAFETY: path is NUL-terminated, NULL options mean defaults, log is writable.
         let status = unsafe { commitlog_open(path.as_ptr(), std::ptr::null(), &mut log) };

@@ -94,6 +94,35 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     format!("panic inside commitlog (a bug, please report it): {what}")
 }
 
+/// The path in the NUL-terminated string `dir`, which must not be NULL (checked first with
+/// `require`). Unix paths are bytes; on Windows they are UTF-8 (a C string in another code
+/// page is refused with `INVALID_ARGUMENT`, never guessed at).
+///
+/// # Safety
+/// `dir` is non-NULL and NUL-terminated, and outlives `'a`.
+pub(crate) unsafe fn c_path<'a>(
+    dir: *const std::ffi::c_char,
+) -> Result<&'a std::path::Path, Failure> {
+    // SAFETY: non-NULL and NUL-terminated (the caller's contract).
+    let bytes = unsafe { std::ffi::CStr::from_ptr(dir) }.to_bytes();
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes)
+            .map(std::path::Path::new)
+            .map_err(|_| {
+                Failure::new(
+                    commitlog_status::InvalidArgument,
+                    "dir is not UTF-8: paths are UTF-8 on this system",
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

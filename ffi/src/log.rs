@@ -1,12 +1,11 @@
 //! `commitlog_log`: the log handle and the calls on it.
 
-use std::ffi::{CStr, OsStr, c_char};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::c_char;
 use std::sync::OnceLock;
 
 use commitlog_core::Log;
 
-use super::guard::{Failure, guard, guard_or, require};
+use super::guard::{Failure, c_path, guard, guard_or, require};
 use super::options::{commitlog_options, to_core};
 use super::report::commitlog_recovery_report;
 use super::status::commitlog_status;
@@ -68,8 +67,8 @@ pub unsafe extern "C" fn commitlog_open(
     guard(|| {
         require(!dir.is_null(), "dir")?;
         require(!log_out.is_null(), "log_out")?;
-        // SAFETY: dir is non-NULL and NUL-terminated (caller's contract).
-        let dir = OsStr::from_bytes(unsafe { CStr::from_ptr(dir) }.to_bytes());
+        // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
+        let dir = unsafe { c_path(dir) }?;
         let options = if opts.is_null() {
             commitlog_core::Options::default()
         } else {
@@ -524,7 +523,8 @@ mod tests {
     #[test]
     fn read_many_on_a_closed_log_is_closed_and_writes_nothing() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let path = std::ffi::CString::new(dir.path().as_os_str().as_bytes()).expect("no NUL");
+        let path = std::ffi::CString::new(dir.path().to_str().expect("a UTF-8 temp path"))
+            .expect("no NUL");
         let mut log: *mut commitlog_log = std::ptr::null_mut();
         // SAFETY: path is NUL-terminated, NULL options mean defaults, log is writable.
         let status = unsafe { commitlog_open(path.as_ptr(), std::ptr::null(), &mut log) };

@@ -1,11 +1,10 @@
 //! `commitlog_recovery_report`: what an open (or `commitlog_repair`) found and did.
 
-use std::ffi::{CStr, CString, OsStr, c_char};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{CStr, CString, c_char};
 
 use commitlog_core::{Log, RecoveryEventKind, RecoveryReport};
 
-use super::guard::{Failure, guard, guard_or, require};
+use super::guard::{Failure, c_path, guard, guard_or, require};
 use super::log::commitlog_log;
 use super::status::commitlog_status;
 
@@ -211,8 +210,8 @@ pub unsafe extern "C" fn commitlog_repair(
     guard(|| {
         require(!dir.is_null(), "dir")?;
         require(!report_out.is_null(), "report_out")?;
-        // SAFETY: dir is non-NULL and NUL-terminated (caller's contract).
-        let dir = OsStr::from_bytes(unsafe { CStr::from_ptr(dir) }.to_bytes());
+        // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
+        let dir = unsafe { c_path(dir) }?;
         let report = Log::repair(dir, dry_run)?;
         let owned = Box::into_raw(Box::new(commitlog_recovery_report::new(report)));
         // SAFETY: report_out is non-NULL and writable (caller's contract).

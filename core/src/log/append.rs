@@ -3,12 +3,12 @@
 use std::ops::Range;
 
 use super::Log;
-use super::clock::now_ms;
 use super::group_commit::SyncGoal;
 use crate::crc;
 use crate::error::{Error, Result};
 use crate::format::{self, RECORD_HEADER_LEN};
 use crate::options::SyncPolicy;
+use crate::platform::now_ms;
 
 impl Log {
     /// Appends one value; returns its offset.

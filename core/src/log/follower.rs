@@ -16,6 +16,7 @@ use super::shared::Shared;
 use crate::error::{Error, IoContext, Result};
 use crate::format::{self, FileKind};
 use crate::options::Options;
+use crate::platform;
 use crate::recovery::{self, CLEAN_MARKER};
 use crate::segment::OpenCache;
 
@@ -70,15 +71,16 @@ impl Shared {
         };
         let looked = files.store.with_file(false, |f| {
             let meta = f.metadata()?;
+            let gone = platform::file_gone(f, &meta, &seg.paths.store)?;
             let mut header = [0u8; format::STORE_HEADER_LEN as usize];
-            let got = crate::platform::read_at_most(f, &mut header, 0)?;
-            Ok((meta, header, got))
+            let got = platform::read_at_most(f, &mut header, 0)?;
+            Ok((meta, gone, header, got))
         });
-        let Ok((meta, header, got)) = looked else {
+        let Ok((meta, gone, header, got)) = looked else {
             return self.reload_locked(&mut state).map(Some);
         };
-        // Removed (retention, truncation, a re-base): everything may have changed.
-        if std::os::unix::fs::MetadataExt::nlink(&meta) == 0 {
+        // Removed or replaced (retention, truncation, a re-base): everything may have changed.
+        if gone {
             return self.reload_locked(&mut state).map(Some);
         }
         // Cut by `truncate_back` (a new epoch), or shorter than what we know of it. A header
@@ -190,7 +192,7 @@ impl Shared {
         };
         let mut header = [0u8; format::STORE_HEADER_LEN as usize];
         let read = file.metadata().and_then(|meta| {
-            let got = crate::platform::read_at_most(&file, &mut header, 0)?;
+            let got = platform::read_at_most(&file, &mut header, 0)?;
             Ok((meta.len(), got))
         });
         let Ok((len, got)) = read else {

@@ -7,7 +7,6 @@
 
 mod append;
 mod background;
-mod clock;
 mod follower;
 mod group_commit;
 mod iter;
@@ -34,7 +33,6 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::{self, CLEAN_MARKER, sync_dir};
 
 use background::{Prefaulter, start_flusher};
-pub(crate) use clock::now_ms;
 use group_commit::{SyncGoal, SyncState};
 pub use iter::Iter;
 use shared::{Shared, Writer};

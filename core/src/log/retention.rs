@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::clock::now_ms;
 use super::shared::Shared;
 use crate::error::Result;
+use crate::platform::now_ms;
 use crate::segment::Segment;
 
 impl Shared {

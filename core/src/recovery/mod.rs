@@ -94,8 +94,7 @@ pub(crate) fn list_segments(dir: &Path) -> Result<(Vec<u64>, Vec<u64>)> {
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     fault::check(Op::SyncDir, dir)
-        .and_then(|_| File::open(dir))
-        .and_then(|d| d.sync_all())
+        .and_then(|_| crate::platform::sync_directory(dir))
         .context(|| format!("syncing directory {}", dir.display()))
 }
 
