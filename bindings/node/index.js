@@ -24,6 +24,15 @@ function nativeFileName() {
     if (have(gnu) !== have(musl)) return have(gnu) ? gnu : musl
     return isMusl() ? musl : gnu
   }
+  if (platform === 'win32') {
+    // `napi build --platform` names the ABI: msvc (Node's own toolchain) or gnu (mingw, what
+    // platforms/run cross-builds). Either loads into node.exe.
+    const msvc = `commitlog.win32-${arch}-msvc.node`
+    const gnu = `commitlog.win32-${arch}-gnu.node`
+    return fs.existsSync(path.join(__dirname, gnu)) && !fs.existsSync(path.join(__dirname, msvc))
+      ? gnu
+      : msvc
+  }
   return `commitlog.${platform}-${arch}.node`
 }
 

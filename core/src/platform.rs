@@ -271,7 +271,10 @@ mod tests {
         #[cfg(unix)]
         {
             let blocks = std::os::unix::fs::MetadataExt::blocks(&f.metadata().unwrap());
-            assert!(blocks * 512 >= 3 << 20, "{blocks} blocks of 512 bytes allocated");
+            assert!(
+                blocks * 512 >= 3 << 20,
+                "{blocks} blocks of 512 bytes allocated"
+            );
         }
         let mut buf = vec![1u8; 4096];
         f.read_exact_at(&mut buf, (3 << 20) - 4096).unwrap();
