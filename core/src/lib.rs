@@ -39,7 +39,6 @@ mod record;
 mod recovery;
 mod report;
 mod segment;
-mod segment_open;
 mod store;
 pub mod verify;
 

@@ -10,8 +10,8 @@ use crate::error::{Error, IoContext, Result};
 use crate::format::HOLE;
 use crate::index::Index;
 use crate::recovery::{scan, sync_dir};
+use crate::segment::write_index_aside;
 use crate::segment::{Files, Reopen, Segment};
-use crate::segment_open::write_index_aside;
 use crate::store::Store;
 
 /// The entries of `seg`'s store as a scan finds them (holes for what is missing).

@@ -1,0 +1,226 @@
+//! Reading a segment's published records: every read checks the index entry, the record's
+//! header, its checksum and its offset; what cannot be given whole is a hole.
+
+use super::{Files, Segment};
+use crate::error::{Error, Result};
+use crate::format::{self, HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
+use crate::record::RecordRef;
+
+impl Segment {
+    /// The error for an offset whose record cannot be given: a hole.
+    pub(crate) fn hole(&self, offset: u64, reason: impl Into<String>) -> Error {
+        Error::Hole {
+            offset,
+            segment: self.base,
+            reason: reason.into(),
+        }
+    }
+
+    fn corrupt(&self, file: &'static str, position: u64, reason: impl Into<String>) -> Error {
+        Error::Corrupt {
+            segment: self.base,
+            file,
+            position,
+            reason: reason.into(),
+        }
+    }
+
+    /// Store position of a published record, checked against the published end; a hole is
+    /// [`Error::Hole`].
+    pub(super) fn position(&self, f: &Files, offset: u64, end: u64) -> Result<u64> {
+        let slot = offset - self.base;
+        let entry = f.index.get(slot).unwrap_or(0);
+        if entry == HOLE {
+            return Err(self.hole(offset, "its record was damaged (see the quarantine)"));
+        }
+        let pos = u64::from(entry);
+        if pos < STORE_HEADER_LEN || pos + RECORD_HEADER_LEN > end {
+            let at = format::INDEX_HEADER_LEN + slot * format::INDEX_ENTRY_LEN;
+            return Err(self.corrupt(
+                "index",
+                at,
+                format!("entry for offset {offset} points to {pos}, outside the store's records"),
+            ));
+        }
+        Ok(pos)
+    }
+
+    /// Checks that a record's header fits what the index promised: a record that is not there
+    /// whole is a hole. (Its offset is checked with its checksum, in `checked`: an intact
+    /// record of another offset means the index entry is wrong, a damaged one is a hole.)
+    pub(super) fn check_header(
+        &self,
+        offset: u64,
+        pos: u64,
+        end: u64,
+        header: &[u8],
+    ) -> Result<format::RecordHeader> {
+        let Some(h) = format::decode_record_header(header) else {
+            return Err(self.hole(offset, format!("its record at byte {pos} is all zeros")));
+        };
+        if pos + h.total_len() > end {
+            return Err(self.hole(
+                offset,
+                format!(
+                    "its record at byte {pos} claims {} bytes, past the end of the data",
+                    h.len
+                ),
+            ));
+        }
+        Ok(h)
+    }
+
+    /// Calls `f` with the published record at `offset` (`base <= offset < next()` when the
+    /// caller found it; a record that opening the files showed missing is a hole).
+    pub(crate) fn read_with<R>(
+        &self,
+        offset: u64,
+        f: impl FnOnce(RecordRef<'_>) -> R,
+    ) -> Result<R> {
+        // Opening a sealed segment's files may lower its end to what its store really holds
+        // (`shrink_to`): the bounds are read after.
+        let files = self.files()?;
+        if offset < self.base || offset >= self.next() {
+            return Err(self.hole(offset, "its segment's store ends before its record"));
+        }
+        let end = self.end();
+        let pos = self.position(&files, offset, end)?;
+        let store = &files.store;
+        if store.is_mapped() {
+            // SAFETY: pos + header <= end (checked by `position`), published bytes below `end`
+            // are immutable while the caller holds the segments read lock, and `files` keeps
+            // the map alive.
+            let header = unsafe { store.slice(pos, RECORD_HEADER_LEN) };
+            let h = self.check_header(offset, pos, end, header)?;
+            // SAFETY: pos + total <= end (checked by `check_header`); as above.
+            let bytes = unsafe { store.slice(pos, h.total_len()) };
+            Ok(f(self.checked(offset, pos, h.timestamp, bytes)?))
+        } else {
+            let mut header = [0u8; RECORD_HEADER_LEN as usize];
+            let read = |buf: &mut [u8]| {
+                let got = store
+                    .with_file(false, |file| crate::platform::read_at_most(file, buf, pos))
+                    .map_err(|e| Error::io(format!("reading {}", store.path().display()), e))?;
+                // A file shorter than what the index promised: the record is not there (yet).
+                if got < buf.len() {
+                    return Err(self.hole(
+                        offset,
+                        format!("the file ends inside its record at byte {pos}"),
+                    ));
+                }
+                Ok(())
+            };
+            read(&mut header)?;
+            let h = self.check_header(offset, pos, end, &header)?;
+            let mut bytes = vec![0u8; h.total_len() as usize];
+            read(&mut bytes)?;
+            Ok(f(self.checked(offset, pos, h.timestamp, &bytes)?))
+        }
+    }
+
+    /// Starts loading the index entry of the published record at `offset` (a hint).
+    #[inline]
+    pub(crate) fn prefetch_entry(&self, offset: u64) {
+        if let Some(f) = &self.pinned {
+            f.index.prefetch(offset - self.base);
+        }
+    }
+
+    /// Starts loading the header of the published record at `offset`, once its index entry
+    /// is at hand (a hint: a damaged entry is found and reported by the read itself).
+    #[inline]
+    pub(crate) fn prefetch_record(&self, offset: u64) {
+        if let Some(f) = &self.pinned
+            && let Some(pos) = f.index.get(offset - self.base)
+        {
+            f.store.prefetch(u64::from(pos));
+        }
+    }
+
+    /// The record in `bytes` (its header and value, read from store position `pos`) once its
+    /// checksum holds.
+    fn checked<'a>(
+        &self,
+        offset: u64,
+        pos: u64,
+        timestamp: u64,
+        bytes: &'a [u8],
+    ) -> Result<RecordRef<'a>> {
+        if !format::record_crc_ok(bytes) {
+            return Err(self.hole(
+                offset,
+                format!("checksum mismatch in its record at byte {pos}"),
+            ));
+        }
+        // An intact record of another offset: the index entry that sent us here is wrong.
+        let held = format::record_offset(bytes);
+        if held != offset {
+            let slot = offset - self.base;
+            return Err(self.corrupt(
+                "index",
+                format::INDEX_HEADER_LEN + slot * format::INDEX_ENTRY_LEN,
+                format!(
+                    "entry for offset {offset} points to byte {pos}, which holds record {held}"
+                ),
+            ));
+        }
+        Ok(RecordRef {
+            offset,
+            timestamp,
+            value: &bytes[RECORD_HEADER_LEN as usize..],
+        })
+    }
+
+    /// Copies the store bytes from the published record `from` on, up to the published end
+    /// and at most `max_bytes`, into `out` (replacing its contents): one copy under the
+    /// caller's segments lock; the caller parses and checks the records outside it. Returns
+    /// (store position of `out[0]`, the segment's next offset when copied, whether the copy
+    /// reaches the published end).
+    pub(crate) fn copy_run(
+        &self,
+        from: u64,
+        max_bytes: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(u64, u64, bool)> {
+        // As in `read_with`: the bounds are read after the files are open.
+        let files = self.files()?;
+        let next = self.next();
+        if from < self.base || from >= next {
+            return Err(self.hole(from, "its segment's store ends before its record"));
+        }
+        let end = self.end();
+        let start = self.position(&files, from, end)?;
+        let stop = end.min(start.saturating_add(max_bytes));
+        out.clear();
+        let store = &files.store;
+        if store.is_mapped() {
+            // SAFETY: start + header <= end (checked by `position`), stop <= end; published
+            // bytes do not change while the caller holds the segments read lock, and `files`
+            // keeps the map alive.
+            out.extend_from_slice(unsafe { store.slice(start, stop - start) });
+        } else {
+            out.resize((stop - start) as usize, 0);
+            let got = store
+                .with_file(false, |f| crate::platform::read_at_most(f, out, start))
+                .map_err(|e| Error::io(format!("reading {}", store.path().display()), e))?;
+            // A file cut shorter than this reader's view of it (another process's writer
+            // trimmed or cut it): the view is stale, and the caller takes a fresh one.
+            if got as u64 != stop - start {
+                out.clear();
+                return Err(Error::io(
+                    format!("reading {}", store.path().display()),
+                    std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file is shorter than the records known in it",
+                    ),
+                ));
+            }
+        }
+        Ok((start, next, stop == end))
+    }
+
+    /// Timestamp of the record at `offset` (checked like a read).
+    pub(crate) fn timestamp(&self, offset: u64) -> Result<u64> {
+        self.read_with(offset, |r| r.timestamp)
+    }
+}
