@@ -391,7 +391,8 @@ pub fn record_crc(header_rest: &[u8], value: &[u8]) -> u32 {
 /// Checks a whole record (header + value bytes) against its stored checksum.
 #[inline]
 pub fn record_crc_ok(record: &[u8]) -> bool {
-    // Same value as record_crc(header_rest, value): the two parts are contiguous here.
+    // Same value as record_crc(header_rest, value): the two parts are contiguous here, so one
+    // pass: a second call adds its own setup and tail steps to a ~16-step chain (100 B value).
     u32_at(record, 0) == crate::crc::crc32c(&record[4..])
 }
 

@@ -193,6 +193,9 @@ impl Segment {
         let stop = end.min(start.saturating_add(max_bytes));
         out.clear();
         let store = &files.store;
+        // Copied, not lent from the map: `truncate_back` zeroes cut records in place (in a
+        // sealed segment too, reopened writable), so bytes lent past the lock could change
+        // under the reader. The copy is about a third of iteration's time.
         if store.is_mapped() {
             // SAFETY: start + header <= end (checked by `position`), stop <= end; published
             // bytes do not change while the caller holds the segments read lock, and `files`
