@@ -156,12 +156,15 @@ impl Index {
         }
     }
 
-    /// Stores `pos` in `slot` (mapped, writable index; slot < capacity).
+    /// Stores `pos` in `slot` (slot < capacity, or the next slot of an in-memory index).
     ///
-    /// Called only by the writer, under the writer lock, for slots readers do not read yet
-    /// (or while the segments lock shuts readers out).
+    /// # Safety
+    /// For a mapped index, no other thread reads or writes `slot` meanwhile: the caller is
+    /// the only writer of the index (the log's writer, under the writer lock), and the slot
+    /// is past what readers may look at (the segment's published count), or the segments
+    /// write lock shuts readers out. (An in-memory index has its own lock.)
     #[inline]
-    pub(crate) fn set(&self, slot: u64, pos: u32) {
+    pub(crate) unsafe fn set(&self, slot: u64, pos: u32) {
         match &self.entries {
             Entries::Mapped { map, capacity, .. } => {
                 assert!(
@@ -169,9 +172,9 @@ impl Index {
                     "index slot {slot} out of capacity {capacity}"
                 );
                 let at = (INDEX_HEADER_LEN + slot * INDEX_ENTRY_LEN) as usize;
-                // SAFETY: in bounds (checked above); only the writer writes index slots, and
-                // readers read a slot only after the record is published (Release/Acquire on
-                // the segment's `next`).
+                // SAFETY: in bounds (checked above); no other thread touches the slot (the
+                // caller's contract), and readers read it only after the record is published
+                // (Release/Acquire on the segment's `next`).
                 unsafe {
                     std::ptr::write_unaligned(
                         map.as_mut_ptr().add(at) as *mut [u8; 4],
@@ -204,11 +207,15 @@ impl Index {
     }
 
     /// Zeroes slots `from..to` (mapped) or drops them (memory).
-    pub(crate) fn clear(&self, from: u64, to: u64) {
+    ///
+    /// # Safety
+    /// As for [`Index::set`], for every slot of `from..to`.
+    pub(crate) unsafe fn clear(&self, from: u64, to: u64) {
         match &self.entries {
             Entries::Mapped { capacity, .. } => {
                 for slot in from..to.min(*capacity) {
-                    self.set(slot, 0);
+                    // SAFETY: the caller's contract covers the slot.
+                    unsafe { self.set(slot, 0) };
                 }
             }
             Entries::Memory(v) => v.write().truncate(from as usize),
@@ -217,11 +224,15 @@ impl Index {
 
     /// Zeroes every non-zero slot from `from` to the end of the mapped index (stale entries a
     /// crash left behind the real end).
-    pub(crate) fn clear_tail(&self, from: u64) {
+    ///
+    /// # Safety
+    /// As for [`Index::set`], for every slot from `from` on.
+    pub(crate) unsafe fn clear_tail(&self, from: u64) {
         if let Entries::Mapped { capacity, .. } = &self.entries {
             for slot in from..*capacity {
                 if self.get(slot) != Some(0) {
-                    self.set(slot, 0);
+                    // SAFETY: the caller's contract covers the slot.
+                    unsafe { self.set(slot, 0) };
                 }
             }
         }

@@ -39,10 +39,14 @@ impl Log {
                     format::encode_record(dst, offset, ts, flags, value)
                 });
             }
-            w.active
-                .active_files()
-                .index
-                .set(offset - w.active.base, w.pos as u32);
+            // SAFETY: the writer lock (`w`) makes this the only writer, and the slot is past
+            // the published count until `publish` below.
+            unsafe {
+                w.active
+                    .active_files()
+                    .index
+                    .set(offset - w.active.base, w.pos as u32)
+            };
             w.pos += total;
             w.next += 1;
             w.written += total;
@@ -127,7 +131,9 @@ impl Log {
             let mut pos = start;
             let index = &w.active.active_files().index;
             for (i, v) in values.iter().enumerate() {
-                index.set(first + i as u64 - base, pos as u32);
+                // SAFETY: the writer lock (`w`) makes this the only writer, and the slots are
+                // past the published count until `publish` below.
+                unsafe { index.set(first + i as u64 - base, pos as u32) };
                 pos += RECORD_HEADER_LEN + v.as_ref().len() as u64;
             }
             w.pos = pos;

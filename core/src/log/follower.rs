@@ -103,7 +103,10 @@ impl Shared {
         if !found.positions.is_empty() {
             let count = seg.count();
             for (i, p) in found.positions.iter().enumerate() {
-                files.index.set(count + i as u64, *p);
+                // SAFETY: a read-only log's newest index is in memory, behind its own lock;
+                // and this is its only writer (under the refresh lock), past the count
+                // published below.
+                unsafe { files.index.set(count + i as u64, *p) };
             }
             seg.publish(found.next, found.end);
         }

@@ -79,7 +79,9 @@ impl Shared {
         let _readers_out = self.segments.write();
         let index = &seg.active_files().index;
         for (slot, &e) in entries.iter().enumerate() {
-            index.set(slot as u64, e);
+            // SAFETY: the writer lock (the caller's) makes this the only writer, and the
+            // segments write lock held here shuts every reader out.
+            unsafe { index.set(slot as u64, e) };
         }
         Ok(true)
     }

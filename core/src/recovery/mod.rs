@@ -446,7 +446,8 @@ fn open_kept_files(
             Some(p) => {
                 let index = Index::create(&index_path, base, &p, opts.max_index_bytes)
                     .context(|| ctx(&index_path))?;
-                index.clear_tail(count);
+                // SAFETY: the index was just created here; no other thread knows it.
+                unsafe { index.clear_tail(count) };
                 index
             }
             None => Index::open_writable(&index_path, opts.max_index_bytes)

@@ -68,6 +68,8 @@ impl Segment {
         let f = self.active_files();
         // SAFETY: [pos, old_end) lies in the mapped store; no reader can see it (contract).
         unsafe { f.store.slice_mut(pos, old_end - pos) }.fill(0);
-        f.index.clear(offset - self.base, old_next - self.base);
+        // SAFETY: the caller holds the writer lock (the only writer) and the slots were
+        // unpublished: no reader looks at them (contract).
+        unsafe { f.index.clear(offset - self.base, old_next - self.base) };
     }
 }
