@@ -278,6 +278,93 @@ fn a_failed_sync_poisons_the_log_until_reopened() {
     }
 }
 
+/// Group commit when its fdatasync fails: 8 threads append under `sync = always`, so
+/// rounds carry several waiting appenders, and the 4th fdatasync fails. Every waiter of that
+/// round gets the error (none hangs, none is retried into a success), every later append is
+/// refused, and every append that returned `Ok` is there after a reopen.
+#[test]
+fn a_failed_group_sync_fails_every_waiter_of_its_round_and_loses_no_acknowledged_record() {
+    let _serial = serial();
+    let _unhook = Unhook;
+    let dir = scratch();
+    let log = Log::open(dir.path(), options(SyncPolicy::Always)).unwrap();
+    // Each fdatasync takes 5 ms (as on a disk, so that appenders pile up behind it), and the
+    // 4th fails.
+    let syncs = Arc::new(AtomicU64::new(0));
+    let counted = syncs.clone();
+    let root = dir.path().to_owned();
+    fault::set_hook(Some(Arc::new(move |op: Op, path: &Path| {
+        if op != Op::SyncData || !path.starts_with(&root) {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        match counted.fetch_add(1, Ordering::Relaxed) + 1 {
+            4 => Err(io::Error::from_raw_os_error(libc::EIO)),
+            _ => Ok(()),
+        }
+    })));
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let start = Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (0..8u64)
+        .map(|t| {
+            let (log, done_tx, start) = (log.clone(), done_tx.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let mut acked = Vec::new();
+                let mut failed = 0;
+                for i in 0..40u64 {
+                    let v = format!("t{t}-{i}").into_bytes();
+                    match log.append(&v) {
+                        Ok(offset) => {
+                            assert_eq!(
+                                failed, 0,
+                                "thread {t}: an append succeeded after one failed"
+                            );
+                            acked.push((offset, v));
+                        }
+                        Err(Error::Poisoned { .. }) => failed += 1,
+                        Err(e) => panic!("thread {t}: append gave {e:?}"),
+                    }
+                }
+                done_tx.send(()).unwrap();
+                (acked, failed)
+            })
+        })
+        .collect();
+    drop(done_tx);
+    // No waiter is left hanging by the failed round.
+    for _ in 0..8 {
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("an appender hung after the failed group sync");
+    }
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let failed: u64 = results.iter().map(|r| r.1).sum();
+    let acked: Vec<_> = results.into_iter().flat_map(|r| r.0).collect();
+    // Nine rounds succeeded before the failure: some appends were acknowledged, and the rest
+    // of the 320 (every one from the failed round on) were refused.
+    assert!(
+        !acked.is_empty() && failed > 0,
+        "{} acked, {failed} failed",
+        acked.len()
+    );
+    assert_eq!(acked.len() as u64 + failed, 320);
+    log.close().unwrap();
+    fault::set_hook(None);
+    let log = Log::open(dir.path(), options(SyncPolicy::Always)).unwrap();
+    for (offset, v) in &acked {
+        assert_eq!(
+            &log.read(*offset).unwrap().value,
+            v,
+            "acknowledged {offset}"
+        );
+    }
+    eprintln!(
+        "group sync failure: {} appends acknowledged before it, {failed} refused, 0 lost",
+        acked.len()
+    );
+}
+
 /// A full disk is not fatal: while no new segment can be created, appends that need one fail
 /// with ENOSPC (the log is not poisoned: nothing written was lost), reads go on, and once
 /// space is back appends resume on the same handle.
