@@ -1,8 +1,9 @@
-//! The one error type of the crate.
+//! The one error type of the crate, and its kind.
 //!
-//! Every binding maps these variants onto its own language's errors (see `docs/API.md`):
-//! `OutOfRange`, `Corrupt`, `Closed`, `Locked`, `InvalidArgument` and `Io` are the contract's
-//! kinds; `Poisoned` is reported as an I/O failure by the bindings.
+//! [`Error::kind`] is the contract's kind of an error (`docs/API.md`), what every binding maps
+//! onto its own language's errors: C statuses, Python exception classes, Node `err.code`s.
+//! [`ErrorKind`] is exhaustive on purpose: a kind added to it breaks the bindings' builds until
+//! each says what it becomes, where a catch-all would quietly call it something else.
 
 use std::io;
 use std::path::PathBuf;
@@ -79,7 +80,69 @@ pub enum Error {
     },
 }
 
+/// The kind of an [`Error`], the same in every language (`docs/API.md`, "Errors").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// An offset below the lowest or at/after the next ([`Error::OutOfRange`]).
+    OutOfRange,
+    /// The record at an offset was damaged; its neighbours are fine ([`Error::Hole`]).
+    Hole,
+    /// Damage a strict open refuses, a header or index that cannot be used
+    /// ([`Error::Corrupt`]).
+    Corrupt,
+    /// A call after close ([`Error::Closed`]).
+    Closed,
+    /// Another writer holds the directory ([`Error::Locked`]).
+    Locked,
+    /// A bad argument ([`Error::InvalidArgument`]).
+    InvalidArgument,
+    /// The operating system refused, or an earlier failed sync poisoned the log
+    /// ([`Error::Io`], [`Error::Poisoned`]).
+    Io,
+}
+
+impl ErrorKind {
+    /// Every kind, in the order of `docs/API.md`.
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::OutOfRange,
+        ErrorKind::Hole,
+        ErrorKind::Corrupt,
+        ErrorKind::Closed,
+        ErrorKind::Locked,
+        ErrorKind::InvalidArgument,
+        ErrorKind::Io,
+    ];
+
+    /// The kind's name as the bindings spell it after their prefix: `OUT_OF_RANGE` in
+    /// `COMMITLOG_STATUS_OUT_OF_RANGE` (C) and `ERR_COMMITLOG_OUT_OF_RANGE` (Node).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::OutOfRange => "OUT_OF_RANGE",
+            ErrorKind::Hole => "HOLE",
+            ErrorKind::Corrupt => "CORRUPT",
+            ErrorKind::Closed => "CLOSED",
+            ErrorKind::Locked => "LOCKED",
+            ErrorKind::InvalidArgument => "INVALID_ARGUMENT",
+            ErrorKind::Io => "IO",
+        }
+    }
+}
+
 impl Error {
+    /// The contract's kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::OutOfRange { .. } => ErrorKind::OutOfRange,
+            Error::Hole { .. } => ErrorKind::Hole,
+            Error::Corrupt { .. } => ErrorKind::Corrupt,
+            Error::Closed => ErrorKind::Closed,
+            Error::Locked { .. } => ErrorKind::Locked,
+            Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
+            // A poisoned log refuses writes after a failed fsync: an I/O failure to the caller.
+            Error::Poisoned { .. } | Error::Io { .. } => ErrorKind::Io,
+        }
+    }
+
     /// Builds an [`Error::Io`] from what was being done and the OS error.
     pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
         Error::Io {
@@ -105,5 +168,65 @@ pub(crate) trait IoContext<T> {
 impl<T> IoContext<T> for io::Result<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|e| Error::io(what(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_kind_and_every_kind_its_own_name() {
+        let io = || io::Error::from(io::ErrorKind::Other);
+        let cases = [
+            (
+                Error::OutOfRange {
+                    offset: 1,
+                    lowest: 0,
+                    next: 1,
+                },
+                ErrorKind::OutOfRange,
+            ),
+            (
+                Error::Hole {
+                    offset: 1,
+                    segment: 0,
+                    reason: String::new(),
+                },
+                ErrorKind::Hole,
+            ),
+            (
+                Error::Corrupt {
+                    segment: 0,
+                    file: "store",
+                    position: 0,
+                    reason: String::new(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (Error::Closed, ErrorKind::Closed),
+            (
+                Error::Locked {
+                    dir: PathBuf::new(),
+                },
+                ErrorKind::Locked,
+            ),
+            (
+                Error::InvalidArgument(String::new()),
+                ErrorKind::InvalidArgument,
+            ),
+            (
+                Error::Poisoned {
+                    reason: String::new(),
+                },
+                ErrorKind::Io,
+            ),
+            (Error::io("x", io()), ErrorKind::Io),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(e.kind(), kind, "{e}");
+        }
+        let names: std::collections::HashSet<_> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
     }
 }

@@ -42,7 +42,7 @@ mod segment;
 mod store;
 pub mod verify;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use log::{Iter, Log, SegmentInfo};
 pub use options::{Options, RecoveryMode, SyncPolicy};
 pub use record::{Record, RecordRef};

@@ -2,7 +2,7 @@
 
 use std::ffi::{CStr, c_char, c_int};
 
-use commitlog_core::Error;
+use commitlog_core::{Error, ErrorKind};
 
 /// What a commitlog function returns: `COMMITLOG_STATUS_OK` (0) or the kind of failure.
 ///
@@ -51,18 +51,20 @@ pub enum commitlog_status {
 }
 
 impl commitlog_status {
-    /// The status for a core error. `Poisoned` is an I/O failure (API.md); an error kind added
-    /// to core later is reported as I/O too until this mapping learns it.
+    /// The status for a core error: its kind (`Error::kind`, API.md).
     pub(crate) fn of(err: &Error) -> commitlog_status {
-        match err {
-            Error::OutOfRange { .. } => commitlog_status::OutOfRange,
-            Error::Corrupt { .. } => commitlog_status::Corrupt,
-            Error::Hole { .. } => commitlog_status::Hole,
-            Error::Closed => commitlog_status::Closed,
-            Error::Locked { .. } => commitlog_status::Locked,
-            Error::InvalidArgument(_) => commitlog_status::InvalidArgument,
-            Error::Poisoned { .. } | Error::Io { .. } => commitlog_status::Io,
-            _ => commitlog_status::Io,
+        commitlog_status::of_kind(err.kind())
+    }
+
+    fn of_kind(kind: ErrorKind) -> commitlog_status {
+        match kind {
+            ErrorKind::OutOfRange => commitlog_status::OutOfRange,
+            ErrorKind::Corrupt => commitlog_status::Corrupt,
+            ErrorKind::Hole => commitlog_status::Hole,
+            ErrorKind::Closed => commitlog_status::Closed,
+            ErrorKind::Locked => commitlog_status::Locked,
+            ErrorKind::InvalidArgument => commitlog_status::InvalidArgument,
+            ErrorKind::Io => commitlog_status::Io,
         }
     }
 
@@ -116,6 +118,17 @@ pub extern "C" fn commitlog_status_str(status: c_int) -> *const c_char {
 
 #[cfg(test)]
 mod tests {
+    /// Each error kind has its own status, named as the kind is named everywhere.
+    #[test]
+    fn every_error_kind_has_the_status_of_its_name() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in commitlog_core::ErrorKind::ALL {
+            let status = commitlog_status::of_kind(kind);
+            assert_eq!(status.name().to_str().unwrap(), kind.name());
+            assert!(seen.insert(status as i32), "{kind:?} shares a status");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -38,18 +38,19 @@ impl From<commitlog::Error> for Failure {
 
 /// The `err.code` of a core error (`docs/API.md`).
 fn log_code(e: &commitlog::Error) -> &'static str {
-    use commitlog::Error as E;
-    match e {
-        E::OutOfRange { .. } => "ERR_COMMITLOG_OUT_OF_RANGE",
-        E::Corrupt { .. } => "ERR_COMMITLOG_CORRUPT",
-        E::Hole { .. } => "ERR_COMMITLOG_HOLE",
-        E::Closed => "ERR_COMMITLOG_CLOSED",
-        E::Locked { .. } => "ERR_COMMITLOG_LOCKED",
-        E::InvalidArgument(_) => "ERR_COMMITLOG_INVALID_ARGUMENT",
-        // A poisoned log refuses writes after a failed fsync: an I/O failure to the caller.
-        E::Poisoned { .. } | E::Io { .. } => "ERR_COMMITLOG_IO",
-        // `Error` is non_exhaustive; a kind added later is reported as I/O until mapped.
-        _ => "ERR_COMMITLOG_IO",
+    kind_code(e.kind())
+}
+
+fn kind_code(kind: commitlog::ErrorKind) -> &'static str {
+    use commitlog::ErrorKind as K;
+    match kind {
+        K::OutOfRange => "ERR_COMMITLOG_OUT_OF_RANGE",
+        K::Corrupt => "ERR_COMMITLOG_CORRUPT",
+        K::Hole => "ERR_COMMITLOG_HOLE",
+        K::Closed => "ERR_COMMITLOG_CLOSED",
+        K::Locked => "ERR_COMMITLOG_LOCKED",
+        K::InvalidArgument => "ERR_COMMITLOG_INVALID_ARGUMENT",
+        K::Io => "ERR_COMMITLOG_IO",
     }
 }
 
@@ -149,4 +150,18 @@ pub fn guard<T>(f: impl FnOnce() -> Outcome<T>) -> Outcome<T> {
 /// failure with its proper JS class.
 pub fn finish<T>(env: &Env, outcome: Outcome<T>) -> Result<T> {
     outcome.map_err(|f| f.throw(env))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each error kind has its own `err.code`, named as the kind is named everywhere.
+    #[test]
+    fn every_error_kind_has_the_code_of_its_name() {
+        for kind in commitlog::ErrorKind::ALL {
+            assert_eq!(
+                super::kind_code(kind),
+                format!("ERR_COMMITLOG_{}", kind.name())
+            );
+        }
+    }
 }

@@ -70,32 +70,42 @@ impl<T> IntoPyResult<T> for Result<T, Failure> {
     }
 }
 
-/// Maps one core error onto the contract's Python exception (see `docs/API.md`).
+/// The contract's Python exception class for each error kind (see `docs/API.md`).
+fn class_of(kind: commitlog::ErrorKind) -> &'static str {
+    use commitlog::ErrorKind as K;
+    match kind {
+        K::OutOfRange => "OffsetOutOfRangeError",
+        K::Hole => "HoleError",
+        K::Corrupt => "CorruptLogError",
+        K::Closed => "LogClosedError",
+        K::Locked => "LogLockedError",
+        K::InvalidArgument => "InvalidArgumentError",
+        K::Io => "CommitLogIOError",
+    }
+}
+
+/// Maps one core error onto its kind's Python exception, with the attributes its variant
+/// carries (the offsets of an out-of-range offset or a hole, the locked directory, the errno).
 fn core_error(py: Python<'_>, e: commitlog::Error) -> PyErr {
     use commitlog::Error as E;
+    let class = class_of(e.kind());
     let msg = e.to_string();
+    let errno = e.raw_os_error();
     match e {
         E::OutOfRange {
             offset,
             lowest,
             next,
-        } => raise(py, "OffsetOutOfRangeError", (msg, offset, lowest, next)),
-        E::Corrupt { .. } => raise(py, "CorruptLogError", (msg,)),
+        } => raise(py, class, (msg, offset, lowest, next)),
         E::Hole {
             offset, segment, ..
-        } => raise(py, "HoleError", (msg, offset, segment)),
-        E::Closed => raise(py, "LogClosedError", (msg,)),
-        E::Locked { dir } => raise(py, "LogLockedError", (msg, dir)),
-        E::InvalidArgument(_) => raise(py, "InvalidArgumentError", (msg,)),
-        // A poisoned log is an I/O failure (a failed fsync) whose errno is already gone.
-        E::Poisoned { .. } => raise(py, "CommitLogIOError", (msg,)),
-        E::Io { .. } => match e.raw_os_error() {
-            // OSError(errno, strerror) sets `errno` and `strerror`; str() shows both.
-            Some(errno) => raise(py, "CommitLogIOError", (errno, msg)),
-            None => raise(py, "CommitLogIOError", (msg,)),
-        },
-        // `Error` is non_exhaustive: a kind added later still derives from CommitLogError.
-        _ => raise(py, "CommitLogError", (msg,)),
+        } => raise(py, class, (msg, offset, segment)),
+        E::Locked { dir } => raise(py, class, (msg, dir)),
+        // OSError(errno, strerror) sets `errno` and `strerror`; str() shows both. (A poisoned
+        // log is an I/O failure whose errno is already gone.)
+        E::Io { .. } if errno.is_some() => raise(py, class, (errno, msg)),
+        // The other variants carry only their message.
+        _ => raise(py, class, (msg,)),
     }
 }
 
