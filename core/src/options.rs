@@ -157,8 +157,25 @@ impl Options {
 
     /// The largest value one record may carry with these options.
     pub fn max_value_bytes(&self) -> u64 {
-        self.max_segment_bytes
-            .saturating_sub(format::STORE_HEADER_LEN + format::RECORD_HEADER_LEN)
+        self.max_batch().0.saturating_sub(Options::record_bytes(0))
+    }
+
+    /// The most one [`crate::Log::append_batch`] can take with these options, since a batch
+    /// goes whole into one segment: (bytes its records take, see [`Options::record_bytes`];
+    /// records).
+    pub fn max_batch(&self) -> (u64, u64) {
+        (
+            self.max_segment_bytes
+                .saturating_sub(format::STORE_HEADER_LEN),
+            self.max_index_bytes
+                .saturating_sub(format::INDEX_HEADER_LEN)
+                / format::INDEX_ENTRY_LEN,
+        )
+    }
+
+    /// The bytes a value of `len` bytes takes in a segment, its record header included.
+    pub const fn record_bytes(len: u64) -> u64 {
+        format::RECORD_HEADER_LEN + len
     }
 }
 

@@ -406,6 +406,41 @@ fn the_first_read_into_a_sealed_segment_cut_short_is_a_hole() {
     }
 }
 
+/// `Options::max_batch` is what one batch can take: exactly that fits a fresh log, one byte
+/// or one record more does not (what a caller splitting batches, like the openraft adapter,
+/// relies on).
+#[test]
+fn a_batch_of_max_batch_fits_and_one_more_does_not() {
+    let too_big =
+        |r: commitlog::Result<std::ops::Range<u64>>| matches!(r, Err(Error::InvalidArgument(_)));
+    // Bytes bind: one value as large as a segment holds.
+    let o = small();
+    let (bytes, _) = o.max_batch();
+    let value = vec![7u8; (bytes - Options::record_bytes(0)) as usize];
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &o);
+    assert!(too_big(
+        log.append_batch(&[[value.as_slice(), b"x"].concat()])
+    ));
+    assert_eq!(log.append_batch(&[&value]).unwrap(), 0..1);
+    drop(log);
+    // Records bind: empty values, as many as an index holds.
+    let o = Options {
+        max_segment_bytes: 1 << 20,
+        ..small()
+    };
+    let (_, records) = o.max_batch();
+    let empties = vec![b"".as_slice(); records as usize + 1];
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &o);
+    assert!(too_big(log.append_batch(&empties)));
+    assert_eq!(
+        log.append_batch(&empties[1..]).unwrap(),
+        0..records,
+        "{records} records"
+    );
+}
+
 #[test]
 fn a_torn_tail_that_was_never_synced_is_cut_into_the_quarantine() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,11 +11,10 @@ use openraft::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use commitlog::Options;
+
 use crate::error::{self, read_at, write_logs};
 use crate::store::LogStore;
-
-/// Encoded size a record adds to a segment beyond its value.
-const RECORD_OVERHEAD: u64 = commitlog::format::RECORD_HEADER_LEN;
 
 impl<C: RaftTypeConfig> LogStore<C>
 where
@@ -42,7 +41,7 @@ where
             let mut end = start;
             let mut bytes = 0;
             while end < values.len() {
-                let add = values[end].len() as u64 + RECORD_OVERHEAD;
+                let add = Options::record_bytes(values[end].len() as u64);
                 let full = end - start >= max_records as usize || bytes + add > max_bytes;
                 if end > start && full {
                     break;

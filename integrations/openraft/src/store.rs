@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use commitlog::{Log, Options, SyncPolicy, format};
+use commitlog::{Log, Options, SyncPolicy};
 use openraft::RaftTypeConfig;
 use openraft::StorageError;
 use serde::Serialize;
@@ -97,9 +97,7 @@ where
         options.read_only = false;
         // A new log starts at 0; `reconcile` moves it past a purge marker.
         options.initial_offset = 0;
-        let max_batch_bytes = options.max_segment_bytes - format::STORE_HEADER_LEN;
-        let max_batch_records =
-            (options.max_index_bytes - format::INDEX_HEADER_LEN) / format::INDEX_ENTRY_LEN;
+        let (max_batch_bytes, max_batch_records) = options.max_batch();
         // The log first: its open creates the directories durably and takes the directory
         // lock, so no second process touches the metadata file below.
         let log = Log::open(dir.join(LOG_DIR), options)?;
