@@ -1,13 +1,39 @@
 //! The state every handle of one open log shares, and the order its locks are taken in.
 //!
-//! Locks, always taken in this order:
-//! 1. `writer` (mutex): the append path and everything that changes the active segment.
-//! 2. `segments` (rwlock): the list of segments. Readers hold it shared while they copy a
-//!    record out; only roll, truncation, retention and close take it exclusively, and only
-//!    briefly, so reads never wait for an append.
+//! # Locks
+//!
+//! Every lock of an open log, outermost first: a thread holding one of them takes only locks
+//! further down this list (the code that nests them is named).
+//! 1. `Shared::refresh` (mutex): a read-only log's following of the writer, held while a view
+//!    is checked or taken (`follower.rs`); takes `segments` and segment files inside.
+//! 2. `Shared::writer` (mutex): the writer's state; the append path and everything that
+//!    changes the active segment (roll, truncation, retention, reindexing the active one,
+//!    close). A sync round takes it only to read the active segment and the written mark.
+//! 3. `Shared::segments` (rwlock): the list of segments. Readers hold it shared while they
+//!    copy a record out; roll, truncation, retention, reindexing and close take it
+//!    exclusively, for list changes and in-place rewrites readers must not see half done.
+//! 4. `Prefaulter::state` (mutex, `background.rs`): the prefault window and the seal queue; a
+//!    roll queues its seal under `segments`.
+//! 5. `OpenCache::ring` (mutex, `segment/files.rs`): the sealed segments open now, least
+//!    recently used first; closes others' files (their `LazyFiles::files`) to stay in bound.
+//! 6. `LazyFiles::files` (rwlock, one per sealed segment): its open files; held for writing
+//!    while they are opened, never while the ring is taken.
+//! 7. `SegState::header` (mutex, one per segment): the store header as on disk, held across
+//!    its rewrite.
+//! 8. An in-memory index's entries (rwlock, a read-only log's newest segment).
+//!
+//! Apart from that order:
+//! - `Shared::sync` (mutex, with `sync_cv` and `gather_cv`): group commit's state
+//!   (`group_commit.rs`). Never held with `writer`: a round's leader releases it before the
+//!   fdatasync, which takes `writer` for a moment.
+//! - `Shared::tail` (mutex, with `tail_cv`): parks readers waiting for new records.
+//! - `Shared::poison_reason` (mutex): why the log was poisoned; a leaf, taken under `writer`
+//!   or `sync` by `poison`.
+//! - `Shared::lock` (the directory lock), `flusher`, `flusher_thread` and `background`: taken
+//!   only by open and close, with nothing else held.
 //!
 //! Appends write past the published end of the active segment and then publish (see
-//! `segment.rs`), so they need no lock that readers take. Under `SyncPolicy::Always` the
+//! `segment/mod.rs`), so they need no lock that readers take. Under `SyncPolicy::Always` the
 //! appender releases the writer lock before syncing, and concurrent appenders share one
 //! `fdatasync` (group commit, `sync_to`).
 
@@ -49,23 +75,33 @@ pub(super) struct Writer {
 pub(super) struct Shared {
     pub(super) dir: PathBuf,
     pub(super) options: Options,
+    /// The segments, oldest first (lock 3 of the module doc).
     pub(super) segments: RwLock<Vec<Arc<Segment>>>,
+    /// The writer's state: `None` once closed, or for a read-only log (lock 2).
     pub(super) writer: Mutex<Option<Writer>>,
     pub(super) closed: AtomicBool,
     pub(super) poisoned: AtomicBool,
+    /// Why the log was poisoned (a leaf lock).
     pub(super) poison_reason: Mutex<String>,
+    /// Group commit's state (see the module doc for how it nests).
     pub(super) sync: Mutex<SyncState>,
+    /// Wakes appenders waiting for a sync round.
     pub(super) sync_cv: Condvar,
     /// Wakes a round's leader gathering appenders (`SyncState::returning` reached 0).
     pub(super) gather_cv: Condvar,
+    /// Parks tailing readers until an append or close (`tail_cv` wakes them).
     pub(super) tail: Mutex<()>,
     pub(super) tail_cv: Condvar,
+    /// Tailing readers parked now (an append notifies only if there are some).
     pub(super) waiters: AtomicUsize,
     /// A read-only log's following of the writer: held while a view is checked or taken.
     pub(super) refresh: Mutex<super::follower::FollowState>,
+    /// The writer's directory lock, released by close.
     pub(super) lock: Mutex<Option<DirLock>>,
     pub(super) opened_clean: bool,
+    /// The interval flusher (`SyncPolicy::Interval`), stopped by close.
     pub(super) flusher: Mutex<Option<Flusher>>,
+    /// The flusher's thread, so that a close it runs itself does not join it.
     pub(super) flusher_thread: Mutex<Option<ThreadId>>,
     pub(super) prefaulter: Arc<Prefaulter>,
     /// The prefault and seal threads.
