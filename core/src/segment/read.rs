@@ -1,12 +1,31 @@
 //! Reading a segment's published records: every read checks the index entry, the record's
 //! header, its checksum and its offset; what cannot be given whole is a hole.
 
+use super::files::FilesRef;
 use super::{Files, Segment};
 use crate::error::{Error, Result};
 use crate::format::{self, HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
 use crate::record::RecordRef;
 
 impl Segment {
+    /// The segment's files and its published bounds (`next`, `end`), read in that order:
+    /// opening a sealed segment's files may lower its end to what its store really holds
+    /// (`shrink_to`), so bounds read before would be stale.
+    pub(super) fn files_and_bounds(&self) -> Result<(FilesRef<'_>, u64, u64)> {
+        let files = self.files()?;
+        Ok((files, self.next(), self.end()))
+    }
+
+    /// As [`Segment::files_and_bounds`], for reading the published record at `offset`: one
+    /// that opening the files showed missing is a hole.
+    fn files_holding(&self, offset: u64) -> Result<(FilesRef<'_>, u64, u64)> {
+        let (files, next, end) = self.files_and_bounds()?;
+        if offset < self.base || offset >= next {
+            return Err(self.hole(offset, "its segment's store ends before its record"));
+        }
+        Ok((files, next, end))
+    }
+
     /// The error for an offset whose record cannot be given: a hole.
     pub(crate) fn hole(&self, offset: u64, reason: impl Into<String>) -> Error {
         Error::Hole {
@@ -77,13 +96,7 @@ impl Segment {
         offset: u64,
         f: impl FnOnce(RecordRef<'_>) -> R,
     ) -> Result<R> {
-        // Opening a sealed segment's files may lower its end to what its store really holds
-        // (`shrink_to`): the bounds are read after.
-        let files = self.files()?;
-        if offset < self.base || offset >= self.next() {
-            return Err(self.hole(offset, "its segment's store ends before its record"));
-        }
-        let end = self.end();
+        let (files, _, end) = self.files_holding(offset)?;
         let pos = self.position(&files, offset, end)?;
         let store = &files.store;
         if store.is_mapped() {
@@ -182,13 +195,7 @@ impl Segment {
         max_bytes: u64,
         out: &mut Vec<u8>,
     ) -> Result<(u64, u64, bool)> {
-        // As in `read_with`: the bounds are read after the files are open.
-        let files = self.files()?;
-        let next = self.next();
-        if from < self.base || from >= next {
-            return Err(self.hole(from, "its segment's store ends before its record"));
-        }
-        let end = self.end();
+        let (files, next, end) = self.files_holding(from)?;
         let start = self.position(&files, from, end)?;
         let stop = end.min(start.saturating_add(max_bytes));
         out.clear();

@@ -20,11 +20,10 @@ impl Segment {
     /// offset is a hole, the end of the last intact record before it (a hole's damaged bytes
     /// lie between the records around it).
     pub(crate) fn cut_position(&self, offset: u64) -> Result<u64> {
-        let end = self.end();
-        if offset >= self.next() {
+        let (files, next, end) = self.files_and_bounds()?;
+        if offset >= next {
             return Ok(end);
         }
-        let files = self.files()?;
         if files.index.get(offset - self.base) != Some(HOLE) {
             return self.position(&files, offset, end);
         }
