@@ -195,12 +195,15 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Opens the file at `path` to make it durable (`sync_data`/`sync_all`) without writing
-/// through it: read-only on Unix; Windows flushes only a handle with write access.
+/// Whether a file opened only to make it durable (`sync_data`/`sync_all`) must be opened for
+/// writing: Windows flushes only a handle with write access; Unix syncs a read-only one.
+pub(crate) const SYNC_NEEDS_WRITE: bool = cfg!(windows);
+
+/// Opens the file at `path` to make it durable, without writing through it.
 pub(crate) fn open_to_sync(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
         .read(true)
-        .write(cfg!(windows))
+        .write(SYNC_NEEDS_WRITE)
         .open(path)
 }
 

@@ -134,14 +134,6 @@ impl Store {
         }
     }
 
-    /// Runs `f` on a descriptor that can make the file durable (see `platform::open_to_sync`).
-    fn with_file_to_sync<R>(&self, f: impl FnOnce(&File) -> io::Result<R>) -> io::Result<R> {
-        match &self.file {
-            Some(file) => f(file),
-            None => f(&crate::platform::open_to_sync(&self.path)?),
-        }
-    }
-
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
@@ -233,13 +225,13 @@ impl Store {
     /// Makes written data durable.
     pub(crate) fn sync_data(&self) -> io::Result<()> {
         fault::check(Op::SyncData, &self.path)?;
-        self.with_file_to_sync(|f| f.sync_data())
+        self.with_file(crate::platform::SYNC_NEEDS_WRITE, |f| f.sync_data())
     }
 
     /// Makes data and metadata (the length) durable.
     pub(crate) fn sync_all(&self) -> io::Result<()> {
         fault::check(Op::SyncAll, &self.path)?;
-        self.with_file_to_sync(|f| f.sync_all())
+        self.with_file(crate::platform::SYNC_NEEDS_WRITE, |f| f.sync_all())
     }
 
     /// Cuts the file to `len` bytes (the map keeps its length; nothing reads past `len`).
