@@ -356,6 +356,36 @@ fn damage(reference: &Reference, f: impl FnOnce(&Path)) -> tempfile::TempDir {
     d
 }
 
+/// A copy of `reference`'s directory whose file `name` has its bytes changed by `hurt`.
+fn damage_file(
+    reference: &Reference,
+    name: impl AsRef<Path>,
+    hurt: impl FnOnce(&mut Vec<u8>),
+) -> tempfile::TempDir {
+    damage(reference, |d| {
+        let path = d.join(name);
+        let mut bytes = std::fs::read(&path).unwrap();
+        hurt(&mut bytes);
+        std::fs::write(&path, bytes).unwrap();
+    })
+}
+
+/// Every mode opens `damaged` with exactly `holes` holes: no other record lost, none cut,
+/// the next offset where it was.
+fn assert_only_holes(case: &str, damaged: &Path, count: u64, holes: u64) {
+    let out = check_all_modes(case, damaged, count, false);
+    assert_eq!(
+        out,
+        Outcome::Opened {
+            kept: count - holes,
+            holes,
+            cut: 0,
+            next: count
+        },
+        "{case}"
+    );
+}
+
 fn positions_to_try(len: u64) -> Vec<u64> {
     if full() || len <= 200 {
         return (0..len).collect();
@@ -511,12 +541,7 @@ fn damage_inside_record_k_of_the_newest_segment() {
                 }),
             ));
             for (what, hurt) in &tries {
-                let d = damage(&r, |d| {
-                    let path = d.join(&name);
-                    let mut bytes = std::fs::read(&path).unwrap();
-                    hurt(&mut bytes);
-                    std::fs::write(&path, bytes).unwrap();
-                });
+                let d = damage_file(&r, &name, |bytes| hurt(bytes));
                 let case = format!("{left:?}: {what} of record {k} (of {base}..{next})");
                 let strict = Options {
                     recovery: RecoveryMode::Strict,
@@ -596,14 +621,11 @@ fn a_flip_in_any_header_byte_of_a_sealed_record_is_one_hole() {
                 continue;
             }
             for at in p..p + RECORD_HEADER_LEN {
-                let d = damage(&r, |d| {
-                    let path = d.join(&name);
-                    let mut bytes = std::fs::read(&path).unwrap();
+                let d = damage_file(&r, &name, |bytes| {
                     bytes[at as usize] ^= 0x04;
                     if before {
                         bytes[positions[i - 1] as usize] ^= 0x01; // its checksum
                     }
-                    std::fs::write(&path, bytes).unwrap();
                 });
                 let case = format!(
                     "flip at byte {} of the header of record {k} (of {base}..{next}){}",
@@ -614,18 +636,7 @@ fn a_flip_in_any_header_byte_of_a_sealed_record_is_one_hole() {
                         ""
                     }
                 );
-                let lost = 1 + u64::from(before);
-                let out = check_all_modes(&case, d.path(), r.count, false);
-                assert_eq!(
-                    out,
-                    Outcome::Opened {
-                        kept: r.count - lost,
-                        holes: lost,
-                        cut: 0,
-                        next: r.count
-                    },
-                    "{case}"
-                );
+                assert_only_holes(&case, d.path(), r.count, 1 + u64::from(before));
                 cases += 1;
             }
         }
@@ -652,27 +663,13 @@ fn damaged_offset_fields_of_several_sealed_records_are_holes() {
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                let d = damage(&r, |d| {
-                    let path = d.join(&name);
-                    let mut bytes = std::fs::read(&path).unwrap();
+                let d = damage_file(&r, &name, |bytes| {
                     for &i in &hit {
                         bytes[positions[i] as usize + 13] ^= 0x01; // offset byte 5
                     }
-                    std::fs::write(&path, bytes).unwrap();
                 });
                 let case = format!("offset fields of records {hit:?} of {base}..{next} damaged");
-                let lost = hit.len() as u64;
-                let out = check_all_modes(&case, d.path(), r.count, false);
-                assert_eq!(
-                    out,
-                    Outcome::Opened {
-                        kept: r.count - lost,
-                        holes: lost,
-                        cut: 0,
-                        next: r.count
-                    },
-                    "{case}"
-                );
+                assert_only_holes(&case, d.path(), r.count, hit.len() as u64);
                 cases += 1;
             }
         }
@@ -697,24 +694,19 @@ fn random_bit_flips_zeroed_ranges_and_appended_garbage() {
             let kind = rng.below(3);
             let (a, b, c) = (rng.below(len.max(1)), rng.next(), rng.below(200) + 1);
             let case = format!("{left:?} case {i}: damage kind {kind} in {name:?} at {a}");
-            let d = damage(&r, |d| {
-                let path = d.join(&name);
-                let mut bytes = std::fs::read(&path).unwrap();
-                match kind {
-                    0 if !bytes.is_empty() => {
-                        for k in 0..1 + b % 3 {
-                            let at = ((a + k * 977) % bytes.len() as u64) as usize;
-                            bytes[at] ^= 1 << ((b >> (8 * k)) % 8);
-                        }
+            let d = damage_file(&r, &name, |bytes| match kind {
+                0 if !bytes.is_empty() => {
+                    for k in 0..1 + b % 3 {
+                        let at = ((a + k * 977) % bytes.len() as u64) as usize;
+                        bytes[at] ^= 1 << ((b >> (8 * k)) % 8);
                     }
-                    1 if !bytes.is_empty() => {
-                        let from = a as usize;
-                        let to = (from + c as usize).min(bytes.len());
-                        bytes[from..to].fill(0);
-                    }
-                    _ => bytes.extend((0..c).map(|x| (b >> (x % 8)) as u8 ^ x as u8)),
                 }
-                std::fs::write(&path, bytes).unwrap();
+                1 if !bytes.is_empty() => {
+                    let from = a as usize;
+                    let to = (from + c as usize).min(bytes.len());
+                    bytes[from..to].fill(0);
+                }
+                _ => bytes.extend((0..c).map(|x| (b >> (x % 8)) as u8 ^ x as u8)),
             });
             let out = check_all_modes(&case, d.path(), r.count, false);
             assert_all_accounted(&case, out, r.count);
@@ -755,9 +747,7 @@ fn an_index_entry_pointing_off_its_record_loses_nothing() {
             if bit == 0 && slot + 1 == next - base {
                 continue;
             }
-            let d = damage(&r, |d| {
-                let path = d.join(&name);
-                let mut bytes = std::fs::read(&path).unwrap();
+            let d = damage_file(&r, &name, |bytes| {
                 let at = entry(slot);
                 if bit == 0 {
                     let (a, b) = (entry(slot), entry(slot + 1));
@@ -768,25 +758,14 @@ fn an_index_entry_pointing_off_its_record_loses_nothing() {
                     let pos = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
                     bytes[at..at + 4].copy_from_slice(&(pos ^ (1 << bit)).to_le_bytes());
                 }
-                std::fs::write(&path, bytes).unwrap();
             });
             let how = if bit == 0 {
                 "swapped with the next".to_string()
             } else {
                 format!("off by bit {bit}")
             };
-            let case = format!("entry of record {} {how}", base + slot);
-            let out = check_all_modes(&case, d.path(), r.count, false);
-            assert_eq!(
-                out,
-                Outcome::Opened {
-                    kept: r.count,
-                    holes: 0,
-                    cut: 0,
-                    next: r.count
-                },
-                "{case}: records lost"
-            );
+            let case = format!("entry of record {} {how}: records lost", base + slot);
+            assert_only_holes(&case, d.path(), r.count, 0);
             cases += 1;
         }
     }
