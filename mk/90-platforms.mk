@@ -1,7 +1,8 @@
 # platforms: the portable code paths on this machine, and the other platforms (platforms/run).
 #
 #   make test-portable    core's suites with the portable paths forced (feature `portable`):
-#                         what macOS and Windows run instead of the Linux fast paths
+#                         what macOS and Windows run instead of the Linux fast paths, and
+#                         Windows' rules for mapped files kept and enforced (`windows-rules`)
 #   make test-platforms   aarch64 Linux under qemu, Windows builds (and what runs under wine),
 #                         macOS clippy, cross-built wheel and addon (CI runs it after `make test`)
 TEST_TARGETS += test-portable
@@ -9,7 +10,7 @@ TEST_TARGETS += test-portable
 .PHONY: test-portable test-platforms test-aarch64 test-windows check-macos
 
 test-portable:
-	$(CARGO) test -p commitlog --release --features portable,fault-injection --lib \
+	$(CARGO) test -p commitlog --release --features portable,windows-rules,fault-injection --lib \
 	  --test log --test lifetimes --test many_segments --test corruption --test powerloss \
 	  --test faults --test truncation
 

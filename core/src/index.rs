@@ -15,6 +15,7 @@ use parking_lot::RwLock;
 
 use crate::fault::{self, Op};
 use crate::format::{self, FileKind, INDEX_ENTRY_LEN, INDEX_HEADER_LEN};
+use crate::map_rules::MapPin;
 use crate::platform::FileExt;
 use crate::store::preallocate;
 
@@ -25,6 +26,8 @@ enum Entries {
         /// `None` for a sealed index: its map is all it needs.
         file: Option<File>,
         map: MmapRaw,
+        /// After the map (dropped after it).
+        _pin: MapPin,
         capacity: u64,
     },
     /// Entries in memory (read-only logs), grown as the writer appends.
@@ -83,16 +86,18 @@ impl Index {
     fn map(file: File, path: &Path) -> io::Result<Index> {
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw(&file)?;
-        Ok(Index::mapped(Some(file), map, path))
+        let pin = MapPin::new(&file);
+        Ok(Index::mapped(Some(file), map, pin, path))
     }
 
-    fn mapped(file: Option<File>, map: MmapRaw, path: &Path) -> Index {
+    fn mapped(file: Option<File>, map: MmapRaw, pin: MapPin, path: &Path) -> Index {
         let capacity = (map.len() as u64).saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN;
         Index {
             path: path.to_owned(),
             entries: Entries::Mapped {
                 file,
                 map,
+                _pin: pin,
                 capacity,
             },
         }
@@ -103,7 +108,8 @@ impl Index {
         let file = File::open(path)?;
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
-        Ok(Index::mapped(None, map, path))
+        let pin = MapPin::new(&file);
+        Ok(Index::mapped(None, map, pin, path))
     }
 
     /// An in-memory index (read-only logs).
@@ -195,6 +201,11 @@ impl Index {
         }
     }
 
+    /// The first `count` entries (fewer if the index holds fewer).
+    pub(crate) fn entries(&self, count: u64) -> Vec<u32> {
+        (0..count).map_while(|slot| self.get(slot)).collect()
+    }
+
     /// Takes the entries of `other` (both in memory); returns whether it could.
     pub(crate) fn replace_entries(&self, other: Index) -> bool {
         match (&self.entries, other.entries) {
@@ -245,7 +256,7 @@ impl Index {
         } = &self.entries
         {
             fault::check(Op::Trim, &self.path)?;
-            file.set_len(INDEX_HEADER_LEN + count * INDEX_ENTRY_LEN)?;
+            crate::map_rules::set_len(file, INDEX_HEADER_LEN + count * INDEX_ENTRY_LEN)?;
             if sync {
                 fault::check(Op::SyncAll, &self.path)?;
                 file.sync_all()?;

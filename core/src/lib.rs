@@ -31,6 +31,7 @@ pub mod format;
 mod index;
 mod lock;
 mod log;
+mod map_rules;
 pub mod options;
 mod platform;
 mod prefetch;

@@ -19,12 +19,14 @@ use memmap2::{MmapOptions, MmapRaw};
 
 use crate::fault::{self, Op};
 use crate::format::{self, FileKind};
+use crate::map_rules::MapPin;
 
 /// How a store's bytes are reached.
 #[derive(Debug)]
 enum Access {
-    /// Mapped (read-write for the active segment, read-only for a sealed one).
-    Mapped(MmapRaw),
+    /// Mapped (read-write for the active segment, read-only for a sealed one); the pin goes
+    /// after the map.
+    Mapped(MmapRaw, #[allow(dead_code)] MapPin),
     /// Read with `pread` (read-only logs).
     Pread,
 }
@@ -81,10 +83,11 @@ impl Store {
         // No `MADV_HUGEPAGE`: huge page-cache folios spare random reads a TLB miss (+10-15%),
         // but the first write into one zeroes 2 MiB in the writer, which made appends erratic.
         let map = MmapOptions::new().map_raw(&file)?;
+        let pin = MapPin::new(&file);
         Ok(Store {
             file: Some(file),
             path: path.to_owned(),
-            access: Access::Mapped(map),
+            access: Access::Mapped(map, pin),
         })
     }
 
@@ -94,10 +97,11 @@ impl Store {
         let file = File::open(path)?;
         fault::check(Op::Map, path)?;
         let map = MmapOptions::new().map_raw_read_only(&file)?;
+        let pin = MapPin::new(&file);
         Ok(Store {
             file: None,
             path: path.to_owned(),
-            access: Access::Mapped(map),
+            access: Access::Mapped(map, pin),
         })
     }
 
@@ -141,13 +145,13 @@ impl Store {
     /// Bytes reachable through the map (0 for a pread store).
     pub(crate) fn mapped_len(&self) -> u64 {
         match &self.access {
-            Access::Mapped(m) => m.len() as u64,
+            Access::Mapped(m, _) => m.len() as u64,
             Access::Pread => 0,
         }
     }
 
     pub(crate) fn is_mapped(&self) -> bool {
-        matches!(self.access, Access::Mapped(_))
+        matches!(self.access, Access::Mapped(..))
     }
 
     /// Borrows `len` bytes at `pos` from the map.
@@ -158,7 +162,7 @@ impl Store {
     /// lock that excludes truncation, and only reads published records).
     pub(crate) unsafe fn slice(&self, pos: u64, len: u64) -> &[u8] {
         match &self.access {
-            Access::Mapped(m) => {
+            Access::Mapped(m, _) => {
                 debug_assert!(pos + len <= m.len() as u64);
                 // SAFETY: in bounds of the live mapping (caller's contract), no writer aliases it.
                 unsafe { std::slice::from_raw_parts(m.as_ptr().add(pos as usize), len as usize) }
@@ -177,7 +181,7 @@ impl Store {
     #[allow(clippy::mut_from_ref)]
     pub(crate) unsafe fn slice_mut(&self, pos: u64, len: u64) -> &mut [u8] {
         match &self.access {
-            Access::Mapped(m) => {
+            Access::Mapped(m, _) => {
                 debug_assert!(pos + len <= m.len() as u64);
                 // SAFETY: in bounds (caller's contract); exclusive access (caller's contract).
                 unsafe {
@@ -191,7 +195,7 @@ impl Store {
     /// Starts loading the cache line at `pos` of a mapped store (a hint, see `prefetch`).
     #[inline]
     pub(crate) fn prefetch(&self, pos: u64) {
-        if let Access::Mapped(m) = &self.access
+        if let Access::Mapped(m, _) = &self.access
             && pos < m.len() as u64
         {
             crate::prefetch::prefetch(m.as_ptr().wrapping_add(pos as usize));
@@ -202,7 +206,7 @@ impl Store {
     /// so appends do not each take a page fault (one `madvise` per window instead). Best
     /// effort: kernels without `MADV_POPULATE_WRITE` (before 5.14) just fault on write.
     pub(crate) fn populate(&self, pos: u64, len: u64) {
-        if let Access::Mapped(m) = &self.access {
+        if let Access::Mapped(m, _) = &self.access {
             let end = (pos + len).min(m.len() as u64);
             if pos < end {
                 crate::platform::populate_write(m, pos as usize, (end - pos) as usize);
@@ -225,18 +229,33 @@ impl Store {
     /// Makes written data durable.
     pub(crate) fn sync_data(&self) -> io::Result<()> {
         fault::check(Op::SyncData, &self.path)?;
+        self.flush_view()?;
         self.with_file(crate::platform::SYNC_NEEDS_WRITE, |f| f.sync_data())
     }
 
     /// Makes data and metadata (the length) durable.
     pub(crate) fn sync_all(&self) -> io::Result<()> {
         fault::check(Op::SyncAll, &self.path)?;
+        self.flush_view()?;
         self.with_file(crate::platform::SYNC_NEEDS_WRITE, |f| f.sync_all())
     }
 
+    /// Hands what was written through a writable map to the file, where a sync of the file
+    /// alone would miss it. Windows: `FlushFileBuffers` does not write the pages a view
+    /// dirtied, `FlushViewOfFile` first does (memmap2's `flush_async`). Unix: a shared map's
+    /// pages are the file's page cache, which `fdatasync` writes; nothing to do.
+    pub(crate) fn flush_view(&self) -> io::Result<()> {
+        #[cfg(windows)]
+        if let (Access::Mapped(m, _), Some(_)) = (&self.access, &self.file) {
+            m.flush_async()?;
+        }
+        Ok(())
+    }
+
     /// Cuts the file to `len` bytes (the map keeps its length; nothing reads past `len`).
+    /// Where maps pin files (`map_rules`), only once the map is gone.
     pub(crate) fn trim(&self, len: u64) -> io::Result<()> {
         fault::check(Op::Trim, &self.path)?;
-        self.with_file(true, |f| f.set_len(len))
+        self.with_file(true, |f| crate::map_rules::set_len(f, len))
     }
 }

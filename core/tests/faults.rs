@@ -137,8 +137,12 @@ fn sweep(sync: SyncPolicy) {
     let h = no_panic("dry run", || workload(dry.path(), sync, STEPS, |_, _| {}));
     assert_eq!(h.errors, 0, "the dry run must not fail");
     let counts = counter.counts.lock().clone();
+    // Where maps pin files, a seal or close cuts the files once the map is gone, best effort
+    // and not a fault point (core's `map_rules.rs`): only recovery trims, if the workload
+    // makes it.
+    let trims_deferred = cfg!(any(windows, feature = "windows-rules"));
     for op in Op::ALL {
-        if op != Op::Read && op != Op::OpenWrite {
+        if op != Op::Read && op != Op::OpenWrite && !(op == Op::Trim && trims_deferred) {
             assert!(
                 counts.get(&op).is_some_and(|&n| n > 0),
                 "the workload never performs {op:?}"
@@ -255,7 +259,11 @@ fn a_failed_sync_poisons_the_log_until_reopened() {
             Err(Error::Poisoned { reason }) => reason,
             other => panic!("sync={sync:?}: a failed fdatasync gave {other:?}, not Poisoned"),
         };
-        assert!(reason.contains("Input/output error"), "reason: {reason}");
+        // The injected errno as this system words it (5 is EIO on Unix, "Access denied" on
+        // Windows).
+        let eio = std::io::Error::from_raw_os_error(libc::EIO).to_string();
+        let eio = eio.split(" (os error").next().unwrap();
+        assert!(reason.contains(eio), "reason: {reason}");
         // The fault was a one-off, yet every write is refused from now on.
         let poisoned = |r: commitlog::Result<()>, what: &str| match r {
             Err(Error::Poisoned { .. }) => {}

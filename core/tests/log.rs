@@ -989,12 +989,18 @@ fn a_reader_survives_its_files_being_cut_by_another_program() {
                 &seg.index_path
             };
             let len = std::fs::metadata(path).unwrap().len();
-            std::fs::OpenOptions::new()
+            let cut = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .unwrap()
-                .set_len(if half { len / 2 } else { 0 })
-                .unwrap();
+                .set_len(if half { len / 2 } else { 0 });
+            if cfg!(windows) && victim.starts_with("active") {
+                // Windows refuses to cut a file the writer maps: this cannot happen there.
+                assert!(cut.is_err(), "{victim}: Windows cut a mapped file");
+                std::mem::forget(writer);
+                continue;
+            }
+            cut.unwrap();
             for off in 0..200 {
                 match reader.read(off) {
                     Ok(r) => assert_eq!(r.value, value(off), "{victim}: wrong bytes"),
@@ -1020,7 +1026,7 @@ fn a_reader_survives_its_files_being_cut_by_another_program() {
             std::mem::forget(writer); // its maps would fault on the cut file at close
         }
     }
-    assert_eq!(cases, 6);
+    assert_eq!(cases, if cfg!(windows) { 3 } else { 6 });
 }
 
 /// A read-only open while the writer rolls, applies retention and cuts back: every open

@@ -70,6 +70,10 @@ pub(super) struct PrefaultState {
 #[derive(Debug)]
 pub(super) struct SealJob {
     pub(super) sealed: Weak<Segment>,
+    /// The value the segment was written through while it was active, if it still lives:
+    /// its map hands what it wrote to the file before the sync (Windows needs that, see
+    /// `Store::flush_view`; once the map is gone, the file has it).
+    pub(super) writable: Weak<Segment>,
     /// The sealed segment's epoch and count when it was sealed (a `truncate_back` into it
     /// before the job runs changes the epoch: the job then claims nothing).
     pub(super) epoch: u8,
@@ -99,9 +103,15 @@ impl Prefaulter {
         st.seals.drain(..).collect()
     }
 
-    pub(super) fn seal_behind(&self, sealed: &Arc<Segment>, next: &Arc<Segment>) {
+    pub(super) fn seal_behind(
+        &self,
+        sealed: &Arc<Segment>,
+        writable: &Arc<Segment>,
+        next: &Arc<Segment>,
+    ) {
         let job = SealJob {
             sealed: Arc::downgrade(sealed),
+            writable: Arc::downgrade(writable),
             epoch: sealed.epoch(),
             count: sealed.count(),
             next: Arc::downgrade(next),
@@ -118,7 +128,11 @@ impl Prefaulter {
 
     pub(super) fn seal(&self, job: SealJob) {
         if let Some(sealed) = job.sealed.upgrade() {
-            let result = sealed.sync_store();
+            let result = match job.writable.upgrade() {
+                Some(w) if !Arc::ptr_eq(&w, &sealed) => w.flush_view(),
+                _ => Ok(()),
+            }
+            .and_then(|()| sealed.sync_store());
             // Retention or truncation removed it meanwhile: nothing left to make durable.
             if result.is_err() && sealed.is_removed() {
                 return;

@@ -105,6 +105,10 @@ impl Log {
         } else {
             Some(DirLock::acquire(&dir)?)
         };
+        if !read_only {
+            // Files an earlier handle removed while they were mapped (`map_rules`).
+            crate::map_rules::sweep_removed(&dir, "");
+        }
         let marker = dir.join(CLEAN_MARKER);
         let clean = marker.exists();
         let mode = recovery::Mode {
@@ -292,6 +296,7 @@ impl Log {
         for base in bases.into_iter().chain(orphans) {
             recovery::remove_segment_files(&sh.dir, base)?;
         }
+        crate::map_rules::sweep_removed(&sh.dir, "");
         for name in [CLEAN_MARKER, recovery::LOCK_FILE] {
             let _ = std::fs::remove_file(sh.dir.join(name));
         }

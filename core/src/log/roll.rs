@@ -5,9 +5,11 @@ use std::sync::Arc;
 use super::shared::{Shared, Writer};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{self, STORE_HEADER_LEN};
+use crate::index::Index;
 use crate::options::SyncPolicy;
 use crate::recovery::sync_dir;
 use crate::segment::Segment;
+use crate::store::Store;
 
 impl Shared {
     /// Seals the active segment and starts a new one at `w.next`.
@@ -43,12 +45,7 @@ impl Shared {
         let old = std::mem::replace(&mut w.active, seg.clone());
         let sealed = (|| -> Result<()> {
             let what = || format!("sealing {}", old.paths.store.display());
-            let files = old.active_files();
-            files.store.trim(w.pos).context(what)?;
-            files.index.trim(old.count(), sync).context(what)?;
-            if sync {
-                files.store.sync_all().context(what)?;
-            }
+            old.trim_files(w.pos, old.count(), sync).context(what)?;
             sync_dir(&self.dir)
         })();
         if let Err(e) = sealed {
@@ -56,35 +53,56 @@ impl Shared {
             // refuse further writes rather than build on it.
             return Err(self.poison(&e));
         }
-        // Readers get a fresh read-only mapping of the sealed files: the writable one keeps
-        // every page it wrote mapped (resident), a fresh one maps only what readers touch
-        // (10 M appends of 100 B otherwise peak at 1.2 GiB RSS, all of it file-backed).
-        let remapped = crate::store::Store::open_sealed(&old.paths.store)
-            .and_then(|store| {
-                let index = crate::index::Index::open_sealed(&old.paths.index)?;
-                Ok(crate::segment::Files { store, index })
-            })
+        let remapped = self
+            .sealed_files(&old)
             .map(|files| Arc::new(old.sealed_from(files, &self.open_cache)));
         {
             let mut segs = self.segments.write();
-            let mut sealed = old;
-            if let (Ok(fresh), Some(last)) = (remapped, segs.last_mut()) {
-                // What waits for a sync is the file, not the writable map: keep the fresh
-                // mapping, so that the old one (every page it wrote) goes away now (2 M
-                // appends peak at 66 MiB RSS instead of 252 MiB). A sync of the file
-                // (`platform::open_to_sync`) writes its dirty pages whichever map wrote them.
-                sealed = fresh.clone();
-                *last = fresh;
-            }
+            let sealed = match (remapped, segs.last_mut()) {
+                (Ok(fresh), Some(last)) => {
+                    // What waits for a sync is the file, not the writable map: keep the
+                    // fresh files, so that the old map (every page it wrote) goes away now
+                    // (2 M appends peak at 66 MiB RSS instead of 252 MiB). A sync of the file
+                    // (`platform::open_to_sync`) writes its dirty pages whichever map wrote
+                    // them (Windows: once the map flushed them, see `SealJob::writable`).
+                    *last = fresh.clone();
+                    fresh
+                }
+                _ => old.clone(),
+            };
             segs.push(seg.clone());
             if !sync {
-                self.prefaulter.seal_behind(&sealed, &seg);
+                self.prefaulter.seal_behind(&sealed, &old, &seg);
             }
         }
+        // The writable map goes here (or with the last reader still using it), outside the
+        // segments lock: where maps pin files, its drop cuts the files.
+        drop(old);
         w.pos = STORE_HEADER_LEN;
         w.epoch = 0;
         w.populated = 0;
         Ok(())
+    }
+
+    /// The files a sealed segment is read through after its roll. Readers get a fresh
+    /// read-only mapping: the writable one keeps every page it wrote mapped (resident), a
+    /// fresh one maps only what readers touch (10 M appends of 100 B otherwise peak at
+    /// 1.2 GiB RSS, all of it file-backed). Where maps pin files (`map_rules`), positional
+    /// reads and the entries in memory instead.
+    fn sealed_files(&self, old: &Segment) -> Result<crate::segment::Files> {
+        let paths = &old.paths;
+        let ctx = |p: &std::path::Path| format!("reopening {}", p.display());
+        if crate::map_rules::MAPS_PIN_FILES {
+            let entries = old.active_files().index.entries(old.count());
+            return Ok(crate::segment::Files {
+                store: Store::open_pread(&paths.store).context(|| ctx(&paths.store))?,
+                index: Index::in_memory(&paths.index, entries),
+            });
+        }
+        Ok(crate::segment::Files {
+            store: Store::open_sealed(&paths.store).context(|| ctx(&paths.store))?,
+            index: Index::open_sealed(&paths.index).context(|| ctx(&paths.index))?,
+        })
     }
 
     /// Fails, before anything is written, if `count` records from `next` would take the next

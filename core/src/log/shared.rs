@@ -21,6 +21,8 @@
 //! 7. `SegState::header` (mutex, one per segment): the store header as on disk, held across
 //!    its rewrite.
 //! 8. An in-memory index's entries (rwlock, a read-only log's newest segment).
+//! 9. `SegState::trim_to` (mutex, one per segment; where maps pin files): the cut a seal or
+//!    close left for the writable map's drop, held across that cut; takes nothing inside.
 //!
 //! Apart from that order:
 //! - `Shared::sync` (mutex, with `sync_cv` and `gather_cv`): group commit's state
@@ -305,9 +307,7 @@ impl Shared {
             h.flags &= !crate::format::FLAG_PREV_UNSYNCED;
         })
         .context(what)?;
-        files.store.trim(w.pos).context(what)?;
-        files.store.sync_all().context(what)?;
-        files.index.trim(a.count(), true).context(what)?;
+        a.trim_files(w.pos, a.count(), true).context(what)?;
         sync_dir(&self.dir)?;
         let marker = self.dir.join(CLEAN_MARKER);
         fault::check(Op::Create, &marker)

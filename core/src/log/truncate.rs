@@ -156,6 +156,8 @@ impl Log {
             target
         } else {
             let o = &sh.options;
+            // A cut of its files still waiting for an older writable map must not run now.
+            target.cancel_trim();
             let store =
                 crate::store::Store::open_writable(&target.paths.store, o.max_segment_bytes)
                     .context(|| format!("reopening {}", target.paths.store.display()))?;

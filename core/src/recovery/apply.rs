@@ -269,7 +269,7 @@ fn trim(path: &std::path::Path, len: u64) -> Result<()> {
         .and_then(|_| OpenOptions::new().write(true).open(path))
         .and_then(|f| {
             fault::check(Op::Trim, path)?;
-            f.set_len(len)?;
+            crate::map_rules::set_len(&f, len)?;
             fault::check(Op::SyncAll, path)?;
             f.sync_all()
         })
@@ -277,7 +277,7 @@ fn trim(path: &std::path::Path, len: u64) -> Result<()> {
 }
 
 fn remove_file(path: &std::path::Path) -> Result<()> {
-    match fault::check(Op::Remove, path).and_then(|_| std::fs::remove_file(path)) {
+    match fault::check(Op::Remove, path).and_then(|_| crate::map_rules::remove_file(path)) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(crate::error::Error::io(

@@ -121,7 +121,7 @@ pub(crate) fn create_dir_durably(dir: &Path) -> Result<()> {
 pub(crate) fn remove_segment_files(dir: &Path, base: u64) -> Result<()> {
     for kind in [FileKind::Store, FileKind::Index] {
         let path = dir.join(format::file_name(base, kind));
-        match fault::check(Op::Remove, &path).and_then(|_| std::fs::remove_file(&path)) {
+        match fault::check(Op::Remove, &path).and_then(|_| crate::map_rules::remove_file(&path)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io(format!("removing {}", path.display()), e)),
@@ -286,7 +286,7 @@ fn load_with(
         });
     }
     // The sealed segments before the examined ones: known by name and size only.
-    let reopen = if mode.read_only {
+    let reopen = if mode.read_only || crate::map_rules::MAPS_PIN_FILES {
         Reopen::Pread
     } else {
         Reopen::Mapped
@@ -462,24 +462,41 @@ fn open_kept_files(
             .and_then(|_| std::fs::OpenOptions::new().write(true).open(&store_path))
             .context(|| ctx(&store_path))?;
         fault::check(Op::Trim, &store_path)
-            .and_then(|_| file.set_len(end))
+            .and_then(|_| crate::map_rules::set_len(&file, end))
             .and_then(|_| fault::check(Op::SyncAll, &store_path))
             .and_then(|_| file.sync_all())
             .context(|| ctx(&store_path))?;
     }
-    if let Some(p) = entries {
-        drop(Index::create(&index_path, base, &p, 0).context(|| ctx(&index_path))?);
+    if let Some(p) = &entries {
+        drop(Index::create(&index_path, base, p, 0).context(|| ctx(&index_path))?);
     }
-    let files = Files {
-        store: Store::open_sealed(&store_path).context(|| ctx(&store_path))?,
-        index: Index::open_sealed(&index_path).context(|| ctx(&index_path))?,
+    // Where maps pin files (`map_rules`) only the active segment is mapped.
+    let (files, reopen) = if crate::map_rules::MAPS_PIN_FILES {
+        let positions = match entries {
+            Some(p) => p,
+            None => {
+                let index = File::open(&index_path).context(|| ctx(&index_path))?;
+                examine::read_entries(&index, count).context(|| ctx(&index_path))?
+            }
+        };
+        let files = Files {
+            store: Store::open_pread(&store_path).context(|| ctx(&store_path))?,
+            index: Index::in_memory(&index_path, positions),
+        };
+        (files, Reopen::Pread)
+    } else {
+        let files = Files {
+            store: Store::open_sealed(&store_path).context(|| ctx(&store_path))?,
+            index: Index::open_sealed(&index_path).context(|| ctx(&index_path))?,
+        };
+        (files, Reopen::Mapped)
     };
     Ok(Segment::sealed(
         header,
         files,
         base + count,
         end,
-        Reopen::Mapped,
+        reopen,
         cache,
     ))
 }

@@ -57,6 +57,10 @@ struct SegState {
     /// The log is removing (or removed) the segment's files: retention, truncation. A sync
     /// that then finds them gone has nothing left to make durable.
     removed: AtomicBool,
+    /// Where maps pin files (`map_rules`): the store length and index entries to cut the files
+    /// to once the writable map is gone (set by a seal or close, cleared when the segment is
+    /// opened for writing again). Held across the cut.
+    trim_to: Mutex<Option<(u64, u64)>>,
 }
 
 impl SegState {
@@ -66,7 +70,46 @@ impl SegState {
             header: Mutex::new(header),
             header_known: AtomicBool::new(known),
             removed: AtomicBool::new(false),
+            trim_to: Mutex::new(None),
         })
+    }
+}
+
+impl Drop for Segment {
+    /// Where maps pin files (`map_rules`), what had to wait for this value's maps: the cut of
+    /// a sealed segment's preallocated tail, the removal of a removed segment's files.
+    fn drop(&mut self) {
+        if !crate::map_rules::MAPS_PIN_FILES || self.pinned.is_none() {
+            return;
+        }
+        drop(self.pinned.take());
+        if self.is_removed() {
+            if let (Some(dir), Some(stem)) =
+                (self.paths.store.parent(), self.paths.store.file_stem())
+            {
+                crate::map_rules::sweep_removed(dir, &format!("{}.", stem.to_string_lossy()));
+            }
+            return;
+        }
+        let trim_to = self.state.trim_to.lock();
+        if let Some((store_len, count)) = *trim_to {
+            // Best effort, and so not a fault-injection point (no caller could see it fail):
+            // refused while another value maps the files (it cuts them when it goes); left
+            // undone, the files keep a zero tail, which recovery takes for one.
+            let cut = |path: &Path, len: u64| {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .and_then(|f| crate::map_rules::set_len(&f, len))
+            };
+            let index_len = format::INDEX_HEADER_LEN + count * format::INDEX_ENTRY_LEN;
+            if cut(&self.paths.store, store_len).is_ok()
+                && cut(&self.paths.index, index_len).is_ok()
+            {
+                drop(trim_to);
+                self.state.trim_to.lock().take();
+            }
+        }
     }
 }
 
@@ -162,6 +205,7 @@ impl Segment {
     /// segment again, after `truncate_back` into a sealed one), sharing the header and durable
     /// count with `self`.
     pub(crate) fn reopened(&self, store: Store, index: Index) -> Segment {
+        self.cancel_trim();
         Segment {
             base: self.base,
             paths: Paths {
@@ -181,6 +225,11 @@ impl Segment {
     /// The sealed value of a segment that was active (after a roll): fresh read-only files in
     /// the cache, sharing the header and durable count.
     pub(crate) fn sealed_from(&self, files: Files, cache: &Arc<OpenCache>) -> Segment {
+        let reopen = if files.store.is_mapped() {
+            Reopen::Mapped
+        } else {
+            Reopen::Pread
+        };
         let seg = Segment {
             base: self.base,
             paths: Paths {
@@ -192,7 +241,7 @@ impl Segment {
             state: self.state.clone(),
             pinned: None,
             lazy: Arc::default(),
-            reopen: Reopen::Mapped,
+            reopen,
             cache: Some(cache.clone()),
         };
         seg.lazy.checked.store(true, Ordering::Release);
@@ -245,6 +294,15 @@ impl Segment {
                 crate::fault::check(crate::fault::Op::SyncAll, &self.paths.store)?;
                 crate::platform::open_to_sync(&self.paths.store)?.sync_all()
             }
+        }
+    }
+
+    /// Hands what was written through the pinned writable map to the file (see
+    /// `Store::flush_view`; nothing to do for other values).
+    pub(crate) fn flush_view(&self) -> std::io::Result<()> {
+        match &self.pinned {
+            Some(f) => f.store.flush_view(),
+            None => Ok(()),
         }
     }
 
@@ -343,6 +401,29 @@ impl Segment {
     #[inline]
     pub(crate) fn end(&self) -> u64 {
         self.end.load(Ordering::Acquire)
+    }
+
+    /// Cuts the files to `store_len` bytes and `count` index entries: now, or where maps pin
+    /// files (`map_rules`) when this value's writable maps are gone (its drop), unless the
+    /// segment is opened for writing again meanwhile. `sync` makes the cut durable (now only:
+    /// a later one is not, and needs not be, since recovery takes a zero tail for one).
+    pub(crate) fn trim_files(&self, store_len: u64, count: u64, sync: bool) -> std::io::Result<()> {
+        if crate::map_rules::MAPS_PIN_FILES && self.pinned.is_some() {
+            *self.state.trim_to.lock() = Some((store_len, count));
+            return Ok(());
+        }
+        let files = self.active_files();
+        files.store.trim(store_len)?;
+        files.index.trim(count, sync)?;
+        if sync {
+            files.store.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// The segment is opened for writing again: a cut waiting for an older map must not run.
+    pub(crate) fn cancel_trim(&self) {
+        *self.state.trim_to.lock() = None;
     }
 
     /// Says that the log is about to remove the segment's files (before it does).

@@ -88,7 +88,7 @@ pub(crate) fn write_index_aside(path: &Path, base: u64, entries: &[u32]) -> Resu
             index.trim(entries.len() as u64, true)?;
             drop(index);
             fault::check(Op::Create, path)?;
-            std::fs::rename(&tmp, path)
+            crate::map_rules::rename(&tmp, path)
         })
         .context(|| format!("rebuilding {}", path.display()));
     if done.is_err() {
