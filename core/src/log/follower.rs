@@ -20,9 +20,15 @@ use crate::platform;
 use crate::recovery::{self, CLEAN_MARKER};
 use crate::segment::OpenCache;
 
-/// How many times a reader takes a view of the directory before it gives up on finding two
-/// that agree (the writer is creating or removing files meanwhile), and the pause between.
-const VIEW_TRIES: u32 = 50;
+/// How long the directory must stay as it is (the same segment files), over at least
+/// `VIEW_QUIET_TRIES` tries that all fail, before a reader gives up on a view (the error is
+/// then the directory's, not the writer's work); the longest it keeps trying while the writer
+/// changes the directory between tries (where listing and loading are slow, Windows and wine
+/// more so, a writer rolling tiny segments changed it during each of 50 tries); and the pause
+/// between tries.
+const VIEW_QUIET: Duration = Duration::from_millis(100);
+const VIEW_QUIET_TRIES: u32 = 3;
+const VIEW_PATIENCE: Duration = Duration::from_secs(2);
 const VIEW_PAUSE: Duration = Duration::from_millis(2);
 
 /// How long a reader trusts a fresh view that found nothing new before it looks again for a
@@ -236,10 +242,11 @@ impl Shared {
     }
 }
 
-/// A read-only view of the directory the writer was not changing while it was taken: two
-/// listings of the segment files, before and after loading, that agree (else a short pause
-/// and another try). A file that vanished while loading is the writer's work too. Both a
-/// read-only open and every fresh view of a reader take it so.
+/// A read-only view of the directory the writer did not change under it while it was taken:
+/// the listings before and after the load agree, or the one after still holds every segment
+/// loaded but for those retention or `truncate_front` removed from the front meanwhile (see
+/// [`settled`]); else a short pause and another try. A file that vanished while loading is the writer's work too. Both a read-only
+/// open and every fresh view of a reader take it so.
 pub(super) fn stable_view(
     dir: &Path,
     options: &Options,
@@ -247,16 +254,30 @@ pub(super) fn stable_view(
     cache: &Arc<OpenCache>,
 ) -> Result<recovery::Loaded> {
     let mut last_err = None;
-    for _ in 0..VIEW_TRIES {
+    let deadline = Instant::now() + VIEW_PATIENCE;
+    let (mut quiet_since, mut quiet_tries, mut last_listing) = (Instant::now(), 0, None);
+    while Instant::now() < deadline
+        && (quiet_tries < VIEW_QUIET_TRIES || quiet_since.elapsed() < VIEW_QUIET)
+    {
         let before = recovery::list_segments(dir)?;
+        if last_listing.as_ref() == Some(&before) {
+            quiet_tries += 1;
+        } else {
+            (quiet_since, quiet_tries) = (Instant::now(), 0);
+        }
+        last_listing = Some(before.clone());
         let mode = recovery::Mode {
             clean: dir.join(CLEAN_MARKER).exists(),
             read_only: true,
             ..mode
         };
         match recovery::load(dir, options, mode, cache) {
-            Ok(loaded) if recovery::list_segments(dir)? == before => return Ok(loaded),
-            Ok(_) => {}
+            Ok(loaded) => {
+                let after = recovery::list_segments(dir)?;
+                if after == before || settled(&loaded.segments, &after.0) {
+                    return Ok(loaded);
+                }
+            }
             Err(e) if may_be_stale(&e) => last_err = Some(e),
             Err(e) => return Err(e),
         }
@@ -268,6 +289,22 @@ pub(super) fn stable_view(
             std::io::Error::other("the writer kept changing the directory: no stable view to read"),
         )
     }))
+}
+
+/// Whether `loaded` is a view a reader can trust, given the segment bases listed after it
+/// was taken: its newest segment is still there, and of the others only a prefix is gone
+/// (retention, `truncate_front`). Segments after its newest are rolls since: the view is a
+/// moment old, which `Shared::refresh` makes up for. A removal among or after the loaded
+/// ones (`truncate_back`, a re-base) or a segment appearing among them sends the reader
+/// round again. Requiring the listing unchanged instead left a reader without any view
+/// where a writer rolls faster than the reader loads (tiny segments, slow file systems).
+fn settled(loaded: &[Arc<crate::segment::Segment>], after: &[u64]) -> bool {
+    let Some(newest) = loaded.last().map(|s| s.base) else {
+        return false;
+    };
+    let still: Vec<u64> = after.iter().copied().filter(|&b| b <= newest).collect();
+    let bases: Vec<u64> = loaded.iter().map(|s| s.base).collect();
+    !still.is_empty() && bases.ends_with(&still)
 }
 
 /// What a reader's view of the segments says: base, epoch and published end of each.

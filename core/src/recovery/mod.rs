@@ -295,9 +295,15 @@ fn load_with(
     for (i, &base) in bases[..first].iter().enumerate() {
         let next = bases.get(i + 1).copied().unwrap_or(keep[0].ex.base);
         let paths = Paths::of(dir, base);
-        let end = std::fs::metadata(&paths.store)
-            .context(|| format!("reading {}", paths.store.display()))?
-            .len();
+        let end = match std::fs::metadata(&paths.store) {
+            Ok(meta) => meta.len(),
+            // A reader: retention removed it (and the ones before it) since the listing.
+            Err(e) if mode.read_only && e.kind() == io::ErrorKind::NotFound => {
+                segments.clear();
+                continue;
+            }
+            Err(e) => return Err(Error::io(format!("reading {}", paths.store.display()), e)),
+        };
         segments.push(Arc::new(Segment::closed(
             base, paths, next, end, reopen, cache,
         )));
