@@ -7,6 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "commitlog",
+    // Not argv[0]: on Windows that is `commitlog.exe`, while users (and the examples) type
+    // `commitlog`.
+    bin_name = "commitlog",
     version,
     about = "Inspect, check, repair and feed commitlog directories",
     long_about = "Inspect, check, repair and feed commitlog directories.\n\n\

@@ -21,6 +21,15 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
     let mut iter = log.iter(start);
     // A hole is printed as one line in the place of its records, and the tail goes on.
     while let Some(item) = iter.next() {
+        if let Err(commitlog::Error::OutOfRange {
+            offset,
+            lowest,
+            next,
+        }) = item
+        {
+            iter = log.iter(moved(args, offset, lowest, next));
+            continue;
+        }
         print(&mut iter, item, u64::MAX, args.format, out).with_context(context)?;
     }
     if !args.follow {
@@ -37,31 +46,33 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
             }
             Ok(None) if stdout_reader_gone() => return Ok(()),
             Ok(None) => {}
-            // The writer moved the log under us: retention or `truncate_front` removed where
-            // we were, or `truncate_back` cut it below us. Say so and follow on from there.
             Err(commitlog::Error::OutOfRange {
                 offset,
                 lowest,
                 next,
-            }) => {
-                let (from, why) = if offset < lowest {
-                    (lowest, "records below it were removed")
-                } else {
-                    (next, "the log was cut back below it")
-                };
-                eprintln!(
-                    "commitlog: tail: offset {offset} is gone from {} ({why}); following from \
-                     offset {from}",
-                    args.dir.display()
-                );
-                iter = log.iter(from);
-            }
+            }) => iter = log.iter(moved(args, offset, lowest, next)),
             Err(e) => {
                 print(&mut iter, Err(e), u64::MAX, args.format, out).with_context(context)?;
                 out.flush()?;
             }
         }
     }
+}
+
+/// The writer moved the log under the tail (at `offset`; the log holds `lowest..next`):
+/// retention or `truncate_front` removed where it was, or `truncate_back` cut the log below
+/// it. Says so; returns the offset to go on from.
+fn moved(args: &TailArgs, offset: u64, lowest: u64, next: u64) -> u64 {
+    let (from, why) = if offset < lowest {
+        (lowest, "records below it were removed")
+    } else {
+        (next, "the log was cut back below it")
+    };
+    eprintln!(
+        "commitlog: tail: offset {offset} is gone from {} ({why}); following from offset {from}",
+        args.dir.display()
+    );
+    from
 }
 
 /// Whether stdout is a pipe or socket whose reading end was closed (`tail -f | head -1`

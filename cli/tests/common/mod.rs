@@ -65,9 +65,11 @@ pub fn build_log(dir: &Path, n: u64) -> Vec<Record> {
     records
 }
 
-/// The `commitlog` binary.
+/// The `commitlog` binary, started directly (`Command::cargo_bin` would put cargo's target
+/// runner in front, which a test running under wine cannot start; an aarch64 binary under
+/// qemu starts through binfmt_misc either way).
 pub fn commitlog() -> Command {
-    Command::cargo_bin("commitlog").unwrap()
+    Command::new(assert_cmd::cargo::cargo_bin("commitlog"))
 }
 
 /// Runs a `commitlog` command that takes the writer lock (repair, append, quarantine purge),
