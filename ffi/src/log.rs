@@ -43,7 +43,8 @@ unsafe fn handle<'a>(log: *mut commitlog_log) -> &'a Log {
 
 /// Opens (or creates) the log in directory `dir` and recovers what a crash left behind.
 ///
-/// - `dir` (required): a NUL-terminated path (any bytes, as the OS takes them).
+/// - `dir` (required): a NUL-terminated path: any bytes on Unix, UTF-8 on Windows (other
+///   bytes there are `COMMITLOG_STATUS_INVALID_ARGUMENT`).
 /// - `opts`: NULL for the defaults, else options read during the call only.
 /// - `log_out` (required): receives the new handle on success; untouched on failure.
 ///

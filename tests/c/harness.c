@@ -3,13 +3,19 @@
 #define _GNU_SOURCE /* CLOCK_REALTIME_COARSE */
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <direct.h> /* _mkdir */
+#include <io.h>     /* _mktemp_s */
+#include <windows.h> /* Sleep */
+#endif
 
 int harness_check_failures;
 static const char *current_test;
@@ -48,18 +54,40 @@ uint64_t now_ms(void) { return clock_ms(CLOCK_REALTIME); }
 uint64_t mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 
 uint64_t timestamp_slack_ms(void) {
+#ifndef CLOCK_REALTIME_COARSE
+    return 30; /* the library's clock there is the system's own */
+#else
     struct timespec res = {0, 0};
     if (clock_getres(CLOCK_REALTIME_COARSE, &res) != 0) return 30;
     /* Measured here: a 4 ms tick lags up to ~5.5 ms (tick + interrupt latency), and both
      * readings are cut to whole ms; two ticks and 10 ms more leave a wide margin. */
     uint64_t tick_ms = (uint64_t)res.tv_sec * 1000u + ((uint64_t)res.tv_nsec + 999999u) / 1000000u;
     return 2u * tick_ms + 10u;
+#endif
 }
 
 void sleep_ms(unsigned ms) {
+#ifdef _WIN32
+    Sleep(ms);
+#else
     struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
+#endif
+}
+
+bool path_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+bool xor_file_byte(const char *path, long at, uint8_t mask) {
+    FILE *f = fopen(path, "r+b");
+    if (f == NULL) return false;
+    int byte = EOF;
+    bool ok = fseek(f, at, SEEK_SET) == 0 && (byte = fgetc(f)) != EOF;
+    ok = ok && fseek(f, at, SEEK_SET) == 0 && fputc(byte ^ mask, f) != EOF;
+    return fclose(f) == 0 && ok;
 }
 
 commitlog_log *open_log(const char *tmp, const char *name, const commitlog_options *opts) {
@@ -95,27 +123,48 @@ bool value_is(commitlog_log *log, uint64_t offset, const char *want) {
     return len == strlen(want) && memcmp(buf, want, len) == 0;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
+/* Removes `path` and everything under it (symbolic links are removed, not followed). */
+static void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (d != NULL) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            char child[PATH_MAX];
+            path_join(child, path, e->d_name);
+            remove_tree(child);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        remove(path);
+    }
+}
+
+/* Makes a fresh directory from `tmpl` (ending in XXXXXX); false if it cannot. */
+static bool make_temp_dir(char *tmpl) {
+#ifdef _WIN32
+    return _mktemp_s(tmpl, strlen(tmpl) + 1) == 0 && _mkdir(tmpl) == 0;
+#else
+    return mkdtemp(tmpl) != NULL;
+#endif
 }
 
 static int run_group(const test_case *tests, int *failed) {
     int passed = 0;
     for (const test_case *t = tests; t->name != NULL; t++) {
         const char *base = getenv("TMPDIR");
+        if (base == NULL) base = getenv("TEMP"); /* Windows */
         char tmp[PATH_MAX];
         snprintf(tmp, sizeof tmp, "%s/commitlog-c-test-XXXXXX", base ? base : "/tmp");
-        if (mkdtemp(tmp) == NULL) {
-            perror("mkdtemp");
+        if (!make_temp_dir(tmp)) {
+            perror("making a temporary directory");
             exit(2);
         }
         current_test = t->name;
         harness_check_failures = 0;
         t->fn(tmp);
-        nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        remove_tree(tmp);
         if (harness_check_failures == 0) {
             passed++;
             printf("ok   %s\n", t->name);

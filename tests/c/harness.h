@@ -74,6 +74,13 @@ uint64_t append_str(commitlog_log *log, const char *s);
 /* Reads the record at `offset` and checks its value equals the string `want`. */
 bool value_is(commitlog_log *log, uint64_t offset, const char *want);
 
+/* XORs the byte at `at` of the file at `path` with `mask` (damage for the tests); false if
+ * the file cannot be read or written there. */
+bool xor_file_byte(const char *path, long at, uint8_t mask);
+
+/* Whether anything exists at `path`. */
+bool path_exists(const char *path);
+
 /* The test groups, one file each. */
 extern const test_case basic_tests[];
 extern const test_case null_tests[];

@@ -1,11 +1,9 @@
 /* Holes (damaged records that keep their offset), the recovery report and repair. */
 #define _XOPEN_SOURCE 700
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -45,15 +43,8 @@ static bool write_log(const char *tmp, const char *name) {
 static bool flip_byte(const char *dir, uint64_t base, uint64_t offset) {
     char store[PATH_MAX];
     snprintf(store, sizeof store, "%s/%020llu.store", dir, (unsigned long long)base);
-    int fd = open(store, O_RDWR);
-    if (fd < 0) return false;
-    const off_t at = STORE_HEADER + (off_t)(offset - base) * RECORD_LEN + 28 + VALUE_LEN / 2;
-    uint8_t byte;
-    bool ok = pread(fd, &byte, 1, at) == 1;
-    byte ^= 0x5A;
-    ok = ok && pwrite(fd, &byte, 1, at) == 1;
-    close(fd);
-    return ok;
+    const long at = STORE_HEADER + (long)(offset - base) * RECORD_LEN + 28 + VALUE_LEN / 2;
+    return xor_file_byte(store, at, 0x5A);
 }
 
 static bool reads_back(commitlog_log *log, uint64_t offset) {
@@ -241,14 +232,14 @@ static void repair_names_the_hole(const char *tmp) {
     commitlog_recovery_report_free(report);
     char quarantine[PATH_MAX];
     path_join(quarantine, dir, "quarantine");
-    CHECK(access(quarantine, F_OK) != 0);
+    CHECK(!path_exists(quarantine));
 
     /* The repair: the hole is named, its bytes are in the quarantine. */
     report = NULL;
     REQUIRE_OK(commitlog_repair(dir, false, &report));
     names_the_hole(report, PER_SEGMENT + 3, PER_SEGMENT);
     commitlog_recovery_report_free(report);
-    CHECK(access(quarantine, F_OK) == 0);
+    CHECK(path_exists(quarantine));
 
     /* Repair takes the writer lock. */
     commitlog_options o = small_segments();
@@ -282,7 +273,7 @@ static void open_after_a_crash_reports_the_hole(const char *tmp) {
     const uint64_t base = 3 * PER_SEGMENT;
     REQUIRE(flip_byte(dir, base, base + 2));
     path_join(clean, dir, "CLEAN");
-    REQUIRE(unlink(clean) == 0);
+    REQUIRE(remove(clean) == 0);
 
     commitlog_options o = small_segments();
     commitlog_log *log = open_log(tmp, "log", &o);

@@ -2,13 +2,10 @@
  * (PANIC cannot be provoked through a working library: the Rust unit test
  * `guard::a_panic_becomes_the_panic_status_with_its_message` proves that boundary.) */
 #define _XOPEN_SOURCE 700
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "harness.h"
 
@@ -98,9 +95,9 @@ static void io_error(const char *tmp) {
     /* The directory path names a regular file. */
     char file[PATH_MAX];
     path_join(file, tmp, "not-a-dir");
-    int fd = open(file, O_CREAT | O_WRONLY, 0644);
-    REQUIRE(fd >= 0);
-    close(fd);
+    FILE *f = fopen(file, "wb");
+    REQUIRE(f != NULL);
+    fclose(f);
     commitlog_log *log = (commitlog_log *)0x1;
     CHECK_STATUS(commitlog_open(file, NULL, &log), COMMITLOG_STATUS_IO);
     CHECK(log == (commitlog_log *)0x1);
@@ -130,15 +127,8 @@ static void closed(const char *tmp) {
 static bool damage_first_value(const char *dir) {
     char store[PATH_MAX];
     path_join(store, dir, "00000000000000000000.store");
-    int fd = open(store, O_RDWR);
-    if (fd < 0) return false;
-    uint8_t byte;
-    const off_t at = 32 + 28; /* store header + record header: the first value byte */
-    bool ok = pread(fd, &byte, 1, at) == 1;
-    byte ^= 0xFF;
-    ok = ok && pwrite(fd, &byte, 1, at) == 1;
-    close(fd);
-    return ok;
+    /* store header + record header: the first value byte */
+    return xor_file_byte(store, 32 + 28, 0xFF);
 }
 
 static void hole(const char *tmp) {
@@ -195,7 +185,7 @@ static void corrupt(const char *tmp) {
     /* After a crash (no CLEAN marker) a strict open reports the damage and changes nothing. */
     char clean[PATH_MAX];
     path_join(clean, dir, "CLEAN");
-    REQUIRE(unlink(clean) == 0);
+    REQUIRE(remove(clean) == 0);
     commitlog_options o = commitlog_options_default();
     o.recovery = COMMITLOG_RECOVERY_STRICT;
     commitlog_log *strict = (commitlog_log *)0x1;
