@@ -389,13 +389,13 @@ fn assert_only_holes(case: &str, damaged: &Path, count: u64, holes: u64) {
 
 /// Every how many bytes between a file's first and last bytes a cut is tried, and how many
 /// bytes at each end are tried one by one: 13 and 100; `CORRUPTION_STRIDE=n` for fewer cases
-/// where each is slow (emulated targets: `platforms/run`), with 16 at each end.
+/// where each is slow (emulated targets: `platforms/run`), with 4 at each end.
 fn stride_and_edges() -> (u64, u64) {
     match std::env::var("CORRUPTION_STRIDE")
         .ok()
         .and_then(|s| s.parse().ok())
     {
-        Some(n) if n > 1 => (n, 16),
+        Some(n) if n > 1 => (n, 4),
         _ => (13, 100),
     }
 }
