@@ -25,9 +25,7 @@ fn strays(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| {
-            commitlog::format::parse_file_name(n).is_none() && n != "CLEAN" && n != "LOCK"
-        })
+        .filter(|n| commitlog::format::parse_file_name(n).is_none() && n != "CLEAN" && n != "LOCK")
         .collect()
 }
 
