@@ -6,15 +6,10 @@
 
 use std::path::Path;
 
-use commitlog::{Log, Options};
+mod common;
 
-fn options() -> Options {
-    Options {
-        max_segment_bytes: 4096,
-        max_index_bytes: 4096,
-        ..Options::default()
-    }
-}
+use commitlog::{Log, Options};
+use common::small as options;
 
 fn value(i: u64) -> Vec<u8> {
     format!("record {i:06} ").repeat(8).into_bytes()

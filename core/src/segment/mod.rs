@@ -91,7 +91,7 @@ impl Drop for Segment {
             }
             return;
         }
-        let trim_to = self.state.trim_to.lock();
+        let mut trim_to = self.state.trim_to.lock();
         if let Some((store_len, count)) = *trim_to {
             // Best effort, and so not a fault-injection point (no caller could see it fail):
             // refused while another value maps the files (it cuts them when it goes); left
@@ -106,8 +106,8 @@ impl Drop for Segment {
             if cut(&self.paths.store, store_len).is_ok()
                 && cut(&self.paths.index, index_len).is_ok()
             {
-                drop(trim_to);
-                self.state.trim_to.lock().take();
+                // Under the same guard: a seal or reopen since may not be undone.
+                *trim_to = None;
             }
         }
     }
@@ -408,7 +408,8 @@ impl Segment {
     /// segment is opened for writing again meanwhile. `sync` makes the cut durable (now only:
     /// a later one is not, and needs not be, since recovery takes a zero tail for one).
     pub(crate) fn trim_files(&self, store_len: u64, count: u64, sync: bool) -> std::io::Result<()> {
-        if crate::map_rules::MAPS_PIN_FILES && self.pinned.is_some() {
+        if crate::map_rules::MAPS_PIN_FILES {
+            // Only the writable (pinned) value is ever cut: its drop makes the cut.
             *self.state.trim_to.lock() = Some((store_len, count));
             return Ok(());
         }
