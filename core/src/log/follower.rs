@@ -274,7 +274,8 @@ pub(super) fn stable_view(
         match recovery::load(dir, options, mode, cache) {
             Ok(loaded) => {
                 let after = recovery::list_segments(dir)?;
-                if after == before || settled(&loaded.segments, &after.0) {
+                let bases: Vec<u64> = loaded.segments.iter().map(|s| s.base).collect();
+                if after == before || settled(&bases, &after.0) {
                     return Ok(loaded);
                 }
             }
@@ -291,20 +292,43 @@ pub(super) fn stable_view(
     }))
 }
 
-/// Whether `loaded` is a view a reader can trust, given the segment bases listed after it
-/// was taken: its newest segment is still there, and of the others only a prefix is gone
+/// Whether a view of the segments at `bases` is one a reader can trust, given the segment
+/// bases listed after it was taken: its newest segment is still there, and of the others only a prefix is gone
 /// (retention, `truncate_front`). Segments after its newest are rolls since: the view is a
 /// moment old, which `Shared::refresh` makes up for. A removal among or after the loaded
 /// ones (`truncate_back`, a re-base) or a segment appearing among them sends the reader
 /// round again. Requiring the listing unchanged instead left a reader without any view
 /// where a writer rolls faster than the reader loads (tiny segments, slow file systems).
-fn settled(loaded: &[Arc<crate::segment::Segment>], after: &[u64]) -> bool {
-    let Some(newest) = loaded.last().map(|s| s.base) else {
+fn settled(bases: &[u64], after: &[u64]) -> bool {
+    let Some(&newest) = bases.last() else {
         return false;
     };
     let still: Vec<u64> = after.iter().copied().filter(|&b| b <= newest).collect();
-    let bases: Vec<u64> = loaded.iter().map(|s| s.base).collect();
     !still.is_empty() && bases.ends_with(&still)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::settled;
+
+    #[test]
+    fn a_view_stays_good_through_retention_and_rolls_only() {
+        let view = [10, 20, 30];
+        assert!(settled(&view, &[10, 20, 30]));
+        assert!(settled(&view, &[20, 30]), "retention removed the oldest");
+        assert!(settled(&view, &[30, 40, 50]), "retention and two rolls");
+        assert!(
+            !settled(&view, &[10, 20]),
+            "truncate_back removed the newest"
+        );
+        assert!(!settled(&view, &[10, 30]), "a segment in the middle went");
+        assert!(
+            !settled(&view, &[10, 15, 20, 30]),
+            "a segment appeared among them"
+        );
+        assert!(!settled(&view, &[60]), "a re-base removed them all");
+        assert!(!settled(&[], &[]), "an empty view needs equal listings");
+    }
 }
 
 /// What a reader's view of the segments says: base, epoch and published end of each.
