@@ -1,4 +1,4 @@
-# commitlog: one Makefile, one fragment per part in mk/*.mk.
+# segmentlog: one Makefile, one fragment per part in mk/*.mk.
 #
 #   make demo    build everything and run the examples of every language against one log
 #   make test    every test of every part (what CI runs)

@@ -151,7 +151,7 @@ def chart(suites: dict[str, dict[str, Any]], path: Path) -> None:
     ax.axvline(1.0, color="#777777", linestyle="--", linewidth=0.8)
     ax.set_xlabel("ratio, ours / baseline (log scale; higher is better; "
                   "black tick = target, whisker = min-max)")
-    ax.set_title("commitlog beside the raw-file ceiling and its peers "
+    ax.set_title("segmentlog beside the raw-file ceiling and its peers "
                  "(green: target met, red: missed, grey: no target)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=130)

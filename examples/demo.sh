@@ -12,7 +12,7 @@ has() { [[ " ${DEMO_STEPS} " == *" $1 "* ]]; }
 has demo-python && make --no-print-directory python-develop
 has demo-node && make --no-print-directory node-build
 
-has demo-c && step "C appends through libcommitlog.so" demo-c
+has demo-c && step "C appends through libsegmentlog.so" demo-c
 has demo-cpp && step "C++ reads it back (RAII handle)" demo-cpp
 
 tail_pid=""
@@ -38,7 +38,7 @@ if [ -n "$tail_pid" ]; then
 fi
 has demo-node && step "Node appends, reads and tails (for await)" demo-node
 has demo-rust && step "Rust reopens, iterates over everything and tails" demo-rust
-has demo-cli && step "the commitlog CLI sums it up" demo-cli
+has demo-cli && step "the segmentlog CLI sums it up" demo-cli
 for extra in ${DEMO_STEPS}; do
   case " demo-c demo-cpp demo-python demo-node demo-rust demo-cli " in
     *" $extra "*) ;;

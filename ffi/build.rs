@@ -1,4 +1,4 @@
-//! Generates `include/commitlog.h` with cbindgen and gives the shared library its soname.
+//! Generates `include/segmentlog.h` with cbindgen and gives the shared library its soname.
 //!
 //! The header is committed: this script rewrites it only when the generated text differs, and
 //! `make test-ffi` fails if the committed header is not what this script generates (drift).
@@ -7,21 +7,21 @@ use std::path::PathBuf;
 
 fn main() {
     // The name C programs record for the library: a future incompatible ABI gets
-    // libcommitlog.so.1 (ELF soname) / libcommitlog.1.dylib (Mach-O install name). A Windows
+    // libsegmentlog.so.1 (ELF soname) / libsegmentlog.1.dylib (Mach-O install name). A Windows
     // DLL is found by its file name.
     match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
         Ok("macos") => {
-            println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libcommitlog.0.dylib")
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libsegmentlog.0.dylib")
         }
         Ok("windows") => {}
-        _ => println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcommitlog.so.0"),
+        _ => println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsegmentlog.so.0"),
     }
     // No version script of our own: for a cdylib rustc already passes one that exports only
-    // the `#[no_mangle] extern "C"` functions (all named commitlog_*) and hides everything
+    // the `#[no_mangle] extern "C"` functions (all named segmentlog_*) and hides everything
     // else, and ld refuses a second one. `make test-ffi` checks the exported symbols with nm.
 
     let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let header = crate_dir.join("../include/commitlog.h");
+    let header = crate_dir.join("../include/segmentlog.h");
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     // A hand edit of the header is undone by the next build (and caught by the drift check).
@@ -37,6 +37,6 @@ fn main() {
     let mut generated = Vec::new();
     bindings.write(&mut generated);
     if std::fs::read(&header).ok().as_deref() != Some(generated.as_slice()) {
-        std::fs::write(&header, &generated).expect("include/commitlog.h is writable");
+        std::fs::write(&header, &generated).expect("include/segmentlog.h is writable");
     }
 }

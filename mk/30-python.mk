@@ -1,4 +1,4 @@
-# python: the PyO3 module `commitlog` (crate `commitlog-python` in bindings/python, built by maturin).
+# python: the PyO3 module `segmentlog` (crate `segmentlog-python` in bindings/python, built by maturin).
 #
 # Everything runs in a venv that make creates (target/venv) with the pinned tools of
 # bindings/python/requirements-dev.txt. `maturin develop --release` (not debug: debug and
@@ -32,8 +32,8 @@ python-develop: $(PY_STAMP)
 PY_C_XLANG := $(if $(FFI_OUT),$(FFI_OUT)/xlang)
 
 test-python: python-develop $(PY_C_XLANG)
-	cd "$(PY_DIR)" && COMMITLOG_C_XLANG="$(PY_C_XLANG)" "$(PY)" -m pytest -q
-	cd "$(PY_DIR)" && "$(PY)" -m mypy.stubtest commitlog._commitlog
+	cd "$(PY_DIR)" && SEGMENTLOG_C_XLANG="$(PY_C_XLANG)" "$(PY)" -m pytest -q
+	cd "$(PY_DIR)" && "$(PY)" -m mypy.stubtest segmentlog._segmentlog
 	cd "$(ROOT)" && "$(PY_VENV)/bin/mypy" --strict examples/python bindings/python/tests
 	$(MAKE) --no-print-directory test-python-wheel
 
@@ -53,5 +53,5 @@ test-python-wheel: wheel
 	python3 -m venv "$(PY_WHEEL_VENV)"
 	env -u CARGO_HOME -u RUSTUP_HOME PATH="$(PY_WHEEL_VENV)/bin:/usr/bin:/bin" sh -c '\
 	  ! command -v cargo >/dev/null && ! command -v rustc >/dev/null && \
-	  python -m pip install --quiet --no-index --only-binary :all: "$$(ls -t "$(ROOT)"/dist/commitlog-*-abi3-*.whl | head -n1)" && \
+	  python -m pip install --quiet --no-index --only-binary :all: "$$(ls -t "$(ROOT)"/dist/segmentlog-*-abi3-*.whl | head -n1)" && \
 	  cd / && python "$(PY_DIR)/tests/wheel_smoke.py"'

@@ -1,7 +1,7 @@
-# node: the napi-rs addon (crate commitlog-node) and the npm package `commitlog`, in bindings/node.
+# node: the napi-rs addon (crate segmentlog-node) and the npm package `segmentlog`, in bindings/node.
 #
 # `npm ci` installs the napi CLI (pinned by package-lock.json); `napi build` compiles the addon
-# in release into bindings/node/commitlog.linux-x64-gnu.node (cargo target dir
+# in release into bindings/node/segmentlog.linux-x64-gnu.node (cargo target dir
 # target/x86_64-unknown-linux-gnu, since the CLI passes --target) and regenerates index.d.ts,
 # which is committed: test-node fails if the regenerated file differs.
 # The benchmark's own dependencies (better-sqlite3, hypercore) live in bench/package.json and are
@@ -29,8 +29,8 @@ node-build: node-deps
 test-node: node-build
 	cd $(ROOT) && git diff --exit-code -- bindings/node/index.d.ts \
 		|| { echo "bindings/node/index.d.ts is out of date: commit the regenerated file"; exit 1; }
-	$(CARGO) build --release -q -p commitlog --example xlang
-	cd $(NODE_DIR) && COMMITLOG_XLANG="$(NODE_XLANG)" $(NODE) --test test/*.test.js test/*.test.mjs
+	$(CARGO) build --release -q -p segmentlog --example xlang
+	cd $(NODE_DIR) && SEGMENTLOG_XLANG="$(NODE_XLANG)" $(NODE) --test test/*.test.js test/*.test.mjs
 
 demo-node: node-build
 	$(NODE) $(ROOT)/examples/node/demo.js "$(DEMO_DIR)"

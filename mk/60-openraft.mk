@@ -1,4 +1,4 @@
-# openraft integration (package `commitlog-openraft`): openraft's log storage on commitlog.
+# openraft integration (package `segmentlog-openraft`): openraft's log storage on segmentlog.
 TEST_TARGETS += test-openraft
 DEMO_STEPS += demo-raft
 BENCH_TARGETS += bench-openraft
@@ -6,13 +6,13 @@ BENCH_TARGETS += bench-openraft
 .PHONY: test-openraft demo-raft bench-openraft
 # openraft's storage suite, the 3-node cluster tests, the SIGKILL crash test, store tests.
 test-openraft:
-	$(CARGO) test -p commitlog-openraft --release
+	$(CARGO) test -p segmentlog-openraft --release
 
 # A replicated key-value store on 3 in-process nodes (its own directory beside the demo log).
 demo-raft:
 	rm -rf "$(DEMO_DIR)-raft"
-	$(CARGO) run --release -q -p commitlog-openraft --example raft_kv -- "$(DEMO_DIR)-raft"
+	$(CARGO) run --release -q -p segmentlog-openraft --example raft_kv -- "$(DEMO_DIR)-raft"
 
-# Entries/s of a 3-node cluster on commitlog vs on an in-memory log store (BENCH_QUICK=1: short).
+# Entries/s of a 3-node cluster on segmentlog vs on an in-memory log store (BENCH_QUICK=1: short).
 bench-openraft:
-	$(CARGO) bench -p commitlog-openraft --bench cluster
+	$(CARGO) bench -p segmentlog-openraft --bench cluster

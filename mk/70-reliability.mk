@@ -9,7 +9,7 @@ TEST_TARGETS += test-reliability test-reliability-c
 ROUNDS ?= 1000
 FUZZ_SECONDS ?= 120
 # corruption.rs, fuzz_dir.rs and crash_heavy.rs need no feature: `test-core` (cargo test -p
-# commitlog) already runs their short forms, so test-reliability runs only what needs the
+# segmentlog) already runs their short forms, so test-reliability runs only what needs the
 # fault-injection feature.
 REL_TESTS := --test faults --test powerloss --test truncation
 
@@ -18,18 +18,18 @@ REL_C_SRC := $(ROOT)/tests/c/misuse/misuse.c
 
 .PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full
 test-reliability:
-	$(CARGO) test -p commitlog --release --features fault-injection $(REL_TESTS) -- --nocapture
+	$(CARGO) test -p segmentlog --release --features fault-injection $(REL_TESTS) -- --nocapture
 
 crash-test:
-	CRASH_ROUNDS=$(ROUNDS) $(CARGO) test -p commitlog --release --test crash --test crash_heavy \
+	CRASH_ROUNDS=$(ROUNDS) $(CARGO) test -p segmentlog --release --test crash --test crash_heavy \
 	  -- --nocapture --test-threads=1
 
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) PROPTEST_CASES=512 $(CARGO) test -p commitlog --release \
+	FUZZ_SECONDS=$(FUZZ_SECONDS) PROPTEST_CASES=512 $(CARGO) test -p segmentlog --release \
 	  --test fuzz_dir -- --nocapture
 
 reliability-full:
-	FAULT_SAMPLES=0 POWERLOSS_CUTS=0 CORRUPTION_FULL=1 $(CARGO) test -p commitlog --release \
+	FAULT_SAMPLES=0 POWERLOSS_CUTS=0 CORRUPTION_FULL=1 $(CARGO) test -p segmentlog --release \
 	  --features fault-injection --test faults --test powerloss --test truncation --test corruption \
 	  -- --nocapture
 

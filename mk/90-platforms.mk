@@ -10,7 +10,7 @@ TEST_TARGETS += test-portable
 .PHONY: test-portable test-platforms test-aarch64 test-windows check-macos
 
 test-portable:
-	$(CARGO) test -p commitlog --release --features portable,windows-rules,fault-injection --lib \
+	$(CARGO) test -p segmentlog --release --features portable,windows-rules,fault-injection --lib \
 	  --test log --test lifetimes --test many_segments --test corruption --test powerloss \
 	  --test faults --test truncation
 

@@ -9,24 +9,24 @@ export interface IterOptions {
   live?: boolean
   /**
    * Pass over holes (damaged records) silently (default false: a hole rejects one `next()`
-   * with `ERR_COMMITLOG_HOLE`, and the next call goes on after it).
+   * with `ERR_SEGMENTLOG_HOLE`, and the next call goes on after it).
    */
   skipHoles?: boolean
 }
 
-/** The `err.code` of every error commitlog throws for a failure of the log itself. */
-export type CommitLogErrorCode =
-  | 'ERR_COMMITLOG_OUT_OF_RANGE'
-  | 'ERR_COMMITLOG_CORRUPT'
-  | 'ERR_COMMITLOG_HOLE'
-  | 'ERR_COMMITLOG_CLOSED'
-  | 'ERR_COMMITLOG_LOCKED'
-  | 'ERR_COMMITLOG_INVALID_ARGUMENT'
-  | 'ERR_COMMITLOG_IO'
+/** The `err.code` of every error segmentlog throws for a failure of the log itself. */
+export type SegmentLogErrorCode =
+  | 'ERR_SEGMENTLOG_OUT_OF_RANGE'
+  | 'ERR_SEGMENTLOG_CORRUPT'
+  | 'ERR_SEGMENTLOG_HOLE'
+  | 'ERR_SEGMENTLOG_CLOSED'
+  | 'ERR_SEGMENTLOG_LOCKED'
+  | 'ERR_SEGMENTLOG_INVALID_ARGUMENT'
+  | 'ERR_SEGMENTLOG_IO'
 
-/** An `Error` thrown by commitlog, with its `code`. */
-export interface CommitLogError extends Error {
-  code: CommitLogErrorCode
+/** An `Error` thrown by segmentlog, with its `code`. */
+export interface SegmentLogError extends Error {
+  code: SegmentLogErrorCode
 }
 
 /**
@@ -34,8 +34,8 @@ export interface CommitLogError extends Error {
  * read) and cannot be given. Every other record keeps its offset and `nextOffset` does not
  * change. `segment` is the base offset of the segment it belongs to.
  */
-export interface HoleError extends CommitLogError {
-  code: 'ERR_COMMITLOG_HOLE'
+export interface HoleError extends SegmentLogError {
+  code: 'ERR_SEGMENTLOG_HOLE'
   offset: number
   segment: number
 }
@@ -73,17 +73,17 @@ export declare class Cursor {
  * A segmented, append-only log in one directory (see `Log.open`).
  *
  * Offsets are plain numbers, at most `Number.MAX_SAFE_INTEGER`: an append that would take
- * `nextOffset` past it fails with `ERR_COMMITLOG_INVALID_ARGUMENT` before writing anything.
- * Errors carry `err.code`: `ERR_COMMITLOG_OUT_OF_RANGE`, `ERR_COMMITLOG_CORRUPT`,
- * `ERR_COMMITLOG_HOLE` (a damaged record; with `err.offset` and `err.segment`),
- * `ERR_COMMITLOG_CLOSED`, `ERR_COMMITLOG_LOCKED`, `ERR_COMMITLOG_INVALID_ARGUMENT` or
- * `ERR_COMMITLOG_IO`; arguments of the wrong type throw a `TypeError`, offsets that are not
+ * `nextOffset` past it fails with `ERR_SEGMENTLOG_INVALID_ARGUMENT` before writing anything.
+ * Errors carry `err.code`: `ERR_SEGMENTLOG_OUT_OF_RANGE`, `ERR_SEGMENTLOG_CORRUPT`,
+ * `ERR_SEGMENTLOG_HOLE` (a damaged record; with `err.offset` and `err.segment`),
+ * `ERR_SEGMENTLOG_CLOSED`, `ERR_SEGMENTLOG_LOCKED`, `ERR_SEGMENTLOG_INVALID_ARGUMENT` or
+ * `ERR_SEGMENTLOG_IO`; arguments of the wrong type throw a `TypeError`, offsets that are not
  * safe non-negative integers a `RangeError`.
  */
 export declare class Log {
   /**
    * Opens the log in `dir` (creating it if needed) and recovers what a crash left.
-   * Throws `ERR_COMMITLOG_LOCKED` if another writer holds the directory (unless `readOnly`).
+   * Throws `ERR_SEGMENTLOG_LOCKED` if another writer holds the directory (unless `readOnly`).
    */
   static open(dir: string, options?: OpenOptions): Log
   /**
@@ -91,7 +91,7 @@ export declare class Log {
    * of every damaged record that was durable (its bytes copied to `dir/quarantine/`), cuts a
    * torn tail, rebuilds every index that does not match its store, and reports what it did.
    * No intact record is removed and no offset changes. With `dryRun` it changes nothing and
-   * reports what it would do. Throws `ERR_COMMITLOG_LOCKED` while a writer has the log open.
+   * reports what it would do. Throws `ERR_SEGMENTLOG_LOCKED` while a writer has the log open.
    * Runs on the calling thread (it reads the whole log).
    */
   static repair(dir: string, options?: RepairOptions): RecoveryReport
@@ -144,7 +144,7 @@ export declare class Log {
   /** Makes everything appended so far durable. */
   sync(): void
   /**
-   * Closes the log (idempotent). Later calls throw `ERR_COMMITLOG_CLOSED`; live iterators
+   * Closes the log (idempotent). Later calls throw `ERR_SEGMENTLOG_CLOSED`; live iterators
    * end.
    */
   close(): void
@@ -159,7 +159,7 @@ export declare class Log {
   /**
    * A cursor over the records from `options.from` (default `lowestOffset`), passing over
    * holes when `skipHoles`; `iter()` in `index.js` wraps it in an async iterator. Throws
-   * `ERR_COMMITLOG_CLOSED` on a closed log.
+   * `ERR_SEGMENTLOG_CLOSED` on a closed log.
    */
   cursor(from?: number, skipHoles?: boolean): Cursor
 }

@@ -17,8 +17,8 @@ function isMusl() {
 function nativeFileName() {
   const { platform, arch } = process
   if (platform === 'linux') {
-    const gnu = `commitlog.linux-${arch}-gnu.node`
-    const musl = `commitlog.linux-${arch}-musl.node`
+    const gnu = `segmentlog.linux-${arch}-gnu.node`
+    const musl = `segmentlog.linux-${arch}-musl.node`
     const have = (f) => fs.existsSync(path.join(__dirname, f))
     // Only one of them is usually shipped: skip the (slow) libc detection then.
     if (have(gnu) !== have(musl)) return have(gnu) ? gnu : musl
@@ -27,13 +27,13 @@ function nativeFileName() {
   if (platform === 'win32') {
     // `napi build --platform` names the ABI: msvc (Node's own toolchain) or gnu (mingw, what
     // platforms/run cross-builds). Either loads into node.exe.
-    const msvc = `commitlog.win32-${arch}-msvc.node`
-    const gnu = `commitlog.win32-${arch}-gnu.node`
+    const msvc = `segmentlog.win32-${arch}-msvc.node`
+    const gnu = `segmentlog.win32-${arch}-gnu.node`
     return fs.existsSync(path.join(__dirname, gnu)) && !fs.existsSync(path.join(__dirname, msvc))
       ? gnu
       : msvc
   }
-  return `commitlog.${platform}-${arch}.node`
+  return `segmentlog.${platform}-${arch}.node`
 }
 
 function loadNative() {
@@ -43,10 +43,10 @@ function loadNative() {
   } catch (err) {
     if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(file)) {
       const e = new Error(
-        `commitlog: no native addon ${file} for this platform in ${__dirname}; ` +
+        `segmentlog: no native addon ${file} for this platform in ${__dirname}; ` +
           'build it with `npm run build` (needs a Rust toolchain)',
       )
-      e.code = 'ERR_COMMITLOG_NO_ADDON'
+      e.code = 'ERR_SEGMENTLOG_NO_ADDON'
       e.cause = err
       throw e
     }
@@ -60,7 +60,7 @@ const { Log, Cursor, fast } = native
 // The hot methods reach the log through a handle (an External holding the core log) kept on the
 // instance under this symbol: napi resolves it with one type check, where a method's `this`
 // costs a private-property lookup in V8 on every call (src/fast.rs).
-const kHandle = Symbol('commitlog.handle')
+const kHandle = Symbol('segmentlog.handle')
 const {
   handle: nativeHandle,
   append: fastAppend,
@@ -146,7 +146,7 @@ Log.prototype.appendBatch = function appendBatch(values) {
  * Reads the log in offset order from `options.from` (default: the lowest offset). With
  * `options.live` the iterator waits for records appended later instead of ending, until
  * `break`, `return()` or `close()`. A hole (a damaged record) rejects one `next()` with
- * `ERR_COMMITLOG_HOLE` and the next call goes on after it; `options.skipHoles` passes over
+ * `ERR_SEGMENTLOG_HOLE` and the next call goes on after it; `options.skipHoles` passes over
  * holes silently.
  */
 Log.prototype.iter = function iter(options) {

@@ -1,8 +1,8 @@
-// ESM entry: the same module as `require('commitlog')`.
+// ESM entry: the same module as `require('segmentlog')`.
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const commitlog = require('./index.js')
+const segmentlog = require('./index.js')
 
-export const { Log, Cursor, LogIterator } = commitlog
-export default commitlog
+export const { Log, Cursor, LogIterator } = segmentlog
+export default segmentlog

@@ -85,10 +85,10 @@ class LogIterator {
       return { value: this.#take(), done: false }
     } catch (err) {
       // A hole is reported once; the cursor is already past it, so the next call goes on.
-      if (err && err.code === 'ERR_COMMITLOG_HOLE' && !this.#done) throw err
+      if (err && err.code === 'ERR_SEGMENTLOG_HOLE' && !this.#done) throw err
       this.#end()
       // close() ends an iteration cleanly, whichever side of the wait it happens on.
-      if (err && err.code === 'ERR_COMMITLOG_CLOSED') return { value: undefined, done: true }
+      if (err && err.code === 'ERR_SEGMENTLOG_CLOSED') return { value: undefined, done: true }
       throw err
     }
   }

@@ -9,24 +9,24 @@ export interface IterOptions {
   live?: boolean
   /**
    * Pass over holes (damaged records) silently (default false: a hole rejects one `next()`
-   * with `ERR_COMMITLOG_HOLE`, and the next call goes on after it).
+   * with `ERR_SEGMENTLOG_HOLE`, and the next call goes on after it).
    */
   skipHoles?: boolean
 }
 
-/** The `err.code` of every error commitlog throws for a failure of the log itself. */
-export type CommitLogErrorCode =
-  | 'ERR_COMMITLOG_OUT_OF_RANGE'
-  | 'ERR_COMMITLOG_CORRUPT'
-  | 'ERR_COMMITLOG_HOLE'
-  | 'ERR_COMMITLOG_CLOSED'
-  | 'ERR_COMMITLOG_LOCKED'
-  | 'ERR_COMMITLOG_INVALID_ARGUMENT'
-  | 'ERR_COMMITLOG_IO'
+/** The `err.code` of every error segmentlog throws for a failure of the log itself. */
+export type SegmentLogErrorCode =
+  | 'ERR_SEGMENTLOG_OUT_OF_RANGE'
+  | 'ERR_SEGMENTLOG_CORRUPT'
+  | 'ERR_SEGMENTLOG_HOLE'
+  | 'ERR_SEGMENTLOG_CLOSED'
+  | 'ERR_SEGMENTLOG_LOCKED'
+  | 'ERR_SEGMENTLOG_INVALID_ARGUMENT'
+  | 'ERR_SEGMENTLOG_IO'
 
-/** An `Error` thrown by commitlog, with its `code`. */
-export interface CommitLogError extends Error {
-  code: CommitLogErrorCode
+/** An `Error` thrown by segmentlog, with its `code`. */
+export interface SegmentLogError extends Error {
+  code: SegmentLogErrorCode
 }
 
 /**
@@ -34,8 +34,8 @@ export interface CommitLogError extends Error {
  * read) and cannot be given. Every other record keeps its offset and `nextOffset` does not
  * change. `segment` is the base offset of the segment it belongs to.
  */
-export interface HoleError extends CommitLogError {
-  code: 'ERR_COMMITLOG_HOLE'
+export interface HoleError extends SegmentLogError {
+  code: 'ERR_SEGMENTLOG_HOLE'
   offset: number
   segment: number
 }

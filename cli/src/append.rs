@@ -1,9 +1,9 @@
-//! `commitlog append`: lines of stdin, or whole files, as records.
+//! `segmentlog append`: lines of stdin, or whole files, as records.
 
 use std::io::{BufRead, Write};
 
 use anyhow::{Context, Result, bail};
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 use crate::args::AppendArgs;
 use crate::display::count;

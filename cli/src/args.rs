@@ -6,26 +6,26 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
-    name = "commitlog",
-    // Not argv[0]: on Windows that is `commitlog.exe`, while users (and the examples) type
-    // `commitlog`.
-    bin_name = "commitlog",
+    name = "segmentlog",
+    // Not argv[0]: on Windows that is `segmentlog.exe`, while users (and the examples) type
+    // `segmentlog`.
+    bin_name = "segmentlog",
     version,
-    about = "Inspect, check, repair and feed commitlog directories",
-    long_about = "Inspect, check, repair and feed commitlog directories.\n\n\
-        Works on any log directory written by commitlog from any language. Reading commands \
+    about = "Inspect, check, repair and feed segmentlog directories",
+    long_about = "Inspect, check, repair and feed segmentlog directories.\n\n\
+        Works on any log directory written by segmentlog from any language. Reading commands \
         (info, dump, verify, tail, quarantine list, quarantine show) never change a file and \
         may run while another process writes the log.\n\n\
         Nothing is ever deleted by recovery or repair: damaged records become holes (every \
         other record keeps its offset) and whatever is taken out of the log is kept in \
-        DIR/quarantine/ until `commitlog quarantine purge` removes it.\n\n\
+        DIR/quarantine/ until `segmentlog quarantine purge` removes it.\n\n\
         Exit status: 0 success, 1 the log is corrupt (verify, repair), 2 error or bad usage.",
     after_help = "Examples:\n  \
-        printf 'a\\nb\\n' | commitlog append /tmp/mylog\n  \
-        commitlog info /tmp/mylog\n  \
-        commitlog dump /tmp/mylog --from 0 --count 10\n  \
-        commitlog verify /tmp/mylog && echo clean\n  \
-        commitlog repair --dry-run /tmp/mylog"
+        printf 'a\\nb\\n' | segmentlog append /tmp/mylog\n  \
+        segmentlog info /tmp/mylog\n  \
+        segmentlog dump /tmp/mylog --from 0 --count 10\n  \
+        segmentlog verify /tmp/mylog && echo clean\n  \
+        segmentlog repair --dry-run /tmp/mylog"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,12 +40,12 @@ pub enum Command {
         long_about = "Show what a log directory holds: segments, offsets, sizes, time range, \
             format version and shutdown state; what an open would find and do now (the log is \
             opened read-only, so this is a plan, nothing is changed; a log closed cleanly is \
-            not scanned: `commitlog verify` reads every record); and how many items and bytes \
+            not scanned: `segmentlog verify` reads every record); and how many items and bytes \
             the quarantine holds.\n\nExit status 2 if the first or last record of a segment \
             cannot be read and is not a hole already in the quarantine (after showing \
             everything else).",
-        after_help = "Example:\n  commitlog info /var/lib/app/log\n  \
-            commitlog info --json /var/lib/app/log | jq .next_offset"
+        after_help = "Example:\n  segmentlog info /var/lib/app/log\n  \
+            segmentlog info --json /var/lib/app/log | jq .next_offset"
     )]
     Info(InfoArgs),
 
@@ -58,8 +58,8 @@ pub enum Command {
             An offset whose record is damaged (a hole) is printed as one line saying so \
             (`offset=N hole count=K segment=S reason=...`, or in JSON `\"hole\": true`) and \
             the dump goes on after it.",
-        after_help = "Example:\n  commitlog dump /var/lib/app/log --from 1000 --count 5\n  \
-            commitlog dump /var/lib/app/log --format json | jq -r .value"
+        after_help = "Example:\n  segmentlog dump /var/lib/app/log --from 1000 --count 5\n  \
+            segmentlog dump /var/lib/app/log --format json | jq -r .value"
     )]
     Dump(DumpArgs),
 
@@ -68,7 +68,7 @@ pub enum Command {
     #[command(
         long_about = "Check every record's checksum and every index entry against its store, \
             without changing any file and without taking the writer lock. It runs the same \
-            plan an open or `commitlog repair` would, as a dry run.\n\nEach new problem is \
+            plan an open or `segmentlog repair` would, as a dry run.\n\nEach new problem is \
             printed with its segment, file, byte position, offset and reason, and what an \
             open or repair would do about it. Holes that an earlier open or repair already \
             made (their bytes are in the quarantine) are listed apart as known holes: they \
@@ -76,8 +76,8 @@ pub enum Command {
             every planned or known event.\n\nExit status 0: nothing to fix (known holes \
             are fine); 1: problems an open or repair would fix; 2: could not check. A \
             progress bar is drawn on stderr when it is a terminal.",
-        after_help = "Example:\n  commitlog verify /var/lib/app/log || echo 'run: commitlog repair'\n  \
-            commitlog verify --json /var/lib/app/log | jq .problems"
+        after_help = "Example:\n  segmentlog verify /var/lib/app/log || echo 'run: segmentlog repair'\n  \
+            segmentlog verify --json /var/lib/app/log | jq .problems"
     )]
     Verify(VerifyArgs),
 
@@ -86,8 +86,8 @@ pub enum Command {
         long_about = "Print the last records of the log; with -f keep running and print \
             records as another process appends them (the log is opened read-only, so the \
             writer is not disturbed). Stops quietly when the reader of its output goes away.",
-        after_help = "Example:\n  commitlog tail -n 20 /var/lib/app/log\n  \
-            commitlog tail -f /var/lib/app/log | grep ERROR"
+        after_help = "Example:\n  segmentlog tail -n 20 /var/lib/app/log\n  \
+            segmentlog tail -f /var/lib/app/log | grep ERROR"
     )]
     Tail(TailArgs),
 
@@ -100,8 +100,8 @@ pub enum Command {
             every record is on disk when the command returns.\n\nIf opening the log had to \
             recover anything that loses or moves data (holes, a torn tail, a quarantined \
             segment or header), the recovery report is printed on stderr first.",
-        after_help = "Example:\n  printf 'first\\nsecond\\n' | commitlog append /var/lib/app/log\n  \
-            commitlog append /var/lib/app/log snapshot-1.bin snapshot-2.bin"
+        after_help = "Example:\n  printf 'first\\nsecond\\n' | segmentlog append /var/lib/app/log\n  \
+            segmentlog append /var/lib/app/log snapshot-1.bin snapshot-2.bin"
     )]
     Append(AppendArgs),
 
@@ -117,13 +117,13 @@ pub enum Command {
             quarantined and the quarantine item ids, next offset before and after: the same \
             unless a torn tail was cut) and check the log again.\n\nNothing is deleted, so \
             no confirmation is asked and no backup is made: every byte taken out of the log \
-            is first copied or moved into DIR/quarantine/ (see `commitlog quarantine`). \
+            is first copied or moved into DIR/quarantine/ (see `segmentlog quarantine`). \
             `--dry-run` changes no file and prints what a repair would do.\n\nRefuses \
             while another process holds the log's writer lock. Exit status 0 when the log \
             checks clean afterwards (known holes are fine), 1 if problems remain (with \
             `--dry-run`: if a repair has something to do), 2 on error.",
-        after_help = "Example:\n  commitlog repair --dry-run /var/lib/app/log\n  \
-            commitlog repair /var/lib/app/log && commitlog quarantine list /var/lib/app/log"
+        after_help = "Example:\n  segmentlog repair --dry-run /var/lib/app/log\n  \
+            segmentlog repair /var/lib/app/log && segmentlog quarantine list /var/lib/app/log"
     )]
     Repair(RepairArgs),
 
@@ -133,9 +133,9 @@ pub enum Command {
             one file per item and a MANIFEST. `list` and `show` only read (they may run while \
             a writer has the log open); `purge` removes items for good and refuses while a \
             writer holds the log's lock.",
-        after_help = "Example:\n  commitlog quarantine list /var/lib/app/log\n  \
-            commitlog quarantine show /var/lib/app/log 3 --raw > item-3.bin\n  \
-            commitlog quarantine purge /var/lib/app/log --all"
+        after_help = "Example:\n  segmentlog quarantine list /var/lib/app/log\n  \
+            segmentlog quarantine show /var/lib/app/log 3 --raw > item-3.bin\n  \
+            segmentlog quarantine purge /var/lib/app/log --all"
     )]
     Quarantine(QuarantineArgs),
 }
@@ -237,29 +237,29 @@ pub struct QuarantineArgs {
 pub enum QuarantineCommand {
     /// List the quarantined items: id, time, kind, segment, offsets, bytes, file, reason.
     #[command(
-        after_help = "Example:\n  commitlog quarantine list /var/lib/app/log\n  \
-        commitlog quarantine list --json /var/lib/app/log | jq '.items[].id'"
+        after_help = "Example:\n  segmentlog quarantine list /var/lib/app/log\n  \
+        segmentlog quarantine list --json /var/lib/app/log | jq '.items[].id'"
     )]
     List(QuarantineListArgs),
 
     /// Show one item and the path of its file; `--raw` writes its bytes to stdout.
     #[command(
-        after_help = "Example:\n  commitlog quarantine show /var/lib/app/log 3\n  \
-        commitlog quarantine show /var/lib/app/log 3 --raw | xxd | head"
+        after_help = "Example:\n  segmentlog quarantine show /var/lib/app/log 3\n  \
+        segmentlog quarantine show /var/lib/app/log 3 --raw | xxd | head"
     )]
     Show(QuarantineShowArgs),
 
     /// Remove items from the quarantine for good (refused while a writer has the log open).
     #[command(
-        override_usage = "commitlog quarantine purge <DIR> (--all | <ID>...)",
+        override_usage = "segmentlog quarantine purge <DIR> (--all | <ID>...)",
         long_about = "Remove quarantined items for good: the ones named by id, or all with \
             --all. Takes the log's writer lock, so it refuses while another process has the \
             log open for writing. Says how many items and bytes went.\n\nA hole stays a hole \
             after its item is purged (reads of its offset still say so), and stays known: its \
             segment's index marks it, so `verify` and `repair` do not report it as new or copy \
             its bytes again.",
-        after_help = "Example:\n  commitlog quarantine purge /var/lib/app/log 1 2\n  \
-            commitlog quarantine purge /var/lib/app/log --all"
+        after_help = "Example:\n  segmentlog quarantine purge /var/lib/app/log 1 2\n  \
+            segmentlog quarantine purge /var/lib/app/log --all"
     )]
     Purge(QuarantinePurgeArgs),
 }
@@ -277,7 +277,7 @@ pub struct QuarantineListArgs {
 pub struct QuarantineShowArgs {
     /// The log directory.
     pub dir: PathBuf,
-    /// The item's id (see `commitlog quarantine list`).
+    /// The item's id (see `segmentlog quarantine list`).
     pub id: u64,
     /// Write the quarantined bytes to stdout instead of describing the item.
     #[arg(long)]

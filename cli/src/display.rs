@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use std::ops::Range;
 
-use commitlog::quarantine::QuarantineEntry;
-use commitlog::{Record, RecoveryEvent};
+use segmentlog::quarantine::QuarantineEntry;
+use segmentlog::{Record, RecoveryEvent};
 use serde_json::json;
 
 use crate::args::Format;

@@ -1,9 +1,9 @@
-//! `commitlog dump`: print records, and a line for each hole.
+//! `segmentlog dump`: print records, and a line for each hole.
 
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use commitlog::{Error, Iter};
+use segmentlog::{Error, Iter};
 
 use crate::args::{DumpArgs, Format};
 use crate::display::{hole_line, record_line};
@@ -34,7 +34,7 @@ pub fn run(args: &DumpArgs, out: &mut dyn Write) -> Result<()> {
 /// returned.
 pub fn print(
     iter: &mut Iter,
-    item: commitlog::Result<commitlog::Record>,
+    item: segmentlog::Result<segmentlog::Record>,
     end: u64,
     format: Format,
     out: &mut dyn Write,

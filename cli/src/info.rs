@@ -1,13 +1,13 @@
-//! `commitlog info`: what a log directory holds.
+//! `segmentlog info`: what a log directory holds.
 
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use commitlog::format::{FileKind, decode_file_header};
-use commitlog::quarantine::{QuarantineEntry, QuarantineKind};
-use commitlog::{RecoveryEvent, RecoveryReport, SegmentInfo};
+use segmentlog::format::{FileKind, decode_file_header};
+use segmentlog::quarantine::{QuarantineEntry, QuarantineKind};
+use segmentlog::{RecoveryEvent, RecoveryReport, SegmentInfo};
 use serde_json::json;
 
 use crate::args::InfoArgs;
@@ -45,7 +45,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         } else {
             writeln!(
                 out,
-                "quarantine:  {}, {quarantined_bytes} bytes (`commitlog quarantine list {}`)",
+                "quarantine:  {}, {quarantined_bytes} bytes (`segmentlog quarantine list {}`)",
                 count(quarantined.len() as u64, "item"),
                 args.dir.display()
             )?;
@@ -54,7 +54,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     // A segment whose first or last record is damaged shows no time for it (reported below).
     let segments = log.segments().with_context(|| {
         format!(
-            "cannot read the segments of {} (`commitlog verify` finds the damage)",
+            "cannot read the segments of {} (`segmentlog verify` finds the damage)",
             args.dir.display()
         )
     })?;
@@ -108,7 +108,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "quarantine": {
                 "items": quarantined.len(),
                 "bytes": quarantined_bytes,
-                "path": commitlog::quarantine::path(&args.dir),
+                "path": segmentlog::quarantine::path(&args.dir),
             },
         });
         writeln!(out, "{doc}")?;
@@ -140,7 +140,7 @@ fn write_recovery(out: &mut dyn Write, dir: &Path, report: &RecoveryReport) -> R
     let new: Vec<&RecoveryEvent> = report.events.iter().filter(|e| !is_known_hole(e)).collect();
     let in_holes: u64 = new
         .iter()
-        .filter(|e| e.kind == commitlog::RecoveryEventKind::Hole)
+        .filter(|e| e.kind == segmentlog::RecoveryEventKind::Hole)
         .map(|e| e.offsets.end - e.offsets.start)
         .sum();
     if new.is_empty() {
@@ -148,7 +148,7 @@ fn write_recovery(out: &mut dyn Write, dir: &Path, report: &RecoveryReport) -> R
             writeln!(
                 out,
                 "recovery:    none needed (closed cleanly, so an open reads no store through; \
-                 `commitlog verify {}` does)",
+                 `segmentlog verify {}` does)",
                 dir.display()
             )?;
         } else {
@@ -191,7 +191,7 @@ fn recovery_json(report: &RecoveryReport) -> serde_json::Value {
         "records_checked": report.records_checked,
         "would_lose_data": new().any(|e| e.kind.loses_data()),
         "records_in_holes": new()
-            .filter(|e| e.kind == commitlog::RecoveryEventKind::Hole)
+            .filter(|e| e.kind == segmentlog::RecoveryEventKind::Hole)
             .map(|e| e.offsets.end - e.offsets.start)
             .sum::<u64>(),
         "known_holes": report
@@ -229,7 +229,7 @@ fn unreadable_records(
     });
     match damaged {
         Some(s) => anyhow::bail!(
-            "segment {} of {} holds a corrupt record; `commitlog verify {}` finds the damage",
+            "segment {} of {} holds a corrupt record; `segmentlog verify {}` finds the damage",
             s.base_offset,
             dir.display(),
             dir.display()
@@ -307,10 +307,10 @@ fn version_summary(versions: &[Option<u32>]) -> String {
 /// The format version in a store file's header (`None` if the header is not readable: an
 /// open rewrites it, and `verify` says why).
 fn store_version(path: &Path) -> Result<Option<u32>> {
-    let mut header = Vec::with_capacity(commitlog::format::STORE_HEADER_LEN as usize);
+    let mut header = Vec::with_capacity(segmentlog::format::STORE_HEADER_LEN as usize);
     File::open(path)
         .and_then(|f| {
-            f.take(commitlog::format::STORE_HEADER_LEN)
+            f.take(segmentlog::format::STORE_HEADER_LEN)
                 .read_to_end(&mut header)
         })
         .with_context(|| format!("cannot read the header of {}", path.display()))?;

@@ -1,4 +1,4 @@
-//! `commitlog`: the operator's tool for commitlog directories (info, dump, verify, tail,
+//! `segmentlog`: the operator's tool for segmentlog directories (info, dump, verify, tail,
 //! append, repair, quarantine). Exit status: 0 success, 1 corrupt log (verify, repair), 2 error
 //! or usage.
 
@@ -36,10 +36,10 @@ fn main() -> ExitCode {
     match result.and_then(|clean| flushed.map(|()| clean)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(EXIT_CORRUPT),
-        // The reader of our output went away (`commitlog dump | head`): not an error.
+        // The reader of our output went away (`segmentlog dump | head`): not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("commitlog: error: {e:#}");
+            eprintln!("segmentlog: error: {e:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }

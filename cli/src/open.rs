@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use commitlog::format::parse_file_name;
-use commitlog::{Log, Options};
+use segmentlog::format::parse_file_name;
+use segmentlog::{Log, Options};
 
 /// Fails with a clear message unless `dir` is a directory holding a log (at least one segment
 /// file: an open creates the first segment at once). Reading commands must neither create a
@@ -31,7 +31,7 @@ pub fn require_log(dir: &Path) -> Result<()> {
         }
     }
     bail!(
-        "{} is not a commitlog directory (it holds no segment files)",
+        "{} is not a segmentlog directory (it holds no segment files)",
         dir.display()
     )
 }
@@ -39,7 +39,7 @@ pub fn require_log(dir: &Path) -> Result<()> {
 /// Like [`require_log`], but a directory holding only a quarantine (every segment was taken
 /// out) is accepted too: its quarantine can still be listed, shown and purged.
 pub fn require_log_or_quarantine(dir: &Path) -> Result<()> {
-    if require_log(dir).is_err() && commitlog::quarantine::path(dir).is_dir() {
+    if require_log(dir).is_err() && segmentlog::quarantine::path(dir).is_dir() {
         return Ok(());
     }
     require_log(dir)

@@ -1,12 +1,12 @@
-//! `commitlog quarantine list|show|purge`: what recovery and repair took out of the log.
+//! `segmentlog quarantine list|show|purge`: what recovery and repair took out of the log.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use commitlog::Error;
-use commitlog::quarantine::{self, QuarantineEntry};
+use segmentlog::Error;
+use segmentlog::quarantine::{self, QuarantineEntry};
 use serde_json::json;
 
 use crate::args::{
@@ -92,7 +92,7 @@ fn show(args: &QuarantineShowArgs, out: &mut dyn Write) -> Result<()> {
     require_log_or_quarantine(dir)?;
     let Some(e) = entries(dir)?.into_iter().find(|e| e.id == args.id) else {
         bail!(
-            "the quarantine of {} holds no item {} (`commitlog quarantine list {}`)",
+            "the quarantine of {} holds no item {} (`segmentlog quarantine list {}`)",
             dir.display(),
             args.id,
             dir.display()

@@ -1,11 +1,11 @@
-//! `commitlog repair`: make holes of damaged records, cut only a torn tail, keep every intact
+//! `segmentlog repair`: make holes of damaged records, cut only a torn tail, keep every intact
 //! record and its offset, and say exactly what was (or, with `--dry-run`, would be) done.
 
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use commitlog::{Error, Log, RecoveryEvent, RecoveryEventKind, RecoveryReport};
+use segmentlog::{Error, Log, RecoveryEvent, RecoveryEventKind, RecoveryReport};
 use serde_json::json;
 
 use crate::args::RepairArgs;
@@ -21,7 +21,7 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
     if args.backup.is_some() {
         bail!(
             "--backup is gone: repair deletes nothing, and every byte it takes out of the log is \
-             kept in {}/quarantine (`commitlog quarantine list`); copy the directory first if \
+             kept in {}/quarantine (`segmentlog quarantine list`); copy the directory first if \
              you want a copy anyway",
             dir.display()
         );
@@ -103,7 +103,7 @@ pub fn run(args: &RepairArgs, out: &mut dyn Write) -> Result<bool> {
         }
         None if !new.is_empty() => writeln!(
             out,
-            "dry run: run `commitlog repair {dir_shown}` to do it (nothing is deleted: \
+            "dry run: run `segmentlog repair {dir_shown}` to do it (nothing is deleted: \
              what leaves the log goes to the quarantine)"
         )?,
         None => {}

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use commitlog::{RecoveryEvent, RecoveryReport};
+use segmentlog::{RecoveryEvent, RecoveryReport};
 
 /// Prints the recovery report of an open for writing on stderr when it lost, cut or moved
 /// anything into the quarantine (`!is_clean()`): a log that lost data never opens silently.
@@ -20,10 +20,10 @@ pub fn warn_if_not_clean(dir: &Path, report: &RecoveryReport) {
     let summary = summary.lines().next().unwrap_or_default();
     let dir = dir.display();
     if new {
-        eprintln!("commitlog: opening {dir} recovered it: {summary}");
+        eprintln!("segmentlog: opening {dir} recovered it: {summary}");
     } else {
         eprintln!(
-            "commitlog: opening {dir} found only holes made earlier (nothing new was taken \
+            "segmentlog: opening {dir} found only holes made earlier (nothing new was taken \
              out): {summary}"
         );
     }
@@ -35,7 +35,7 @@ pub fn warn_if_not_clean(dir: &Path, report: &RecoveryReport) {
         }
     }
     eprintln!(
-        "commitlog: nothing was deleted: what left the log is in {dir}/quarantine \
-         (`commitlog quarantine list {dir}`)"
+        "segmentlog: nothing was deleted: what left the log is in {dir}/quarantine \
+         (`segmentlog quarantine list {dir}`)"
     );
 }

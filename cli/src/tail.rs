@@ -1,4 +1,4 @@
-//! `commitlog tail`: the last records, and with `-f` the ones appended after.
+//! `segmentlog tail`: the last records, and with `-f` the ones appended after.
 
 use std::io::Write;
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
     let mut iter = log.iter(start);
     // A hole is printed as one line in the place of its records, and the tail goes on.
     while let Some(item) = iter.next() {
-        if let Err(commitlog::Error::OutOfRange {
+        if let Err(segmentlog::Error::OutOfRange {
             offset,
             lowest,
             next,
@@ -46,7 +46,7 @@ pub fn run(args: &TailArgs, out: &mut dyn Write) -> Result<()> {
             }
             Ok(None) if stdout_reader_gone() => return Ok(()),
             Ok(None) => {}
-            Err(commitlog::Error::OutOfRange {
+            Err(segmentlog::Error::OutOfRange {
                 offset,
                 lowest,
                 next,
@@ -69,7 +69,7 @@ fn moved(args: &TailArgs, offset: u64, lowest: u64, next: u64) -> u64 {
         (next, "the log was cut back below it")
     };
     eprintln!(
-        "commitlog: tail: offset {offset} is gone from {} ({why}); following from offset {from}",
+        "segmentlog: tail: offset {offset} is gone from {} ({why}); following from offset {from}",
         args.dir.display()
     );
     from

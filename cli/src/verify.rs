@@ -1,11 +1,11 @@
-//! `commitlog verify`: read-only check of every checksum and index entry.
+//! `segmentlog verify`: read-only check of every checksum and index entry.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use commitlog::{Problem, RecoveryEvent, RecoveryEventKind, VerifyReport};
 use indicatif::{ProgressBar, ProgressStyle};
+use segmentlog::{Problem, RecoveryEvent, RecoveryEventKind, VerifyReport};
 use serde_json::json;
 
 use crate::args::VerifyArgs;
@@ -43,7 +43,7 @@ pub fn check(dir: &Path, bar: bool) -> Result<VerifyReport> {
             bar.set_position(done);
         }
     };
-    let report = commitlog::verify(dir, &mut progress)
+    let report = segmentlog::verify(dir, &mut progress)
         .with_context(|| format!("cannot verify {}", dir.display()));
     if let Some(bar) = bar {
         bar.finish_and_clear();
@@ -73,7 +73,7 @@ pub fn write_report(out: &mut dyn Write, dir: &Path, report: &VerifyReport) -> R
     );
     let known = if report.known_holes > 0 {
         format!(
-            "; {} in known holes (in the quarantine: `commitlog quarantine list {}`)",
+            "; {} in known holes (in the quarantine: `segmentlog quarantine list {}`)",
             count(report.known_holes, "record"),
             dir.display()
         )
@@ -86,7 +86,7 @@ pub fn write_report(out: &mut dyn Write, dir: &Path, report: &VerifyReport) -> R
         writeln!(
             out,
             "{checked}: CORRUPT, {}; {} would become holes, {} would be cut{known} \
-             (`commitlog repair` keeps every intact record and its offset)",
+             (`segmentlog repair` keeps every intact record and its offset)",
             count(report.problems.len() as u64, "problem"),
             count(report.holes - report.known_holes, "record"),
             count(report.cut, "record"),

@@ -7,9 +7,9 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use commitlog::Error;
 use common::*;
 use predicates::prelude::*;
+use segmentlog::Error;
 use serde_json::Value;
 
 const N: u64 = 300;
@@ -19,14 +19,14 @@ const K: u64 = 170;
 fn verify_of_a_clean_log_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), N);
-    commitlog()
+    segmentlog()
         .arg("verify")
         .arg(dir.path())
         .assert()
         .success()
         .stdout(predicate::str::contains(format!("{N} records")))
         .stdout(predicate::str::ends_with(": clean\n"));
-    let out = commitlog()
+    let out = segmentlog()
         .args(["verify", "--json"])
         .arg(dir.path())
         .assert()
@@ -50,7 +50,7 @@ fn verify_finds_the_exact_segment_and_byte_and_changes_nothing() {
     assert!(segment > 0, "the damage should be in a later segment");
     let before = snapshot(dir.path());
 
-    let out = commitlog().arg("verify").arg(dir.path()).assert().code(1);
+    let out = segmentlog().arg("verify").arg(dir.path()).assert().code(1);
     let text = stdout_of(out.get_output());
     let line = format!("corrupt: segment {segment}, file {store}, byte {position} (offset {K}):");
     assert!(text.contains(&line), "no {line:?} in\n{text}");
@@ -60,7 +60,7 @@ fn verify_finds_the_exact_segment_and_byte_and_changes_nothing() {
         "{text}"
     );
 
-    let out = commitlog()
+    let out = segmentlog()
         .args(["verify", "--json"])
         .arg(dir.path())
         .assert()
@@ -100,7 +100,11 @@ fn verify_after_repair_lists_the_known_hole_apart_and_exits_0() {
     })
     .success();
 
-    let out = commitlog().arg("verify").arg(dir.path()).assert().success();
+    let out = segmentlog()
+        .arg("verify")
+        .arg(dir.path())
+        .assert()
+        .success();
     let text = stdout_of(out.get_output());
     assert!(!text.contains("corrupt:"), "{text}");
     let line = format!(
@@ -119,7 +123,7 @@ fn verify_after_repair_lists_the_known_hole_apart_and_exits_0() {
         "{text}"
     );
 
-    let out = commitlog()
+    let out = segmentlog()
         .args(["verify", "--json"])
         .arg(dir.path())
         .assert()
@@ -143,7 +147,7 @@ fn dump_prints_a_hole_as_one_line_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let records = build_log(dir.path(), N);
     let (segment, _, _) = corrupt_record(dir.path(), K);
-    let out = commitlog().arg("dump").arg(dir.path()).assert().success();
+    let out = segmentlog().arg("dump").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len() as u64, N, "one line per offset");
@@ -161,7 +165,7 @@ fn dump_prints_a_hole_as_one_line_and_goes_on() {
     }
     assert_eq!(stderr_of(out.get_output()), "");
 
-    let out = commitlog()
+    let out = segmentlog()
         .args(["dump", "--format", "json"])
         .arg(dir.path())
         .assert()
@@ -182,7 +186,7 @@ fn dump_counts_a_hole_as_one_offset() {
     corrupt_record(dir.path(), K);
     let from = (K - 3).to_string();
     let offsets = |count: &str| -> Vec<String> {
-        let out = commitlog()
+        let out = segmentlog()
             .arg("dump")
             .arg(dir.path())
             .args(["--from", &from, "--count", count])
@@ -209,7 +213,7 @@ fn tail_prints_a_hole_as_one_line_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), N);
     corrupt_record(dir.path(), N - 2);
-    let out = commitlog()
+    let out = segmentlog()
         .arg("tail")
         .arg(dir.path())
         .args(["-n", "3"])
@@ -236,7 +240,7 @@ fn info_of_a_damaged_log_shows_what_it_can_then_reports_until_repaired() {
         log.segments().unwrap()[2].base_offset
     };
     corrupt_record(dir.path(), base);
-    let out = commitlog().arg("info").arg(dir.path()).assert().code(2);
+    let out = segmentlog().arg("info").arg(dir.path()).assert().code(2);
     let text = stdout_of(out.get_output());
     assert!(
         text.contains(&format!("lowest 0, next {N} ({N} records)")),
@@ -246,7 +250,7 @@ fn info_of_a_damaged_log_shows_what_it_can_then_reports_until_repaired() {
     let err = stderr_of(out.get_output());
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.contains("commitlog verify") && err.contains("corrupt"),
+        err.contains("segmentlog verify") && err.contains("corrupt"),
         "{err}"
     );
 
@@ -256,14 +260,14 @@ fn info_of_a_damaged_log_shows_what_it_can_then_reports_until_repaired() {
         c.arg("repair").arg(dir.path());
     })
     .success();
-    let out = commitlog().arg("info").arg(dir.path()).assert().success();
+    let out = segmentlog().arg("info").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
     assert!(text.contains("quarantine:  1 item, "), "{text}");
     assert!(
         text.contains(&format!("lowest 0, next {N} ({N} records)")),
         "{text}"
     );
-    let out = commitlog()
+    let out = segmentlog()
         .args(["info", "--json"])
         .arg(dir.path())
         .assert()
@@ -281,7 +285,7 @@ fn info_says_what_an_open_would_recover_after_a_crash() {
     corrupt_record(dir.path(), 117);
     let before = snapshot(dir.path());
 
-    let out = commitlog().arg("info").arg(dir.path()).assert().success();
+    let out = segmentlog().arg("info").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
     assert!(text.contains("shutdown:    not clean"), "{text}");
     assert!(
@@ -293,7 +297,7 @@ fn info_says_what_an_open_would_recover_after_a_crash() {
     assert!(text.contains(&event), "no {event:?} in\n{text}");
     assert!(text.contains("quarantine:  empty"), "{text}");
 
-    let out = commitlog()
+    let out = segmentlog()
         .args(["info", "--json"])
         .arg(dir.path())
         .assert()
@@ -355,7 +359,7 @@ fn repair_makes_a_hole_and_keeps_every_other_record_at_its_offset() {
         assert!(text.contains(&want), "no {want:?} in\n{text}");
     }
     let last = format!(
-        "clean; 1 record in known holes (in the quarantine: `commitlog quarantine list {}`)",
+        "clean; 1 record in known holes (in the quarantine: `segmentlog quarantine list {}`)",
         log_dir.display()
     );
     assert!(text.trim_end().ends_with(&last), "{text}");
@@ -466,7 +470,7 @@ fn verify_and_repair_report_a_lying_index_entry() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), N);
     lie_in_the_index(dir.path());
-    let out = commitlog()
+    let out = segmentlog()
         .args(["verify", "--json"])
         .arg(dir.path())
         .assert()
@@ -515,7 +519,7 @@ fn repair_refuses_while_another_writer_holds_the_log() {
     let writer = open_writer(dir.path());
     let before = snapshot(dir.path());
     for dry in [false, true] {
-        let mut cmd = commitlog();
+        let mut cmd = segmentlog();
         cmd.arg("repair").arg(dir.path());
         if dry {
             cmd.arg("--dry-run");
@@ -548,7 +552,7 @@ fn repair_cuts_only_a_torn_tail_left_by_a_crash() {
     assert!(segment < 117, "117 should not be the first of its segment");
     corrupt_record(dir.path(), 117);
 
-    let out = commitlog().arg("verify").arg(dir.path()).assert().code(1);
+    let out = segmentlog().arg("verify").arg(dir.path()).assert().code(1);
     let text = stdout_of(out.get_output());
     assert!(
         text.contains(&format!("segment {segment},")) && text.contains("3 records would be cut"),
@@ -592,7 +596,7 @@ fn repair_refuses_the_old_backup_option_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 10);
     let before = snapshot(dir.path());
-    let out = commitlog()
+    let out = segmentlog()
         .arg("repair")
         .arg(dir.path())
         .args(["--backup", "/tmp/somewhere"])
@@ -606,7 +610,7 @@ fn repair_refuses_the_old_backup_option_with_the_reason() {
     assert_eq!(snapshot(dir.path()), before);
 }
 
-/// Issue 13, path 2: a log of 9 segments written by `commitlog append`, one byte flipped in
+/// Issue 13, path 2: a log of 9 segments written by `segmentlog append`, one byte flipped in
 /// the middle of segment 3's store (0-based: the fourth, a sealed segment in the middle).
 /// `repair --dry-run` changes no file; `repair` removes no intact record: every other offset
 /// reads its value, the damaged offset reads as a hole, the next offset does not move, the next
@@ -619,7 +623,7 @@ fn issue_13_path_2_a_flipped_byte_in_segment_3_of_9_loses_one_record_only() {
     let lines: String = (0..n)
         .map(|i| String::from_utf8(value(i)).unwrap() + "\n")
         .collect();
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(&log_dir)
         .args(["--max-segment-bytes", &SEGMENT_BYTES.to_string()])
@@ -640,7 +644,7 @@ fn issue_13_path_2_a_flipped_byte_in_segment_3_of_9_loses_one_record_only() {
     let k = (seg.base_offset..seg.next_offset)
         .find(|&o| {
             let (_, _, p) = locate(&log_dir, o);
-            let len = commitlog::format::RECORD_HEADER_LEN as usize + value(o).len();
+            let len = segmentlog::format::RECORD_HEADER_LEN as usize + value(o).len();
             (p as usize..p as usize + len).contains(&middle)
         })
         .expect("the middle of a sealed store is inside a record");
@@ -650,7 +654,7 @@ fn issue_13_path_2_a_flipped_byte_in_segment_3_of_9_loses_one_record_only() {
 
     // The dry run says what a repair would do, and changes no file (nor makes any).
     let before = snapshot(&log_dir);
-    let out = commitlog()
+    let out = segmentlog()
         .args(["repair", "--dry-run"])
         .arg(&log_dir)
         .assert()
@@ -676,7 +680,7 @@ fn issue_13_path_2_a_flipped_byte_in_segment_3_of_9_loses_one_record_only() {
         "repair --dry-run changed a file"
     );
 
-    let out = commitlog().arg("repair").arg(&log_dir).assert().success();
+    let out = segmentlog().arg("repair").arg(&log_dir).assert().success();
     let text = stdout_of(out.get_output());
     for want in [
         format!("records kept:       {}, ", n - 1),
@@ -725,7 +729,7 @@ fn issue_13_path_2_a_flipped_byte_in_segment_3_of_9_loses_one_record_only() {
     );
 
     // The next append gets the old next offset; the clean log opens without a word.
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(&log_dir)
         .write_stdin("after repair\n")
@@ -740,5 +744,5 @@ fn issue_13_path_2_a_flipped_byte_in_segment_3_of_9_loses_one_record_only() {
         open_reader(&log_dir).read(n).unwrap().value,
         b"after repair"
     );
-    commitlog().arg("verify").arg(&log_dir).assert().success();
+    segmentlog().arg("verify").arg(&log_dir).assert().success();
 }

@@ -2,14 +2,14 @@
 //! items 2 to 4): for `CHURN_SECONDS` (default 30) a writer process appends singles and
 //! batches to 4 KiB segments, so it rolls all the time, with retention on, and now and then
 //! cuts its log back (`truncate_back`) and appends again, as a Raft follower does. Two
-//! read-only reader processes and `commitlog tail -f` follow it.
+//! read-only reader processes and `segmentlog tail -f` follow it.
 //!
 //! Every value says which offset and which generation (one per cut) it was written for, so a
 //! reader can tell a right record from a wrong one. The promise checked:
 //! - no reader ever gets a wrong byte, a panic, or an error other than "out of range" (which
 //!   is what retention passing it, or a cut below it, is; the reader goes on from the lowest
 //!   or the next offset);
-//! - `commitlog tail -f` keeps running, and prints only right records;
+//! - `segmentlog tail -f` keeps running, and prints only right records;
 //! - when the writer stops, both readers converge on exactly the log it left.
 //!
 //! Children are this test binary run again with `CHURN_ROLE` set; their output goes to files.
@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use commitlog::{Error, Log, Options};
+use segmentlog::{Error, Log, Options};
 
 fn seconds() -> u64 {
     std::env::var("CHURN_SECONDS")
@@ -324,7 +324,7 @@ fn readers_and_tail_follow_a_rolling_retaining_truncating_writer() {
         .collect();
     let tail_out = tmp.path().join("tail.out");
     let tail_err = tmp.path().join("tail.err");
-    let mut tail = Command::new(assert_cmd::cargo::cargo_bin("commitlog"))
+    let mut tail = Command::new(assert_cmd::cargo::cargo_bin("segmentlog"))
         .args(["tail", "-f", "-n", "5"])
         .arg(&dir)
         .stdout(Stdio::from(fs::File::create(&tail_out).unwrap()))
@@ -348,7 +348,7 @@ fn readers_and_tail_follow_a_rolling_retaining_truncating_writer() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         tail.try_wait().unwrap().is_none(),
-        "commitlog tail -f stopped: {}",
+        "segmentlog tail -f stopped: {}",
         fs::read_to_string(&tail_err).unwrap()
     );
     tail.kill().unwrap();

@@ -6,9 +6,9 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use commitlog::Error;
 use common::*;
 use predicates::prelude::*;
+use segmentlog::Error;
 use serde_json::Value;
 
 const N: u64 = 300;
@@ -49,7 +49,7 @@ fn list_shows_every_item_in_text_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (40, 210);
     let damaged = repaired_log(dir.path(), &[a, b]);
-    let out = commitlog()
+    let out = segmentlog()
         .args(["quarantine", "list"])
         .arg(dir.path())
         .assert()
@@ -98,7 +98,7 @@ fn list_shows_every_item_in_text_and_json() {
 fn list_of_a_log_without_a_quarantine_is_empty() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 10);
-    commitlog()
+    segmentlog()
         .args(["quarantine", "list"])
         .arg(dir.path())
         .assert()
@@ -116,7 +116,7 @@ fn show_describes_an_item_and_raw_gives_its_bytes() {
         .into_iter()
         .map(|(_, b)| b)
         .collect();
-    let out = commitlog()
+    let out = segmentlog()
         .args(["quarantine", "show"])
         .arg(dir.path())
         .arg("1")
@@ -138,7 +138,7 @@ fn show_describes_an_item_and_raw_gives_its_bytes() {
         assert!(text.contains(&want), "no {want:?} in\n{text}");
     }
 
-    let out = commitlog()
+    let out = segmentlog()
         .args(["quarantine", "show", "--raw"])
         .arg(dir.path())
         .arg("1")
@@ -146,7 +146,7 @@ fn show_describes_an_item_and_raw_gives_its_bytes() {
         .success();
     assert_eq!(out.get_output().stdout, bytes[0]);
 
-    let out = commitlog()
+    let out = segmentlog()
         .args(["quarantine", "show"])
         .arg(dir.path())
         .arg("7")
@@ -164,7 +164,7 @@ fn reading_subcommands_work_while_a_writer_runs_and_purge_refuses() {
     let writer = open_writer(dir.path());
     writer.append(b"the writer goes on").unwrap();
     assert_eq!(quarantine_items(dir.path()).len(), 1);
-    commitlog()
+    segmentlog()
         .args(["quarantine", "show"])
         .arg(dir.path())
         .arg("1")
@@ -172,7 +172,7 @@ fn reading_subcommands_work_while_a_writer_runs_and_purge_refuses() {
         .success();
     let before = snapshot(&dir.path().join("quarantine"));
     for which in [&["--all"][..], &["1"][..]] {
-        let out = commitlog()
+        let out = segmentlog()
             .args(["quarantine", "purge"])
             .arg(dir.path())
             .args(which)
@@ -205,18 +205,18 @@ fn purge_removes_the_named_items_then_all_and_says_how_much() {
     };
 
     // Neither --all nor an id, both, or an id it does not hold: refused, nothing purged.
-    commitlog()
+    segmentlog()
         .args(["quarantine", "purge"])
         .arg(dir.path())
         .assert()
         .code(2);
-    commitlog()
+    segmentlog()
         .args(["quarantine", "purge"])
         .arg(dir.path())
         .args(["--all", "1"])
         .assert()
         .code(2);
-    commitlog()
+    segmentlog()
         .args(["quarantine", "purge"])
         .arg(dir.path())
         .args(["2", "9"])
@@ -225,7 +225,7 @@ fn purge_removes_the_named_items_then_all_and_says_how_much() {
         .stderr(predicate::str::contains("no item 9"));
     assert_eq!(quarantine_items(dir.path()).len(), 3);
 
-    commitlog()
+    segmentlog()
         .args(["quarantine", "purge"])
         .arg(dir.path())
         .arg("2")
@@ -243,7 +243,7 @@ fn purge_removes_the_named_items_then_all_and_says_how_much() {
         .collect();
     assert_eq!(left, [1, 3]);
 
-    commitlog()
+    segmentlog()
         .args(["quarantine", "purge", "--all"])
         .arg(dir.path())
         .assert()
@@ -255,7 +255,7 @@ fn purge_removes_the_named_items_then_all_and_says_how_much() {
         )));
     assert!(!path(0).exists() && !path(2).exists());
     assert_eq!(quarantine_items(dir.path()).len(), 0);
-    commitlog()
+    segmentlog()
         .args(["quarantine", "purge", "--all"])
         .arg(dir.path())
         .assert()
@@ -279,7 +279,7 @@ fn append_prints_the_recovery_report_on_stderr_when_its_open_cut_a_torn_tail() {
     // cuts 117..120 (into the quarantine) and the append gets offset 117.
     build_crashed_log(dir.path(), 120);
     corrupt_record(dir.path(), 117);
-    let out = commitlog()
+    let out = segmentlog()
         .arg("append")
         .arg(dir.path())
         .write_stdin("after the crash\n")
@@ -290,21 +290,24 @@ fn append_prints_the_recovery_report_on_stderr_when_its_open_cut_a_torn_tail() {
         ));
     let err = stderr_of(out.get_output());
     for want in [
-        format!("commitlog: opening {} recovered it: ", dir.path().display()),
+        format!(
+            "segmentlog: opening {} recovered it: ",
+            dir.path().display()
+        ),
         "recovered after a crash".to_owned(),
         "3 cut".to_owned(),
         "torn_tail in segment".to_owned(),
         "offsets 117..120 (3 records)".to_owned(),
         "[quarantine item 1]".to_owned(),
         "nothing was deleted".to_owned(),
-        "commitlog quarantine list".to_owned(),
+        "segmentlog quarantine list".to_owned(),
     ] {
         assert!(err.contains(&want), "no {want:?} in\n{err}");
     }
     assert_eq!(quarantine_items(dir.path())[0]["kind"], "torn_tail");
 
     // Opened again (closed cleanly now): nothing to report.
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(dir.path())
         .write_stdin("again\n")
@@ -358,13 +361,13 @@ fn append_to_a_clean_log_says_nothing_on_stderr() {
 fn a_purged_hole_stays_known_and_is_not_quarantined_again() {
     let dir = tempfile::tempdir().unwrap();
     repaired_log(dir.path(), &[77]);
-    commitlog()
+    segmentlog()
         .args(["quarantine", "purge", "--all"])
         .arg(dir.path())
         .assert()
         .success();
     // The index still marks the hole: verify finds nothing new to do...
-    commitlog()
+    segmentlog()
         .arg("verify")
         .arg(dir.path())
         .assert()

@@ -15,7 +15,7 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
     assert!(segments.len() >= 3, "want several segments");
     drop(log);
 
-    let out = commitlog().arg("info").arg(dir.path()).assert().success();
+    let out = segmentlog().arg("info").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
     assert!(text.contains("format:      version 2"), "{text}");
     assert!(text.contains("shutdown:    clean"), "{text}");
@@ -38,7 +38,7 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
     }
     assert!(text.trim_end().ends_with("newest"), "{text}");
 
-    let out = commitlog()
+    let out = segmentlog()
         .args(["info", "--json"])
         .arg(dir.path())
         .assert()
@@ -74,7 +74,7 @@ fn info_of_a_log_left_open_by_a_writer_is_not_clean() {
     build_log(dir.path(), 50);
     let writer = open_writer(dir.path());
     writer.append(b"one more").unwrap();
-    commitlog()
+    segmentlog()
         .arg("info")
         .arg(dir.path())
         .assert()
@@ -89,7 +89,7 @@ fn dump_prints_the_asked_records_in_each_format() {
     let dir = tempfile::tempdir().unwrap();
     let records = build_log(dir.path(), 200);
 
-    let out = commitlog()
+    let out = segmentlog()
         .arg("dump")
         .arg(dir.path())
         .args(["--from", "150", "--count", "3"])
@@ -110,7 +110,7 @@ fn dump_prints_the_asked_records_in_each_format() {
         .collect();
     assert_eq!(stdout_of(out.get_output()), expected);
 
-    let out = commitlog()
+    let out = segmentlog()
         .arg("dump")
         .arg(dir.path())
         .args(["--format", "json"])
@@ -128,7 +128,7 @@ fn dump_prints_the_asked_records_in_each_format() {
         assert_eq!(line["value"].as_str().unwrap().as_bytes(), rec.value);
     }
 
-    commitlog()
+    segmentlog()
         .arg("dump")
         .arg(dir.path())
         .args(["--from", "0", "--count", "1", "--format", "hex"])
@@ -152,7 +152,7 @@ fn dump_shows_binary_values_as_hex() {
     log.append(b"line\nbreak").unwrap();
     log.append("unicodé ✓".as_bytes()).unwrap();
     log.close().unwrap();
-    let out = commitlog().arg("dump").arg(dir.path()).assert().success();
+    let out = segmentlog().arg("dump").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
     let values: Vec<&str> = text
         .lines()
@@ -172,7 +172,7 @@ fn dump_shows_binary_values_as_hex() {
 fn dump_out_of_range_is_one_error_line_with_status_2() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 100);
-    let out = commitlog()
+    let out = segmentlog()
         .arg("dump")
         .arg(dir.path())
         .args(["--from", "500"])
@@ -188,7 +188,7 @@ fn dump_out_of_range_is_one_error_line_with_status_2() {
 fn tail_prints_the_last_records() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 120);
-    let out = commitlog()
+    let out = segmentlog()
         .arg("tail")
         .arg(dir.path())
         .args(["-n", "3"])
@@ -200,7 +200,7 @@ fn tail_prints_the_last_records() {
         .collect();
     assert_eq!(offsets, ["offset=117", "offset=118", "offset=119"]);
     // Asking for more than there are prints them all.
-    let out = commitlog()
+    let out = segmentlog()
         .arg("tail")
         .arg(dir.path())
         .args(["-n", "1000"])
@@ -215,12 +215,12 @@ fn tail_prints_the_last_records() {
 fn dump_into_a_closed_pipe_exits_quietly() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 3000);
-    // `commitlog dump | head -1`: head exits after one line; dump must not complain.
+    // `segmentlog dump | head -1`: head exits after one line; dump must not complain.
     let out = std::process::Command::new("bash")
         .arg("-c")
         .arg(format!(
             "set -o pipefail; '{}' dump '{}' | head -n 1",
-            assert_cmd::cargo::cargo_bin("commitlog").display(),
+            assert_cmd::cargo::cargo_bin("segmentlog").display(),
             dir.path().display()
         ))
         .output()
@@ -245,26 +245,29 @@ fn every_command_has_help_with_an_example() {
         "quarantine purge",
     ] {
         let words: Vec<&str> = cmd.split(' ').collect();
-        let out = commitlog().args(&words).arg("--help").assert().success();
+        let out = segmentlog().args(&words).arg("--help").assert().success();
         let help = stdout_of(out.get_output());
-        assert!(help.contains(&format!("Usage: commitlog {cmd} ")), "{help}");
+        assert!(
+            help.contains(&format!("Usage: segmentlog {cmd} ")),
+            "{help}"
+        );
         let (_, example) = help.split_once("\nExample:\n").expect("an Example section");
         assert!(
-            example.contains(&format!("commitlog {cmd} ")),
+            example.contains(&format!("segmentlog {cmd} ")),
             "{cmd}: {example}"
         );
         // -h gives the short form, with the example too.
-        let out = commitlog().args(&words).arg("-h").assert().success();
+        let out = segmentlog().args(&words).arg("-h").assert().success();
         assert!(stdout_of(out.get_output()).contains("Example:"));
     }
     // What repair's help promises.
-    let out = commitlog().args(["repair", "--help"]).assert().success();
+    let out = segmentlog().args(["repair", "--help"]).assert().success();
     let help = stdout_of(out.get_output());
     for want in ["--dry-run", "--json", "quarantine", "no confirmation"] {
         assert!(help.contains(want), "repair --help lacks {want:?}:\n{help}");
     }
     assert!(!help.contains("--backup"), "{help}");
-    commitlog()
+    segmentlog()
         .arg("--help")
         .assert()
         .success()
@@ -273,9 +276,9 @@ fn every_command_has_help_with_an_example() {
 
 #[test]
 fn usage_errors_and_missing_logs_exit_2_with_one_line() {
-    commitlog().assert().code(2);
-    commitlog().arg("frobnicate").assert().code(2);
-    commitlog()
+    segmentlog().assert().code(2);
+    segmentlog().arg("frobnicate").assert().code(2);
+    segmentlog()
         .args(["dump", "x", "--format", "yaml"])
         .assert()
         .code(2);
@@ -291,13 +294,13 @@ fn usage_errors_and_missing_logs_exit_2_with_one_line() {
         "quarantine purge --all",
     ] {
         let words: Vec<&str> = cmd.split(' ').collect();
-        let mut command = commitlog();
+        let mut command = segmentlog();
         command.args(&words[..words.len().min(2)]).arg(&missing);
         command.args(&words[words.len().min(2)..]);
         let out = command.assert().code(2);
         let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
         assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
-        assert!(err.starts_with("commitlog: error: "), "{cmd}: {err}");
+        assert!(err.starts_with("segmentlog: error: "), "{cmd}: {err}");
         assert!(err.contains("nope"), "{cmd}: {err}");
     }
     assert!(!missing.exists(), "a reading command created the directory");
@@ -319,13 +322,13 @@ fn a_directory_without_a_log_is_refused_not_reported_empty() {
         &["quarantine", "purge", "--all"],
     ] {
         let (head, tail) = cmd.split_at(cmd.len().min(if cmd[0] == "quarantine" { 2 } else { 1 }));
-        commitlog()
+        segmentlog()
             .args(head)
             .arg(dir.path())
             .args(tail)
             .assert()
             .code(2)
-            .stderr(predicate::str::contains("is not a commitlog directory"));
+            .stderr(predicate::str::contains("is not a segmentlog directory"));
     }
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

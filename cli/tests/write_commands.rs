@@ -21,7 +21,7 @@ fn values(dir: &std::path::Path) -> Vec<Vec<u8>> {
 fn append_makes_each_stdin_line_a_record() {
     let dir = tempfile::tempdir().unwrap();
     let log_dir = dir.path().join("new-log");
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(&log_dir)
         .write_stdin("first\nsecond\r\n\nlast without newline")
@@ -35,7 +35,7 @@ fn append_makes_each_stdin_line_a_record() {
         values(&log_dir),
         [&b"first"[..], b"second", b"", b"last without newline"]
     );
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(&log_dir)
         .write_stdin("\u{0}bin\u{ff}\n")
@@ -46,7 +46,7 @@ fn append_makes_each_stdin_line_a_record() {
                 .and(predicate::str::contains("offsets 4..=4")),
         );
     assert_eq!(values(&log_dir)[4], "\u{0}bin\u{ff}".as_bytes());
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(&log_dir)
         .write_stdin("")
@@ -68,7 +68,7 @@ fn append_makes_each_file_one_record_and_rolls_segments() {
         files.push(path);
         expected.push(content);
     }
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(&log_dir)
         .args(["--max-segment-bytes", "4096"])
@@ -92,7 +92,7 @@ fn append_with_a_missing_or_oversized_file_appends_nothing() {
     let dir = tempfile::tempdir().unwrap();
     build_log(dir.path(), 10);
     let good = tempfile::NamedTempFile::new().unwrap();
-    let out = commitlog()
+    let out = segmentlog()
         .arg("append")
         .arg(dir.path())
         .arg(good.path())
@@ -106,7 +106,7 @@ fn append_with_a_missing_or_oversized_file_appends_nothing() {
     // A file too large for one record is refused before anything is appended, too.
     let big = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(big.path(), vec![7u8; 5000]).unwrap();
-    let out = commitlog()
+    let out = segmentlog()
         .arg("append")
         .arg(dir.path())
         .args(["--max-segment-bytes", "4096"])
@@ -126,7 +126,7 @@ fn append_with_a_missing_or_oversized_file_appends_nothing() {
 fn append_to_a_log_another_writer_holds_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let writer = open_writer(dir.path());
-    commitlog()
+    segmentlog()
         .arg("append")
         .arg(dir.path())
         .write_stdin("x\n")
@@ -144,7 +144,7 @@ struct Follower {
 
 impl Follower {
     fn start(dir: &std::path::Path, n: u64) -> Follower {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("commitlog"))
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("segmentlog"))
             .arg("tail")
             .arg("-f")
             .args(["-n", &n.to_string()])
@@ -257,7 +257,7 @@ fn tail_follow_exits_when_its_reader_goes_away_even_if_nothing_is_appended() {
         .arg("-c")
         .arg(format!(
             "set -o pipefail; '{}' tail -f -n 3 '{}' | head -n 1",
-            assert_cmd::cargo::cargo_bin("commitlog").display(),
+            assert_cmd::cargo::cargo_bin("segmentlog").display(),
             dir.path().display()
         ))
         .stdout(Stdio::piped())

@@ -1,11 +1,11 @@
 //! The Rust part of `make demo`: appends to the shared demo log, reopens it, reads, iterates
 //! over everything the other languages wrote, and tails for a moment.
 //!
-//! `cargo run --release -p commitlog --example demo -- DIR`
+//! `cargo run --release -p segmentlog --example demo -- DIR`
 
 use std::time::Duration;
 
-use commitlog::{Log, Options, SyncPolicy};
+use segmentlog::{Log, Options, SyncPolicy};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::args()
@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tail = log.iter(log.next_offset()?);
     let writer = {
         let log = log.clone();
-        std::thread::spawn(move || -> commitlog::Result<()> {
+        std::thread::spawn(move || -> segmentlog::Result<()> {
             for i in 1..=3 {
                 std::thread::sleep(Duration::from_millis(20));
                 log.append(format!("tailed event #{i}").as_bytes())?;

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

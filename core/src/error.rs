@@ -114,7 +114,7 @@ impl ErrorKind {
     ];
 
     /// The kind's name as the bindings spell it after their prefix: `OUT_OF_RANGE` in
-    /// `COMMITLOG_STATUS_OUT_OF_RANGE` (C) and `ERR_COMMITLOG_OUT_OF_RANGE` (Node).
+    /// `SEGMENTLOG_STATUS_OUT_OF_RANGE` (C) and `ERR_SEGMENTLOG_OUT_OF_RANGE` (Node).
     pub fn name(self) -> &'static str {
         match self {
             ErrorKind::OutOfRange => "OUT_OF_RANGE",

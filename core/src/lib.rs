@@ -1,4 +1,4 @@
-//! # commitlog
+//! # segmentlog
 //!
 //! A fast, crash-safe, segmented append-only log (a commit log / write-ahead log).
 //!
@@ -8,7 +8,7 @@
 //! [`format`] module) for the bytes on disk.
 //!
 //! ```
-//! use commitlog::{Log, Options};
+//! use segmentlog::{Log, Options};
 //! # let dir = tempfile::tempdir().unwrap();
 //! let log = Log::open(dir.path(), Options::default())?;
 //! let first = log.append(b"hello")?;
@@ -18,7 +18,7 @@
 //! let values: Vec<Vec<u8>> = log.iter(first).map(|r| r.map(|r| r.value)).collect::<Result<_, _>>()?;
 //! assert_eq!(values, [b"hello".to_vec(), b"a".to_vec(), b"b".to_vec()]);
 //! log.close()?;
-//! # Ok::<(), commitlog::Error>(())
+//! # Ok::<(), segmentlog::Error>(())
 //! ```
 
 mod crc;

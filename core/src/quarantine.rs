@@ -5,7 +5,7 @@
 //! line per item (tab-separated, see [`QuarantineEntry`] for the fields, in that order). An
 //! item's file is written and synced before its manifest line, and the manifest line before
 //! the log is changed, so a crash at any point leaves the bytes in the quarantine, in the log,
-//! or both, never in neither. Only [`purge`] (the operator's `commitlog quarantine purge`)
+//! or both, never in neither. Only [`purge`] (the operator's `segmentlog quarantine purge`)
 //! removes quarantined data.
 
 use std::fs::{self, File, OpenOptions};
@@ -212,7 +212,7 @@ pub fn purge(dir: &Path, ids: Option<&[u64]>) -> Result<PurgeReport> {
     Ok(report)
 }
 
-const HEADER_LINE: &str = "# commitlog quarantine: id\ttime_ms\tkind\tsegment\tsource\tposition\tbytes\tfirst_offset\tend_offset\tfile\treason\n";
+const HEADER_LINE: &str = "# segmentlog quarantine: id\ttime_ms\tkind\tsegment\tsource\tposition\tbytes\tfirst_offset\tend_offset\tfile\treason\n";
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     fault::check(Op::Create, path)

@@ -1,4 +1,4 @@
-//! Read-only checking of a whole log directory (`commitlog verify`): every store read through
+//! Read-only checking of a whole log directory (`segmentlog verify`): every store read through
 //! with the same checker and the same rules as recovery and `repair`, so `verify` reports
 //! exactly what an open (or a repair) would find and do.
 

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use commitlog::format::{RECORD_HEADER_LEN, STORE_HEADER_LEN};
-use commitlog::{Error, Log, Options, RecoveryMode};
 use common::{Rng, panic_message, small};
+use segmentlog::format::{RECORD_HEADER_LEN, STORE_HEADER_LEN};
+use segmentlog::{Error, Log, Options, RecoveryMode};
 
 fn value(offset: u64) -> Vec<u8> {
     let len = (offset.wrapping_mul(2654435761) % 90) as usize;
@@ -277,7 +277,7 @@ fn check(case: &str, dir: &Path, opts: Options, count: u64, index_may_lie: bool)
 /// Checks a damaged copy: verify() must not panic; open read-only, then strict, then default.
 /// Read-only must find what the default open does (the same plan, not applied).
 fn check_all_modes(case: &str, damaged: &Path, count: u64, index_may_lie: bool) -> Outcome {
-    let verified = commitlog::verify(damaged, &mut |_, _| {});
+    let verified = segmentlog::verify(damaged, &mut |_, _| {});
     let mut outcomes = Vec::new();
     for (name, o) in [
         (
@@ -754,10 +754,10 @@ fn random_bit_flips_zeroed_ranges_and_appended_garbage() {
 fn an_index_entry_pointing_off_its_record_loses_nothing() {
     let r = reference(false, Left::Closed);
     let (base, next, _) = r.segments[0];
-    let name = commitlog::format::file_name(base, commitlog::format::FileKind::Index);
+    let name = segmentlog::format::file_name(base, segmentlog::format::FileKind::Index);
     let mut cases = 0;
     let entry = |slot: u64| {
-        (commitlog::format::INDEX_HEADER_LEN + slot * commitlog::format::INDEX_ENTRY_LEN) as usize
+        (segmentlog::format::INDEX_HEADER_LEN + slot * segmentlog::format::INDEX_ENTRY_LEN) as usize
     };
     for slot in 0..next - base {
         // A bit flipped in the entry, or the entry swapped with the next one's (an intact
@@ -802,7 +802,7 @@ fn a_deleted_short_zeroed_or_scrambled_index_loses_nothing() {
     for left in [Left::Closed, Left::Synced] {
         let r = reference(true, left);
         for (base, ..) in &r.segments {
-            let name = commitlog::format::file_name(*base, commitlog::format::FileKind::Index);
+            let name = segmentlog::format::file_name(*base, segmentlog::format::FileKind::Index);
             for how in ["delete", "shorten", "zero", "scramble", "scramble-entries"] {
                 let case = format!("{left:?} {how} index of segment {base}");
                 let d = damage(&r, |d| {

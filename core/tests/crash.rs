@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use commitlog::{Log, Options, SyncPolicy};
+use segmentlog::{Log, Options, SyncPolicy};
 
 fn value(offset: u64) -> Vec<u8> {
     let len = (offset.wrapping_mul(2654435761) % 300) as usize;

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use commitlog::{Log, Options, SyncPolicy};
+use segmentlog::{Log, Options, SyncPolicy};
 
 const THREADS: u64 = 4;
 

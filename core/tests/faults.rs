@@ -1,10 +1,10 @@
-//! I/O fault injection: every file operation of the log (see `commitlog::fault::Op`) is made to
+//! I/O fault injection: every file operation of the log (see `segmentlog::fault::Op`) is made to
 //! fail, once and from then on, at each of its occurrences during a workload that opens,
 //! appends, batches, rolls, syncs, closes and reopens. Each case must give an error (never a
 //! panic), and the log reopened without faults must hold, in order, every value whose append
 //! returned Ok and nothing that was not appended.
 //!
-//! Run with `cargo test -p commitlog --features fault-injection --test faults`.
+//! Run with `cargo test -p segmentlog --features fault-injection --test faults`.
 //! `FAULT_SAMPLES` caps how many occurrences of each operation are tried (default 12; 0 = all).
 #![cfg(feature = "fault-injection")]
 
@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use commitlog::fault::{self, Op};
-use commitlog::{Error, Log, SyncPolicy};
 use faultkit::*;
 use parking_lot::Mutex;
+use segmentlog::fault::{self, Op};
+use segmentlog::{Error, Log, SyncPolicy};
 
 /// Which occurrence of which operation fails, and how.
 #[derive(Debug, Clone, Copy)]
@@ -265,7 +265,7 @@ fn a_failed_sync_poisons_the_log_until_reopened() {
         let eio = eio.split(" (os error").next().unwrap();
         assert!(reason.contains(eio), "reason: {reason}");
         // The fault was a one-off, yet every write is refused from now on.
-        let poisoned = |r: commitlog::Result<()>, what: &str| match r {
+        let poisoned = |r: segmentlog::Result<()>, what: &str| match r {
             Err(Error::Poisoned { .. }) => {}
             other => panic!("sync={sync:?}: {what} after a failed sync gave {other:?}"),
         };

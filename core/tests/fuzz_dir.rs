@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use commitlog::format::{FileKind, file_name};
-use commitlog::{Error, Log, Options, RecoveryMode};
 use common::small;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use segmentlog::format::{FileKind, file_name};
+use segmentlog::{Error, Log, Options, RecoveryMode};
 
 fn value(offset: u64) -> Vec<u8> {
     let len = (offset.wrapping_mul(2654435761) % 70) as usize;
@@ -233,7 +233,7 @@ fn run_batch(cases: u32) -> u32 {
                 .or_else(|_| tempfile::tempdir())
                 .unwrap();
             write_dir(dir.path(), &entries, clean);
-            let _ = commitlog::verify(dir.path(), &mut |_, _| {});
+            let _ = segmentlog::verify(dir.path(), &mut |_, _| {});
             let opts = match mode {
                 0 => small(),
                 1 => Options {

@@ -1,11 +1,11 @@
 //! Golden files of format versions 1 (`tests/data/v1-log`, written by the first release) and
 //! 2 (`tests/data/v2-log`): a change that stops this build reading logs written by earlier
 //! builds fails here. Regenerate only the current version's directory, for a new format
-//! version, keeping the old ones: `cargo test -p commitlog --test golden -- --ignored`.
+//! version, keeping the old ones: `cargo test -p segmentlog --test golden -- --ignored`.
 
 use std::path::{Path, PathBuf};
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 fn data_of(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/v{version}-log"))
@@ -33,7 +33,7 @@ const BATCH: u64 = 20;
 #[test]
 #[ignore = "writes the golden files"]
 fn regenerate_current_golden_log() {
-    let dir = data_of(commitlog::format::FORMAT_VERSION);
+    let dir = data_of(segmentlog::format::FORMAT_VERSION);
     let _ = std::fs::remove_dir_all(&dir);
     let log = Log::open(&dir, options()).unwrap();
     for i in 0..SINGLES {
@@ -76,7 +76,7 @@ fn reads_format_v1_golden_log_read_only() {
     .unwrap();
     assert!(log.opened_clean());
     check(&log);
-    let report = commitlog::verify(&data(), &mut |_, _| {}).unwrap();
+    let report = segmentlog::verify(&data(), &mut |_, _| {}).unwrap();
     assert!(report.is_clean(), "{report:?}");
 }
 
@@ -119,8 +119,8 @@ fn format_md_matches_the_format_module() {
 fn reads_format_v2_golden_log() {
     let dir = data_of(2);
     let header = std::fs::read(dir.join("00000000000000000000.store")).unwrap();
-    let h =
-        commitlog::format::decode_file_header(commitlog::format::FileKind::Store, &header).unwrap();
+    let h = segmentlog::format::decode_file_header(segmentlog::format::FileKind::Store, &header)
+        .unwrap();
     assert_eq!(h.version, 2);
     let log = Log::open(
         &dir,
@@ -174,7 +174,7 @@ fn log_versions(dir: &Path) -> Vec<u32> {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "store") {
             let b = std::fs::read(&p).unwrap();
-            let h = commitlog::format::decode_file_header(commitlog::format::FileKind::Store, &b)
+            let h = segmentlog::format::decode_file_header(segmentlog::format::FileKind::Store, &b)
                 .unwrap();
             v.push(h.version);
         }

@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use commitlog::{Log, Options, SyncPolicy};
+use segmentlog::{Log, Options, SyncPolicy};
 
 const SEGMENT: u64 = 64 * 1024;
 const RETENTION: u64 = 256 * 1024;

@@ -4,8 +4,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use commitlog::{Error, Log, Options, RecoveryMode, SyncPolicy};
 use common::{open, open_read_only, small, store_files, value};
+use segmentlog::{Error, Log, Options, RecoveryMode, SyncPolicy};
 
 #[test]
 fn empty_log_has_equal_lowest_and_next() {
@@ -412,7 +412,7 @@ fn the_first_read_into_a_sealed_segment_cut_short_is_a_hole() {
 #[test]
 fn a_batch_of_max_batch_fits_and_one_more_does_not() {
     let too_big =
-        |r: commitlog::Result<std::ops::Range<u64>>| matches!(r, Err(Error::InvalidArgument(_)));
+        |r: segmentlog::Result<std::ops::Range<u64>>| matches!(r, Err(Error::InvalidArgument(_)));
     // Bytes bind: one value as large as a segment holds.
     let o = small();
     let (bytes, _) = o.max_batch();
@@ -465,13 +465,17 @@ fn a_torn_tail_that_was_never_synced_is_cut_into_the_quarantine() {
     assert_eq!(log.next_offset().unwrap(), 9);
     let report = log.recovery_report();
     let cut = &report.events[0];
-    assert_eq!(cut.kind, commitlog::RecoveryEventKind::TornTail, "{report}");
+    assert_eq!(
+        cut.kind,
+        segmentlog::RecoveryEventKind::TornTail,
+        "{report}"
+    );
     let id = cut
         .quarantine_id
         .expect("the torn bytes are in the quarantine");
-    let items = commitlog::quarantine::list(copy.path()).unwrap();
+    let items = segmentlog::quarantine::list(copy.path()).unwrap();
     let item = items.iter().find(|i| i.id == id).unwrap();
-    let kept = std::fs::read(commitlog::quarantine::path(copy.path()).join(&item.file)).unwrap();
+    let kept = std::fs::read(segmentlog::quarantine::path(copy.path()).join(&item.file)).unwrap();
     assert_eq!(kept, bytes[last..last + 28 + value(9).len()]);
     assert_eq!(log.append(b"again").unwrap(), 9);
 }
@@ -753,14 +757,14 @@ fn verify_reports_clean_and_damaged_logs() {
         log.append(&value(i)).unwrap();
     }
     log.close().unwrap();
-    let report = commitlog::verify(dir.path(), &mut |_, _| {}).unwrap();
+    let report = segmentlog::verify(dir.path(), &mut |_, _| {}).unwrap();
     assert!(report.is_clean(), "{report:?}");
     assert_eq!((report.records, report.holes, report.cut), (300, 0, 0));
     let second = &store_files(dir.path())[1];
     let mut bytes = std::fs::read(second).unwrap();
     bytes[40] ^= 1;
     std::fs::write(second, &bytes).unwrap();
-    let report = commitlog::verify(dir.path(), &mut |_, _| {}).unwrap();
+    let report = segmentlog::verify(dir.path(), &mut |_, _| {}).unwrap();
     let p = &report.problems[0];
     assert_eq!((p.file, p.position), ("store", 32));
     let base: u64 = second
@@ -835,7 +839,7 @@ fn sync_with_nothing_appended_returns_after_one_round() {
 #[test]
 fn appends_stop_before_the_next_offset_passes_max_offset() {
     let dir = tempfile::tempdir().unwrap();
-    let max = commitlog::format::MAX_OFFSET;
+    let max = segmentlog::format::MAX_OFFSET;
     let o = Options {
         initial_offset: max - 3,
         ..small()
@@ -902,7 +906,7 @@ fn one_flipped_byte_in_the_newest_segment_costs_one_record_not_the_tail() {
     let hole = report
         .events
         .iter()
-        .find(|e| e.kind == commitlog::RecoveryEventKind::Hole)
+        .find(|e| e.kind == segmentlog::RecoveryEventKind::Hole)
         .unwrap();
     let damaged = hole.offsets.start;
     assert!(hole.quarantine_id.is_some(), "{report}");

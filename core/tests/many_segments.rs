@@ -10,8 +10,8 @@ mod common;
 use std::path::Path;
 use std::time::Instant;
 
-use commitlog::{Log, Options};
 use common::Rng;
+use segmentlog::{Log, Options};
 
 const SEGMENTS: usize = 10_000;
 

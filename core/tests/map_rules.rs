@@ -8,8 +8,8 @@ use std::path::Path;
 
 mod common;
 
-use commitlog::{Log, Options};
 use common::small as options;
+use segmentlog::{Log, Options};
 
 fn value(i: u64) -> Vec<u8> {
     format!("record {i:06} ").repeat(8).into_bytes()
@@ -20,7 +20,7 @@ fn strays(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| commitlog::format::parse_file_name(n).is_none() && n != "CLEAN" && n != "LOCK")
+        .filter(|n| segmentlog::format::parse_file_name(n).is_none() && n != "CLEAN" && n != "LOCK")
         .collect()
 }
 

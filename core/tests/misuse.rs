@@ -1,6 +1,6 @@
 //! Misuse of the Rust API that must be refused before anything touches the file system.
 
-use commitlog::{Error, Log, Options};
+use segmentlog::{Error, Log, Options};
 
 /// An empty path names no directory: `create_dir_all("")` succeeds and the lock file would
 /// land in the current directory. It must be refused up front, leaving no file behind.

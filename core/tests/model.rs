@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use commitlog::{Error, Log, Options};
 use proptest::prelude::*;
+use segmentlog::{Error, Log, Options};
 
 #[derive(Debug, Clone)]
 enum Op {

@@ -24,10 +24,10 @@
 mod common;
 mod faultkit;
 
-use commitlog::fault;
-use commitlog::fault::powercut::*;
-use commitlog::{Log, SyncPolicy};
 use faultkit::*;
+use segmentlog::fault;
+use segmentlog::fault::powercut::*;
+use segmentlog::{Log, SyncPolicy};
 
 const STEPS: u64 = 40;
 
@@ -120,7 +120,7 @@ fn power_loss_during_truncate_back_keeps_the_records_below_the_cut() {
     let _serial = serial();
     let mut images = 0;
     let mut failures = Vec::new();
-    let opts = commitlog::Options {
+    let opts = segmentlog::Options {
         max_segment_bytes: 64 * 1024,
         ..options(SyncPolicy::Always)
     };

@@ -22,10 +22,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use commitlog::fault::powercut::*;
-use commitlog::fault::{self, Op};
-use commitlog::{Log, Options, SyncPolicy};
 use faultkit::{no_panic, scratch, serial};
+use segmentlog::fault::powercut::*;
+use segmentlog::fault::{self, Op};
+use segmentlog::{Log, Options, SyncPolicy};
 
 const N: u64 = 120;
 
@@ -77,7 +77,7 @@ enum Call {
     Retention(u64),
 }
 
-fn run(call: Call, dir: &Path) -> commitlog::Result<()> {
+fn run(call: Call, dir: &Path) -> segmentlog::Result<()> {
     run_then(call, dir, |_, _| {})
 }
 
@@ -86,8 +86,8 @@ fn run(call: Call, dir: &Path) -> commitlog::Result<()> {
 fn run_then(
     call: Call,
     dir: &Path,
-    after: impl FnOnce(&Log, &commitlog::Result<()>),
-) -> commitlog::Result<()> {
+    after: impl FnOnce(&Log, &segmentlog::Result<()>),
+) -> segmentlog::Result<()> {
     let o = match call {
         Call::Retention(bytes) => Options {
             retention_bytes: Some(bytes),

@@ -1,24 +1,24 @@
-/* commitlog from C: appends a few events to the log in $DEMO_DIR (or argv[1]), reads them back
- * and prints a line. Build: cc demo.c $(pkg-config --cflags --libs commitlog) */
-#include <commitlog.h>
+/* segmentlog from C: appends a few events to the log in $DEMO_DIR (or argv[1]), reads them back
+ * and prints a line. Build: cc demo.c $(pkg-config --cflags --libs segmentlog) */
+#include <segmentlog.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Prints the failed call with the library's message for this thread, and exits. */
-static void die(const char *what, commitlog_status st) {
+static void die(const char *what, segmentlog_status st) {
     char msg[512];
     size_t len = 0;
-    if (commitlog_last_error_message(msg, sizeof msg, &len) != COMMITLOG_STATUS_OK)
+    if (segmentlog_last_error_message(msg, sizeof msg, &len) != SEGMENTLOG_STATUS_OK)
         strcpy(msg, "(message too long)");
-    fprintf(stderr, "%s failed: %s: %s\n", what, commitlog_status_str((int)st), msg);
+    fprintf(stderr, "%s failed: %s: %s\n", what, segmentlog_status_str((int)st), msg);
     exit(1);
 }
 
 #define TRY(call)                                                                              \
     do {                                                                                       \
-        commitlog_status st_ = (call);                                                         \
-        if (st_ != COMMITLOG_STATUS_OK) die(#call, st_);                                       \
+        segmentlog_status st_ = (call);                                                         \
+        if (st_ != SEGMENTLOG_STATUS_OK) die(#call, st_);                                       \
     } while (0)
 
 int main(int argc, char **argv) {
@@ -27,13 +27,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s DIR (or set DEMO_DIR)\n", argv[0]);
         return 2;
     }
-    commitlog_log *log = NULL;
-    TRY(commitlog_open(dir, NULL, &log));
+    segmentlog_log *log = NULL;
+    TRY(segmentlog_open(dir, NULL, &log));
     /* What the open found (a crash, damaged records that became holes): lent by the log. */
-    const commitlog_recovery_report *report = NULL;
-    commitlog_recovery_summary recovery;
-    TRY(commitlog_get_recovery_report(log, &report));
-    TRY(commitlog_recovery_report_summary(report, &recovery));
+    const segmentlog_recovery_report *report = NULL;
+    segmentlog_recovery_summary recovery;
+    TRY(segmentlog_get_recovery_report(log, &report));
+    TRY(segmentlog_recovery_report_summary(report, &recovery));
     if (!recovery.is_clean)
         printf("C: recovery took %llu record(s) out as holes and cut %llu\n",
                (unsigned long long)recovery.records_in_holes,
@@ -44,30 +44,30 @@ int main(int argc, char **argv) {
     for (int i = 0; i < N; i++) {
         char value[64];
         int len = snprintf(value, sizeof value, "event from C #%d", i + 1);
-        TRY(commitlog_append(log, (const uint8_t *)value, (size_t)len, &offsets[i]));
+        TRY(segmentlog_append(log, (const uint8_t *)value, (size_t)len, &offsets[i]));
     }
-    TRY(commitlog_sync(log));
+    TRY(segmentlog_sync(log));
 
     /* Read them back with the BUFFER_TOO_SMALL protocol: ask for the size, then read. */
     printf("C: appended %d records at offsets %llu..%llu:", N, (unsigned long long)offsets[0],
            (unsigned long long)offsets[N - 1]);
     for (int i = 0; i < N; i++) {
         size_t need = 0;
-        commitlog_status st = commitlog_read(log, offsets[i], NULL, 0, &need);
-        if (st != COMMITLOG_STATUS_BUFFER_TOO_SMALL && st != COMMITLOG_STATUS_OK)
-            die("commitlog_read (size)", st);
+        segmentlog_status st = segmentlog_read(log, offsets[i], NULL, 0, &need);
+        if (st != SEGMENTLOG_STATUS_BUFFER_TOO_SMALL && st != SEGMENTLOG_STATUS_OK)
+            die("segmentlog_read (size)", st);
         char *buf = malloc(need + 1);
         size_t len = 0;
-        TRY(commitlog_read(log, offsets[i], (uint8_t *)buf, need, &len));
+        TRY(segmentlog_read(log, offsets[i], (uint8_t *)buf, need, &len));
         buf[len] = '\0';
         printf(" \"%s\"", buf);
         free(buf);
     }
     uint64_t lowest = 0, next = 0;
-    TRY(commitlog_lowest_offset(log, &lowest));
-    TRY(commitlog_next_offset(log, &next));
+    TRY(segmentlog_lowest_offset(log, &lowest));
+    TRY(segmentlog_next_offset(log, &next));
     printf("; the log holds offsets %llu..%llu\n", (unsigned long long)lowest,
            (unsigned long long)next);
-    commitlog_close(log);
+    segmentlog_close(log);
     return 0;
 }

@@ -1,11 +1,11 @@
-// commitlog from C++17: opens the log in $DEMO_DIR (or argv[1]) through the RAII wrapper,
+// segmentlog from C++17: opens the log in $DEMO_DIR (or argv[1]) through the RAII wrapper,
 // iterates over every record and prints a summary and the last few values, then reads those
 // again with one read_many call.
 #include <cstdlib>
 #include <iostream>
 #include <vector>
 
-#include "commitlog.hpp"
+#include "segmentlog.hpp"
 
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : std::getenv("DEMO_DIR");
@@ -14,9 +14,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     try {
-        commitlog::Log log(dir);
+        segmentlog::Log log(dir);
         auto reader = log.reader(log.lowest_offset());
-        std::vector<commitlog::Record> tail;
+        std::vector<segmentlog::Record> tail;
         std::uint64_t count = 0;
         while (auto rec = reader.next()) {
             ++count;
@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
         }
         std::cout << "C++: read_many gave the same " << values.size() << " values\n";
         return 0;
-    } catch (const commitlog::Error &e) {
+    } catch (const segmentlog::Error &e) {
         std::cerr << "C++ demo failed: " << e.what() << "\n";
         return 1;
     }

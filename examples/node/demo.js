@@ -1,9 +1,9 @@
 'use strict'
-// commitlog from Node: append, read, and a `for await` live tail of the shared demo log.
+// segmentlog from Node: append, read, and a `for await` live tail of the shared demo log.
 //
 //   node examples/node/demo.js [DIR]        (DIR defaults to $DEMO_DIR, then ./demo-log)
 //
-// Outside this repository, `require('commitlog')` after `npm install commitlog-x.y.z.tgz`.
+// Outside this repository, `require('segmentlog')` after `npm install segmentlog-x.y.z.tgz`.
 const path = require('node:path')
 const { Log } = require(path.join(__dirname, '../../bindings/node'))
 
@@ -16,7 +16,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 async function main() {
   const log = Log.open(dir)
   console.log(`node: opened ${dir}: offsets ${log.lowestOffset}..${log.nextOffset}`)
-  // What this open found: damaged records become holes (ERR_COMMITLOG_HOLE when read).
+  // What this open found: damaged records become holes (ERR_SEGMENTLOG_HOLE when read).
   if (!log.recoveryReport.isClean) console.log(`node: recovery: ${log.recoveryReport.text}`)
 
   // What the other languages wrote before us: the last few records.

@@ -9,10 +9,10 @@ import sys
 import threading
 import time
 
-import commitlog
+import segmentlog
 
 
-def show(rec: commitlog.Record) -> str:
+def show(rec: segmentlog.Record) -> str:
     """One line per record: offset, time appended, value."""
     when = time.strftime("%H:%M:%S", time.gmtime(rec.timestamp / 1000))
     return f"  #{rec.offset} at {when}Z: {rec.value.decode('utf-8', 'replace')}"
@@ -20,7 +20,7 @@ def show(rec: commitlog.Record) -> str:
 
 def main(path: str) -> None:
     """Runs the demo against the log in ``path``."""
-    with commitlog.open(path) as log:
+    with segmentlog.open(path) as log:
         print(f"python: opened {log!r}; what the others wrote:")
         if not log.recovery_report.is_clean:  # damage found by this open: holes, cut tails
             print(f"python: recovery: {log.recovery_report}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-import commitlog
+import segmentlog
 
 
 def fixture_value(i: int) -> bytes:
@@ -18,7 +18,7 @@ def fixture_value(i: int) -> bytes:
 
 def write(path: str, n: int) -> None:
     """Writes the fixture log of `n` values (default options)."""
-    with commitlog.open(path) as log:
+    with segmentlog.open(path) as log:
         if log.next_offset != 0:
             raise SystemExit(f"{path} already holds a log")
         log.append_batch(fixture_value(i) for i in range(n))
@@ -26,7 +26,7 @@ def write(path: str, n: int) -> None:
 
 def check(path: str, n: int) -> bool:
     """Whether the log in `path` holds exactly the `n` fixture values from offset 0."""
-    with commitlog.open(path, read_only=True) as log:
+    with segmentlog.open(path, read_only=True) as log:
         if (log.lowest_offset, log.next_offset) != (0, n):
             print(f"offsets {log.lowest_offset}..{log.next_offset}, expected 0..{n}")
             return False

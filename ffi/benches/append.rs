@@ -1,4 +1,4 @@
-//! Appends 100-byte values through the C API (`commitlog_append`, called as C would, through
+//! Appends 100-byte values through the C API (`segmentlog_append`, called as C would, through
 //! the extern "C" functions) and through core (`Log::append`) in the same run, and prints the
 //! ratio. The target is C ≥ 0.9× core: the boundary (panic guard, pointer checks, status
 //! mapping) must cost next to nothing.
@@ -15,7 +15,7 @@ use std::ffi::CString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use commitlog_core::{Log, Options};
+use segmentlog_core::{Log, Options};
 
 // The library's own source, compiled into this benchmark: the same extern "C" functions C
 // calls, without an rlib of the ffi crate (see ffi/Cargo.toml).
@@ -23,21 +23,23 @@ use commitlog_core::{Log, Options};
 #[path = "../src/lib.rs"]
 mod ffi;
 
-use ffi::{commitlog_append, commitlog_close, commitlog_log, commitlog_open, commitlog_status};
+use ffi::{
+    segmentlog_append, segmentlog_close, segmentlog_log, segmentlog_open, segmentlog_status,
+};
 
 const VALUE_LEN: usize = 100;
 
-/// The C side: a handle from `commitlog_open`, closed on drop.
-struct CLog(*mut commitlog_log);
+/// The C side: a handle from `segmentlog_open`, closed on drop.
+struct CLog(*mut segmentlog_log);
 
 impl CLog {
     fn open(dir: &Path) -> CLog {
         let path =
             CString::new(dir.to_str().expect("a UTF-8 temp path")).expect("no NUL in a temp path");
-        let mut log: *mut commitlog_log = std::ptr::null_mut();
+        let mut log: *mut segmentlog_log = std::ptr::null_mut();
         // SAFETY: path is NUL-terminated, NULL options mean defaults, log is writable.
-        let status = unsafe { commitlog_open(path.as_ptr(), std::ptr::null(), &mut log) };
-        assert_eq!(status, commitlog_status::Ok);
+        let status = unsafe { segmentlog_open(path.as_ptr(), std::ptr::null(), &mut log) };
+        assert_eq!(status, segmentlog_status::Ok);
         CLog(log)
     }
 
@@ -46,8 +48,9 @@ impl CLog {
         for _ in 0..n {
             let mut off = 0u64;
             // SAFETY: the handle is open; value is readable; off is writable.
-            let status = unsafe { commitlog_append(self.0, value.as_ptr(), value.len(), &mut off) };
-            assert_eq!(status, commitlog_status::Ok);
+            let status =
+                unsafe { segmentlog_append(self.0, value.as_ptr(), value.len(), &mut off) };
+            assert_eq!(status, segmentlog_status::Ok);
         }
         start.elapsed()
     }
@@ -56,7 +59,7 @@ impl CLog {
 impl Drop for CLog {
     fn drop(&mut self) {
         // SAFETY: the handle is open and used by no one else.
-        unsafe { commitlog_close(self.0) };
+        unsafe { segmentlog_close(self.0) };
     }
 }
 
@@ -106,7 +109,7 @@ fn main() {
     let mut best = [0.0; 2];
     for (i, (name, ns)) in [
         ("core Log::append", &mut core_ns),
-        ("C API commitlog_append", &mut c_ns),
+        ("C API segmentlog_append", &mut c_ns),
     ]
     .into_iter()
     .enumerate()
@@ -150,7 +153,7 @@ fn write_results(quick: bool, core_ns: &[f64], c_ns: &[f64], ratios: &[f64]) {
     let ops = |ns: &[f64]| ns.iter().map(|ns| 1e9 / ns).collect::<Vec<_>>();
     let (core_name, c_name) = (
         "append 100 B: core Log::append",
-        "append 100 B: C commitlog_append",
+        "append 100 B: C segmentlog_append",
     );
     let mut sorted = ratios.to_vec();
     let pass = median(&mut sorted) >= 0.9;

@@ -5,17 +5,17 @@ use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
 use super::last_error;
-use super::status::commitlog_status;
+use super::status::segmentlog_status;
 
-/// A failed call: the status C sees and the message `commitlog_last_error_message` gives.
+/// A failed call: the status C sees and the message `segmentlog_last_error_message` gives.
 #[derive(Debug)]
 pub(crate) struct Failure {
-    pub(crate) status: commitlog_status,
+    pub(crate) status: segmentlog_status,
     pub(crate) message: String,
 }
 
 impl Failure {
-    pub(crate) fn new(status: commitlog_status, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: segmentlog_status, message: impl Into<String>) -> Self {
         Failure {
             status,
             message: message.into(),
@@ -23,10 +23,10 @@ impl Failure {
     }
 }
 
-impl From<commitlog_core::Error> for Failure {
+impl From<segmentlog_core::Error> for Failure {
     #[cold]
-    fn from(err: commitlog_core::Error) -> Self {
-        Failure::new(commitlog_status::of(&err), err.to_string())
+    fn from(err: segmentlog_core::Error) -> Self {
+        Failure::new(segmentlog_status::of(&err), err.to_string())
     }
 }
 
@@ -45,33 +45,33 @@ pub(crate) fn require(present: bool, param: &str) -> Result<(), Failure> {
 #[inline(never)]
 fn null_argument(param: &str) -> Failure {
     Failure::new(
-        commitlog_status::NullArgument,
+        segmentlog_status::NullArgument,
         format!("NULL argument: {param} must not be NULL"),
     )
 }
 
-/// Runs the body of a status-returning export: `Ok` → `COMMITLOG_STATUS_OK`; a failure sets
+/// Runs the body of a status-returning export: `Ok` → `SEGMENTLOG_STATUS_OK`; a failure sets
 /// the thread's last error and returns its status; a panic is caught and becomes
-/// `COMMITLOG_STATUS_PANIC` (nothing unwinds into C).
+/// `SEGMENTLOG_STATUS_PANIC` (nothing unwinds into C).
 #[inline]
-pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> commitlog_status {
+pub(crate) fn guard(body: impl FnOnce() -> Result<(), Failure>) -> segmentlog_status {
     // AssertUnwindSafe: after a panic the caller only gets a status; core's state stays behind
     // its own locks (parking_lot: no poisoning), so nothing half-updated here is observed.
     // The failure's message is built inside the closure, so a panicking Display is caught too.
     match panic::catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => commitlog_status::Ok,
+        Ok(Ok(())) => segmentlog_status::Ok,
         Ok(Err(failure)) => {
             last_error::set(&failure.message);
             failure.status
         }
         Err(payload) => {
             last_error::set(&panic_message(payload.as_ref()));
-            commitlog_status::Panic
+            segmentlog_status::Panic
         }
     }
 }
 
-/// Runs the body of an export that returns no status (`commitlog_close`, ...): a panic is
+/// Runs the body of an export that returns no status (`segmentlog_close`, ...): a panic is
 /// caught, its message stored as the thread's last error, and `fallback` returned.
 pub(crate) fn guard_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     match panic::catch_unwind(AssertUnwindSafe(body)) {
@@ -91,7 +91,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     } else {
         "(no message)"
     };
-    format!("panic inside commitlog (a bug, please report it): {what}")
+    format!("panic inside segmentlog (a bug, please report it): {what}")
 }
 
 /// The path in the NUL-terminated string `dir`, which must not be NULL (checked first with
@@ -116,7 +116,7 @@ pub(crate) unsafe fn c_path<'a>(
             .map(std::path::Path::new)
             .map_err(|_| {
                 Failure::new(
-                    commitlog_status::InvalidArgument,
+                    segmentlog_status::InvalidArgument,
                     "dir is not UTF-8: paths are UTF-8 on this system",
                 )
             })
@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn a_panic_becomes_the_panic_status_with_its_message() {
         let status = guard(|| panic!("boom {}", 42));
-        assert_eq!(status, commitlog_status::Panic);
+        assert_eq!(status, segmentlog_status::Panic);
         let message = last_error::get();
         assert!(message.contains("boom 42"), "{message}");
         let value = guard_or(7, || panic!("static boom"));
@@ -141,13 +141,13 @@ mod tests {
 
     #[test]
     fn a_failure_sets_status_and_message_and_success_keeps_the_old_message() {
-        let status = guard(|| Err(commitlog_core::Error::Closed.into()));
-        assert_eq!(status, commitlog_status::Closed);
+        let status = guard(|| Err(segmentlog_core::Error::Closed.into()));
+        assert_eq!(status, segmentlog_status::Closed);
         assert_eq!(last_error::get(), "the log is closed");
-        assert_eq!(guard(|| Ok(())), commitlog_status::Ok);
+        assert_eq!(guard(|| Ok(())), segmentlog_status::Ok);
         assert_eq!(last_error::get(), "the log is closed");
         let status = guard(|| require(false, "log_out"));
-        assert_eq!(status, commitlog_status::NullArgument);
+        assert_eq!(status, segmentlog_status::NullArgument);
         assert!(last_error::get().contains("log_out"));
     }
 }

@@ -1,10 +1,10 @@
-//! The calling thread's last failure message, for `commitlog_last_error_message`.
+//! The calling thread's last failure message, for `segmentlog_last_error_message`.
 
 use std::cell::RefCell;
 use std::ffi::c_char;
 
 use super::guard::guard_or;
-use super::status::commitlog_status;
+use super::status::segmentlog_status;
 
 thread_local! {
     // Bytes of the message, without a terminating NUL (added when copied out).
@@ -30,12 +30,12 @@ pub(crate) fn get() -> String {
 /// Copies the calling thread's last failure message, NUL-terminated, into `buf`.
 ///
 /// The message describes the most recent call *on this thread* that returned a status other
-/// than `COMMITLOG_STATUS_OK` (or a failed `commitlog_close`); successful calls leave it as it
+/// than `SEGMENTLOG_STATUS_OK` (or a failed `segmentlog_close`); successful calls leave it as it
 /// was, and it is the empty string before any failure. This function never changes it, so a
-/// retry after `COMMITLOG_STATUS_BUFFER_TOO_SMALL` gets the same message.
+/// retry after `SEGMENTLOG_STATUS_BUFFER_TOO_SMALL` gets the same message.
 ///
 /// - `buf`: `len` writable bytes; may be NULL only when `len` is 0 (to ask for the size).
-/// - `len_out` (required): on `COMMITLOG_STATUS_OK` and on `COMMITLOG_STATUS_BUFFER_TOO_SMALL`,
+/// - `len_out` (required): on `SEGMENTLOG_STATUS_OK` and on `SEGMENTLOG_STATUS_BUFFER_TOO_SMALL`,
 ///   receives the buffer size the message needs *including* its terminating NUL (so the
 ///   message's `strlen` is `*len_out - 1`). On BUFFER_TOO_SMALL nothing is written to `buf`.
 ///
@@ -47,16 +47,16 @@ pub(crate) fn get() -> String {
 /// `buf` must be NULL or point to `len` writable bytes; `len_out` must be NULL or point to a
 /// writable `size_t`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_last_error_message(
+pub unsafe extern "C" fn segmentlog_last_error_message(
     buf: *mut c_char,
     len: usize,
     len_out: *mut usize,
-) -> commitlog_status {
+) -> segmentlog_status {
     // guard_or, not guard: a failure of this very call (NULL, too small) must not replace the
     // message the caller is asking for, so statuses are returned without recording them.
-    guard_or(commitlog_status::Panic, || {
+    guard_or(segmentlog_status::Panic, || {
         if len_out.is_null() || (buf.is_null() && len > 0) {
-            return commitlog_status::NullArgument;
+            return segmentlog_status::NullArgument;
         }
         LAST_ERROR.with(|slot| {
             let message = slot.borrow();
@@ -64,7 +64,7 @@ pub unsafe extern "C" fn commitlog_last_error_message(
             if len < needed {
                 // SAFETY: len_out was checked non-NULL; the caller promises it is writable.
                 unsafe { *len_out = needed };
-                return commitlog_status::BufferTooSmall;
+                return segmentlog_status::BufferTooSmall;
             }
             // SAFETY: buf is non-NULL (len >= needed >= 1) with len >= needed writable bytes;
             // the message is our own Vec, so the regions do not overlap.
@@ -73,7 +73,7 @@ pub unsafe extern "C" fn commitlog_last_error_message(
                 *buf.add(message.len()) = 0;
                 *len_out = needed;
             }
-            commitlog_status::Ok
+            segmentlog_status::Ok
         })
     })
 }
@@ -87,13 +87,13 @@ mod tests {
         set("a\0b");
         let mut needed = 0usize;
         // SAFETY: NULL buffer with len 0 is allowed; needed is a valid out-pointer.
-        let status = unsafe { commitlog_last_error_message(std::ptr::null_mut(), 0, &mut needed) };
-        assert_eq!(status, commitlog_status::BufferTooSmall);
+        let status = unsafe { segmentlog_last_error_message(std::ptr::null_mut(), 0, &mut needed) };
+        assert_eq!(status, segmentlog_status::BufferTooSmall);
         assert_eq!(needed, 4);
         let mut buf = [0x55 as c_char; 4];
         // SAFETY: buf has 4 writable bytes.
-        let status = unsafe { commitlog_last_error_message(buf.as_mut_ptr(), 4, &mut needed) };
-        assert_eq!(status, commitlog_status::Ok);
+        let status = unsafe { segmentlog_last_error_message(buf.as_mut_ptr(), 4, &mut needed) };
+        assert_eq!(status, segmentlog_status::Ok);
         assert_eq!(buf.map(|c| c as u8), *b"a?b\0");
         assert_eq!(get(), "a?b");
     }

@@ -1,19 +1,19 @@
-//! The C ABI of commitlog: `libcommitlog.so` / `libcommitlog.a` and `include/commitlog.h`.
+//! The C ABI of segmentlog: `libsegmentlog.so` / `libsegmentlog.a` and `include/segmentlog.h`.
 //!
 //! This crate only converts types and errors; every behaviour lives in the core crate
-//! (`commitlog`, renamed `commitlog_core` here because this library is itself called
-//! `commitlog`, after the C library file). The header is generated from these sources by
+//! (`segmentlog`, renamed `segmentlog_core` here because this library is itself called
+//! `segmentlog`, after the C library file). The header is generated from these sources by
 //! `build.rs` (cbindgen) and committed; `make test-ffi` fails if they drift apart.
 //!
 //! Rules every export keeps (see `docs/API.md` and the header):
-//! - the body runs inside `catch_unwind`: a panic becomes `COMMITLOG_STATUS_PANIC`, never an
+//! - the body runs inside `catch_unwind`: a panic becomes `SEGMENTLOG_STATUS_PANIC`, never an
 //!   unwind into C;
-//! - every pointer is checked (`COMMITLOG_STATUS_NULL_ARGUMENT`);
+//! - every pointer is checked (`SEGMENTLOG_STATUS_NULL_ARGUMENT`);
 //! - out-parameters are written only on success (the one documented exception is the size
-//!   reported with `COMMITLOG_STATUS_BUFFER_TOO_SMALL`);
-//! - a failure stores a message for `commitlog_last_error_message` (per thread).
+//!   reported with `SEGMENTLOG_STATUS_BUFFER_TOO_SMALL`);
+//! - a failure stores a message for `segmentlog_last_error_message` (per thread).
 //!
-//! The C names (`commitlog_status`, `commitlog_log`, ...) are used on the Rust side too, so
+//! The C names (`segmentlog_status`, `segmentlog_log`, ...) are used on the Rust side too, so
 //! what one reads here is what C sees.
 //!
 //! The modules refer to each other with `super::`, not `crate::`, because the benchmark
@@ -28,40 +28,40 @@ mod reader;
 mod report;
 mod status;
 
-pub use last_error::commitlog_last_error_message;
+pub use last_error::segmentlog_last_error_message;
 pub use log::{
-    commitlog_append, commitlog_append_batch, commitlog_close, commitlog_log,
-    commitlog_lowest_offset, commitlog_next_offset, commitlog_offset_at_time, commitlog_open,
-    commitlog_read, commitlog_read_many, commitlog_sync, commitlog_truncate_back,
-    commitlog_truncate_front,
+    segmentlog_append, segmentlog_append_batch, segmentlog_close, segmentlog_log,
+    segmentlog_lowest_offset, segmentlog_next_offset, segmentlog_offset_at_time, segmentlog_open,
+    segmentlog_read, segmentlog_read_many, segmentlog_sync, segmentlog_truncate_back,
+    segmentlog_truncate_front,
 };
 pub use options::{
-    COMMITLOG_RECOVERY_STRICT, COMMITLOG_RECOVERY_TRUNCATE_TAIL, COMMITLOG_SYNC_ALWAYS,
-    COMMITLOG_SYNC_INTERVAL, COMMITLOG_SYNC_NEVER, commitlog_options, commitlog_options_default,
-    commitlog_recovery_mode, commitlog_sync_mode,
+    SEGMENTLOG_RECOVERY_STRICT, SEGMENTLOG_RECOVERY_TRUNCATE_TAIL, SEGMENTLOG_SYNC_ALWAYS,
+    SEGMENTLOG_SYNC_INTERVAL, SEGMENTLOG_SYNC_NEVER, segmentlog_options,
+    segmentlog_options_default, segmentlog_recovery_mode, segmentlog_sync_mode,
 };
 pub use reader::{
-    COMMITLOG_NO_WAIT, COMMITLOG_WAIT_FOREVER, commitlog_reader, commitlog_reader_free,
-    commitlog_reader_next, commitlog_reader_open, commitlog_reader_position,
-    commitlog_reader_set_skip_holes, commitlog_record,
+    SEGMENTLOG_NO_WAIT, SEGMENTLOG_WAIT_FOREVER, segmentlog_reader, segmentlog_reader_free,
+    segmentlog_reader_next, segmentlog_reader_open, segmentlog_reader_position,
+    segmentlog_reader_set_skip_holes, segmentlog_record,
 };
 pub use report::{
-    COMMITLOG_RECOVERY_EVENT_HEADER_REWRITTEN, COMMITLOG_RECOVERY_EVENT_HOLE,
-    COMMITLOG_RECOVERY_EVENT_INDEX_REBUILT, COMMITLOG_RECOVERY_EVENT_OBSOLETE_REMOVED,
-    COMMITLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED, COMMITLOG_RECOVERY_EVENT_TORN_TAIL,
-    COMMITLOG_RECOVERY_EVENT_UNKNOWN, commitlog_get_recovery_report, commitlog_recovery_event,
-    commitlog_recovery_event_kind, commitlog_recovery_report, commitlog_recovery_report_event,
-    commitlog_recovery_report_free, commitlog_recovery_report_summary,
-    commitlog_recovery_report_text, commitlog_recovery_summary, commitlog_repair,
+    SEGMENTLOG_RECOVERY_EVENT_HEADER_REWRITTEN, SEGMENTLOG_RECOVERY_EVENT_HOLE,
+    SEGMENTLOG_RECOVERY_EVENT_INDEX_REBUILT, SEGMENTLOG_RECOVERY_EVENT_OBSOLETE_REMOVED,
+    SEGMENTLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED, SEGMENTLOG_RECOVERY_EVENT_TORN_TAIL,
+    SEGMENTLOG_RECOVERY_EVENT_UNKNOWN, segmentlog_get_recovery_report, segmentlog_recovery_event,
+    segmentlog_recovery_event_kind, segmentlog_recovery_report, segmentlog_recovery_report_event,
+    segmentlog_recovery_report_free, segmentlog_recovery_report_summary,
+    segmentlog_recovery_report_text, segmentlog_recovery_summary, segmentlog_repair,
 };
-pub use status::{commitlog_status, commitlog_status_str};
+pub use status::{segmentlog_status, segmentlog_status_str};
 
-// What the header promises about threads, checked by the compiler: a `commitlog_log *` may be
+// What the header promises about threads, checked by the compiler: a `segmentlog_log *` may be
 // shared by threads (core's `Log` is Send + Sync) and a reader may move between threads.
 const _: () = {
     const fn shared_by_threads<T: Send + Sync>() {}
     const fn moves_between_threads<T: Send>() {}
-    shared_by_threads::<commitlog_log>();
-    moves_between_threads::<commitlog_reader>();
-    shared_by_threads::<commitlog_recovery_report>();
+    shared_by_threads::<segmentlog_log>();
+    moves_between_threads::<segmentlog_reader>();
+    shared_by_threads::<segmentlog_recovery_report>();
 };

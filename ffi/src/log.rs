@@ -1,42 +1,42 @@
-//! `commitlog_log`: the log handle and the calls on it.
+//! `segmentlog_log`: the log handle and the calls on it.
 
 use std::ffi::c_char;
 use std::sync::OnceLock;
 
-use commitlog_core::Log;
+use segmentlog_core::Log;
 
 use super::guard::{Failure, c_path, guard, guard_or, require};
-use super::options::{commitlog_options, to_core};
-use super::report::commitlog_recovery_report;
-use super::status::commitlog_status;
+use super::options::{segmentlog_options, to_core};
+use super::report::segmentlog_recovery_report;
+use super::status::segmentlog_status;
 
-/// An open log (opaque). Created by `commitlog_open`, released by `commitlog_close`.
+/// An open log (opaque). Created by `segmentlog_open`, released by `segmentlog_close`.
 ///
-/// Thread-safety: a `commitlog_log *` may be shared by any number of threads, which may call
+/// Thread-safety: a `segmentlog_log *` may be shared by any number of threads, which may call
 /// every function on it at the same time (appends from several threads get distinct offsets),
-/// except `commitlog_close`: close it once, after every other thread is done with it. Using
-/// the pointer after `commitlog_close` is undefined behaviour, as with `fclose`.
+/// except `segmentlog_close`: close it once, after every other thread is done with it. Using
+/// the pointer after `segmentlog_close` is undefined behaviour, as with `fclose`.
 #[derive(Debug)]
-pub struct commitlog_log {
+pub struct segmentlog_log {
     pub(crate) log: Log,
-    /// The recovery report in its C form, made on first use (`commitlog_get_recovery_report`)
+    /// The recovery report in its C form, made on first use (`segmentlog_get_recovery_report`)
     /// and lent until the handle is closed.
-    report: OnceLock<commitlog_recovery_report>,
+    report: OnceLock<segmentlog_recovery_report>,
 }
 
-impl commitlog_log {
+impl segmentlog_log {
     /// The open's recovery report, converted once.
-    pub(crate) fn report(&self) -> &commitlog_recovery_report {
+    pub(crate) fn report(&self) -> &segmentlog_recovery_report {
         self.report
-            .get_or_init(|| commitlog_recovery_report::new(self.log.recovery_report().clone()))
+            .get_or_init(|| segmentlog_recovery_report::new(self.log.recovery_report().clone()))
     }
 }
 
 /// Borrows the handle behind a checked non-NULL pointer.
 ///
 /// # Safety
-/// `log` must be non-NULL and point to a handle from `commitlog_open` not yet closed.
-unsafe fn handle<'a>(log: *mut commitlog_log) -> &'a Log {
+/// `log` must be non-NULL and point to a handle from `segmentlog_open` not yet closed.
+unsafe fn handle<'a>(log: *mut segmentlog_log) -> &'a Log {
     // SAFETY: guaranteed by the caller (the C contract of every function taking a handle).
     unsafe { &(*log).log }
 }
@@ -44,40 +44,40 @@ unsafe fn handle<'a>(log: *mut commitlog_log) -> &'a Log {
 /// Opens (or creates) the log in directory `dir` and recovers what a crash left behind.
 ///
 /// - `dir` (required): a NUL-terminated path: any bytes on Unix, UTF-8 on Windows (other
-///   bytes there are `COMMITLOG_STATUS_INVALID_ARGUMENT`).
+///   bytes there are `SEGMENTLOG_STATUS_INVALID_ARGUMENT`).
 /// - `opts`: NULL for the defaults, else options read during the call only.
 /// - `log_out` (required): receives the new handle on success; untouched on failure.
 ///
 /// Fails with LOCKED if another writer holds the directory (another process, or a handle of
 /// this process not yet closed), INVALID_ARGUMENT for bad options, CORRUPT (with
-/// `COMMITLOG_RECOVERY_STRICT`) for damage, IO if the OS refuses. Damaged records that were
+/// `SEGMENTLOG_RECOVERY_STRICT`) for damage, IO if the OS refuses. Damaged records that were
 /// durable do not stop the open: they become holes (reads of them return HOLE) and
-/// `commitlog_get_recovery_report` says what recovery found and did.
-/// Ownership: the caller owns the handle and must release it with `commitlog_close`.
+/// `segmentlog_get_recovery_report` says what recovery found and did.
+/// Ownership: the caller owns the handle and must release it with `segmentlog_close`.
 /// Thread-safety: safe from any thread.
 ///
 /// # Safety
-/// `dir` must be NULL or a NUL-terminated string; `opts` NULL or a valid `commitlog_options`;
+/// `dir` must be NULL or a NUL-terminated string; `opts` NULL or a valid `segmentlog_options`;
 /// `log_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_open(
+pub unsafe extern "C" fn segmentlog_open(
     dir: *const c_char,
-    opts: *const commitlog_options,
-    log_out: *mut *mut commitlog_log,
-) -> commitlog_status {
+    opts: *const segmentlog_options,
+    log_out: *mut *mut segmentlog_log,
+) -> segmentlog_status {
     guard(|| {
         require(!dir.is_null(), "dir")?;
         require(!log_out.is_null(), "log_out")?;
         // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
         let dir = unsafe { c_path(dir) }?;
         let options = if opts.is_null() {
-            commitlog_core::Options::default()
+            segmentlog_core::Options::default()
         } else {
             // SAFETY: opts is non-NULL and points to a valid struct (caller's contract).
             to_core(unsafe { &*opts })?
         };
         let log = Log::open(dir, options)?;
-        let handle = Box::into_raw(Box::new(commitlog_log {
+        let handle = Box::into_raw(Box::new(segmentlog_log {
             log,
             report: OnceLock::new(),
         }));
@@ -90,24 +90,24 @@ pub unsafe extern "C" fn commitlog_open(
 /// Closes the log and releases the handle: syncs, marks a clean shutdown, releases the
 /// directory lock and frees everything the handle owns. NULL is a no-op.
 ///
-/// Readers opened on the log stay valid (free them with `commitlog_reader_free`), but
-/// `commitlog_reader_next` on them then returns `COMMITLOG_STATUS_CLOSED`.
+/// Readers opened on the log stay valid (free them with `segmentlog_reader_free`), but
+/// `segmentlog_reader_next` on them then returns `SEGMENTLOG_STATUS_CLOSED`.
 /// If the final sync fails, the handle is released all the same and the failure's message is
-/// the thread's last error; call `commitlog_sync` first to learn whether data reached disk.
+/// the thread's last error; call `segmentlog_sync` first to learn whether data reached disk.
 ///
 /// Ownership: takes the handle back; the pointer is invalid afterwards (using it, or closing
 /// it again, is undefined, as with `fclose`). Thread-safety: no other thread may be using the
 /// handle during or after this call.
 ///
 /// # Safety
-/// `log` must be NULL or a handle from `commitlog_open` not yet closed, unused by others.
+/// `log` must be NULL or a handle from `segmentlog_open` not yet closed, unused by others.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_close(log: *mut commitlog_log) {
+pub unsafe extern "C" fn segmentlog_close(log: *mut segmentlog_log) {
     if log.is_null() {
         return;
     }
     guard_or((), || {
-        // SAFETY: log came from Box::into_raw in commitlog_open and is released only here
+        // SAFETY: log came from Box::into_raw in segmentlog_open and is released only here
         // (caller's contract); the Box frees the handle even if close() fails or panics.
         let handle = unsafe { Box::from_raw(log) };
         if let Err(err) = handle.log.close() {
@@ -131,12 +131,12 @@ pub unsafe extern "C" fn commitlog_close(log: *mut commitlog_log) {
 /// `log` must be an open handle; `data` must point to `len` readable bytes (or be NULL with
 /// `len` 0); `offset_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_append(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_append(
+    log: *mut segmentlog_log,
     data: *const u8,
     len: usize,
     offset_out: *mut u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         require(!data.is_null() || len == 0, "data (with len > 0)")?;
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn commitlog_append(
 }
 
 /// Appends `count` values at once (value `i` is `lens[i]` bytes at `values[i]`) with one write
-/// and, under `COMMITLOG_SYNC_ALWAYS`, one sync; after a crash the batch is all there or not
+/// and, under `SEGMENTLOG_SYNC_ALWAYS`, one sync; after a crash the batch is all there or not
 /// at all. They get consecutive offsets; the first is written to `*first_offset_out`.
 ///
 /// - `values`, `lens`: arrays of `count` entries; may be NULL only when `count` is 0.
@@ -163,19 +163,19 @@ pub unsafe extern "C" fn commitlog_append(
 /// Fails with INVALID_ARGUMENT if the batch cannot fit in one segment or its offsets would
 /// take the next offset past INT64_MAX (nothing is written then).
 /// Ownership: the bytes are copied; the caller keeps the arrays. Thread-safety: as
-/// `commitlog_append` (a batch is never interleaved with other appends).
+/// `segmentlog_append` (a batch is never interleaved with other appends).
 ///
 /// # Safety
 /// `log` must be an open handle; the arrays must hold `count` readable entries and each
 /// `values[i]` `lens[i]` readable bytes; `first_offset_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_append_batch(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_append_batch(
+    log: *mut segmentlog_log,
     values: *const *const u8,
     lens: *const usize,
     count: usize,
     first_offset_out: *mut u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         require(!values.is_null() || count == 0, "values (with count > 0)")?;
@@ -205,26 +205,26 @@ pub unsafe extern "C" fn commitlog_append_batch(
 ///
 /// The BUFFER_TOO_SMALL protocol: if the value is longer than `buf_len`, nothing is copied,
 /// `*len_out` receives the length needed and the call returns
-/// `COMMITLOG_STATUS_BUFFER_TOO_SMALL`; call again with a buffer that large. `buf` may be NULL
+/// `SEGMENTLOG_STATUS_BUFFER_TOO_SMALL`; call again with a buffer that large. `buf` may be NULL
 /// when `buf_len` is 0, to ask for the length.
 ///
-/// Fails with OUT_OF_RANGE if `offset` is below `commitlog_lowest_offset` or at/after
-/// `commitlog_next_offset`, HOLE if the record is damaged (its checksum does not match, or
+/// Fails with OUT_OF_RANGE if `offset` is below `segmentlog_lowest_offset` or at/after
+/// `segmentlog_next_offset`, HOLE if the record is damaged (its checksum does not match, or
 /// recovery found it damaged; `*len_out` is untouched), CORRUPT if the index entry for it
-/// cannot be right. For the timestamp too, or to walk records in order, use a `commitlog_reader`.
+/// cannot be right. For the timestamp too, or to walk records in order, use a `segmentlog_reader`.
 /// Ownership: the caller owns `buf`. Thread-safety: safe, also beside appends.
 ///
 /// # Safety
 /// `log` must be an open handle; `buf` must be NULL or point to `buf_len` writable bytes;
 /// `len_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_read(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_read(
+    log: *mut segmentlog_log,
     offset: u64,
     buf: *mut u8,
     buf_len: usize,
     len_out: *mut usize,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         require(!buf.is_null() || buf_len == 0, "buf (with buf_len > 0)")?;
@@ -245,7 +245,7 @@ pub unsafe extern "C" fn commitlog_read(
             Err(needed) => (
                 needed,
                 Err(Failure::new(
-                    commitlog_status::BufferTooSmall,
+                    segmentlog_status::BufferTooSmall,
                     format!(
                         "buffer too small: the record at offset {offset} has {needed} bytes, \
                          the buffer {buf_len}"
@@ -260,7 +260,7 @@ pub unsafe extern "C" fn commitlog_read(
 }
 
 /// Copies the values of the records at `offsets[0..count]`, in that order (an offset may
-/// repeat), back to back into `buf`: a multi-get, faster than `commitlog_read` in a loop for
+/// repeat), back to back into `buf`: a multi-get, faster than `segmentlog_read` in a loop for
 /// random offsets (the index entries and records of a window of offsets are prefetched so their
 /// memory misses overlap). On success `lens_out[i]` receives the length of value `i` (value `i`
 /// starts in `buf` at the sum of the lengths before it) and `*total_out` the sum of all lengths.
@@ -269,18 +269,18 @@ pub unsafe extern "C" fn commitlog_read(
 /// - `buf`: `buf_len` writable bytes; may be NULL only when `buf_len` is 0.
 /// - `total_out` (required).
 ///
-/// The BUFFER_TOO_SMALL protocol, as for `commitlog_read`: if the values together are longer
-/// than `buf_len`, the call returns `COMMITLOG_STATUS_BUFFER_TOO_SMALL`, `*total_out` receives
+/// The BUFFER_TOO_SMALL protocol, as for `segmentlog_read`: if the values together are longer
+/// than `buf_len`, the call returns `SEGMENTLOG_STATUS_BUFFER_TOO_SMALL`, `*total_out` receives
 /// the bytes needed (the only out-parameter written then; `lens_out` is untouched) and the
 /// contents of `buf` are unspecified (the values that fitted may have been copied); call
 /// again with a buffer that large. Pass `buf` NULL and `buf_len` 0 to ask for the size. Each
 /// call reads the log once (the lengths are counted in the same pass that copies): if
-/// `commitlog_truncate_back` and new appends replace records between the two calls, the second
+/// `segmentlog_truncate_back` and new appends replace records between the two calls, the second
 /// may need another size (and says so again) or fail.
 ///
-/// Fails with the status of the first offset that cannot be read, as `commitlog_read` would
-/// for it: OUT_OF_RANGE if it is below `commitlog_lowest_offset` or at/after
-/// `commitlog_next_offset`, HOLE if its record is damaged, CORRUPT if its index entry cannot
+/// Fails with the status of the first offset that cannot be read, as `segmentlog_read` would
+/// for it: OUT_OF_RANGE if it is below `segmentlog_lowest_offset` or at/after
+/// `segmentlog_next_offset`, HOLE if its record is damaged, CORRUPT if its index entry cannot
 /// be right. Such a failure takes
 /// precedence over BUFFER_TOO_SMALL; `lens_out` and `total_out` are then untouched and the
 /// contents of `buf` unspecified. INVALID_ARGUMENT if `count` is too large for an array of
@@ -294,15 +294,15 @@ pub unsafe extern "C" fn commitlog_read(
 /// `uint64_t`s; `buf` NULL or `buf_len` writable bytes; `lens_out` NULL or `count` writable
 /// `size_t`s; `total_out` NULL or writable. `buf` must not overlap the arrays.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_read_many(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_read_many(
+    log: *mut segmentlog_log,
     offsets: *const u64,
     count: usize,
     buf: *mut u8,
     buf_len: usize,
     lens_out: *mut usize,
     total_out: *mut usize,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         require(!offsets.is_null() || count == 0, "offsets (with count > 0)")?;
@@ -338,7 +338,7 @@ pub unsafe extern "C" fn commitlog_read_many(
         })?;
         let Some(total) = total else {
             return Err(Failure::new(
-                commitlog_status::InvalidArgument,
+                segmentlog_status::InvalidArgument,
                 format!("the {count} values together are longer than SIZE_MAX bytes"),
             ));
         };
@@ -346,7 +346,7 @@ pub unsafe extern "C" fn commitlog_read_many(
             // SAFETY: total_out is non-NULL and writable (caller's contract).
             unsafe { *total_out = total };
             return Err(Failure::new(
-                commitlog_status::BufferTooSmall,
+                segmentlog_status::BufferTooSmall,
                 format!(
                     "buffer too small: the {count} values have {total} bytes, the buffer \
                      {buf_len}"
@@ -371,10 +371,10 @@ pub unsafe extern "C" fn commitlog_read_many(
 /// # Safety
 /// `log` must be an open handle; `offset_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_lowest_offset(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_lowest_offset(
+    log: *mut segmentlog_log,
     offset_out: *mut u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     // SAFETY: forwarded caller's contract.
     unsafe { query(log, offset_out, Log::lowest_offset) }
 }
@@ -385,10 +385,10 @@ pub unsafe extern "C" fn commitlog_lowest_offset(
 /// # Safety
 /// `log` must be an open handle; `offset_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_next_offset(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_next_offset(
+    log: *mut segmentlog_log,
     offset_out: *mut u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     // SAFETY: forwarded caller's contract.
     unsafe { query(log, offset_out, Log::next_offset) }
 }
@@ -401,16 +401,16 @@ pub unsafe extern "C" fn commitlog_next_offset(
 /// # Safety
 /// `log` must be an open handle; `offset_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_offset_at_time(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_offset_at_time(
+    log: *mut segmentlog_log,
     timestamp_ms: u64,
     offset_out: *mut u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     // SAFETY: forwarded caller's contract.
     unsafe { query(log, offset_out, |log| log.offset_at_time(timestamp_ms)) }
 }
 
-/// Drops whole segments whose records all lie below `offset`, so `commitlog_lowest_offset` may
+/// Drops whole segments whose records all lie below `offset`, so `segmentlog_lowest_offset` may
 /// stay below `offset`. With `offset` at or beyond the next offset the log is emptied and the
 /// next append gets `offset` (how a Raft follower re-bases its log on a snapshot).
 /// Ownership: nothing is transferred. Thread-safety: safe; readers positioned below the new
@@ -419,10 +419,10 @@ pub unsafe extern "C" fn commitlog_offset_at_time(
 /// # Safety
 /// `log` must be an open handle.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_truncate_front(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_truncate_front(
+    log: *mut segmentlog_log,
     offset: u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     // SAFETY: forwarded caller's contract.
     unsafe { command(log, |log| log.truncate_front(offset)) }
 }
@@ -434,10 +434,10 @@ pub unsafe extern "C" fn commitlog_truncate_front(
 /// # Safety
 /// `log` must be an open handle.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_truncate_back(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_truncate_back(
+    log: *mut segmentlog_log,
     offset: u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     // SAFETY: forwarded caller's contract.
     unsafe { command(log, |log| log.truncate_back(offset)) }
 }
@@ -449,7 +449,7 @@ pub unsafe extern "C" fn commitlog_truncate_back(
 /// # Safety
 /// `log` must be an open handle.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_sync(log: *mut commitlog_log) -> commitlog_status {
+pub unsafe extern "C" fn segmentlog_sync(log: *mut segmentlog_log) -> segmentlog_status {
     // SAFETY: forwarded caller's contract.
     unsafe { command(log, Log::sync) }
 }
@@ -459,10 +459,10 @@ pub unsafe extern "C" fn commitlog_sync(log: *mut commitlog_log) -> commitlog_st
 /// # Safety
 /// `log` NULL or an open handle; `out` NULL or writable.
 unsafe fn query(
-    log: *mut commitlog_log,
+    log: *mut segmentlog_log,
     out: *mut u64,
-    call: impl FnOnce(&Log) -> commitlog_core::Result<u64>,
-) -> commitlog_status {
+    call: impl FnOnce(&Log) -> segmentlog_core::Result<u64>,
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         require(!out.is_null(), "offset_out")?;
@@ -479,9 +479,9 @@ unsafe fn query(
 /// # Safety
 /// `log` NULL or an open handle.
 unsafe fn command(
-    log: *mut commitlog_log,
-    call: impl FnOnce(&Log) -> commitlog_core::Result<()>,
-) -> commitlog_status {
+    log: *mut segmentlog_log,
+    call: impl FnOnce(&Log) -> segmentlog_core::Result<()>,
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         // SAFETY: log is non-NULL and open (caller's contract).
@@ -494,7 +494,7 @@ unsafe fn command(
 fn array_count<T>(count: usize, what: &str) -> Result<(), Failure> {
     if count > isize::MAX as usize / size_of::<T>() {
         return Err(Failure::new(
-            commitlog_status::InvalidArgument,
+            segmentlog_status::InvalidArgument,
             format!("count {count} is larger than any array of {what}"),
         ));
     }
@@ -519,21 +519,21 @@ mod tests {
     use super::*;
 
     /// A handle whose core log is closed but not yet released: what a call racing a close
-    /// would see. (C cannot build one: `commitlog_close` releases the handle, so this state is
+    /// would see. (C cannot build one: `segmentlog_close` releases the handle, so this state is
     /// reached only from here.)
     #[test]
     fn read_many_on_a_closed_log_is_closed_and_writes_nothing() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = std::ffi::CString::new(dir.path().to_str().expect("a UTF-8 temp path"))
             .expect("no NUL");
-        let mut log: *mut commitlog_log = std::ptr::null_mut();
+        let mut log: *mut segmentlog_log = std::ptr::null_mut();
         // SAFETY: path is NUL-terminated, NULL options mean defaults, log is writable.
-        let status = unsafe { commitlog_open(path.as_ptr(), std::ptr::null(), &mut log) };
-        assert_eq!(status, commitlog_status::Ok);
+        let status = unsafe { segmentlog_open(path.as_ptr(), std::ptr::null(), &mut log) };
+        assert_eq!(status, segmentlog_status::Ok);
         let mut off = 0u64;
         // SAFETY: the handle is open; the value is readable; off is writable.
-        let status = unsafe { commitlog_append(log, b"abc".as_ptr(), 3, &mut off) };
-        assert_eq!(status, commitlog_status::Ok);
+        let status = unsafe { segmentlog_append(log, b"abc".as_ptr(), 3, &mut off) };
+        assert_eq!(status, segmentlog_status::Ok);
         // SAFETY: log is open and used by no one else.
         unsafe { handle(log) }.close().expect("close");
 
@@ -544,7 +544,7 @@ mod tests {
         for count in [2, 0] {
             // SAFETY: the arrays hold 2 entries each, buf 8 bytes; the handle is not released.
             let status = unsafe {
-                commitlog_read_many(
+                segmentlog_read_many(
                     log,
                     offsets.as_ptr(),
                     count,
@@ -554,11 +554,11 @@ mod tests {
                     &mut total,
                 )
             };
-            assert_eq!(status, commitlog_status::Closed, "count {count}");
+            assert_eq!(status, segmentlog_status::Closed, "count {count}");
             assert_eq!((lens, total), ([7, 7], 7));
             assert!(super::super::last_error::get().contains("closed"));
         }
-        // SAFETY: the handle came from commitlog_open; close is idempotent in core.
-        unsafe { commitlog_close(log) };
+        // SAFETY: the handle came from segmentlog_open; close is idempotent in core.
+        unsafe { segmentlog_close(log) };
     }
 }

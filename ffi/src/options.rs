@@ -1,41 +1,41 @@
-//! `commitlog_options`: the options of `docs/API.md` as a plain C struct.
+//! `segmentlog_options`: the options of `docs/API.md` as a plain C struct.
 
 use std::time::Duration;
 
-use commitlog_core::{Options, RecoveryMode, SyncPolicy};
+use segmentlog_core::{Options, RecoveryMode, SyncPolicy};
 
 use super::guard::{Failure, guard_or};
-use super::status::commitlog_status;
+use super::status::segmentlog_status;
 
-/// When appends are made durable: one of the `COMMITLOG_SYNC_*` values.
+/// When appends are made durable: one of the `SEGMENTLOG_SYNC_*` values.
 ///
 /// (A `uint32_t` rather than a C enum so that any value C stores can be checked: an unknown
-/// one makes `commitlog_open` fail with `COMMITLOG_STATUS_INVALID_ARGUMENT`.)
-pub type commitlog_sync_mode = u32;
+/// one makes `segmentlog_open` fail with `SEGMENTLOG_STATUS_INVALID_ARGUMENT`.)
+pub type segmentlog_sync_mode = u32;
 /// The OS decides when to write to disk. An append that returned survives a crash of the
 /// process (kill -9), not of the machine. The default.
-pub const COMMITLOG_SYNC_NEVER: commitlog_sync_mode = 0;
+pub const SEGMENTLOG_SYNC_NEVER: segmentlog_sync_mode = 0;
 /// Every append (or batch) is on disk before it returns; concurrent appenders share one sync.
-pub const COMMITLOG_SYNC_ALWAYS: commitlog_sync_mode = 1;
+pub const SEGMENTLOG_SYNC_ALWAYS: segmentlog_sync_mode = 1;
 /// A background thread syncs every `sync_interval_ms` milliseconds.
-pub const COMMITLOG_SYNC_INTERVAL: commitlog_sync_mode = 2;
+pub const SEGMENTLOG_SYNC_INTERVAL: segmentlog_sync_mode = 2;
 
-/// What `commitlog_open` does with a damaged tail of the newest segment: one of the
-/// `COMMITLOG_RECOVERY_*` values (`uint32_t` for the same reason as `commitlog_sync_mode`).
-pub type commitlog_recovery_mode = u32;
+/// What `segmentlog_open` does with a damaged tail of the newest segment: one of the
+/// `SEGMENTLOG_RECOVERY_*` values (`uint32_t` for the same reason as `segmentlog_sync_mode`).
+pub type segmentlog_recovery_mode = u32;
 /// Cut a torn or corrupt tail off (what a crash mid-append leaves). The default.
-pub const COMMITLOG_RECOVERY_TRUNCATE_TAIL: commitlog_recovery_mode = 0;
-/// Report any damage as `COMMITLOG_STATUS_CORRUPT` and change nothing.
-pub const COMMITLOG_RECOVERY_STRICT: commitlog_recovery_mode = 1;
+pub const SEGMENTLOG_RECOVERY_TRUNCATE_TAIL: segmentlog_recovery_mode = 0;
+/// Report any damage as `SEGMENTLOG_STATUS_CORRUPT` and change nothing.
+pub const SEGMENTLOG_RECOVERY_STRICT: segmentlog_recovery_mode = 1;
 
-/// Options of `commitlog_open`. Start from `commitlog_options_default()` and change fields:
+/// Options of `segmentlog_open`. Start from `segmentlog_options_default()` and change fields:
 /// fields may be added in a later major version (a new soname), never in this one.
 ///
-/// Ownership: a plain value; `commitlog_open` reads it during the call and keeps nothing.
+/// Ownership: a plain value; `segmentlog_open` reads it during the call and keeps nothing.
 /// Thread-safety: a value like any other.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct commitlog_options {
+pub struct segmentlog_options {
     /// Roll to a new segment when the active store would grow past this many bytes
     /// (default 64 MiB; 4096 ..= 4294967295). Also bounds the size of one value or batch.
     pub max_segment_bytes: u64,
@@ -45,11 +45,11 @@ pub struct commitlog_options {
     /// Offset of the first record of a new, empty log (default 0; at most INT64_MAX). Ignored
     /// when the directory already holds a log.
     pub initial_offset: u64,
-    /// When appends are made durable (default `COMMITLOG_SYNC_NEVER`).
-    pub sync: commitlog_sync_mode,
-    /// How a damaged tail is handled on open (default `COMMITLOG_RECOVERY_TRUNCATE_TAIL`).
-    pub recovery: commitlog_recovery_mode,
-    /// The interval of `COMMITLOG_SYNC_INTERVAL`, in milliseconds (at least 1); ignored with
+    /// When appends are made durable (default `SEGMENTLOG_SYNC_NEVER`).
+    pub sync: segmentlog_sync_mode,
+    /// How a damaged tail is handled on open (default `SEGMENTLOG_RECOVERY_TRUNCATE_TAIL`).
+    pub recovery: segmentlog_recovery_mode,
+    /// The interval of `SEGMENTLOG_SYNC_INTERVAL`, in milliseconds (at least 1); ignored with
     /// the other sync modes. Default 0.
     pub sync_interval_ms: u64,
     /// Drop the oldest sealed segments while the log holds more than this many bytes;
@@ -59,29 +59,29 @@ pub struct commitlog_options {
     /// 0 = keep forever (the default).
     pub retention_ms: u64,
     /// Open without the writer lock, to read (and tail) a log another process writes; writes
-    /// then fail with `COMMITLOG_STATUS_INVALID_ARGUMENT`. Default false.
+    /// then fail with `SEGMENTLOG_STATUS_INVALID_ARGUMENT`. Default false.
     pub read_only: bool,
     /// How many sealed segments may have their files open at once (default 64, at least 1):
     /// the others are opened when read, so descriptors and mappings do not grow with the log.
     pub max_open_segments: u64,
 }
 
-/// The default options (those documented on each field of `commitlog_options`).
+/// The default options (those documented on each field of `segmentlog_options`).
 ///
 /// Ownership: returned by value. Thread-safety: safe from any thread.
 #[unsafe(no_mangle)]
-pub extern "C" fn commitlog_options_default() -> commitlog_options {
+pub extern "C" fn segmentlog_options_default() -> segmentlog_options {
     // The fallback (all zero) cannot be reached (the conversion does not panic); were it
-    // reached, commitlog_open would reject it (max_segment_bytes 0) with a clear error.
+    // reached, segmentlog_open would reject it (max_segment_bytes 0) with a clear error.
     guard_or(ZEROED, || from_core(&Options::default()))
 }
 
-const ZEROED: commitlog_options = commitlog_options {
+const ZEROED: segmentlog_options = segmentlog_options {
     max_segment_bytes: 0,
     max_index_bytes: 0,
     initial_offset: 0,
-    sync: COMMITLOG_SYNC_NEVER,
-    recovery: COMMITLOG_RECOVERY_TRUNCATE_TAIL,
+    sync: SEGMENTLOG_SYNC_NEVER,
+    recovery: SEGMENTLOG_RECOVERY_TRUNCATE_TAIL,
     sync_interval_ms: 0,
     retention_bytes: 0,
     retention_ms: 0,
@@ -89,23 +89,23 @@ const ZEROED: commitlog_options = commitlog_options {
     max_open_segments: 0,
 };
 
-fn from_core(o: &Options) -> commitlog_options {
+fn from_core(o: &Options) -> segmentlog_options {
     let (sync, sync_interval_ms) = match o.sync {
-        SyncPolicy::Never => (COMMITLOG_SYNC_NEVER, 0),
-        SyncPolicy::Always => (COMMITLOG_SYNC_ALWAYS, 0),
+        SyncPolicy::Never => (SEGMENTLOG_SYNC_NEVER, 0),
+        SyncPolicy::Always => (SEGMENTLOG_SYNC_ALWAYS, 0),
         SyncPolicy::Interval(d) => (
-            COMMITLOG_SYNC_INTERVAL,
+            SEGMENTLOG_SYNC_INTERVAL,
             u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
         ),
     };
-    commitlog_options {
+    segmentlog_options {
         max_segment_bytes: o.max_segment_bytes,
         max_index_bytes: o.max_index_bytes,
         initial_offset: o.initial_offset,
         sync,
         recovery: match o.recovery {
-            RecoveryMode::Strict => COMMITLOG_RECOVERY_STRICT,
-            RecoveryMode::TruncateTail => COMMITLOG_RECOVERY_TRUNCATE_TAIL,
+            RecoveryMode::Strict => SEGMENTLOG_RECOVERY_STRICT,
+            RecoveryMode::TruncateTail => SEGMENTLOG_RECOVERY_TRUNCATE_TAIL,
         },
         sync_interval_ms,
         retention_bytes: o.retention_bytes.unwrap_or(0),
@@ -117,26 +117,26 @@ fn from_core(o: &Options) -> commitlog_options {
 
 /// Converts C options to core's. Ranges are checked by core (`Options::validate` on open);
 /// only what C can express but Rust cannot (unknown enum values) is checked here.
-pub(crate) fn to_core(c: &commitlog_options) -> Result<Options, Failure> {
+pub(crate) fn to_core(c: &segmentlog_options) -> Result<Options, Failure> {
     let sync = match c.sync {
-        COMMITLOG_SYNC_NEVER => SyncPolicy::Never,
-        COMMITLOG_SYNC_ALWAYS => SyncPolicy::Always,
-        COMMITLOG_SYNC_INTERVAL => SyncPolicy::Interval(Duration::from_millis(c.sync_interval_ms)),
+        SEGMENTLOG_SYNC_NEVER => SyncPolicy::Never,
+        SEGMENTLOG_SYNC_ALWAYS => SyncPolicy::Always,
+        SEGMENTLOG_SYNC_INTERVAL => SyncPolicy::Interval(Duration::from_millis(c.sync_interval_ms)),
         other => {
             return Err(Failure::new(
-                commitlog_status::InvalidArgument,
-                format!("invalid argument: sync must be a COMMITLOG_SYNC_* value (got {other})"),
+                segmentlog_status::InvalidArgument,
+                format!("invalid argument: sync must be a SEGMENTLOG_SYNC_* value (got {other})"),
             ));
         }
     };
     let recovery = match c.recovery {
-        COMMITLOG_RECOVERY_TRUNCATE_TAIL => RecoveryMode::TruncateTail,
-        COMMITLOG_RECOVERY_STRICT => RecoveryMode::Strict,
+        SEGMENTLOG_RECOVERY_TRUNCATE_TAIL => RecoveryMode::TruncateTail,
+        SEGMENTLOG_RECOVERY_STRICT => RecoveryMode::Strict,
         other => {
             return Err(Failure::new(
-                commitlog_status::InvalidArgument,
+                segmentlog_status::InvalidArgument,
                 format!(
-                    "invalid argument: recovery must be a COMMITLOG_RECOVERY_* value (got {other})"
+                    "invalid argument: recovery must be a SEGMENTLOG_RECOVERY_* value (got {other})"
                 ),
             ));
         }
@@ -161,20 +161,20 @@ mod tests {
 
     #[test]
     fn defaults_round_trip_through_c() {
-        let c = commitlog_options_default();
+        let c = segmentlog_options_default();
         assert_eq!(to_core(&c).unwrap(), Options::default());
         assert_eq!(c.retention_bytes, 0);
-        assert_eq!(c.sync, COMMITLOG_SYNC_NEVER);
+        assert_eq!(c.sync, SEGMENTLOG_SYNC_NEVER);
     }
 
     #[test]
     fn every_option_is_carried_over() {
-        let c = commitlog_options {
+        let c = segmentlog_options {
             max_segment_bytes: 1 << 20,
             max_index_bytes: 1 << 14,
             initial_offset: 5,
-            sync: COMMITLOG_SYNC_INTERVAL,
-            recovery: COMMITLOG_RECOVERY_STRICT,
+            sync: SEGMENTLOG_SYNC_INTERVAL,
+            recovery: SEGMENTLOG_RECOVERY_STRICT,
             sync_interval_ms: 250,
             retention_bytes: 1 << 30,
             retention_ms: 60_000,
@@ -192,17 +192,17 @@ mod tests {
 
     #[test]
     fn unknown_modes_are_invalid_arguments() {
-        let mut c = commitlog_options_default();
+        let mut c = segmentlog_options_default();
         c.sync = 3;
         assert_eq!(
             to_core(&c).unwrap_err().status,
-            commitlog_status::InvalidArgument
+            segmentlog_status::InvalidArgument
         );
-        let mut c = commitlog_options_default();
+        let mut c = segmentlog_options_default();
         c.recovery = 7;
         assert_eq!(
             to_core(&c).unwrap_err().status,
-            commitlog_status::InvalidArgument
+            segmentlog_status::InvalidArgument
         );
     }
 }

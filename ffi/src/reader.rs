@@ -1,39 +1,39 @@
-//! `commitlog_reader`: ordered iteration and tailing.
+//! `segmentlog_reader`: ordered iteration and tailing.
 
 use std::time::Duration;
 
-use commitlog_core::{Iter, Record};
+use segmentlog_core::{Iter, Record};
 
 use super::guard::{Failure, guard, guard_or, require};
-use super::log::commitlog_log;
-use super::status::commitlog_status;
+use super::log::segmentlog_log;
+use super::status::segmentlog_status;
 
-/// `commitlog_reader_next` timeout: return at once when no record is there yet.
-pub const COMMITLOG_NO_WAIT: i64 = 0;
-/// `commitlog_reader_next` timeout: wait until a record is appended (or the log is closed).
+/// `segmentlog_reader_next` timeout: return at once when no record is there yet.
+pub const SEGMENTLOG_NO_WAIT: i64 = 0;
+/// `segmentlog_reader_next` timeout: wait until a record is appended (or the log is closed).
 // Written into the header by cbindgen.toml (`after_includes`) as `(-1)`: cbindgen would drop
-// the parentheses a negative macro needs in expressions like `x - COMMITLOG_WAIT_FOREVER`.
-pub const COMMITLOG_WAIT_FOREVER: i64 = -1;
+// the parentheses a negative macro needs in expressions like `x - SEGMENTLOG_WAIT_FOREVER`.
+pub const SEGMENTLOG_WAIT_FOREVER: i64 = -1;
 
 /// A reader: walks records in offset order from a starting offset, up to the end of the log
 /// and then, if asked to wait, on as records are appended (tailing). Opaque.
 ///
-/// Ownership: created by `commitlog_reader_open`, released by `commitlog_reader_free`. It
-/// keeps what it reads valid on its own: it may outlive `commitlog_close` of its log (its
-/// `commitlog_reader_next` then returns `COMMITLOG_STATUS_CLOSED`), but must still be freed.
+/// Ownership: created by `segmentlog_reader_open`, released by `segmentlog_reader_free`. It
+/// keeps what it reads valid on its own: it may outlive `segmentlog_close` of its log (its
+/// `segmentlog_reader_next` then returns `SEGMENTLOG_STATUS_CLOSED`), but must still be freed.
 /// Thread-safety: use a reader from one thread at a time (it may move between threads);
 /// several readers on one log may be used by several threads at once.
 #[derive(Debug)]
-pub struct commitlog_reader {
+pub struct segmentlog_reader {
     /// Always `Some` between calls: taken out only for the moment
-    /// `commitlog_reader_set_skip_holes` hands it to core's `Iter::skip_holes`.
+    /// `segmentlog_reader_set_skip_holes` hands it to core's `Iter::skip_holes`.
     iter: Option<Iter>,
-    /// The record last returned; `commitlog_record::data` points into it.
+    /// The record last returned; `segmentlog_record::data` points into it.
     current: Option<Record>,
 }
 
-impl commitlog_reader {
-    /// The core iterator (missing only if a panic interrupted `commitlog_reader_set_skip_holes`).
+impl segmentlog_reader {
+    /// The core iterator (missing only if a panic interrupted `segmentlog_reader_set_skip_holes`).
     fn iter(&mut self) -> Result<&mut Iter, Failure> {
         self.iter.as_mut().ok_or_else(lost)
     }
@@ -46,18 +46,18 @@ impl commitlog_reader {
 #[cold]
 fn lost() -> Failure {
     Failure::new(
-        commitlog_status::Panic,
-        "panic inside commitlog (a bug, please report it): the reader lost its iterator",
+        segmentlog_status::Panic,
+        "panic inside segmentlog (a bug, please report it): the reader lost its iterator",
     )
 }
 
-/// A record returned by `commitlog_reader_next`: a view into the reader.
+/// A record returned by `segmentlog_reader_next`: a view into the reader.
 ///
 /// Ownership: `data` belongs to the reader and stays valid until the next
-/// `commitlog_reader_next` or `commitlog_reader_free` on that reader; copy what you keep.
+/// `segmentlog_reader_next` or `segmentlog_reader_free` on that reader; copy what you keep.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct commitlog_record {
+pub struct segmentlog_record {
     /// The record's offset.
     pub offset: u64,
     /// When it was appended, in milliseconds since the Unix epoch (never decreasing along the
@@ -72,27 +72,27 @@ pub struct commitlog_record {
 /// Opens a reader on `log` whose first record will be the one at offset `from`.
 ///
 /// An offset below the log's lowest or beyond its next offset is reported by the first
-/// `commitlog_reader_next` (OUT_OF_RANGE); `from` equal to the next offset is how to tail only
+/// `segmentlog_reader_next` (OUT_OF_RANGE); `from` equal to the next offset is how to tail only
 /// new records.
 /// - `reader_out` (required): receives the reader on success; untouched on failure.
 ///
-/// Ownership: the caller owns the reader and frees it with `commitlog_reader_free`.
+/// Ownership: the caller owns the reader and frees it with `segmentlog_reader_free`.
 /// Thread-safety: safe (the log handle may be shared).
 ///
 /// # Safety
 /// `log` must be NULL or an open handle; `reader_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_reader_open(
-    log: *mut commitlog_log,
+pub unsafe extern "C" fn segmentlog_reader_open(
+    log: *mut segmentlog_log,
     from: u64,
-    reader_out: *mut *mut commitlog_reader,
-) -> commitlog_status {
+    reader_out: *mut *mut segmentlog_reader,
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         require(!reader_out.is_null(), "reader_out")?;
         // SAFETY: log is non-NULL and open (caller's contract).
         let iter = unsafe { &(*log).log }.iter(from);
-        let reader = Box::into_raw(Box::new(commitlog_reader {
+        let reader = Box::into_raw(Box::new(segmentlog_reader {
             iter: Some(iter),
             current: None,
         }));
@@ -104,11 +104,11 @@ pub unsafe extern "C" fn commitlog_reader_open(
 
 /// Moves to the next record.
 ///
-/// - `timeout_ms`: `COMMITLOG_NO_WAIT` (0) returns at once at the end of the log; a positive
+/// - `timeout_ms`: `SEGMENTLOG_NO_WAIT` (0) returns at once at the end of the log; a positive
 ///   value waits up to that many milliseconds for a record to be appended;
-///   `COMMITLOG_WAIT_FOREVER` (-1) waits until one is. Other negative values: INVALID_ARGUMENT.
+///   `SEGMENTLOG_WAIT_FOREVER` (-1) waits until one is. Other negative values: INVALID_ARGUMENT.
 /// - `record_out` (required): receives the record when there is one.
-/// - `has_record_out` (required): on `COMMITLOG_STATUS_OK`, true if `*record_out` was written,
+/// - `has_record_out` (required): on `SEGMENTLOG_STATUS_OK`, true if `*record_out` was written,
 ///   false if the end of the log was reached within the timeout (`*record_out` untouched; call
 ///   again later: the reader stays at the same position).
 ///
@@ -117,31 +117,31 @@ pub unsafe extern "C" fn commitlog_reader_open(
 /// (the reader has then moved past it: the next call goes on after it; offsets missing between
 /// two segments are one HOLE, at the first of them), CORRUPT for other damage.
 /// A previous record view is invalid after this call, whatever it returns.
-/// Ownership: the record's bytes belong to the reader (see `commitlog_record`).
+/// Ownership: the record's bytes belong to the reader (see `segmentlog_record`).
 /// Thread-safety: one call at a time per reader.
 ///
 /// # Safety
 /// `reader` must be NULL or a reader not yet freed; `record_out` and `has_record_out` NULL or
 /// writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_reader_next(
-    reader: *mut commitlog_reader,
+pub unsafe extern "C" fn segmentlog_reader_next(
+    reader: *mut segmentlog_reader,
     timeout_ms: i64,
-    record_out: *mut commitlog_record,
+    record_out: *mut segmentlog_record,
     has_record_out: *mut bool,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!reader.is_null(), "reader")?;
         require(!record_out.is_null(), "record_out")?;
         require(!has_record_out.is_null(), "has_record_out")?;
         let timeout = match timeout_ms {
-            COMMITLOG_WAIT_FOREVER => None,
+            SEGMENTLOG_WAIT_FOREVER => None,
             ms if ms >= 0 => Some(Duration::from_millis(ms.unsigned_abs())),
             ms => {
                 return Err(Failure::new(
-                    commitlog_status::InvalidArgument,
+                    segmentlog_status::InvalidArgument,
                     format!(
-                        "invalid argument: timeout_ms must be >= 0 or COMMITLOG_WAIT_FOREVER \
+                        "invalid argument: timeout_ms must be >= 0 or SEGMENTLOG_WAIT_FOREVER \
                          (got {ms})"
                     ),
                 ));
@@ -155,7 +155,7 @@ pub unsafe extern "C" fn commitlog_reader_next(
         // it reports a persistent error (closed, truncated away) again on every call instead of
         // ending, so C never mistakes a failed reader for one at the end of the log.
         let record = reader.iter()?.next_timeout(timeout)?.map(|record| {
-            let view = commitlog_record {
+            let view = segmentlog_record {
                 offset: record.offset,
                 timestamp: record.timestamp,
                 data: record.value.as_ptr(),
@@ -178,15 +178,15 @@ pub unsafe extern "C" fn commitlog_reader_next(
 
 /// Writes to `*offset_out` the offset of the record the reader returns next.
 /// `offset_out` is required and untouched on failure. Ownership: nothing is kept.
-/// Thread-safety: as `commitlog_reader_next`.
+/// Thread-safety: as `segmentlog_reader_next`.
 ///
 /// # Safety
 /// `reader` must be NULL or a reader not yet freed; `offset_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_reader_position(
-    reader: *const commitlog_reader,
+pub unsafe extern "C" fn segmentlog_reader_position(
+    reader: *const segmentlog_reader,
     offset_out: *mut u64,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!reader.is_null(), "reader")?;
         require(!offset_out.is_null(), "offset_out")?;
@@ -198,20 +198,20 @@ pub unsafe extern "C" fn commitlog_reader_position(
     })
 }
 
-/// Sets whether the reader passes over holes (damaged records, see `COMMITLOG_STATUS_HOLE`)
-/// silently: with `skip` true, `commitlog_reader_next` never returns HOLE and goes on to the
+/// Sets whether the reader passes over holes (damaged records, see `SEGMENTLOG_STATUS_HOLE`)
+/// silently: with `skip` true, `segmentlog_reader_next` never returns HOLE and goes on to the
 /// next readable record; with `skip` false (the default) it returns HOLE once for each hole.
-/// Takes effect from the next `commitlog_reader_next`; the position does not change.
+/// Takes effect from the next `segmentlog_reader_next`; the position does not change.
 /// Ownership: nothing is transferred; a record view the reader holds stays valid.
-/// Thread-safety: as `commitlog_reader_next`.
+/// Thread-safety: as `segmentlog_reader_next`.
 ///
 /// # Safety
 /// `reader` must be NULL or a reader not yet freed.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_reader_set_skip_holes(
-    reader: *mut commitlog_reader,
+pub unsafe extern "C" fn segmentlog_reader_set_skip_holes(
+    reader: *mut segmentlog_reader,
     skip: bool,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!reader.is_null(), "reader")?;
         // SAFETY: reader is non-NULL, not freed, and used by one thread at a time (contract).
@@ -226,17 +226,17 @@ pub unsafe extern "C" fn commitlog_reader_set_skip_holes(
 
 /// Frees a reader and the record view it holds. NULL is a no-op.
 /// Ownership: takes the reader back; the pointer is invalid afterwards. May be called before
-/// or after `commitlog_close` of its log. Thread-safety: no other call on this reader may run.
+/// or after `segmentlog_close` of its log. Thread-safety: no other call on this reader may run.
 ///
 /// # Safety
-/// `reader` must be NULL or a reader from `commitlog_reader_open` not yet freed.
+/// `reader` must be NULL or a reader from `segmentlog_reader_open` not yet freed.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_reader_free(reader: *mut commitlog_reader) {
+pub unsafe extern "C" fn segmentlog_reader_free(reader: *mut segmentlog_reader) {
     if reader.is_null() {
         return;
     }
     guard_or((), || {
-        // SAFETY: reader came from Box::into_raw in commitlog_reader_open and is freed only
+        // SAFETY: reader came from Box::into_raw in segmentlog_reader_open and is freed only
         // here (caller's contract).
         drop(unsafe { Box::from_raw(reader) });
     });

@@ -1,60 +1,60 @@
-//! `commitlog_recovery_report`: what an open (or `commitlog_repair`) found and did.
+//! `segmentlog_recovery_report`: what an open (or `segmentlog_repair`) found and did.
 
 use std::ffi::{CStr, CString, c_char};
 
-use commitlog_core::{Log, RecoveryEventKind, RecoveryReport};
+use segmentlog_core::{Log, RecoveryEventKind, RecoveryReport};
 
 use super::guard::{Failure, c_path, guard, guard_or, require};
-use super::log::commitlog_log;
-use super::status::commitlog_status;
+use super::log::segmentlog_log;
+use super::status::segmentlog_status;
 
 /// What recovery found or did to one part of the log: one of the
-/// `COMMITLOG_RECOVERY_EVENT_*` values (`uint32_t`, as the option modes, so that a kind added
+/// `SEGMENTLOG_RECOVERY_EVENT_*` values (`uint32_t`, as the option modes, so that a kind added
 /// in a later version can be told apart from the known ones).
-pub type commitlog_recovery_event_kind = u32;
+pub type segmentlog_recovery_event_kind = u32;
 /// A kind this version of the header does not name (not returned by this version of the
 /// library; `kind_name` says what it is).
-pub const COMMITLOG_RECOVERY_EVENT_UNKNOWN: commitlog_recovery_event_kind = 0;
+pub const SEGMENTLOG_RECOVERY_EVENT_UNKNOWN: segmentlog_recovery_event_kind = 0;
 /// Records that were durable are damaged: their offsets are holes (reads of them return
-/// `COMMITLOG_STATUS_HOLE`); the damaged bytes were copied to `DIR/quarantine/`.
-pub const COMMITLOG_RECOVERY_EVENT_HOLE: commitlog_recovery_event_kind = 1;
+/// `SEGMENTLOG_STATUS_HOLE`); the damaged bytes were copied to `DIR/quarantine/`.
+pub const SEGMENTLOG_RECOVERY_EVENT_HOLE: segmentlog_recovery_event_kind = 1;
 /// Bytes past the last record that could have been durable (a write torn by a crash, or
 /// records of a batch that was never acknowledged) were cut off, into the quarantine.
-pub const COMMITLOG_RECOVERY_EVENT_TORN_TAIL: commitlog_recovery_event_kind = 2;
+pub const SEGMENTLOG_RECOVERY_EVENT_TORN_TAIL: segmentlog_recovery_event_kind = 2;
 /// A segment that followed a cut, or whose creation never finished, was moved into the
 /// quarantine.
-pub const COMMITLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED: commitlog_recovery_event_kind = 3;
+pub const SEGMENTLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED: segmentlog_recovery_event_kind = 3;
 /// A damaged store header was replaced (the old one is in the quarantine); the records were
 /// kept.
-pub const COMMITLOG_RECOVERY_EVENT_HEADER_REWRITTEN: commitlog_recovery_event_kind = 4;
-/// Segments left by an interrupted `commitlog_truncate_front` were taken out (into the
+pub const SEGMENTLOG_RECOVERY_EVENT_HEADER_REWRITTEN: segmentlog_recovery_event_kind = 4;
+/// Segments left by an interrupted `segmentlog_truncate_front` were taken out (into the
 /// quarantine), finishing it.
-pub const COMMITLOG_RECOVERY_EVENT_OBSOLETE_REMOVED: commitlog_recovery_event_kind = 5;
+pub const SEGMENTLOG_RECOVERY_EVENT_OBSOLETE_REMOVED: segmentlog_recovery_event_kind = 5;
 /// An index was rebuilt from its store (an index is a cache: nothing is lost).
-pub const COMMITLOG_RECOVERY_EVENT_INDEX_REBUILT: commitlog_recovery_event_kind = 6;
+pub const SEGMENTLOG_RECOVERY_EVENT_INDEX_REBUILT: segmentlog_recovery_event_kind = 6;
 
-/// A recovery report (opaque): what one open of a log (or one `commitlog_repair`) found and
+/// A recovery report (opaque): what one open of a log (or one `segmentlog_repair`) found and
 /// did. It never changes once made.
 ///
 /// Ownership: two ways to get one, told apart by `const`.
-/// - `commitlog_get_recovery_report` lends the report of an open log as a
-///   `const commitlog_recovery_report *`: it belongs to the log handle and stays valid until
-///   `commitlog_close` of that handle. Do not free it.
-/// - `commitlog_repair` gives a `commitlog_recovery_report *` that the caller owns and must
-///   release with `commitlog_recovery_report_free`.
+/// - `segmentlog_get_recovery_report` lends the report of an open log as a
+///   `const segmentlog_recovery_report *`: it belongs to the log handle and stays valid until
+///   `segmentlog_close` of that handle. Do not free it.
+/// - `segmentlog_repair` gives a `segmentlog_recovery_report *` that the caller owns and must
+///   release with `segmentlog_recovery_report_free`.
 ///
 /// Thread-safety: immutable; any number of threads may read one report at once.
 #[derive(Debug)]
-pub struct commitlog_recovery_report {
+pub struct segmentlog_recovery_report {
     report: RecoveryReport,
-    /// Each event's reason, NUL-terminated, for `commitlog_recovery_event::reason`.
+    /// Each event's reason, NUL-terminated, for `segmentlog_recovery_event::reason`.
     reasons: Vec<CString>,
 }
 
-impl commitlog_recovery_report {
+impl segmentlog_recovery_report {
     pub(crate) fn new(report: RecoveryReport) -> Self {
         let reasons = report.events.iter().map(|e| c_string(&e.reason)).collect();
-        commitlog_recovery_report { report, reasons }
+        segmentlog_recovery_report { report, reasons }
     }
 }
 
@@ -64,12 +64,12 @@ fn c_string(s: &str) -> CString {
     CString::new(bytes).unwrap_or_default()
 }
 
-/// The numbers of a recovery report, from `commitlog_recovery_report_summary`.
+/// The numbers of a recovery report, from `segmentlog_recovery_report_summary`.
 ///
 /// Ownership: a plain value, written by the library into the caller's struct.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct commitlog_recovery_summary {
+pub struct segmentlog_recovery_summary {
     /// The log had been closed cleanly (nothing needed a scan).
     pub clean_shutdown: bool,
     /// The open made everything it kept durable before returning (after a crash; a read-only
@@ -88,22 +88,22 @@ pub struct commitlog_recovery_summary {
     pub records_cut: u64,
     /// Bytes taken out of the log into the quarantine.
     pub bytes_quarantined: u64,
-    /// How many events the report holds (`commitlog_recovery_report_event` takes indexes
+    /// How many events the report holds (`segmentlog_recovery_report_event` takes indexes
     /// `0 .. event_count - 1`).
     pub event_count: usize,
 }
 
-/// One event of a recovery report, from `commitlog_recovery_report_event`.
+/// One event of a recovery report, from `segmentlog_recovery_report_event`.
 ///
 /// Ownership: the struct is the caller's; its two strings belong to the report: `kind_name`
-/// is static, `reason` stays valid as long as the report does (until `commitlog_close` of the
-/// log for a report of an open log, until `commitlog_recovery_report_free` for one of
-/// `commitlog_repair`). Do not free them.
+/// is static, `reason` stays valid as long as the report does (until `segmentlog_close` of the
+/// log for a report of an open log, until `segmentlog_recovery_report_free` for one of
+/// `segmentlog_repair`). Do not free them.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct commitlog_recovery_event {
-    /// What happened: a `COMMITLOG_RECOVERY_EVENT_*` value.
-    pub kind: commitlog_recovery_event_kind,
+pub struct segmentlog_recovery_event {
+    /// What happened: a `SEGMENTLOG_RECOVERY_EVENT_*` value.
+    pub kind: segmentlog_recovery_event_kind,
     /// The kind's name, the same in every language: `"hole"`, `"torn_tail"`,
     /// `"segment_quarantined"`, `"header_rewritten"`, `"obsolete_removed"` or
     /// `"index_rebuilt"`. Static, NUL-terminated.
@@ -130,16 +130,16 @@ pub struct commitlog_recovery_event {
     pub known: bool,
 }
 
-fn kind_code(kind: RecoveryEventKind) -> commitlog_recovery_event_kind {
+fn kind_code(kind: RecoveryEventKind) -> segmentlog_recovery_event_kind {
     match kind {
-        RecoveryEventKind::Hole => COMMITLOG_RECOVERY_EVENT_HOLE,
-        RecoveryEventKind::TornTail => COMMITLOG_RECOVERY_EVENT_TORN_TAIL,
-        RecoveryEventKind::SegmentQuarantined => COMMITLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED,
-        RecoveryEventKind::HeaderRewritten => COMMITLOG_RECOVERY_EVENT_HEADER_REWRITTEN,
-        RecoveryEventKind::ObsoleteRemoved => COMMITLOG_RECOVERY_EVENT_OBSOLETE_REMOVED,
-        RecoveryEventKind::IndexRebuilt => COMMITLOG_RECOVERY_EVENT_INDEX_REBUILT,
+        RecoveryEventKind::Hole => SEGMENTLOG_RECOVERY_EVENT_HOLE,
+        RecoveryEventKind::TornTail => SEGMENTLOG_RECOVERY_EVENT_TORN_TAIL,
+        RecoveryEventKind::SegmentQuarantined => SEGMENTLOG_RECOVERY_EVENT_SEGMENT_QUARANTINED,
+        RecoveryEventKind::HeaderRewritten => SEGMENTLOG_RECOVERY_EVENT_HEADER_REWRITTEN,
+        RecoveryEventKind::ObsoleteRemoved => SEGMENTLOG_RECOVERY_EVENT_OBSOLETE_REMOVED,
+        RecoveryEventKind::IndexRebuilt => SEGMENTLOG_RECOVERY_EVENT_INDEX_REBUILT,
         // `RecoveryEventKind` is non_exhaustive; `kind_name` still names a later kind.
-        _ => COMMITLOG_RECOVERY_EVENT_UNKNOWN,
+        _ => SEGMENTLOG_RECOVERY_EVENT_UNKNOWN,
     }
 }
 
@@ -157,22 +157,22 @@ fn kind_name(kind: RecoveryEventKind) -> &'static CStr {
 }
 
 /// Lends the recovery report of this open of the log: what recovery found and did when
-/// `commitlog_open` opened it (after a crash: what was scanned, cut, made a hole or put into
+/// `segmentlog_open` opened it (after a crash: what was scanned, cut, made a hole or put into
 /// the quarantine).
 ///
 /// - `report_out` (required): receives the report; untouched on failure.
 ///
-/// Ownership: the report belongs to `log`: valid until `commitlog_close(log)`; do not free it
-/// (it is `const`, which `commitlog_recovery_report_free` does not take). Thread-safety: safe;
+/// Ownership: the report belongs to `log`: valid until `segmentlog_close(log)`; do not free it
+/// (it is `const`, which `segmentlog_recovery_report_free` does not take). Thread-safety: safe;
 /// every call on one handle lends the same report.
 ///
 /// # Safety
 /// `log` must be NULL or an open handle; `report_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_get_recovery_report(
-    log: *mut commitlog_log,
-    report_out: *mut *const commitlog_recovery_report,
-) -> commitlog_status {
+pub unsafe extern "C" fn segmentlog_get_recovery_report(
+    log: *mut segmentlog_log,
+    report_out: *mut *const segmentlog_recovery_report,
+) -> segmentlog_status {
     guard(|| {
         require(!log.is_null(), "log")?;
         require(!report_out.is_null(), "report_out")?;
@@ -197,44 +197,44 @@ pub unsafe extern "C" fn commitlog_get_recovery_report(
 /// Fails with LOCKED while a writer has the log open (repair takes the writer lock), IO if the
 /// directory cannot be read.
 /// Ownership: the caller owns the report and must release it with
-/// `commitlog_recovery_report_free`. Thread-safety: safe from any thread.
+/// `segmentlog_recovery_report_free`. Thread-safety: safe from any thread.
 ///
 /// # Safety
 /// `dir` must be NULL or a NUL-terminated string; `report_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_repair(
+pub unsafe extern "C" fn segmentlog_repair(
     dir: *const c_char,
     dry_run: bool,
-    report_out: *mut *mut commitlog_recovery_report,
-) -> commitlog_status {
+    report_out: *mut *mut segmentlog_recovery_report,
+) -> segmentlog_status {
     guard(|| {
         require(!dir.is_null(), "dir")?;
         require(!report_out.is_null(), "report_out")?;
         // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
         let dir = unsafe { c_path(dir) }?;
         let report = Log::repair(dir, dry_run)?;
-        let owned = Box::into_raw(Box::new(commitlog_recovery_report::new(report)));
+        let owned = Box::into_raw(Box::new(segmentlog_recovery_report::new(report)));
         // SAFETY: report_out is non-NULL and writable (caller's contract).
         unsafe { *report_out = owned };
         Ok(())
     })
 }
 
-/// Frees a report from `commitlog_repair`. NULL is a no-op. (A report lent by
-/// `commitlog_get_recovery_report` belongs to its log: never pass it here.)
+/// Frees a report from `segmentlog_repair`. NULL is a no-op. (A report lent by
+/// `segmentlog_get_recovery_report` belongs to its log: never pass it here.)
 ///
 /// Ownership: takes the report back; the pointer, and every `reason` of its events, are
 /// invalid afterwards. Thread-safety: no other thread may be using the report.
 ///
 /// # Safety
-/// `report` must be NULL or a report from `commitlog_repair` not yet freed.
+/// `report` must be NULL or a report from `segmentlog_repair` not yet freed.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_recovery_report_free(report: *mut commitlog_recovery_report) {
+pub unsafe extern "C" fn segmentlog_recovery_report_free(report: *mut segmentlog_recovery_report) {
     if report.is_null() {
         return;
     }
     guard_or((), || {
-        // SAFETY: report came from Box::into_raw in commitlog_repair and is freed only here
+        // SAFETY: report came from Box::into_raw in segmentlog_repair and is freed only here
         // (caller's contract).
         drop(unsafe { Box::from_raw(report) });
     });
@@ -247,16 +247,16 @@ pub unsafe extern "C" fn commitlog_recovery_report_free(report: *mut commitlog_r
 /// # Safety
 /// `report` must be NULL or a live report; `summary_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_recovery_report_summary(
-    report: *const commitlog_recovery_report,
-    summary_out: *mut commitlog_recovery_summary,
-) -> commitlog_status {
+pub unsafe extern "C" fn segmentlog_recovery_report_summary(
+    report: *const segmentlog_recovery_report,
+    summary_out: *mut segmentlog_recovery_summary,
+) -> segmentlog_status {
     guard(|| {
         require(!report.is_null(), "report")?;
         require(!summary_out.is_null(), "summary_out")?;
         // SAFETY: report is non-NULL and live (caller's contract).
         let r = &unsafe { &*report }.report;
-        let summary = commitlog_recovery_summary {
+        let summary = segmentlog_recovery_summary {
             clean_shutdown: r.clean_shutdown,
             synced: r.synced,
             is_clean: r.is_clean(),
@@ -274,20 +274,20 @@ pub unsafe extern "C" fn commitlog_recovery_report_summary(
 }
 
 /// Writes event `index` of the report (in log order; `0 .. event_count - 1`, see
-/// `commitlog_recovery_summary`) to `*event_out` (required; untouched on failure).
+/// `segmentlog_recovery_summary`) to `*event_out` (required; untouched on failure).
 ///
 /// Fails with INVALID_ARGUMENT if `index` is not below the event count.
 /// Ownership: the struct is the caller's; its strings belong to the report (see
-/// `commitlog_recovery_event`). Thread-safety: safe.
+/// `segmentlog_recovery_event`). Thread-safety: safe.
 ///
 /// # Safety
 /// `report` must be NULL or a live report; `event_out` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_recovery_report_event(
-    report: *const commitlog_recovery_report,
+pub unsafe extern "C" fn segmentlog_recovery_report_event(
+    report: *const segmentlog_recovery_report,
     index: usize,
-    event_out: *mut commitlog_recovery_event,
-) -> commitlog_status {
+    event_out: *mut segmentlog_recovery_event,
+) -> segmentlog_status {
     guard(|| {
         require(!report.is_null(), "report")?;
         require(!event_out.is_null(), "event_out")?;
@@ -297,14 +297,14 @@ pub unsafe extern "C" fn commitlog_recovery_report_event(
         let (Some(e), Some(reason)) = (report.report.events.get(index), report.reasons.get(index))
         else {
             return Err(Failure::new(
-                commitlog_status::InvalidArgument,
+                segmentlog_status::InvalidArgument,
                 format!(
                     "invalid argument: event index {index} is not below the report's {count} \
                      event(s)"
                 ),
             ));
         };
-        let event = commitlog_recovery_event {
+        let event = segmentlog_recovery_event {
             kind: kind_code(e.kind),
             kind_name: kind_name(e.kind).as_ptr(),
             segment: e.segment,
@@ -326,7 +326,7 @@ pub unsafe extern "C" fn commitlog_recovery_report_event(
 /// Copies the report as text, NUL-terminated, into `buf`: one line of summary, then one line
 /// per event (the text every language prints for a report).
 ///
-/// The BUFFER_TOO_SMALL protocol of `commitlog_last_error_message`: `*len_out` (required)
+/// The BUFFER_TOO_SMALL protocol of `segmentlog_last_error_message`: `*len_out` (required)
 /// receives the size the text needs *including* its NUL on OK and on BUFFER_TOO_SMALL (then
 /// nothing is written to `buf`); `buf` may be NULL when `len` is 0, to ask for the size.
 /// Ownership: the caller owns `buf`; nothing is kept. Thread-safety: safe.
@@ -335,12 +335,12 @@ pub unsafe extern "C" fn commitlog_recovery_report_event(
 /// `report` must be NULL or a live report; `buf` NULL or `len` writable bytes; `len_out` NULL
 /// or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn commitlog_recovery_report_text(
-    report: *const commitlog_recovery_report,
+pub unsafe extern "C" fn segmentlog_recovery_report_text(
+    report: *const segmentlog_recovery_report,
     buf: *mut c_char,
     len: usize,
     len_out: *mut usize,
-) -> commitlog_status {
+) -> segmentlog_status {
     guard(|| {
         require(!report.is_null(), "report")?;
         require(!buf.is_null() || len == 0, "buf (with len > 0)")?;
@@ -352,7 +352,7 @@ pub unsafe extern "C" fn commitlog_recovery_report_text(
         unsafe { *len_out = bytes.len() };
         if len < bytes.len() {
             return Err(Failure::new(
-                commitlog_status::BufferTooSmall,
+                segmentlog_status::BufferTooSmall,
                 format!(
                     "buffer too small: the report's text needs {} bytes, the buffer has {len}",
                     bytes.len()
@@ -369,10 +369,10 @@ pub unsafe extern "C" fn commitlog_recovery_report_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use commitlog_core::RecoveryEvent;
+    use segmentlog_core::RecoveryEvent;
 
-    fn sample() -> commitlog_recovery_report {
-        commitlog_recovery_report::new(RecoveryReport {
+    fn sample() -> segmentlog_recovery_report {
+        segmentlog_recovery_report::new(RecoveryReport {
             clean_shutdown: false,
             segments_scanned: 2,
             records_checked: 40,
@@ -393,10 +393,10 @@ mod tests {
     #[test]
     fn summary_and_events_carry_every_field() {
         let report = sample();
-        let mut summary = std::mem::MaybeUninit::<commitlog_recovery_summary>::uninit();
+        let mut summary = std::mem::MaybeUninit::<segmentlog_recovery_summary>::uninit();
         // SAFETY: report is live; summary is writable.
-        let status = unsafe { commitlog_recovery_report_summary(&report, summary.as_mut_ptr()) };
-        assert_eq!(status, commitlog_status::Ok);
+        let status = unsafe { segmentlog_recovery_report_summary(&report, summary.as_mut_ptr()) };
+        assert_eq!(status, segmentlog_status::Ok);
         // SAFETY: written on OK.
         let summary = unsafe { summary.assume_init() };
         assert!(!summary.clean_shutdown && summary.synced && !summary.is_clean);
@@ -404,13 +404,13 @@ mod tests {
         assert_eq!((summary.records_in_holes, summary.records_cut), (1, 0));
         assert_eq!((summary.bytes_quarantined, summary.event_count), (60, 1));
 
-        let mut event = std::mem::MaybeUninit::<commitlog_recovery_event>::uninit();
+        let mut event = std::mem::MaybeUninit::<segmentlog_recovery_event>::uninit();
         // SAFETY: as above.
-        let status = unsafe { commitlog_recovery_report_event(&report, 0, event.as_mut_ptr()) };
-        assert_eq!(status, commitlog_status::Ok);
+        let status = unsafe { segmentlog_recovery_report_event(&report, 0, event.as_mut_ptr()) };
+        assert_eq!(status, segmentlog_status::Ok);
         // SAFETY: written on OK.
         let event = unsafe { event.assume_init() };
-        assert_eq!(event.kind, COMMITLOG_RECOVERY_EVENT_HOLE);
+        assert_eq!(event.kind, SEGMENTLOG_RECOVERY_EVENT_HOLE);
         // SAFETY: both strings are NUL-terminated and live as long as the report.
         let (name, reason) = unsafe {
             (
@@ -426,11 +426,11 @@ mod tests {
         assert_eq!(event.quarantine_id, 1);
 
         // SAFETY: as above.
-        let status = unsafe { commitlog_recovery_report_event(&report, 1, event_ptr()) };
-        assert_eq!(status, commitlog_status::InvalidArgument);
+        let status = unsafe { segmentlog_recovery_report_event(&report, 1, event_ptr()) };
+        assert_eq!(status, segmentlog_status::InvalidArgument);
     }
 
-    fn event_ptr() -> *mut commitlog_recovery_event {
+    fn event_ptr() -> *mut segmentlog_recovery_event {
         // A pointer that must never be written: the call fails first.
         std::ptr::NonNull::dangling().as_ptr()
     }
@@ -445,7 +445,7 @@ mod tests {
             RecoveryEventKind::ObsoleteRemoved,
             RecoveryEventKind::IndexRebuilt,
         ] {
-            assert_ne!(kind_code(kind), COMMITLOG_RECOVERY_EVENT_UNKNOWN);
+            assert_ne!(kind_code(kind), SEGMENTLOG_RECOVERY_EVENT_UNKNOWN);
             assert_eq!(kind_name(kind).to_str().unwrap(), kind.as_str());
         }
     }
@@ -457,16 +457,16 @@ mod tests {
         let mut needed = 0usize;
         // SAFETY: NULL buffer with len 0 is allowed; needed is writable.
         let status = unsafe {
-            commitlog_recovery_report_text(&report, std::ptr::null_mut(), 0, &mut needed)
+            segmentlog_recovery_report_text(&report, std::ptr::null_mut(), 0, &mut needed)
         };
-        assert_eq!(status, commitlog_status::BufferTooSmall);
+        assert_eq!(status, segmentlog_status::BufferTooSmall);
         assert_eq!(needed, want.as_bytes_with_nul().len());
         let mut buf = vec![0x55 as c_char; needed];
         // SAFETY: buf has `needed` writable bytes.
         let status = unsafe {
-            commitlog_recovery_report_text(&report, buf.as_mut_ptr(), needed, &mut needed)
+            segmentlog_recovery_report_text(&report, buf.as_mut_ptr(), needed, &mut needed)
         };
-        assert_eq!(status, commitlog_status::Ok);
+        assert_eq!(status, segmentlog_status::Ok);
         // SAFETY: the text was written, NUL-terminated.
         assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }, want.as_c_str());
     }

@@ -25,12 +25,12 @@ void harness_fail(const char *file, int line, const char *what) {
     fprintf(stderr, "  FAIL %s (%s:%d): %s\n", current_test, file, line, what);
 }
 
-void harness_fail_status(const char *file, int line, const char *expr, commitlog_status got,
-                         commitlog_status want) {
+void harness_fail_status(const char *file, int line, const char *expr, segmentlog_status got,
+                         segmentlog_status want) {
     harness_check_failures++;
     fprintf(stderr, "  FAIL %s (%s:%d): %s returned %s, want %s (last error: %s)\n",
-            current_test, file, line, expr, commitlog_status_str((int)got),
-            commitlog_status_str((int)want), last_message());
+            current_test, file, line, expr, segmentlog_status_str((int)got),
+            segmentlog_status_str((int)want), last_message());
 }
 
 void path_join(char *out, const char *tmp, const char *name) {
@@ -40,7 +40,7 @@ void path_join(char *out, const char *tmp, const char *name) {
 const char *last_message(void) {
     static _Thread_local char buf[1024];
     size_t len = 0;
-    if (commitlog_last_error_message(buf, sizeof buf, &len) != COMMITLOG_STATUS_OK)
+    if (segmentlog_last_error_message(buf, sizeof buf, &len) != SEGMENTLOG_STATUS_OK)
         snprintf(buf, sizeof buf, "(message longer than %zu bytes)", sizeof buf);
     return buf;
 }
@@ -90,34 +90,34 @@ bool xor_file_byte(const char *path, long at, uint8_t mask) {
     return fclose(f) == 0 && ok;
 }
 
-commitlog_log *open_log(const char *tmp, const char *name, const commitlog_options *opts) {
+segmentlog_log *open_log(const char *tmp, const char *name, const segmentlog_options *opts) {
     char dir[PATH_MAX];
     path_join(dir, tmp, name);
-    commitlog_log *log = NULL;
-    commitlog_status st = commitlog_open(dir, opts, &log);
-    if (st != COMMITLOG_STATUS_OK) {
-        harness_fail_status(__FILE__, __LINE__, "commitlog_open", st, COMMITLOG_STATUS_OK);
+    segmentlog_log *log = NULL;
+    segmentlog_status st = segmentlog_open(dir, opts, &log);
+    if (st != SEGMENTLOG_STATUS_OK) {
+        harness_fail_status(__FILE__, __LINE__, "segmentlog_open", st, SEGMENTLOG_STATUS_OK);
         return NULL;
     }
     return log;
 }
 
-uint64_t append_str(commitlog_log *log, const char *s) {
+uint64_t append_str(segmentlog_log *log, const char *s) {
     uint64_t off = UINT64_MAX;
-    commitlog_status st = commitlog_append(log, (const uint8_t *)s, strlen(s), &off);
-    if (st != COMMITLOG_STATUS_OK) {
-        harness_fail_status(__FILE__, __LINE__, "commitlog_append", st, COMMITLOG_STATUS_OK);
+    segmentlog_status st = segmentlog_append(log, (const uint8_t *)s, strlen(s), &off);
+    if (st != SEGMENTLOG_STATUS_OK) {
+        harness_fail_status(__FILE__, __LINE__, "segmentlog_append", st, SEGMENTLOG_STATUS_OK);
         return UINT64_MAX;
     }
     return off;
 }
 
-bool value_is(commitlog_log *log, uint64_t offset, const char *want) {
+bool value_is(segmentlog_log *log, uint64_t offset, const char *want) {
     uint8_t buf[4096];
     size_t len = 0;
-    commitlog_status st = commitlog_read(log, offset, buf, sizeof buf, &len);
-    if (st != COMMITLOG_STATUS_OK) {
-        harness_fail_status(__FILE__, __LINE__, "commitlog_read", st, COMMITLOG_STATUS_OK);
+    segmentlog_status st = segmentlog_read(log, offset, buf, sizeof buf, &len);
+    if (st != SEGMENTLOG_STATUS_OK) {
+        harness_fail_status(__FILE__, __LINE__, "segmentlog_read", st, SEGMENTLOG_STATUS_OK);
         return false;
     }
     return len == strlen(want) && memcmp(buf, want, len) == 0;
@@ -156,7 +156,7 @@ static int run_group(const test_case *tests, int *failed) {
         const char *base = getenv("TMPDIR");
         if (base == NULL) base = getenv("TEMP"); /* Windows */
         char tmp[PATH_MAX];
-        snprintf(tmp, sizeof tmp, "%s/commitlog-c-test-XXXXXX", base ? base : "/tmp");
+        snprintf(tmp, sizeof tmp, "%s/segmentlog-c-test-XXXXXX", base ? base : "/tmp");
         if (!make_temp_dir(tmp)) {
             perror("making a temporary directory");
             exit(2);

@@ -1,35 +1,35 @@
-/* A tiny test harness for the commitlog C suite: CHECK macros, counters, temp directories. */
-#ifndef COMMITLOG_TEST_HARNESS_H
-#define COMMITLOG_TEST_HARNESS_H
+/* A tiny test harness for the segmentlog C suite: CHECK macros, counters, temp directories. */
+#ifndef SEGMENTLOG_TEST_HARNESS_H
+#define SEGMENTLOG_TEST_HARNESS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "commitlog.h"
+#include "segmentlog.h"
 
 /* Failed checks in the running test (a test passes when it ends with none). */
 extern int harness_check_failures;
 
 void harness_fail(const char *file, int line, const char *what);
 /* Reports a status mismatch with the thread's last error message. */
-void harness_fail_status(const char *file, int line, const char *expr, commitlog_status got,
-                         commitlog_status want);
+void harness_fail_status(const char *file, int line, const char *expr, segmentlog_status got,
+                         segmentlog_status want);
 
 #define CHECK(cond)                                                                            \
     do {                                                                                       \
         if (!(cond)) harness_fail(__FILE__, __LINE__, #cond);                                  \
     } while (0)
 
-/* Evaluates `expr` (a call returning commitlog_status) once and checks it equals `want`. */
+/* Evaluates `expr` (a call returning segmentlog_status) once and checks it equals `want`. */
 #define CHECK_STATUS(expr, want)                                                               \
     do {                                                                                       \
-        commitlog_status got_ = (expr);                                                        \
+        segmentlog_status got_ = (expr);                                                        \
         if (got_ != (want)) harness_fail_status(__FILE__, __LINE__, #expr, got_, (want));      \
     } while (0)
 
-#define CHECK_OK(expr) CHECK_STATUS(expr, COMMITLOG_STATUS_OK)
+#define CHECK_OK(expr) CHECK_STATUS(expr, SEGMENTLOG_STATUS_OK)
 
 /* Ends the running test early when a check it depends on failed. */
 #define REQUIRE(cond)                                                                          \
@@ -42,9 +42,9 @@ void harness_fail_status(const char *file, int line, const char *expr, commitlog
 
 #define REQUIRE_OK(expr)                                                                       \
     do {                                                                                       \
-        commitlog_status got_ = (expr);                                                        \
-        if (got_ != COMMITLOG_STATUS_OK) {                                                     \
-            harness_fail_status(__FILE__, __LINE__, #expr, got_, COMMITLOG_STATUS_OK);         \
+        segmentlog_status got_ = (expr);                                                        \
+        if (got_ != SEGMENTLOG_STATUS_OK) {                                                     \
+            harness_fail_status(__FILE__, __LINE__, #expr, got_, SEGMENTLOG_STATUS_OK);         \
             return;                                                                            \
         }                                                                                      \
     } while (0)
@@ -68,11 +68,11 @@ void sleep_ms(unsigned ms);
  * coarse clock (cheaper), which trails the precise one by about its resolution (a tick). */
 uint64_t timestamp_slack_ms(void);
 /* Opens a fresh log in tmp/name with `opts` (NULL: defaults); NULL on failure (reported). */
-commitlog_log *open_log(const char *tmp, const char *name, const commitlog_options *opts);
+segmentlog_log *open_log(const char *tmp, const char *name, const segmentlog_options *opts);
 /* Appends a NUL-terminated string's bytes; returns its offset (UINT64_MAX on failure). */
-uint64_t append_str(commitlog_log *log, const char *s);
+uint64_t append_str(segmentlog_log *log, const char *s);
 /* Reads the record at `offset` and checks its value equals the string `want`. */
-bool value_is(commitlog_log *log, uint64_t offset, const char *want);
+bool value_is(segmentlog_log *log, uint64_t offset, const char *want);
 
 /* XORs the byte at `at` of the file at `path` with `mask` (damage for the tests); false if
  * the file cannot be read or written there. */

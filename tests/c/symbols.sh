@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Checks the shared library's ABI surface: its soname is libcommitlog.so.0, and the symbols it
-# exports are exactly the functions the header declares (all commitlog_*), nothing else.
-# Usage: tests/c/symbols.sh path/to/libcommitlog.so include/commitlog.h
+# Checks the shared library's ABI surface: its soname is libsegmentlog.so.0, and the symbols it
+# exports are exactly the functions the header declares (all segmentlog_*), nothing else.
+# Usage: tests/c/symbols.sh path/to/libsegmentlog.so include/segmentlog.h
 set -euo pipefail
 lib=$1
 header=$2
 soname=$(objdump -p "$lib" | awk '$1 == "SONAME" {print $2}')
-if [ "$soname" != "libcommitlog.so.0" ]; then
-    echo "symbols: soname is '$soname', want libcommitlog.so.0" >&2
+if [ "$soname" != "libsegmentlog.so.0" ]; then
+    echo "symbols: soname is '$soname', want libsegmentlog.so.0" >&2
     exit 1
 fi
 exported=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | sort -u)
-declared=$(grep -oE '\bcommitlog_[a-z_]+\(' "$header" | tr -d '(' | sort -u)
-stray=$(grep -v '^commitlog_' <<<"$exported" || true)
+declared=$(grep -oE '\bsegmentlog_[a-z_]+\(' "$header" | tr -d '(' | sort -u)
+stray=$(grep -v '^segmentlog_' <<<"$exported" || true)
 if [ -n "$stray" ]; then
-    echo "symbols: exported symbols outside the commitlog_ namespace:" >&2
+    echo "symbols: exported symbols outside the segmentlog_ namespace:" >&2
     echo "$stray" >&2
     exit 1
 fi

@@ -1,4 +1,4 @@
-/* One commitlog_log* shared by several pthreads appending (and reading) at once; the last
+/* One segmentlog_log* shared by several pthreads appending (and reading) at once; the last
  * error message is per thread. */
 #define _XOPEN_SOURCE 700
 #include <pthread.h>
@@ -11,7 +11,7 @@
 enum { THREADS = 4, PER_THREAD = 500 };
 
 struct appender {
-    commitlog_log *log;
+    segmentlog_log *log;
     int id;
     uint64_t offsets[PER_THREAD];
     int failures;
@@ -22,13 +22,13 @@ static void *append_many(void *arg) {
     char value[64];
     for (int i = 0; i < PER_THREAD; i++) {
         snprintf(value, sizeof value, "thread %d value %d", a->id, i);
-        if (commitlog_append(a->log, (const uint8_t *)value, strlen(value), &a->offsets[i]) !=
-            COMMITLOG_STATUS_OK)
+        if (segmentlog_append(a->log, (const uint8_t *)value, strlen(value), &a->offsets[i]) !=
+            SEGMENTLOG_STATUS_OK)
             a->failures++;
         /* Reads on the shared handle while others append. */
         size_t len;
-        if (i % 50 == 0 && commitlog_read(a->log, a->offsets[i], NULL, 0, &len) !=
-                               COMMITLOG_STATUS_BUFFER_TOO_SMALL)
+        if (i % 50 == 0 && segmentlog_read(a->log, a->offsets[i], NULL, 0, &len) !=
+                               SEGMENTLOG_STATUS_BUFFER_TOO_SMALL)
             a->failures++;
     }
     return NULL;
@@ -40,7 +40,7 @@ static int compare_u64(const void *a, const void *b) {
 }
 
 static void threads_append_to_one_handle(const char *tmp) {
-    commitlog_log *log = open_log(tmp, "log", NULL);
+    segmentlog_log *log = open_log(tmp, "log", NULL);
     REQUIRE(log != NULL);
     static struct appender appenders[THREADS];
     pthread_t threads[THREADS];
@@ -66,38 +66,38 @@ static void threads_append_to_one_handle(const char *tmp) {
     qsort(all, THREADS * PER_THREAD, sizeof all[0], compare_u64);
     for (int i = 0; i < THREADS * PER_THREAD; i++) CHECK(all[i] == (uint64_t)i);
     uint64_t next = 0;
-    CHECK_OK(commitlog_next_offset(log, &next));
+    CHECK_OK(segmentlog_next_offset(log, &next));
     CHECK(next == THREADS * PER_THREAD);
-    commitlog_close(log);
+    segmentlog_close(log);
 }
 
 struct error_thread {
-    commitlog_log *log;
-    commitlog_status got;
+    segmentlog_log *log;
+    segmentlog_status got;
     char message[256];
 };
 
 static void *fail_with_null(void *arg) {
     struct error_thread *e = arg;
-    e->got = commitlog_next_offset(e->log, NULL);
+    e->got = segmentlog_next_offset(e->log, NULL);
     snprintf(e->message, sizeof e->message, "%s", last_message());
     return NULL;
 }
 
 static void last_error_is_per_thread(const char *tmp) {
-    commitlog_log *log = open_log(tmp, "log", NULL);
+    segmentlog_log *log = open_log(tmp, "log", NULL);
     REQUIRE(log != NULL);
     size_t len;
-    CHECK_STATUS(commitlog_read(log, 7, NULL, 0, &len), COMMITLOG_STATUS_OUT_OF_RANGE);
+    CHECK_STATUS(segmentlog_read(log, 7, NULL, 0, &len), SEGMENTLOG_STATUS_OUT_OF_RANGE);
     struct error_thread e = {.log = log};
     pthread_t thread;
     REQUIRE(pthread_create(&thread, NULL, fail_with_null, &e) == 0);
     pthread_join(thread, NULL);
-    CHECK(e.got == COMMITLOG_STATUS_NULL_ARGUMENT);
+    CHECK(e.got == SEGMENTLOG_STATUS_NULL_ARGUMENT);
     CHECK(strstr(e.message, "offset_out") != NULL);
     /* This thread still has its own message. */
     CHECK(strstr(last_message(), "out of range") != NULL);
-    commitlog_close(log);
+    segmentlog_close(log);
 }
 
 const test_case thread_tests[] = {

@@ -1,67 +1,67 @@
 /* The cross-language fixture from C: `xlang write DIR N` appends "xlang-{i}" for i in 0..N
  * (default options, from offset 0); `xlang check DIR N` exits 0 iff the log holds exactly those
  * N values. The same as core's `--example xlang`, so each side proves it reads the other's. */
-#include <commitlog.h>
+#include <segmentlog.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(const char *what, commitlog_status st) {
+static int fail(const char *what, segmentlog_status st) {
     char msg[512];
     size_t len = 0;
-    if (commitlog_last_error_message(msg, sizeof msg, &len) != COMMITLOG_STATUS_OK) msg[0] = '\0';
-    fprintf(stderr, "xlang: %s: %s: %s\n", what, commitlog_status_str((int)st), msg);
+    if (segmentlog_last_error_message(msg, sizeof msg, &len) != SEGMENTLOG_STATUS_OK) msg[0] = '\0';
+    fprintf(stderr, "xlang: %s: %s: %s\n", what, segmentlog_status_str((int)st), msg);
     return 1;
 }
 
 static int write_fixture(const char *dir, uint64_t n) {
-    commitlog_log *log = NULL;
-    commitlog_status st = commitlog_open(dir, NULL, &log);
-    if (st != COMMITLOG_STATUS_OK) return fail("open", st);
+    segmentlog_log *log = NULL;
+    segmentlog_status st = segmentlog_open(dir, NULL, &log);
+    if (st != SEGMENTLOG_STATUS_OK) return fail("open", st);
     for (uint64_t i = 0; i < n; i++) {
         char value[32];
         int len = snprintf(value, sizeof value, "xlang-%" PRIu64, i);
         uint64_t off = 0;
-        st = commitlog_append(log, (const uint8_t *)value, (size_t)len, &off);
-        if (st != COMMITLOG_STATUS_OK || off != i) {
-            int rc = st != COMMITLOG_STATUS_OK ? fail("append", st) : 1;
-            if (st == COMMITLOG_STATUS_OK)
+        st = segmentlog_append(log, (const uint8_t *)value, (size_t)len, &off);
+        if (st != SEGMENTLOG_STATUS_OK || off != i) {
+            int rc = st != SEGMENTLOG_STATUS_OK ? fail("append", st) : 1;
+            if (st == SEGMENTLOG_STATUS_OK)
                 fprintf(stderr, "xlang: value %" PRIu64 " got offset %" PRIu64 "\n", i, off);
-            commitlog_close(log);
+            segmentlog_close(log);
             return rc;
         }
     }
-    commitlog_close(log);
+    segmentlog_close(log);
     return 0;
 }
 
 static int check_fixture(const char *dir, uint64_t n) {
-    commitlog_options opts = commitlog_options_default();
+    segmentlog_options opts = segmentlog_options_default();
     opts.read_only = true;
-    commitlog_log *log = NULL;
-    commitlog_status st = commitlog_open(dir, &opts, &log);
-    if (st != COMMITLOG_STATUS_OK) return fail("open", st);
+    segmentlog_log *log = NULL;
+    segmentlog_status st = segmentlog_open(dir, &opts, &log);
+    if (st != SEGMENTLOG_STATUS_OK) return fail("open", st);
     int bad = 0;
     uint64_t lowest = 0, next = 0;
-    if ((st = commitlog_lowest_offset(log, &lowest)) != COMMITLOG_STATUS_OK ||
-        (st = commitlog_next_offset(log, &next)) != COMMITLOG_STATUS_OK) {
+    if ((st = segmentlog_lowest_offset(log, &lowest)) != SEGMENTLOG_STATUS_OK ||
+        (st = segmentlog_next_offset(log, &next)) != SEGMENTLOG_STATUS_OK) {
         bad = fail("offsets", st);
     } else if (lowest != 0 || next != n) {
         fprintf(stderr, "xlang: log holds %" PRIu64 "..%" PRIu64 ", expected 0..%" PRIu64 "\n",
                 lowest, next, n);
         bad = 1;
     }
-    commitlog_reader *reader = NULL;
-    if (!bad && (st = commitlog_reader_open(log, 0, &reader)) != COMMITLOG_STATUS_OK)
+    segmentlog_reader *reader = NULL;
+    if (!bad && (st = segmentlog_reader_open(log, 0, &reader)) != SEGMENTLOG_STATUS_OK)
         bad = fail("reader_open", st);
     for (uint64_t i = 0; !bad && i < n; i++) {
-        commitlog_record rec;
+        segmentlog_record rec;
         bool has = false;
         char want[32];
         int len = snprintf(want, sizeof want, "xlang-%" PRIu64, i);
-        st = commitlog_reader_next(reader, COMMITLOG_NO_WAIT, &rec, &has);
-        if (st != COMMITLOG_STATUS_OK) {
+        st = segmentlog_reader_next(reader, SEGMENTLOG_NO_WAIT, &rec, &has);
+        if (st != SEGMENTLOG_STATUS_OK) {
             bad = fail("reader_next", st);
         } else if (!has || rec.offset != i || rec.len != (size_t)len ||
                    memcmp(rec.data, want, rec.len) != 0) {
@@ -69,8 +69,8 @@ static int check_fixture(const char *dir, uint64_t n) {
             bad = 1;
         }
     }
-    commitlog_reader_free(reader);
-    commitlog_close(log);
+    segmentlog_reader_free(reader);
+    segmentlog_close(log);
     if (!bad) printf("xlang check (C): %" PRIu64 " records ok\n", n);
     return bad;
 }

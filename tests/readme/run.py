@@ -4,7 +4,7 @@
 Each fenced block is written to a file in a fresh directory, which is also the working
 directory it runs in (the examples open `my-log` there), and compiled or run the way a user
 would: C against the staged library, Python with the venv that has the built module, Node
-as an ES module that resolves `commitlog` to bindings/node through node_modules. The Rust
+as an ES module that resolves `segmentlog` to bindings/node through node_modules. The Rust
 example is a doc-test of the core crate (core/src/lib.rs includes README.md). The `sh` block
 is the two set-up commands, which CI itself runs.
 
@@ -55,7 +55,7 @@ def main():
             else:
                 os.makedirs(os.path.join(d, "node_modules"))
                 os.symlink(os.path.join(root, "bindings", "node"),
-                           os.path.join(d, "node_modules", "commitlog"))
+                           os.path.join(d, "node_modules", "segmentlog"))
                 open(os.path.join(d, "app.mjs"), "w").write(code)
                 out = run([os.environ.get("NODE", "node"), "app.mjs"], d, "Node")
                 assert out.strip() == "hello", f"Node example printed {out!r}"

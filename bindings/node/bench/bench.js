@@ -1,5 +1,5 @@
 'use strict'
-// commitlog from Node beside better-sqlite3 and hypercore, on the same values (issue 7).
+// segmentlog from Node beside better-sqlite3 and hypercore, on the same values (issue 7).
 //
 //   node bench.js                  1,000,000 x 100-byte values, 5 rounds
 //   BENCH_QUICK=1 node bench.js    100,000 values, 3 rounds
@@ -8,12 +8,12 @@
 // The machine is shared and noisy: in each round every workload runs back to back with its
 // baseline, and the ratios are taken round by round (median and min-max over the rounds); before
 // each workload the page cache is written back and garbage collected (see `settle`):
-//   * append:      commitlog `append`, one value per call, then one `sync`, beside
+//   * append:      segmentlog `append`, one value per call, then one `sync`, beside
 //                  better-sqlite3 INSERTs in one transaction (its commit syncs the WAL);
-//   * read:        commitlog `read(offset)` (and `readMany` of 1000 offsets) beside a prepared
+//   * read:        segmentlog `read(offset)` (and `readMany` of 1000 offsets) beside a prepared
 //                  `SELECT value ... WHERE id = ?`, over the same random sample of offsets
 //                  (N / 4 of them);
-//   * appendBatch: commitlog `appendBatch` of arrays of 1000 values beside hypercore `append` of
+//   * appendBatch: segmentlog `appendBatch` of arrays of 1000 values beside hypercore `append` of
 //                  the same arrays (like for like: neither syncs; hypercore's RocksDB writes
 //                  are not synced, and ours under sync=never survive a crash of the process).
 // Also measured, without targets: `appendAsync` with 64 in flight, `for await` iteration, and
@@ -37,24 +37,24 @@ const VALUE_BYTES = 100
 const BATCH = 1000
 const RESULTS = path.resolve(__dirname, '..', '..', '..', 'bench', 'results', 'node.json')
 
-const APPEND = 'append 100 B: commitlog'
+const APPEND = 'append 100 B: segmentlog'
 const SQLITE_INSERT = 'append 100 B: better-sqlite3 INSERT (one transaction)'
-const READ = 'random read 100 B: commitlog'
+const READ = 'random read 100 B: segmentlog'
 const SQLITE_READ = 'random read 100 B: better-sqlite3 SELECT by id'
-const READ_MANY = 'random read 100 B: commitlog readMany of 1000'
-const BATCHED = `appendBatch ${BATCH} x 100 B: commitlog`
+const READ_MANY = 'random read 100 B: segmentlog readMany of 1000'
+const BATCHED = `appendBatch ${BATCH} x 100 B: segmentlog`
 const HYPERCORE = `append ${BATCH} x 100 B arrays: hypercore`
-const APPEND_ASYNC = 'appendAsync 100 B, 64 in flight: commitlog'
-const ITER = 'for await iteration 100 B: commitlog'
+const APPEND_ASYNC = 'appendAsync 100 B, 64 in flight: segmentlog'
+const ITER = 'for await iteration 100 B: segmentlog'
 // [name, ours, baseline, target or null]
 const RATIOS = [
-  ['append: commitlog / better-sqlite3', APPEND, SQLITE_INSERT, 5],
-  ['read: commitlog / better-sqlite3', READ, SQLITE_READ, 5],
+  ['append: segmentlog / better-sqlite3', APPEND, SQLITE_INSERT, 5],
+  ['read: segmentlog / better-sqlite3', READ, SQLITE_READ, 5],
   // No target: the same offsets, 1000 per call (a multi-get).
-  ['readMany: commitlog / better-sqlite3', READ_MANY, SQLITE_READ, null],
-  ['appendBatch: commitlog / hypercore (arrays of 1000)', BATCHED, HYPERCORE, 50],
+  ['readMany: segmentlog / better-sqlite3', READ_MANY, SQLITE_READ, null],
+  ['appendBatch: segmentlog / hypercore (arrays of 1000)', BATCHED, HYPERCORE, 50],
   // No target: one value per call against hypercore's batches (what the issue first compared).
-  ['append (one per call): commitlog / hypercore (arrays of 1000)', APPEND, HYPERCORE, null],
+  ['append (one per call): segmentlog / hypercore (arrays of 1000)', APPEND, HYPERCORE, null],
 ]
 
 function optional(name) {
@@ -131,7 +131,7 @@ async function oneRound(work, sample) {
     Log.open(path.join(work, name), { maxSegmentBytes: 256 * 1024 * 1024, ...extra })
 
   // append, then better-sqlite3 INSERTs
-  const log = openLog('commitlog')
+  const log = openLog('segmentlog')
   ops[APPEND] = rate(N, () => {
     for (let i = 0; i < N; i++) log.append(pool[i & 1023])
     log.sync()
@@ -155,7 +155,7 @@ async function oneRound(work, sample) {
     for (let i = 0; i < READS; i++) bytes += log.read(sample[i]).length
     return bytes
   })
-  if (read.out !== READS * VALUE_BYTES) throw new Error('commitlog read returned wrong sizes')
+  if (read.out !== READS * VALUE_BYTES) throw new Error('segmentlog read returned wrong sizes')
   ops[READ] = read.ops
   const chunks = []
   for (let i = 0; i < READS; i += 1000) chunks.push(Array.from(sample.subarray(i, Math.min(READS, i + 1000))))
@@ -164,7 +164,7 @@ async function oneRound(work, sample) {
     for (const chunk of chunks) for (const v of log.readMany(chunk)) bytes += v.length
     return bytes
   })
-  if (many.out !== READS * VALUE_BYTES) throw new Error('commitlog readMany returned wrong sizes')
+  if (many.out !== READS * VALUE_BYTES) throw new Error('segmentlog readMany returned wrong sizes')
   ops[READ_MANY] = many.ops
   if (db) {
     const select = db.prepare('SELECT value FROM log WHERE id = ?').pluck()
@@ -214,7 +214,7 @@ async function oneRound(work, sample) {
     })
   ).ops
   alog.close()
-  const ilog = openLog('commitlog', { readOnly: true })
+  const ilog = openLog('segmentlog', { readOnly: true })
   const it = await rateAsync(N, async () => {
     let n = 0
     for await (const rec of ilog.iter()) n += rec.value.length > 0 ? 1 : 0
@@ -245,7 +245,7 @@ async function main() {
       `${ROUNDS} rounds${QUICK ? ' (BENCH_QUICK)' : ''}, node ${process.version} (median, min-max)`,
   )
   for (let r = 0; r < ROUNDS; r++) {
-    const work = fs.mkdtempSync(path.join(base, 'commitlog-node-bench-'))
+    const work = fs.mkdtempSync(path.join(base, 'segmentlog-node-bench-'))
     try {
       rounds.push(await oneRound(work, sample))
     } finally {

@@ -38,7 +38,7 @@ impl Chunk {
         self.meta.is_empty()
     }
 
-    fn push(&mut self, record: commitlog::Record) -> Outcome<()> {
+    fn push(&mut self, record: segmentlog::Record) -> Outcome<()> {
         self.data.extend_from_slice(&record.value);
         self.meta.push(to_js_number(record.offset, "offset")?);
         self.meta.push(to_js_number(record.timestamp, "timestamp")?);
@@ -81,7 +81,7 @@ const WAIT_SLICE: Duration = Duration::from_millis(200);
 /// State shared by a `Cursor` and the wait task running on its behalf.
 #[derive(Debug)]
 pub struct CursorState {
-    log: commitlog::Log,
+    log: segmentlog::Log,
     reader: Mutex<Reader>,
     cancelled: AtomicBool,
 }
@@ -89,8 +89,8 @@ pub struct CursorState {
 /// The core iterator, and an error met after records that were already handed over.
 #[derive(Debug)]
 struct Reader {
-    iter: commitlog::Iter,
-    deferred: Option<commitlog::Error>,
+    iter: segmentlog::Iter,
+    deferred: Option<segmentlog::Error>,
 }
 
 impl Reader {
@@ -146,7 +146,7 @@ impl CursorState {
             }
             Ok(None) if self.cancelled.load(Ordering::Acquire) || self.log.is_closed() => Ok(None),
             Ok(None) => Ok(Some(Chunk::default())),
-            Err(commitlog::Error::Closed) => Ok(None),
+            Err(segmentlog::Error::Closed) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -160,7 +160,7 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub fn new(log: commitlog::Log, iter: commitlog::Iter) -> Cursor {
+    pub fn new(log: segmentlog::Log, iter: segmentlog::Iter) -> Cursor {
         Cursor {
             state: Arc::new(CursorState {
                 log,

@@ -1,7 +1,7 @@
 //! How failures become JavaScript exceptions.
 //!
 //! Core errors become `Error`s whose `code` is one of `docs/API.md`'s
-//! `ERR_COMMITLOG_*` codes (a hole, `ERR_COMMITLOG_HOLE`, also carries `offset` and
+//! `ERR_SEGMENTLOG_*` codes (a hole, `ERR_SEGMENTLOG_HOLE`, also carries `offset` and
 //! `segment`); arguments of the wrong type become `TypeError`s
 //! (`ERR_INVALID_ARG_TYPE`) and numbers outside what an offset can be become `RangeError`s
 //! (`ERR_OUT_OF_RANGE`), the codes Node's own APIs use for the same mistakes.
@@ -22,7 +22,7 @@ pub enum Failure {
     /// An option or argument with the right type but an unacceptable value.
     Invalid(String),
     /// What the core reported.
-    Log(commitlog::Error),
+    Log(segmentlog::Error),
     /// A Rust panic caught at the boundary (a bug).
     Panic(String),
 }
@@ -30,27 +30,27 @@ pub enum Failure {
 /// Result of the conversion and core layers, before napi sees it.
 pub type Outcome<T> = std::result::Result<T, Failure>;
 
-impl From<commitlog::Error> for Failure {
-    fn from(e: commitlog::Error) -> Self {
+impl From<segmentlog::Error> for Failure {
+    fn from(e: segmentlog::Error) -> Self {
         Failure::Log(e)
     }
 }
 
 /// The `err.code` of a core error (`docs/API.md`).
-fn log_code(e: &commitlog::Error) -> &'static str {
+fn log_code(e: &segmentlog::Error) -> &'static str {
     kind_code(e.kind())
 }
 
-fn kind_code(kind: commitlog::ErrorKind) -> &'static str {
-    use commitlog::ErrorKind as K;
+fn kind_code(kind: segmentlog::ErrorKind) -> &'static str {
+    use segmentlog::ErrorKind as K;
     match kind {
-        K::OutOfRange => "ERR_COMMITLOG_OUT_OF_RANGE",
-        K::Corrupt => "ERR_COMMITLOG_CORRUPT",
-        K::Hole => "ERR_COMMITLOG_HOLE",
-        K::Closed => "ERR_COMMITLOG_CLOSED",
-        K::Locked => "ERR_COMMITLOG_LOCKED",
-        K::InvalidArgument => "ERR_COMMITLOG_INVALID_ARGUMENT",
-        K::Io => "ERR_COMMITLOG_IO",
+        K::OutOfRange => "ERR_SEGMENTLOG_OUT_OF_RANGE",
+        K::Corrupt => "ERR_SEGMENTLOG_CORRUPT",
+        K::Hole => "ERR_SEGMENTLOG_HOLE",
+        K::Closed => "ERR_SEGMENTLOG_CLOSED",
+        K::Locked => "ERR_SEGMENTLOG_LOCKED",
+        K::InvalidArgument => "ERR_SEGMENTLOG_INVALID_ARGUMENT",
+        K::Io => "ERR_SEGMENTLOG_IO",
     }
 }
 
@@ -59,13 +59,13 @@ impl Failure {
         match self {
             Failure::Type(m) | Failure::Range(m) | Failure::Invalid(m) => m.clone(),
             Failure::Log(e) => e.to_string(),
-            Failure::Panic(m) => format!("internal error in commitlog (a bug): {m}"),
+            Failure::Panic(m) => format!("internal error in segmentlog (a bug): {m}"),
         }
     }
 
     /// Builds the JS error object (not thrown yet).
     pub fn to_js<'e>(&self, env: &'e Env) -> Unknown<'e> {
-        if let Failure::Log(commitlog::Error::Hole {
+        if let Failure::Log(segmentlog::Error::Hole {
             offset, segment, ..
         }) = self
         {
@@ -80,12 +80,12 @@ impl Failure {
                 JsRangeError::from(Error::new("ERR_OUT_OF_RANGE", message)).into_unknown(*env)
             }
             Failure::Invalid(_) => {
-                JsError::from(Error::new("ERR_COMMITLOG_INVALID_ARGUMENT", message))
+                JsError::from(Error::new("ERR_SEGMENTLOG_INVALID_ARGUMENT", message))
                     .into_unknown(*env)
             }
             Failure::Log(e) => JsError::from(Error::new(log_code(e), message)).into_unknown(*env),
             Failure::Panic(_) => {
-                JsError::from(Error::new("ERR_COMMITLOG_PANIC", message)).into_unknown(*env)
+                JsError::from(Error::new("ERR_SEGMENTLOG_PANIC", message)).into_unknown(*env)
             }
         }
     }
@@ -107,7 +107,7 @@ impl Failure {
     }
 }
 
-/// The error of a hole: `code` `ERR_COMMITLOG_HOLE` with the hole's `offset` and the base
+/// The error of a hole: `code` `ERR_SEGMENTLOG_HOLE` with the hole's `offset` and the base
 /// offset of its `segment` as numbers. Offsets a double cannot hold exactly are never rounded:
 /// such a hole (only met iterating a log another language took past 2^53 - 1) is a
 /// `RangeError`, as its records are.
@@ -119,7 +119,7 @@ fn hole_error<'e>(env: &'e Env, message: String, offset: u64, segment: u64) -> U
         );
         return Failure::Range(message).to_js(env);
     }
-    let error = JsError::from(Error::new("ERR_COMMITLOG_HOLE", message)).into_unknown(*env);
+    let error = JsError::from(Error::new("ERR_SEGMENTLOG_HOLE", message)).into_unknown(*env);
     // SAFETY: `into_unknown` of a JsError gives a JS Error object.
     if let Ok(mut object) = unsafe { error.cast::<Object>() } {
         // Failing to set them (the env is shutting down) leaves the error without them.
@@ -157,10 +157,10 @@ mod tests {
     /// Each error kind has its own `err.code`, named as the kind is named everywhere.
     #[test]
     fn every_error_kind_has_the_code_of_its_name() {
-        for kind in commitlog::ErrorKind::ALL {
+        for kind in segmentlog::ErrorKind::ALL {
             assert_eq!(
                 super::kind_code(kind),
-                format!("ERR_COMMITLOG_{}", kind.name())
+                format!("ERR_SEGMENTLOG_{}", kind.name())
             );
         }
     }

@@ -19,7 +19,7 @@ use crate::log::{BatchRange, Log, copy_into};
 
 /// The core log behind a handle made by [`handle`].
 #[inline]
-fn core_log<'a>(handle: &Unknown<'a>) -> Outcome<&'a commitlog::Log> {
+fn core_log<'a>(handle: &Unknown<'a>) -> Outcome<&'a segmentlog::Log> {
     let raw = handle.value();
     let mut data = std::ptr::null_mut();
     // SAFETY: `raw` is a live handle of this call's scope; napi checks that it is an External.
@@ -27,7 +27,7 @@ fn core_log<'a>(handle: &Unknown<'a>) -> Outcome<&'a commitlog::Log> {
     if status == sys::Status::napi_ok {
         // SAFETY: `data` is an External's payload; napi-rs checks its type id before use.
         // The External is an argument of this call, so it outlives the borrow.
-        if let Some(log) = unsafe { External::<commitlog::Log>::inner_from_raw(data) } {
+        if let Some(log) = unsafe { External::<segmentlog::Log>::inner_from_raw(data) } {
             return Ok(log);
         }
     }
@@ -37,12 +37,12 @@ fn core_log<'a>(handle: &Unknown<'a>) -> Outcome<&'a commitlog::Log> {
 #[cold]
 #[inline(never)]
 fn not_a_handle() -> Failure {
-    Failure::Type("the receiver is not a commitlog Log".to_string())
+    Failure::Type("the receiver is not a segmentlog Log".to_string())
 }
 
 /// A handle on `log`'s core log for the functions below (made once per instance).
 #[napi(namespace = "fast", skip_typescript, catch_unwind)]
-pub fn handle(log: &Log) -> External<commitlog::Log> {
+pub fn handle(log: &Log) -> External<segmentlog::Log> {
     External::new(log.core().clone())
 }
 

@@ -1,7 +1,7 @@
-//! Node.js bindings for commitlog, built with napi-rs.
+//! Node.js bindings for segmentlog, built with napi-rs.
 //!
 //! This crate only converts between JavaScript and Rust: every behaviour lives in the
-//! `commitlog` core crate. The public surface is the `Log` class (`log.rs`), its Promise
+//! `segmentlog` core crate. The public surface is the `Log` class (`log.rs`), its Promise
 //! forms (`tasks.rs`) and the cursor behind `log.iter()` (`cursor.rs`; the JS async iterator
 //! around it lives in `iter.js`). `fast.rs` holds the entry points `index.js` routes `append`,
 //! `appendBatch` and `read` through. Argument checking is in `convert.rs`, error mapping in

@@ -35,7 +35,7 @@ impl std::fmt::Debug for LogRecord {
 
 impl LogRecord {
     /// Converts a core record (the value becomes a Buffer without another copy).
-    pub fn from_core(r: commitlog::Record) -> Outcome<LogRecord> {
+    pub fn from_core(r: segmentlog::Record) -> Outcome<LogRecord> {
         Ok(LogRecord {
             offset: to_js_number(r.offset, "offset")?,
             timestamp: to_js_number(r.timestamp, "timestamp")?,
@@ -64,21 +64,21 @@ impl BatchRange {
 /// A segmented, append-only log in one directory (see `Log.open`).
 ///
 /// Offsets are plain numbers, at most `Number.MAX_SAFE_INTEGER`: an append that would take
-/// `nextOffset` past it fails with `ERR_COMMITLOG_INVALID_ARGUMENT` before writing anything.
-/// Errors carry `err.code`: `ERR_COMMITLOG_OUT_OF_RANGE`, `ERR_COMMITLOG_CORRUPT`,
-/// `ERR_COMMITLOG_HOLE` (a damaged record; with `err.offset` and `err.segment`),
-/// `ERR_COMMITLOG_CLOSED`, `ERR_COMMITLOG_LOCKED`, `ERR_COMMITLOG_INVALID_ARGUMENT` or
-/// `ERR_COMMITLOG_IO`; arguments of the wrong type throw a `TypeError`, offsets that are not
+/// `nextOffset` past it fails with `ERR_SEGMENTLOG_INVALID_ARGUMENT` before writing anything.
+/// Errors carry `err.code`: `ERR_SEGMENTLOG_OUT_OF_RANGE`, `ERR_SEGMENTLOG_CORRUPT`,
+/// `ERR_SEGMENTLOG_HOLE` (a damaged record; with `err.offset` and `err.segment`),
+/// `ERR_SEGMENTLOG_CLOSED`, `ERR_SEGMENTLOG_LOCKED`, `ERR_SEGMENTLOG_INVALID_ARGUMENT` or
+/// `ERR_SEGMENTLOG_IO`; arguments of the wrong type throw a `TypeError`, offsets that are not
 /// safe non-negative integers a `RangeError`.
 #[napi]
 #[derive(Debug)]
 pub struct Log {
-    inner: commitlog::Log,
+    inner: segmentlog::Log,
 }
 
 impl Log {
     /// The core log (the handle of `fast.rs`'s entry points clones it).
-    pub(crate) fn core(&self) -> &commitlog::Log {
+    pub(crate) fn core(&self) -> &segmentlog::Log {
         &self.inner
     }
 }
@@ -86,7 +86,7 @@ impl Log {
 #[napi]
 impl Log {
     /// Opens the log in `dir` (creating it if needed) and recovers what a crash left.
-    /// Throws `ERR_COMMITLOG_LOCKED` if another writer holds the directory (unless `readOnly`).
+    /// Throws `ERR_SEGMENTLOG_LOCKED` if another writer holds the directory (unless `readOnly`).
     #[napi(
         factory,
         catch_unwind,
@@ -99,13 +99,13 @@ impl Log {
                 let dir = string(&dir, "dir")?;
                 let mut options = match &options {
                     Some(o) => options::parse(o)?,
-                    None => commitlog::Options::default(),
+                    None => segmentlog::Options::default(),
                 };
                 // Every offset this handle hands out, and the next one, must be a JS number
                 // held exactly: core refuses an append past it before writing anything.
                 options.max_offset = MAX_SAFE_INTEGER;
                 Ok(Log {
-                    inner: commitlog::Log::open(dir, options)?,
+                    inner: segmentlog::Log::open(dir, options)?,
                 })
             }),
         )
@@ -115,7 +115,7 @@ impl Log {
     /// of every damaged record that was durable (its bytes copied to `dir/quarantine/`), cuts a
     /// torn tail, rebuilds every index that does not match its store, and reports what it did.
     /// No intact record is removed and no offset changes. With `dryRun` it changes nothing and
-    /// reports what it would do. Throws `ERR_COMMITLOG_LOCKED` while a writer has the log open.
+    /// reports what it would do. Throws `ERR_SEGMENTLOG_LOCKED` while a writer has the log open.
     /// Runs on the calling thread (it reads the whole log).
     #[napi(catch_unwind, ts_args_type = "dir: string, options?: RepairOptions")]
     pub fn repair(env: Env, dir: Unknown, options: Option<Unknown>) -> Result<RecoveryReport> {
@@ -127,7 +127,7 @@ impl Log {
                     Some(o) => options::parse_repair(o)?,
                     None => false,
                 };
-                RecoveryReport::from_core(&commitlog::Log::repair(dir, dry_run)?)
+                RecoveryReport::from_core(&segmentlog::Log::repair(dir, dry_run)?)
             }),
         )
     }
@@ -302,7 +302,7 @@ impl Log {
         finish(&env, guard(|| Ok(self.inner.sync()?)))
     }
 
-    /// Closes the log (idempotent). Later calls throw `ERR_COMMITLOG_CLOSED`; live iterators
+    /// Closes the log (idempotent). Later calls throw `ERR_SEGMENTLOG_CLOSED`; live iterators
     /// end.
     #[napi(catch_unwind)]
     pub fn close(&self, env: Env) -> Result<()> {
@@ -377,7 +377,7 @@ impl Log {
 
     /// A cursor over the records from `options.from` (default `lowestOffset`), passing over
     /// holes when `skipHoles`; `iter()` in `index.js` wraps it in an async iterator. Throws
-    /// `ERR_COMMITLOG_CLOSED` on a closed log.
+    /// `ERR_SEGMENTLOG_CLOSED` on a closed log.
     #[napi(catch_unwind, ts_args_type = "from?: number, skipHoles?: boolean")]
     pub fn cursor(
         &self,
@@ -397,7 +397,7 @@ impl Log {
                     None => false,
                 };
                 if self.inner.is_closed() {
-                    return Err(Failure::Log(commitlog::Error::Closed));
+                    return Err(Failure::Log(segmentlog::Error::Closed));
                 }
                 let iter = self.inner.iter(from).skip_holes(skip);
                 Ok(Cursor::new(self.inner.clone(), iter))
@@ -409,7 +409,7 @@ impl Log {
 /// `readInto`'s work once the offset is checked: copies the value at `offset` into `target`
 /// from byte `at`; its length, or `-(length + 1)` when it does not fit (nothing copied then).
 pub(crate) fn copy_into(
-    log: &commitlog::Log,
+    log: &segmentlog::Log,
     offset: u64,
     target: &Unknown,
     at: &Unknown,

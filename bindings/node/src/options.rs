@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use commitlog::{Options, RecoveryMode, SyncPolicy};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use segmentlog::{Options, RecoveryMode, SyncPolicy};
 
 use crate::convert::{boolean, is_nullish, is_type, safe_u64, string};
 use crate::errors::{Failure, Outcome};

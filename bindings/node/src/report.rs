@@ -69,7 +69,7 @@ fn count(n: u64) -> f64 {
 impl RecoveryReport {
     /// Converts core's report. An offset a double cannot hold exactly (a log another language
     /// took past 2^53 - 1) is a `RangeError`, never rounded.
-    pub fn from_core(r: &commitlog::RecoveryReport) -> Outcome<RecoveryReport> {
+    pub fn from_core(r: &segmentlog::RecoveryReport) -> Outcome<RecoveryReport> {
         let events = r
             .events
             .iter()

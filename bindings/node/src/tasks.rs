@@ -2,7 +2,7 @@
 //!
 //! Each task owns a clone of the core `Log` (clones share one log), so the JS object may be
 //! collected or closed meanwhile; a closed log makes the promise reject with
-//! `ERR_COMMITLOG_CLOSED`. `compute` never fails at the napi level: the outcome, success or
+//! `ERR_SEGMENTLOG_CLOSED`. `compute` never fails at the napi level: the outcome, success or
 //! failure, is carried to `resolve`, which runs on the JS thread and can build the right JS
 //! error class with its `code`.
 
@@ -25,12 +25,12 @@ fn settle<T>(env: &Env, outcome: Outcome<T>) -> Result<T> {
 /// `appendAsync(value)`.
 #[derive(Debug)]
 pub struct AppendTask {
-    log: commitlog::Log,
+    log: segmentlog::Log,
     value: Vec<u8>,
 }
 
 impl AppendTask {
-    pub fn new(log: commitlog::Log, value: Vec<u8>) -> Self {
+    pub fn new(log: segmentlog::Log, value: Vec<u8>) -> Self {
         AppendTask { log, value }
     }
 }
@@ -54,12 +54,12 @@ impl Task for AppendTask {
 /// `appendBatchAsync(values)`.
 #[derive(Debug)]
 pub struct AppendBatchTask {
-    log: commitlog::Log,
+    log: segmentlog::Log,
     values: Vec<Vec<u8>>,
 }
 
 impl AppendBatchTask {
-    pub fn new(log: commitlog::Log, values: Vec<Vec<u8>>) -> Self {
+    pub fn new(log: segmentlog::Log, values: Vec<Vec<u8>>) -> Self {
         AppendBatchTask { log, values }
     }
 }
@@ -83,12 +83,12 @@ impl Task for AppendBatchTask {
 /// `readAsync(offset)`.
 #[derive(Debug)]
 pub struct ReadTask {
-    log: commitlog::Log,
+    log: segmentlog::Log,
     offset: u64,
 }
 
 impl ReadTask {
-    pub fn new(log: commitlog::Log, offset: u64) -> Self {
+    pub fn new(log: segmentlog::Log, offset: u64) -> Self {
         ReadTask { log, offset }
     }
 }
@@ -110,11 +110,11 @@ impl Task for ReadTask {
 /// `syncAsync()`.
 #[derive(Debug)]
 pub struct SyncTask {
-    log: commitlog::Log,
+    log: segmentlog::Log,
 }
 
 impl SyncTask {
-    pub fn new(log: commitlog::Log) -> Self {
+    pub fn new(log: segmentlog::Log) -> Self {
         SyncTask { log }
     }
 }

@@ -48,12 +48,12 @@ test('many concurrent appendAsync get distinct offsets and all values are readab
 test('async errors reject with the same codes', async (t) => {
   const log = Log.open(tmpLogDir(t))
   log.append(Buffer.from('x'))
-  await assert.rejects(log.readAsync(5), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  await assert.rejects(log.readAsync(5), code('ERR_SEGMENTLOG_OUT_OF_RANGE'))
   log.close()
-  await assert.rejects(log.appendAsync(Buffer.from('y')), code('ERR_COMMITLOG_CLOSED'))
-  await assert.rejects(log.appendBatchAsync([Buffer.from('y')]), code('ERR_COMMITLOG_CLOSED'))
-  await assert.rejects(log.readAsync(0), code('ERR_COMMITLOG_CLOSED'))
-  await assert.rejects(log.syncAsync(), code('ERR_COMMITLOG_CLOSED'))
+  await assert.rejects(log.appendAsync(Buffer.from('y')), code('ERR_SEGMENTLOG_CLOSED'))
+  await assert.rejects(log.appendBatchAsync([Buffer.from('y')]), code('ERR_SEGMENTLOG_CLOSED'))
+  await assert.rejects(log.readAsync(0), code('ERR_SEGMENTLOG_CLOSED'))
+  await assert.rejects(log.syncAsync(), code('ERR_SEGMENTLOG_CLOSED'))
 })
 
 test('a close while appends are in flight: each promise settles, none hangs', async (t) => {
@@ -62,7 +62,7 @@ test('a close while appends are in flight: each promise settles, none hangs', as
   log.close()
   const results = await Promise.allSettled(pending)
   for (const r of results) {
-    if (r.status === 'rejected') assert.equal(r.reason.code, 'ERR_COMMITLOG_CLOSED')
+    if (r.status === 'rejected') assert.equal(r.reason.code, 'ERR_SEGMENTLOG_CLOSED')
     else assert.equal(typeof r.value, 'number')
   }
 })

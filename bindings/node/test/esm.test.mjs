@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import commitlog, { Log, Cursor, LogIterator } from '../index.mjs'
+import segmentlog, { Log, Cursor, LogIterator } from '../index.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -14,11 +14,11 @@ test('named and default ESM exports are the CommonJS ones', () => {
   assert.equal(Log, cjs.Log)
   assert.equal(Cursor, cjs.Cursor)
   assert.equal(LogIterator, cjs.LogIterator)
-  assert.equal(commitlog, cjs)
+  assert.equal(segmentlog, cjs)
 })
 
 test('a log used through the ESM entry', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commitlog-esm-'))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'segmentlog-esm-'))
   try {
     const log = Log.open(path.join(dir, 'log'))
     log.append(Buffer.from('esm'))

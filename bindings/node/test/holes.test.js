@@ -20,7 +20,7 @@ const valueOf = (offset) => Buffer.from(`record ${offset}`.padEnd(VALUE_LEN, '.'
 const storePath = (dir, base) => path.join(dir, `${String(base).padStart(20, '0')}.store`)
 const isHole = (offset, segment) => (err) =>
   err instanceof Error &&
-  err.code === 'ERR_COMMITLOG_HOLE' &&
+  err.code === 'ERR_SEGMENTLOG_HOLE' &&
   err.offset === offset &&
   err.segment === segment &&
   err.message.includes(`offset ${offset} is a hole`)
@@ -73,7 +73,7 @@ async function walk(it, until = Infinity) {
 
 const allBut = (hole) => Array.from({ length: RECORDS }, (_, i) => i).filter((i) => i !== hole)
 
-test('a damaged record is a hole: reads throw ERR_COMMITLOG_HOLE, neighbours read', async (t) => {
+test('a damaged record is a hole: reads throw ERR_SEGMENTLOG_HOLE, neighbours read', async (t) => {
   const dir = writeLog(t)
   damage(dir, 0, 5)
   const log = Log.open(dir, SMALL)
@@ -151,7 +151,7 @@ test('Log.repair names the hole; a dry run changes nothing; a writer locks it ou
 
   const log = Log.open(dir, SMALL)
   t.after(() => log.close())
-  assert.throws(() => Log.repair(dir), (err) => err.code === 'ERR_COMMITLOG_LOCKED')
+  assert.throws(() => Log.repair(dir), (err) => err.code === 'ERR_SEGMENTLOG_LOCKED')
   assert.throws(() => log.read(hole), isHole(hole, PER_SEGMENT))
   assert.ok(log.read(hole - 1).equals(valueOf(hole - 1)))
   assert.ok(log.read(hole + 1).equals(valueOf(hole + 1)))
@@ -163,8 +163,8 @@ test('Log.repair arguments', (t) => {
   assert.throws(() => Log.repair(42), TypeError)
   assert.throws(() => Log.repair(dir, 'dry'), TypeError)
   assert.throws(() => Log.repair(dir, { dryRun: 1 }), TypeError)
-  assert.throws(() => Log.repair(dir, { dryrun: true }), (e) => e.code === 'ERR_COMMITLOG_INVALID_ARGUMENT')
-  assert.throws(() => Log.repair(dir), (e) => e.code === 'ERR_COMMITLOG_IO')
+  assert.throws(() => Log.repair(dir, { dryrun: true }), (e) => e.code === 'ERR_SEGMENTLOG_INVALID_ARGUMENT')
+  assert.throws(() => Log.repair(dir), (e) => e.code === 'ERR_SEGMENTLOG_IO')
   Log.open(dir).close()
   for (const options of [undefined, null, {}, { dryRun: undefined }, { dryRun: false }, { dryRun: true }]) {
     const r = Log.repair(dir, options)

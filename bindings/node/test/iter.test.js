@@ -44,12 +44,12 @@ test('from starts at an offset; an empty log yields nothing', async (t) => {
   assert.deepEqual(seen, ['c', 'd'])
 })
 
-test('a position below the lowest offset rejects with ERR_COMMITLOG_OUT_OF_RANGE', async (t) => {
+test('a position below the lowest offset rejects with ERR_SEGMENTLOG_OUT_OF_RANGE', async (t) => {
   const log = Log.open(tmpLogDir(t), { initialOffset: 10 })
   t.after(() => log.close())
   log.append(Buffer.from('x'))
   const it = log.iter({ from: 3 })
-  await assert.rejects(it.next(), (e) => e.code === 'ERR_COMMITLOG_OUT_OF_RANGE')
+  await assert.rejects(it.next(), (e) => e.code === 'ERR_SEGMENTLOG_OUT_OF_RANGE')
   assert.deepEqual(await it.next(), { value: undefined, done: true })
 })
 
@@ -127,8 +127,8 @@ test('next() calls made without awaiting are served in order', async (t) => {
   await it.return()
 })
 
-test('a non-live iterator created on a closed log throws ERR_COMMITLOG_CLOSED', (t) => {
+test('a non-live iterator created on a closed log throws ERR_SEGMENTLOG_CLOSED', (t) => {
   const log = Log.open(tmpLogDir(t))
   log.close()
-  assert.throws(() => log.iter(), (e) => e.code === 'ERR_COMMITLOG_CLOSED')
+  assert.throws(() => log.iter(), (e) => e.code === 'ERR_SEGMENTLOG_CLOSED')
 })

@@ -58,7 +58,7 @@ test('readInto copies into a caller buffer, or reports the size it needs', (t) =
   assert.equal(small.toString(), '....')
   assert.throws(() => log.readInto(0, small, 5), RangeError)
   assert.throws(() => log.readInto(0, 'buffer', 0), TypeError)
-  assert.throws(() => log.readInto(1, target, 0), (e) => e.code === 'ERR_COMMITLOG_OUT_OF_RANGE')
+  assert.throws(() => log.readInto(1, target, 0), (e) => e.code === 'ERR_SEGMENTLOG_OUT_OF_RANGE')
 })
 
 test('a large value round-trips', (t) => {
@@ -108,7 +108,7 @@ test('readMany throws the first error and checks its offsets like read', (t) => 
   t.after(() => log.close())
   log.appendBatch([Buffer.from('a'), Buffer.from('b')])
   assert.throws(() => log.readMany([0, 1, 2, 0]), (err) => {
-    return err.code === 'ERR_COMMITLOG_OUT_OF_RANGE' && /2/.test(err.message)
+    return err.code === 'ERR_SEGMENTLOG_OUT_OF_RANGE' && /2/.test(err.message)
   })
   for (const bad of [-1, 0.5, NaN, 2 ** 53]) {
     assert.throws(() => log.readMany([0, bad]), rangeError, `readMany([0, ${bad}])`)
@@ -211,7 +211,7 @@ test('small segments: many segments, reads across them, truncateFront drops whol
   for (let i = 0; i < 100; i += 9) assert.ok(log.read(i).equals(value))
   log.truncateFront(50)
   assert.ok(log.lowestOffset > 0 && log.lowestOffset <= 50, `lowest ${log.lowestOffset}`)
-  assert.throws(() => log.read(0), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.throws(() => log.read(0), code('ERR_SEGMENTLOG_OUT_OF_RANGE'))
   assert.ok(log.read(50).equals(value))
   assert.equal(log.nextOffset, 100)
 })
@@ -232,10 +232,10 @@ test('truncateBack removes the tail and the next append reuses that offset', (t)
   log.appendBatch(['a', 'b', 'c', 'd'].map((s) => Buffer.from(s)))
   log.truncateBack(2)
   assert.equal(log.nextOffset, 2)
-  assert.throws(() => log.read(2), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.throws(() => log.read(2), code('ERR_SEGMENTLOG_OUT_OF_RANGE'))
   assert.equal(log.append(Buffer.from('C')), 2)
   assert.equal(log.read(2).toString(), 'C')
-  assert.throws(() => log.truncateBack(10), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.throws(() => log.truncateBack(10), code('ERR_SEGMENTLOG_OUT_OF_RANGE'))
 })
 
 test('sync options are accepted and sync() succeeds', (t) => {
@@ -257,7 +257,7 @@ test('recovery option accepts truncateTail, truncate_tail and strict', (t) => {
   }
 })
 
-test('strict recovery reports a damaged record as ERR_COMMITLOG_CORRUPT', (t) => {
+test('strict recovery reports a damaged record as ERR_SEGMENTLOG_CORRUPT', (t) => {
   const dir = tmpLogDir(t)
   const log = Log.open(dir)
   log.append(Buffer.alloc(100, 1))
@@ -278,7 +278,7 @@ test('strict recovery reports a damaged record as ERR_COMMITLOG_CORRUPT', (t) =>
     } finally {
       l.close()
     }
-  }, code('ERR_COMMITLOG_CORRUPT'))
+  }, code('ERR_SEGMENTLOG_CORRUPT'))
 })
 
 test('retentionBytes drops the oldest sealed segments', (t) => {
@@ -309,17 +309,17 @@ test('readOnly opens beside a writer, sees its records, and refuses writes', (t)
   const reader = Log.open(dir, { readOnly: true })
   t.after(() => reader.close())
   assert.equal(reader.read(0).toString(), 'w0')
-  assert.throws(() => reader.append(Buffer.from('no')), code('ERR_COMMITLOG_INVALID_ARGUMENT'))
+  assert.throws(() => reader.append(Buffer.from('no')), code('ERR_SEGMENTLOG_INVALID_ARGUMENT'))
   writer.append(Buffer.from('w1'))
   assert.equal(reader.nextOffset, 2)
   assert.equal(reader.read(1).toString(), 'w1')
 })
 
-test('a second writer on the same directory gets ERR_COMMITLOG_LOCKED', (t) => {
+test('a second writer on the same directory gets ERR_SEGMENTLOG_LOCKED', (t) => {
   const dir = tmpLogDir(t)
   const log = Log.open(dir)
   t.after(() => log.close())
-  assert.throws(() => Log.open(dir), code('ERR_COMMITLOG_LOCKED'))
+  assert.throws(() => Log.open(dir), code('ERR_SEGMENTLOG_LOCKED'))
   // ... also from another process.
   const { spawnSync } = require('node:child_process')
   const child = spawnSync(
@@ -332,14 +332,14 @@ test('a second writer on the same directory gets ERR_COMMITLOG_LOCKED', (t) => {
     { encoding: 'utf8' },
   )
   assert.equal(child.status, 3, child.stderr)
-  assert.equal(child.stdout.trim(), 'ERR_COMMITLOG_LOCKED')
+  assert.equal(child.stdout.trim(), 'ERR_SEGMENTLOG_LOCKED')
 })
 
-test('every call on a closed log throws ERR_COMMITLOG_CLOSED', (t) => {
+test('every call on a closed log throws ERR_SEGMENTLOG_CLOSED', (t) => {
   const log = Log.open(tmpLogDir(t))
   log.append(Buffer.from('x'))
   log.close()
-  const closed = code('ERR_COMMITLOG_CLOSED')
+  const closed = code('ERR_SEGMENTLOG_CLOSED')
   assert.throws(() => log.append(Buffer.from('y')), closed)
   assert.throws(() => log.appendBatch([Buffer.from('y')]), closed)
   assert.throws(() => log.read(0), closed)
@@ -440,14 +440,14 @@ test('offsets must be safe non-negative integers', (t) => {
     assert.throws(() => log.truncateFront(bad), rangeError)
     assert.throws(() => log.offsetAtTime(bad), rangeError)
   }
-  assert.throws(() => log.read(1), code('ERR_COMMITLOG_OUT_OF_RANGE'))
-  assert.throws(() => log.read(Number.MAX_SAFE_INTEGER), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.throws(() => log.read(1), code('ERR_SEGMENTLOG_OUT_OF_RANGE'))
+  assert.throws(() => log.read(Number.MAX_SAFE_INTEGER), code('ERR_SEGMENTLOG_OUT_OF_RANGE'))
 })
 
 test('appends stop before nextOffset passes Number.MAX_SAFE_INTEGER, writing nothing', async (t) => {
   const dir = tmpLogDir(t)
   const max = Number.MAX_SAFE_INTEGER
-  const invalid = code('ERR_COMMITLOG_INVALID_ARGUMENT')
+  const invalid = code('ERR_SEGMENTLOG_INVALID_ARGUMENT')
   let log = Log.open(dir, { initialOffset: max - 2 })
   assert.equal(log.append(Buffer.from('a')), max - 2)
   assert.deepEqual(log.appendBatch([Buffer.from('b')]), { first: max - 1, next: max })
@@ -460,7 +460,7 @@ test('appends stop before nextOffset passes Number.MAX_SAFE_INTEGER, writing not
     assert.equal(log.nextOffset, max)
   }
   assert.equal(log.read(max - 1).toString(), 'b')
-  assert.throws(() => log.read(max), code('ERR_COMMITLOG_OUT_OF_RANGE'))
+  assert.throws(() => log.read(max), code('ERR_SEGMENTLOG_OUT_OF_RANGE'))
   const seen = []
   for await (const rec of log.iter({ from: max - 2 })) seen.push([rec.offset, rec.value.toString()])
   assert.deepEqual(seen, [[max - 2, 'a'], [max - 1, 'b']])
@@ -483,11 +483,11 @@ test('initialOffset Number.MAX_SAFE_INTEGER opens an empty log that takes nothin
   const log = Log.open(tmpLogDir(t), { initialOffset: Number.MAX_SAFE_INTEGER })
   t.after(() => log.close())
   assert.equal(log.nextOffset, Number.MAX_SAFE_INTEGER)
-  assert.throws(() => log.append(Buffer.from('x')), code('ERR_COMMITLOG_INVALID_ARGUMENT'))
+  assert.throws(() => log.append(Buffer.from('x')), code('ERR_SEGMENTLOG_INVALID_ARGUMENT'))
   assert.equal(log.nextOffset, Number.MAX_SAFE_INTEGER)
 })
 
-test('bad options: wrong types are TypeErrors, bad values ERR_COMMITLOG_INVALID_ARGUMENT', (t) => {
+test('bad options: wrong types are TypeErrors, bad values ERR_SEGMENTLOG_INVALID_ARGUMENT', (t) => {
   const dir = tmpLogDir(t)
   assert.throws(() => Log.open(42), typeError)
   assert.throws(() => Log.open(dir, 'fast'), typeError)
@@ -495,7 +495,7 @@ test('bad options: wrong types are TypeErrors, bad values ERR_COMMITLOG_INVALID_
   assert.throws(() => Log.open(dir, { readOnly: 'yes' }), typeError)
   assert.throws(() => Log.open(dir, { sync: true }), typeError)
   assert.throws(() => Log.open(dir, { maxSegmentBytes: -5 }), rangeError)
-  const invalid = code('ERR_COMMITLOG_INVALID_ARGUMENT')
+  const invalid = code('ERR_SEGMENTLOG_INVALID_ARGUMENT')
   assert.throws(() => Log.open(dir, { maxSegmentBytes: 100 }), invalid)
   assert.throws(() => Log.open(dir, { sync: 'sometimes' }), invalid)
   assert.throws(() => Log.open(dir, { sync: 0 }), invalid)
@@ -506,11 +506,11 @@ test('bad options: wrong types are TypeErrors, bad values ERR_COMMITLOG_INVALID_
   Log.open(dir, null).close()
 })
 
-test('an I/O failure is ERR_COMMITLOG_IO', (t) => {
+test('an I/O failure is ERR_SEGMENTLOG_IO', (t) => {
   const dir = tmpLogDir(t)
   fs.mkdirSync(path.dirname(dir), { recursive: true })
   fs.writeFileSync(dir, 'not a directory')
-  assert.throws(() => Log.open(path.join(dir, 'sub')), code('ERR_COMMITLOG_IO'))
+  assert.throws(() => Log.open(path.join(dir, 'sub')), code('ERR_SEGMENTLOG_IO'))
 })
 
 test('Log cannot be constructed with new', () => {

@@ -9,17 +9,17 @@ const { Log } = require('..')
 const { tmpLogDir } = require('./helpers/tmp.js')
 
 const TYPED_CODES = new Set([
-  'ERR_COMMITLOG_OUT_OF_RANGE',
-  'ERR_COMMITLOG_CORRUPT',
-  'ERR_COMMITLOG_CLOSED',
-  'ERR_COMMITLOG_LOCKED',
-  'ERR_COMMITLOG_INVALID_ARGUMENT',
-  'ERR_COMMITLOG_IO',
+  'ERR_SEGMENTLOG_OUT_OF_RANGE',
+  'ERR_SEGMENTLOG_CORRUPT',
+  'ERR_SEGMENTLOG_CLOSED',
+  'ERR_SEGMENTLOG_LOCKED',
+  'ERR_SEGMENTLOG_INVALID_ARGUMENT',
+  'ERR_SEGMENTLOG_IO',
   'ERR_INVALID_ARG_TYPE',
   'ERR_OUT_OF_RANGE',
 ])
 const typed = (err) => err instanceof Error && TYPED_CODES.has(err.code)
-const closed = (err) => err instanceof Error && err.code === 'ERR_COMMITLOG_CLOSED'
+const closed = (err) => err instanceof Error && err.code === 'ERR_SEGMENTLOG_CLOSED'
 
 /** Runs `fn`; it must return or throw a typed error. */
 function valueOrTyped(fn) {
@@ -140,7 +140,7 @@ test('huge numbers: offsets, timestamps, options and batches', (t) => {
   assert.equal(log.read(0).toString(), 'a')
   // A batch larger than a segment is refused whole.
   const before = log.nextOffset
-  assert.throws(() => log.appendBatch(Array.from({ length: 2000 }, () => Buffer.alloc(100))), (e) => e.code === 'ERR_COMMITLOG_INVALID_ARGUMENT')
+  assert.throws(() => log.appendBatch(Array.from({ length: 2000 }, () => Buffer.alloc(100))), (e) => e.code === 'ERR_SEGMENTLOG_INVALID_ARGUMENT')
   assert.equal(log.nextOffset, before)
   // Many empty values in one batch are fine when they fit.
   const r = log.appendBatch(Array.from({ length: 1000 }, () => Buffer.alloc(0)))

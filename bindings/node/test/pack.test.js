@@ -1,6 +1,6 @@
 'use strict'
 // The npm tarball installs in a clean directory with no Rust toolchain on PATH and works through
-// both `require('commitlog')` and `import { Log } from 'commitlog'`.
+// both `require('segmentlog')` and `import { Log } from 'segmentlog'`.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
@@ -12,19 +12,19 @@ const pkgDir = path.join(__dirname, '..')
 const { version } = require('../package.json')
 
 test('npm pack + npm install of the tarball, then require and import', { timeout: 180_000 }, (t) => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'commitlog-pack-'))
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'segmentlog-pack-'))
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
   const packed = JSON.parse(
     execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: pkgDir, encoding: 'utf8' }),
   )[0]
   const files = packed.files.map((f) => f.path).sort()
-  assert.ok(files.includes('commitlog.linux-x64-gnu.node'), files.join(', '))
+  assert.ok(files.includes('segmentlog.linux-x64-gnu.node'), files.join(', '))
   for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'iter.js', 'package.json']) {
     assert.ok(files.includes(f), `${f} in ${files.join(', ')}`)
   }
   assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), files.join(', '))
-  const tarball = path.join(tmp, `commitlog-${version}.tgz`)
+  const tarball = path.join(tmp, `segmentlog-${version}.tgz`)
   assert.ok(fs.existsSync(tarball))
 
   // A PATH with node and npm but without cargo/rustc.
@@ -44,15 +44,15 @@ test('npm pack + npm install of the tarball, then require and import', { timeout
   const logDir = path.join(tmp, 'log')
   const cjs = execFileSync(
     process.execPath,
-    ['-e', `const { Log } = require('commitlog'); const l = Log.open(${JSON.stringify(logDir)}); l.append(Buffer.from('cjs')); console.log(l.read(0).toString()); l.close()`],
+    ['-e', `const { Log } = require('segmentlog'); const l = Log.open(${JSON.stringify(logDir)}); l.append(Buffer.from('cjs')); console.log(l.read(0).toString()); l.close()`],
     { cwd: app, env, encoding: 'utf8' },
   )
   assert.equal(cjs.trim(), 'cjs')
   const esm = execFileSync(
     process.execPath,
-    ['--input-type=module', '-e', `import { Log } from 'commitlog'; import cl from 'commitlog'; const l = Log.open(${JSON.stringify(logDir)}); console.log(l.read(0).toString(), l.append(Buffer.from('esm')), cl.Log === Log); l.close()`],
+    ['--input-type=module', '-e', `import { Log } from 'segmentlog'; import cl from 'segmentlog'; const l = Log.open(${JSON.stringify(logDir)}); console.log(l.read(0).toString(), l.append(Buffer.from('esm')), cl.Log === Log); l.close()`],
     { cwd: app, env, encoding: 'utf8' },
   )
   assert.equal(esm.trim(), 'cjs 1 true')
-  assert.ok(fs.existsSync(path.join(app, 'node_modules', 'commitlog', 'index.d.ts')))
+  assert.ok(fs.existsSync(path.join(app, 'node_modules', 'segmentlog', 'index.d.ts')))
 })

@@ -1,6 +1,6 @@
 'use strict'
 // Cross-language fixture: a log written by Rust (core's `xlang` example) is read from Node, and
-// one written from Node is checked by Rust. `make test-node` sets COMMITLOG_XLANG to the built
+// one written from Node is checked by Rust. `make test-node` sets SEGMENTLOG_XLANG to the built
 // example; without it the Rust half is skipped (the Node half still runs).
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -10,8 +10,8 @@ const xlang = require('./helpers/xlang.js')
 const { tmpLogDir } = require('./helpers/tmp.js')
 
 const N = 1000
-const rust = process.env.COMMITLOG_XLANG
-const skipRust = !rust || !fs.existsSync(rust) ? 'COMMITLOG_XLANG (core xlang example) not set' : false
+const rust = process.env.SEGMENTLOG_XLANG
+const skipRust = !rust || !fs.existsSync(rust) ? 'SEGMENTLOG_XLANG (core xlang example) not set' : false
 
 test('Node writes the fixture and reads it back', () => {
   const dir = tmpLogDir()

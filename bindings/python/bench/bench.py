@@ -1,4 +1,4 @@
-"""commitlog from Python beside Python's own alternatives, in one run (issue 4).
+"""segmentlog from Python beside Python's own alternatives, in one run (issue 4).
 
 Values of 100 bytes, 1M of them (BENCH_QUICK=1: 100k), several rounds; in each round every
 workload runs back to back with its baseline, and the ratios are taken round by round (the
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import commitlog
+import segmentlog
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 N = 100_000 if QUICK else 1_000_000
@@ -43,22 +43,22 @@ BATCH = 1000
 ROOT = Path(__file__).resolve().parents[3]
 RESULTS = ROOT / "bench" / "results" / "python.json"
 
-APPEND = "append 100 B: commitlog"
+APPEND = "append 100 B: segmentlog"
 PLAIN = "append 100 B: plain buffered file"
 SQLITE_INSERT = "append 100 B: sqlite3 executemany"
-READ = "random read 100 B: commitlog"
+READ = "random read 100 B: segmentlog"
 SQLITE_READ = "random read 100 B: sqlite3"
-READ_MANY = "random read 100 B: commitlog read_many"
-BATCHED = "append_batch 1000 x 100 B: commitlog (Python)"
+READ_MANY = "random read 100 B: segmentlog read_many"
+BATCHED = "append_batch 1000 x 100 B: segmentlog (Python)"
 CORE_BATCHED = "append_batch 1000 x 100 B: core (Rust)"
 CORE_APPEND = "append 100 B: core (Rust)"
 # (name, ours, baseline, target)
 RATIOS = [
-    ("append: commitlog / plain file", APPEND, PLAIN, 1.5),
-    ("append: commitlog / sqlite3", APPEND, SQLITE_INSERT, 5.0),
-    ("read: commitlog / sqlite3", READ, SQLITE_READ, 2.0),
+    ("append: segmentlog / plain file", APPEND, PLAIN, 1.5),
+    ("append: segmentlog / sqlite3", APPEND, SQLITE_INSERT, 5.0),
+    ("read: segmentlog / sqlite3", READ, SQLITE_READ, 2.0),
     # No target: the same offsets as one multi-get call per 1000.
-    ("read_many: commitlog / sqlite3", READ_MANY, SQLITE_READ, None),
+    ("read_many: segmentlog / sqlite3", READ_MANY, SQLITE_READ, None),
     ("append_batch: Python / core", BATCHED, CORE_BATCHED, 0.7),
     # No target: what the binding costs per call.
     ("append: Python / core", APPEND, CORE_APPEND, None),
@@ -81,7 +81,7 @@ def core_batch_binary() -> Path:
     """Builds the Rust baseline once (release)."""
     cargo = os.environ.get("CARGO", "cargo")
     subprocess.run(
-        [cargo, "build", "--release", "-q", "-p", "commitlog-python", "--example", "core_batch"],
+        [cargo, "build", "--release", "-q", "-p", "segmentlog-python", "--example", "core_batch"],
         cwd=ROOT, check=True,
     )
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -91,7 +91,7 @@ def core_batch_binary() -> Path:
 def one_round(work: Path, values: list[bytes], sample: list[int], core_batch: Path) -> dict[str, float]:
     """Operations per second of every workload, measured once each."""
     ops: dict[str, float] = {}
-    log = commitlog.open(work / "log")
+    log = segmentlog.open(work / "log")
 
     def cl_append() -> None:
         append = log.append
@@ -146,7 +146,7 @@ def one_round(work: Path, values: list[bytes], sample: list[int], core_batch: Pa
     log.close()
     db.close()
 
-    with commitlog.open(work / "batch") as blog:
+    with segmentlog.open(work / "batch") as blog:
 
         def cl_batch() -> None:
             append_batch = blog.append_batch
@@ -175,7 +175,7 @@ def main() -> int:
     sample = random.Random(4).sample(range(N), READS)
     rounds: list[dict[str, float]] = []
     for _ in range(ROUNDS):
-        work = Path(tempfile.mkdtemp(prefix="commitlog-pybench-"))
+        work = Path(tempfile.mkdtemp(prefix="segmentlog-pybench-"))
         try:
             rounds.append(one_round(work, values, sample, core_batch))
         finally:

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();

@@ -1,6 +1,6 @@
-//! Turning core's errors (and panics) into the Python exceptions of `commitlog._errors`.
+//! Turning core's errors (and panics) into the Python exceptions of `segmentlog._errors`.
 //!
-//! The exception classes are written in Python (`python/commitlog/_errors.py`) because some need
+//! The exception classes are written in Python (`python/segmentlog/_errors.py`) because some need
 //! two built-in bases (`IndexError`, `OSError`) and real attributes; this module only picks the
 //! class for each core error kind and fills in its arguments.
 
@@ -16,12 +16,12 @@ use pyo3::types::PyType;
 /// Kept free of Python objects so it can cross `Python::detach`.
 #[derive(Debug)]
 pub(crate) enum Failure {
-    Core(commitlog::Error),
+    Core(segmentlog::Error),
     Panic(String),
 }
 
-impl From<commitlog::Error> for Failure {
-    fn from(e: commitlog::Error) -> Self {
+impl From<segmentlog::Error> for Failure {
+    fn from(e: segmentlog::Error) -> Self {
         Failure::Core(e)
     }
 }
@@ -29,7 +29,7 @@ impl From<commitlog::Error> for Failure {
 /// Runs `f` (a call into core) and catches any panic, so that no `PanicException` (a
 /// `BaseException` that `except Exception` misses) can reach Python. Safe to call with the GIL
 /// released.
-pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, commitlog::Error>) -> Result<T, Failure> {
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, segmentlog::Error>) -> Result<T, Failure> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r.map_err(Failure::Core),
         Err(payload) => {
@@ -50,9 +50,9 @@ impl Failure {
             Failure::Core(e) => core_error(py, e),
             Failure::Panic(msg) => raise(
                 py,
-                "CommitLogError",
+                "SegmentLogError",
                 (format!(
-                    "internal error in commitlog (a bug, please report it): {msg}"
+                    "internal error in segmentlog (a bug, please report it): {msg}"
                 ),),
             ),
         }
@@ -71,8 +71,8 @@ impl<T> IntoPyResult<T> for Result<T, Failure> {
 }
 
 /// The contract's Python exception class for each error kind (see `docs/API.md`).
-fn class_of(kind: commitlog::ErrorKind) -> &'static str {
-    use commitlog::ErrorKind as K;
+fn class_of(kind: segmentlog::ErrorKind) -> &'static str {
+    use segmentlog::ErrorKind as K;
     match kind {
         K::OutOfRange => "OffsetOutOfRangeError",
         K::Hole => "HoleError",
@@ -80,14 +80,14 @@ fn class_of(kind: commitlog::ErrorKind) -> &'static str {
         K::Closed => "LogClosedError",
         K::Locked => "LogLockedError",
         K::InvalidArgument => "InvalidArgumentError",
-        K::Io => "CommitLogIOError",
+        K::Io => "SegmentLogIOError",
     }
 }
 
 /// Maps one core error onto its kind's Python exception, with the attributes its variant
 /// carries (the offsets of an out-of-range offset or a hole, the locked directory, the errno).
-fn core_error(py: Python<'_>, e: commitlog::Error) -> PyErr {
-    use commitlog::Error as E;
+fn core_error(py: Python<'_>, e: segmentlog::Error) -> PyErr {
+    use segmentlog::Error as E;
     let class = class_of(e.kind());
     let msg = e.to_string();
     let errno = e.raw_os_error();
@@ -109,7 +109,7 @@ fn core_error(py: Python<'_>, e: commitlog::Error) -> PyErr {
     }
 }
 
-/// The exception `commitlog._errors.<name>(*args)`.
+/// The exception `segmentlog._errors.<name>(*args)`.
 pub(crate) fn raise<A>(py: Python<'_>, name: &'static str, args: A) -> PyErr
 where
     A: PyErrArguments + Send + Sync + 'static,
@@ -120,11 +120,11 @@ where
     }
 }
 
-/// The exception class `name` of `commitlog._errors`, imported once per class.
+/// The exception class `name` of `segmentlog._errors`, imported once per class.
 fn error_class<'py>(py: Python<'py>, name: &'static str) -> PyResult<Bound<'py, PyType>> {
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     let module = MODULE.get_or_try_init(py, || {
-        PyResult::Ok(py.import("commitlog._errors")?.unbind())
+        PyResult::Ok(py.import("segmentlog._errors")?.unbind())
     })?;
     Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
 }

@@ -1,4 +1,4 @@
-//! `commitlog.LogIterator`: records in offset order, optionally waiting for new ones (tailing).
+//! `segmentlog.LogIterator`: records in offset order, optionally waiting for new ones (tailing).
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -17,16 +17,16 @@ use crate::wait::Wait;
 /// appended, and stops when ``wait`` seconds pass without one. It raises
 /// :class:`OffsetOutOfRangeError` if its position falls below the log's lowest offset
 /// (truncation, retention) and :class:`LogClosedError` once the log is closed.
-#[pyclass(frozen, module = "commitlog", name = "LogIterator")]
+#[pyclass(frozen, module = "segmentlog", name = "LogIterator")]
 #[derive(Debug)]
 pub(crate) struct PyLogIterator {
     // A Mutex so threads may share the iterator; it is only locked with the GIL released.
-    inner: Detached<Mutex<commitlog::Iter>>,
+    inner: Detached<Mutex<segmentlog::Iter>>,
     wait: Wait,
 }
 
 impl PyLogIterator {
-    pub(crate) fn new(inner: commitlog::Iter, wait: Wait) -> Self {
+    pub(crate) fn new(inner: segmentlog::Iter, wait: Wait) -> Self {
         PyLogIterator {
             inner: Detached::new(Mutex::new(inner)),
             wait,
@@ -97,7 +97,7 @@ impl PyLogIterator {
             Wait::Forever => "wait=forever".to_owned(),
         };
         Ok(format!(
-            "<commitlog.LogIterator position={} {wait}>",
+            "<segmentlog.LogIterator position={} {wait}>",
             self.position(py)?
         ))
     }

@@ -1,5 +1,5 @@
-//! `commitlog._commitlog`: the Python module (built by maturin, re-exported by the pure-Python
-//! package `commitlog`). It only converts types and errors; all behaviour lives in core.
+//! `segmentlog._segmentlog`: the Python module (built by maturin, re-exported by the pure-Python
+//! package `segmentlog`). It only converts types and errors; all behaviour lives in core.
 
 mod detached;
 mod errors;
@@ -13,9 +13,9 @@ mod wait;
 
 use pyo3::prelude::*;
 
-/// The native part of the ``commitlog`` package; import ``commitlog`` instead.
+/// The native part of the ``segmentlog`` package; import ``segmentlog`` instead.
 #[pymodule]
-fn _commitlog(m: &Bound<'_, PyModule>) -> PyResult<()> {
+fn _segmentlog(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<log::PyLog>()?;
     m.add_class::<record::PyRecord>()?;
     m.add_class::<iter::PyLogIterator>()?;

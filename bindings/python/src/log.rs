@@ -1,13 +1,13 @@
-//! `commitlog.Log`: the log handle, and `commitlog.open`.
+//! `segmentlog.Log`: the log handle, and `segmentlog.open`.
 
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-use commitlog::{Log, SyncPolicy};
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyRange, PyString};
+use segmentlog::{Log, SyncPolicy};
 
 use crate::detached::Detached;
 use crate::errors::{Failure, IntoPyResult, guard, raise};
@@ -25,7 +25,7 @@ const BIG: usize = 64 * 1024;
 /// offset (an int that grows by one per record) and a timestamp.
 ///
 /// ``Log(path, **options)`` opens the log in ``path`` (creating it if needed), the same as
-/// :func:`commitlog.open`. Use it as a context manager, or call :meth:`close`. One ``Log`` may
+/// :func:`segmentlog.open`. Use it as a context manager, or call :meth:`close`. One ``Log`` may
 /// be shared by many threads; file work (syncs, waits, batches, big reads and writes) runs with
 /// the GIL released.
 ///
@@ -35,7 +35,7 @@ const BIG: usize = 64 * 1024;
 /// (``"truncate_tail"`` or ``"strict"``), ``retention_bytes``, ``retention_ms``, ``read_only``
 /// (``False``). An unknown option or a value of the wrong type raises ``TypeError``; a bad value
 /// raises :class:`InvalidArgumentError` (a ``ValueError``).
-#[pyclass(frozen, module = "commitlog", name = "Log")]
+#[pyclass(frozen, module = "segmentlog", name = "Log")]
 pub(crate) struct PyLog {
     log: Detached<Log>,
     /// The open's recovery report, converted on first use.
@@ -433,7 +433,7 @@ impl PyLog {
                     "InvalidArgumentError",
                     (format!(
                         "invalid argument: offset {offset} is above the largest offset {}",
-                        commitlog::format::MAX_OFFSET
+                        segmentlog::format::MAX_OFFSET
                     ),),
                 ));
             }
@@ -466,7 +466,7 @@ impl PyLog {
     /// call afterwards raises :class:`LogClosedError`.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| match guard(|| self.log.close()) {
-            Err(Failure::Core(commitlog::Error::Closed)) => Ok(()),
+            Err(Failure::Core(segmentlog::Error::Closed)) => Ok(()),
             other => other,
         })
         .py_err(py)
@@ -483,10 +483,10 @@ impl PyLog {
         let bounds = guard(|| Ok((self.log.lowest_offset()?, self.log.next_offset()?)));
         Ok(match bounds {
             Ok((lowest, next)) => format!(
-                "<commitlog.Log {path} offsets {lowest}..{next} ({} records)>",
+                "<segmentlog.Log {path} offsets {lowest}..{next} ({} records)>",
                 next - lowest
             ),
-            Err(_) => format!("<commitlog.Log {path} closed>"),
+            Err(_) => format!("<segmentlog.Log {path} closed>"),
         })
     }
 

@@ -1,11 +1,11 @@
-//! Keyword arguments of `commitlog.open` / `Log(...)` → core `Options` (names from API.md).
+//! Keyword arguments of `segmentlog.open` / `Log(...)` → core `Options` (names from API.md).
 
 use std::time::Duration;
 
-use commitlog::{Options, RecoveryMode, SyncPolicy};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyString};
+use segmentlog::{Options, RecoveryMode, SyncPolicy};
 
 use crate::errors::raise;
 

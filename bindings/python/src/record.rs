@@ -1,4 +1,4 @@
-//! `commitlog.Record`: one record with its offset and append time.
+//! `segmentlog.Record`: one record with its offset and append time.
 
 use pyo3::basic::CompareOp;
 use pyo3::prelude::*;
@@ -6,7 +6,7 @@ use pyo3::types::{PyBytes, PyTuple, PyType};
 
 /// One record of a log: its ``offset``, its ``timestamp`` (milliseconds since the Unix epoch,
 /// when it was appended) and its ``value`` (bytes). Immutable, comparable and hashable.
-#[pyclass(frozen, module = "commitlog", name = "Record")]
+#[pyclass(frozen, module = "segmentlog", name = "Record")]
 #[derive(Debug)]
 pub(crate) struct PyRecord {
     /// The record's offset in the log.
@@ -30,7 +30,7 @@ impl PyRecord {
     }
 
     /// Converts a record read by core (copies the value into a `bytes` object).
-    pub(crate) fn from_core(py: Python<'_>, r: commitlog::Record) -> Self {
+    pub(crate) fn from_core(py: Python<'_>, r: segmentlog::Record) -> Self {
         PyRecord::new(r.offset, r.timestamp, PyBytes::new(py, &r.value))
     }
 

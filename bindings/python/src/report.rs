@@ -1,4 +1,4 @@
-//! `commitlog.RecoveryReport` and `commitlog.RecoveryEvent`: what an open (or `repair`) found
+//! `segmentlog.RecoveryReport` and `segmentlog.RecoveryEvent`: what an open (or `repair`) found
 //! and did, converted from core's `RecoveryReport`.
 
 use pyo3::prelude::*;
@@ -10,10 +10,10 @@ use pyo3::types::{PyList, PyRange};
 /// concerned (a ``range``, empty when no whole record was), the byte ``position`` in the
 /// segment's store and how many ``bytes``, the ``reason`` and the ``quarantine_id`` of the
 /// quarantine item holding the bytes (``None`` if none). ``str()`` gives one line of text.
-#[pyclass(frozen, module = "commitlog", name = "RecoveryEvent")]
+#[pyclass(frozen, module = "segmentlog", name = "RecoveryEvent")]
 #[derive(Debug)]
 pub(crate) struct PyRecoveryEvent {
-    event: commitlog::RecoveryEvent,
+    event: segmentlog::RecoveryEvent,
 }
 
 #[pymethods]
@@ -104,15 +104,15 @@ impl PyRecoveryEvent {
 /// properties ``is_clean`` (nothing lost, cut or quarantined), ``records_in_holes``,
 /// ``records_cut`` and ``bytes_quarantined``. ``str()`` gives the text every language prints:
 /// one line of summary, then one line per event.
-#[pyclass(frozen, module = "commitlog", name = "RecoveryReport")]
+#[pyclass(frozen, module = "segmentlog", name = "RecoveryReport")]
 #[derive(Debug)]
 pub(crate) struct PyRecoveryReport {
-    report: commitlog::RecoveryReport,
+    report: segmentlog::RecoveryReport,
     events: Vec<Py<PyRecoveryEvent>>,
 }
 
 impl PyRecoveryReport {
-    pub(crate) fn from_core(py: Python<'_>, report: commitlog::RecoveryReport) -> PyResult<Self> {
+    pub(crate) fn from_core(py: Python<'_>, report: segmentlog::RecoveryReport) -> PyResult<Self> {
         let events = report
             .events
             .iter()
@@ -186,7 +186,7 @@ impl PyRecoveryReport {
     fn __repr__(&self) -> String {
         let r = &self.report;
         format!(
-            "<commitlog.RecoveryReport clean_shutdown={} is_clean={} records_in_holes={} \
+            "<segmentlog.RecoveryReport clean_shutdown={} is_clean={} records_in_holes={} \
              records_cut={} events={}>",
             py_bool(r.clean_shutdown),
             py_bool(r.is_clean()),

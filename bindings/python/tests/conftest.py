@@ -1,4 +1,4 @@
-"""Shared fixtures of the commitlog Python tests."""
+"""Shared fixtures of the segmentlog Python tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-import commitlog
+import segmentlog
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples" / "python"
@@ -25,9 +25,9 @@ def log_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def log(log_dir: Path) -> Iterator[commitlog.Log]:
+def log(log_dir: Path) -> Iterator[segmentlog.Log]:
     """An open, empty log with default options, closed after the test."""
-    with commitlog.open(log_dir) as lg:
+    with segmentlog.open(log_dir) as lg:
         yield lg
 
 
@@ -44,8 +44,8 @@ def _core_example(name: str) -> Path:
     cargo = shutil.which(os.environ.get("CARGO", "cargo"))
     if cargo is None:
         pytest.skip("cargo is not on PATH: cannot build core's examples")
-    # --manifest-path rather than `-p commitlog`: a crates.io crate of that name may be in the
-    # lock file too (as a dev-dependency), which makes `-p commitlog` ambiguous.
+    # --manifest-path rather than `-p segmentlog`: a crates.io crate of that name may be in the
+    # lock file too (as a dev-dependency), which makes `-p segmentlog` ambiguous.
     subprocess.run(
         [cargo, "build", "--release", "-q", "--manifest-path", str(ROOT / "core" / "Cargo.toml"),
          "--example", name],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-import commitlog
+import segmentlog
 
 
 def expected_value(i: int) -> bytes:
@@ -17,7 +17,7 @@ def expected_value(i: int) -> bytes:
 
 
 def main(path: str) -> None:
-    with commitlog.open(path, sync="always", max_segment_bytes=64 * 1024) as log:
+    with segmentlog.open(path, sync="always", max_segment_bytes=64 * 1024) as log:
         i = log.next_offset
         print("ready", flush=True)
         while True:

@@ -1,4 +1,4 @@
-"""Behaviour of every method of commitlog.Log, Record and LogIterator."""
+"""Behaviour of every method of segmentlog.Log, Record and LogIterator."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from typing import Literal
 
 import pytest
 
-import commitlog
+import segmentlog
 
 
-def test_append_returns_consecutive_offsets_and_read_returns_the_values(log: commitlog.Log) -> None:
+def test_append_returns_consecutive_offsets_and_read_returns_the_values(log: segmentlog.Log) -> None:
     assert log.append(b"zero") == 0
     assert log.append(b"one") == 1
     assert log.read(0) == b"zero"
@@ -25,7 +25,7 @@ def test_append_returns_consecutive_offsets_and_read_returns_the_values(log: com
     assert type(log.read(0)) is bytes
 
 
-def test_append_takes_any_bytes_like_value(log: commitlog.Log) -> None:
+def test_append_takes_any_bytes_like_value(log: segmentlog.Log) -> None:
     buf = bytearray(b"from a bytearray")
     offsets = [
         log.append(b"bytes"),
@@ -39,7 +39,7 @@ def test_append_takes_any_bytes_like_value(log: commitlog.Log) -> None:
     assert log.read(offsets[1]) == b"from a bytearray"
 
 
-def test_big_values_round_trip(log: commitlog.Log) -> None:
+def test_big_values_round_trip(log: segmentlog.Log) -> None:
     big = bytes(range(256)) * 4096  # 1 MiB, read through the GIL-released path
     mutable_big = bytearray(big[::-1])
     o1 = log.append(big)
@@ -50,7 +50,7 @@ def test_big_values_round_trip(log: commitlog.Log) -> None:
     assert (rec.offset, rec.value) == (o1, big)
 
 
-def test_read_many_returns_what_read_returns_in_the_order_asked(log: commitlog.Log) -> None:
+def test_read_many_returns_what_read_returns_in_the_order_asked(log: segmentlog.Log) -> None:
     log.append_batch([bytes([i % 256]) * (i % 50) for i in range(300)])
     offsets = [(i * 7919) % 300 for i in range(1000)] + [5, 5]
     assert log.read_many(offsets) == [log.read(o) for o in offsets]
@@ -59,23 +59,23 @@ def test_read_many_returns_what_read_returns_in_the_order_asked(log: commitlog.L
     assert all(type(v) is bytes for v in log.read_many([1, 2]))
 
 
-def test_read_many_raises_the_first_error(log: commitlog.Log) -> None:
+def test_read_many_raises_the_first_error(log: segmentlog.Log) -> None:
     log.append_batch([b"a", b"b"])
-    with pytest.raises(commitlog.OffsetOutOfRangeError) as info:
+    with pytest.raises(segmentlog.OffsetOutOfRangeError) as info:
         log.read_many([0, 1, 2, 0])
     assert (info.value.offset, info.value.lowest, info.value.next) == (2, 0, 2)
-    with pytest.raises(commitlog.OffsetOutOfRangeError):
+    with pytest.raises(segmentlog.OffsetOutOfRangeError):
         log.read_many([-1])
     with pytest.raises(TypeError):
         log.read_many([0, "1"])  # type: ignore[list-item]
     with pytest.raises(TypeError):
         log.read_many(5)  # type: ignore[arg-type]
     log.close()
-    with pytest.raises(commitlog.LogClosedError):
+    with pytest.raises(segmentlog.LogClosedError):
         log.read_many([0])
 
 
-def test_read_record_has_offset_timestamp_and_value(log: commitlog.Log) -> None:
+def test_read_record_has_offset_timestamp_and_value(log: segmentlog.Log) -> None:
     before = int(time.time() * 1000)
     off = log.append(b"hello")
     after = int(time.time() * 1000)
@@ -83,27 +83,27 @@ def test_read_record_has_offset_timestamp_and_value(log: commitlog.Log) -> None:
     assert rec.offset == off
     assert rec.value == b"hello"
     assert before - 1000 <= rec.timestamp <= after + 1000
-    assert rec == commitlog.Record(off, rec.timestamp, b"hello")
-    assert rec != commitlog.Record(off, rec.timestamp, b"other")
-    assert hash(rec) == hash(commitlog.Record(off, rec.timestamp, b"hello"))
+    assert rec == segmentlog.Record(off, rec.timestamp, b"hello")
+    assert rec != segmentlog.Record(off, rec.timestamp, b"other")
+    assert hash(rec) == hash(segmentlog.Record(off, rec.timestamp, b"hello"))
     assert repr(rec) == f"Record(offset={off}, timestamp={rec.timestamp}, value=b'hello')"
     match rec:
-        case commitlog.Record(offset, _, value):
+        case segmentlog.Record(offset, _, value):
             assert (offset, value) == (off, b"hello")
 
 
 def test_record_pickles() -> None:
-    rec = commitlog.Record(7, 123, b"v")
+    rec = segmentlog.Record(7, 123, b"v")
     assert pickle.loads(pickle.dumps(rec)) == rec
 
 
 def test_record_is_immutable() -> None:
-    rec = commitlog.Record(1, 2, b"v")
+    rec = segmentlog.Record(1, 2, b"v")
     with pytest.raises(AttributeError):
         rec.offset = 5  # type: ignore[misc]
 
 
-def test_append_batch_returns_the_range_of_offsets(log: commitlog.Log) -> None:
+def test_append_batch_returns_the_range_of_offsets(log: segmentlog.Log) -> None:
     log.append(b"first")
     r = log.append_batch([b"a", bytearray(b"b"), memoryview(b"c")])
     assert r == range(1, 4)
@@ -113,7 +113,7 @@ def test_append_batch_returns_the_range_of_offsets(log: commitlog.Log) -> None:
     assert log.next_offset == 6
 
 
-def test_iteration_yields_records_in_order(log: commitlog.Log) -> None:
+def test_iteration_yields_records_in_order(log: segmentlog.Log) -> None:
     values = [f"v{i}".encode() for i in range(10)]
     log.append_batch(values)
     assert [r.value for r in log] == values
@@ -126,7 +126,7 @@ def test_iteration_yields_records_in_order(log: commitlog.Log) -> None:
     assert "LogIterator" in repr(it)
 
 
-def test_iterator_without_wait_stops_at_the_end_and_resumes_after_appends(log: commitlog.Log) -> None:
+def test_iterator_without_wait_stops_at_the_end_and_resumes_after_appends(log: segmentlog.Log) -> None:
     log.append(b"a")
     it = log.iter()
     assert [r.value for r in it] == [b"a"]
@@ -134,14 +134,14 @@ def test_iterator_without_wait_stops_at_the_end_and_resumes_after_appends(log: c
     assert [r.value for r in it] == [b"b"]
 
 
-def test_iterator_with_wait_stops_after_the_timeout(log: commitlog.Log) -> None:
+def test_iterator_with_wait_stops_after_the_timeout(log: segmentlog.Log) -> None:
     log.append(b"a")
     start = time.monotonic()
     assert [r.value for r in log.iter(wait=0.2)] == [b"a"]
     assert time.monotonic() - start >= 0.2
 
 
-def test_next_timeout_returns_none_on_timeout_and_the_record_once_appended(log: commitlog.Log) -> None:
+def test_next_timeout_returns_none_on_timeout_and_the_record_once_appended(log: segmentlog.Log) -> None:
     it = log.iter()
     assert it.next_timeout(0) is None
     assert it.next_timeout(0.05) is None
@@ -150,29 +150,29 @@ def test_next_timeout_returns_none_on_timeout_and_the_record_once_appended(log: 
     assert rec is not None and rec.value == b"x"
 
 
-def test_wait_for(log: commitlog.Log) -> None:
+def test_wait_for(log: segmentlog.Log) -> None:
     assert log.wait_for(0, timeout=0.05) is False
     log.append(b"x")
     assert log.wait_for(0, timeout=0) is True
     assert log.wait_for(0) is True
 
 
-def test_len_and_offset_properties(log: commitlog.Log) -> None:
+def test_len_and_offset_properties(log: segmentlog.Log) -> None:
     assert (len(log), log.lowest_offset, log.next_offset) == (0, 0, 0)
     log.append_batch([b"x"] * 5)
     assert (len(log), log.lowest_offset, log.next_offset) == (5, 0, 5)
 
 
 def test_repr_shows_path_and_offsets(log_dir: Path) -> None:
-    log = commitlog.open(log_dir)
+    log = segmentlog.open(log_dir)
     log.append(b"x")
-    assert repr(log) == f"<commitlog.Log {str(log_dir)!r} offsets 0..1 (1 records)>"
+    assert repr(log) == f"<segmentlog.Log {str(log_dir)!r} offsets 0..1 (1 records)>"
     log.close()
-    assert repr(log) == f"<commitlog.Log {str(log_dir)!r} closed>"
+    assert repr(log) == f"<segmentlog.Log {str(log_dir)!r} closed>"
 
 
 def test_path_and_closed(log_dir: Path) -> None:
-    log = commitlog.Log(str(log_dir))
+    log = segmentlog.Log(str(log_dir))
     assert log.path == log_dir
     assert log.closed is False
     log.close()
@@ -180,27 +180,27 @@ def test_path_and_closed(log_dir: Path) -> None:
 
 
 def test_context_manager_closes_and_data_survives_reopen(log_dir: Path) -> None:
-    with commitlog.open(log_dir) as log:
+    with segmentlog.open(log_dir) as log:
         log.append_batch([b"a", b"b"])
     assert log.closed
-    with commitlog.Log(log_dir) as log:
+    with segmentlog.Log(log_dir) as log:
         assert [r.value for r in log] == [b"a", b"b"]
         assert log.next_offset == 2
 
 
 def test_context_manager_closes_on_exception(log_dir: Path) -> None:
     with pytest.raises(RuntimeError):
-        with commitlog.open(log_dir) as log:
+        with segmentlog.open(log_dir) as log:
             raise RuntimeError("boom")
     assert log.closed
 
 
-def test_close_is_idempotent(log: commitlog.Log) -> None:
+def test_close_is_idempotent(log: segmentlog.Log) -> None:
     log.close()
     log.close()
 
 
-def test_truncate_back_removes_the_tail_and_offsets_go_on_from_there(log: commitlog.Log) -> None:
+def test_truncate_back_removes_the_tail_and_offsets_go_on_from_there(log: segmentlog.Log) -> None:
     log.append_batch([b"a", b"b", b"c", b"d"])
     log.truncate_back(2)
     assert log.next_offset == 2
@@ -211,25 +211,25 @@ def test_truncate_back_removes_the_tail_and_offsets_go_on_from_there(log: commit
 
 
 def test_truncate_front_drops_whole_segments(log_dir: Path) -> None:
-    with commitlog.open(log_dir, max_segment_bytes=4096) as log:
+    with segmentlog.open(log_dir, max_segment_bytes=4096) as log:
         for i in range(20):  # several segments
             log.append(bytes([i]) * 1000)
         log.truncate_front(10)
         assert 0 < log.lowest_offset <= 10
         assert log.next_offset == 20
         assert log.read(10) == bytes([10]) * 1000
-        with pytest.raises(commitlog.OffsetOutOfRangeError):
+        with pytest.raises(segmentlog.OffsetOutOfRangeError):
             log.read(log.lowest_offset - 1)
 
 
-def test_truncate_front_past_the_end_rebases_the_log(log: commitlog.Log) -> None:
+def test_truncate_front_past_the_end_rebases_the_log(log: segmentlog.Log) -> None:
     log.append_batch([b"a", b"b"])
     log.truncate_front(100)
     assert (len(log), log.lowest_offset, log.next_offset) == (0, 100, 100)
     assert log.append(b"snapshot follower") == 100
 
 
-def test_offset_at_time(log: commitlog.Log) -> None:
+def test_offset_at_time(log: segmentlog.Log) -> None:
     assert log.offset_at_time(0) == 0
     log.append(b"old")
     time.sleep(0.02)
@@ -245,77 +245,77 @@ def test_offset_at_time(log: commitlog.Log) -> None:
 def test_sync_succeeds(log_dir: Path) -> None:
     policies: list[Literal["never", "always"] | int] = ["never", "always", 50]
     for policy in policies:
-        with commitlog.open(log_dir, sync=policy) as log:
+        with segmentlog.open(log_dir, sync=policy) as log:
             log.append(b"x")
             log.sync()
 
 
 def test_options_are_applied(log_dir: Path) -> None:
-    with commitlog.open(log_dir, initial_offset=1000, max_segment_bytes=8192, max_index_bytes=4096,
+    with segmentlog.open(log_dir, initial_offset=1000, max_segment_bytes=8192, max_index_bytes=4096,
                         recovery="strict", retention_bytes=None, retention_ms=10**9) as log:
         assert log.append(b"x") == 1000
         assert log.lowest_offset == 1000
 
 
 def test_read_only_log_reads_and_refuses_writes(log_dir: Path) -> None:
-    with commitlog.open(log_dir) as writer:
+    with segmentlog.open(log_dir) as writer:
         writer.append(b"written")
-        with commitlog.open(log_dir, read_only=True) as reader:
+        with segmentlog.open(log_dir, read_only=True) as reader:
             assert reader.read(0) == b"written"
-            with pytest.raises(commitlog.InvalidArgumentError):
+            with pytest.raises(segmentlog.InvalidArgumentError):
                 reader.append(b"no")
 
 
 def test_open_accepts_pathlike_and_creates_directories(tmp_path: Path) -> None:
     deep = tmp_path / "a" / "b" / "c"
-    with commitlog.open(deep) as log:
+    with segmentlog.open(deep) as log:
         log.append(b"x")
     assert deep.is_dir()
 
 
 def test_public_names_have_docstrings() -> None:
-    for name in [*commitlog.__all__, "open"]:
-        obj = getattr(commitlog, name)
+    for name in [*segmentlog.__all__, "open"]:
+        obj = getattr(segmentlog, name)
         if isinstance(obj, str):
             continue
         assert obj.__doc__, name
-    for cls in (commitlog.Log, commitlog.LogIterator, commitlog.Record):
+    for cls in (segmentlog.Log, segmentlog.LogIterator, segmentlog.Record):
         for attr, member in vars(cls).items():
             if not attr.startswith("_"):
                 assert member.__doc__, f"{cls.__name__}.{attr}"
 
 
 def test_package_docstring_example_runs() -> None:
-    result = doctest.testmod(commitlog)
+    result = doctest.testmod(segmentlog)
     assert result.attempted > 0
     assert result.failed == 0
 
 
 def test_star_import_does_not_shadow_builtin_open() -> None:
     namespace: dict[str, object] = {}
-    exec("from commitlog import *", namespace)
+    exec("from segmentlog import *", namespace)
     assert "open" not in namespace
     assert "Log" in namespace
 
 
 def test_dropping_the_last_handle_closes_the_log(log_dir: Path) -> None:
-    log = commitlog.open(log_dir)
+    log = segmentlog.open(log_dir)
     log.append(b"kept")
     it = log.iter()
     del log
     gc.collect()
-    with pytest.raises(commitlog.LogLockedError):  # the iterator still holds the log open
-        commitlog.open(log_dir)
+    with pytest.raises(segmentlog.LogLockedError):  # the iterator still holds the log open
+        segmentlog.open(log_dir)
     assert next(it).value == b"kept"
     del it
     gc.collect()
-    with commitlog.open(log_dir) as log:
+    with segmentlog.open(log_dir) as log:
         assert log.read(0) == b"kept"
 
 
 def test_a_log_left_open_at_interpreter_exit_is_closed(log_dir: Path) -> None:
-    code = "import sys, commitlog\nlog = commitlog.open(sys.argv[1])\nlog.append(b'left open')\n"
+    code = "import sys, segmentlog\nlog = segmentlog.open(sys.argv[1])\nlog.append(b'left open')\n"
     proc = subprocess.run([sys.executable, "-c", code, str(log_dir)], timeout=60)
     assert proc.returncode == 0
-    with commitlog.open(log_dir) as log:
+    with segmentlog.open(log_dir) as log:
         assert [r.value for r in log] == [b"left open"]

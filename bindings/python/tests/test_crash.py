@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-import commitlog
+import segmentlog
 
 from crash_child import expected_value
 
@@ -38,7 +38,7 @@ def test_sigkill_loses_no_acknowledged_record(log_dir: Path) -> None:
         acked = [int(line) for line in lines[:-1]]
         acked_total += len(acked)
 
-        with commitlog.open(log_dir, max_segment_bytes=64 * 1024) as log:
+        with segmentlog.open(log_dir, max_segment_bytes=64 * 1024) as log:
             for offset in acked:
                 assert log.read(offset) == expected_value(offset), f"round {_round}, offset {offset}"
             # Records appended but not yet printed may be there too; nothing else may be.

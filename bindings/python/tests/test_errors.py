@@ -10,48 +10,48 @@ from typing import Any, Callable
 
 import pytest
 
-import commitlog
+import segmentlog
 
 
 def test_exception_hierarchy() -> None:
-    assert issubclass(commitlog.OffsetOutOfRangeError, commitlog.CommitLogError)
-    assert issubclass(commitlog.OffsetOutOfRangeError, IndexError)
-    assert issubclass(commitlog.InvalidArgumentError, ValueError)
-    assert issubclass(commitlog.CommitLogIOError, OSError)
-    for cls in (commitlog.CorruptLogError, commitlog.LogClosedError, commitlog.LogLockedError,
-                commitlog.InvalidArgumentError, commitlog.CommitLogIOError):
-        assert issubclass(cls, commitlog.CommitLogError)
-    assert issubclass(commitlog.CommitLogError, Exception)
+    assert issubclass(segmentlog.OffsetOutOfRangeError, segmentlog.SegmentLogError)
+    assert issubclass(segmentlog.OffsetOutOfRangeError, IndexError)
+    assert issubclass(segmentlog.InvalidArgumentError, ValueError)
+    assert issubclass(segmentlog.SegmentLogIOError, OSError)
+    for cls in (segmentlog.CorruptLogError, segmentlog.LogClosedError, segmentlog.LogLockedError,
+                segmentlog.InvalidArgumentError, segmentlog.SegmentLogIOError):
+        assert issubclass(cls, segmentlog.SegmentLogError)
+    assert issubclass(segmentlog.SegmentLogError, Exception)
 
 
 @pytest.mark.parametrize("value", ["text", 42, None, 3.5, [b"a"], object()])
-def test_append_rejects_values_that_are_not_bytes_like(log: commitlog.Log, value: Any) -> None:
+def test_append_rejects_values_that_are_not_bytes_like(log: segmentlog.Log, value: Any) -> None:
     with pytest.raises(TypeError):
         log.append(value)
     assert log.next_offset == 0
 
 
 @pytest.mark.parametrize("batch", [[b"ok", "text"], [b"ok", None], [1, 2], "string", 42, None])
-def test_append_batch_rejects_bad_items_and_appends_nothing(log: commitlog.Log, batch: Any) -> None:
+def test_append_batch_rejects_bad_items_and_appends_nothing(log: segmentlog.Log, batch: Any) -> None:
     with pytest.raises(TypeError):
         log.append_batch(batch)
     assert log.next_offset == 0
 
 
-def test_out_of_range_reads(log: commitlog.Log) -> None:
+def test_out_of_range_reads(log: segmentlog.Log) -> None:
     log.append_batch([b"a", b"b"])
     for offset in (2, 100, -1):
-        with pytest.raises(commitlog.OffsetOutOfRangeError) as info:
+        with pytest.raises(segmentlog.OffsetOutOfRangeError) as info:
             log.read(offset)
         assert (info.value.offset, info.value.lowest, info.value.next) == (offset, 0, 2)
         assert "out of range" in str(info.value)
     with pytest.raises(IndexError):
         log.read_record(5)
-    with pytest.raises(commitlog.OffsetOutOfRangeError):
+    with pytest.raises(segmentlog.OffsetOutOfRangeError):
         log.truncate_back(3)
 
 
-def test_offset_arguments_must_be_ints(log: commitlog.Log) -> None:
+def test_offset_arguments_must_be_ints(log: segmentlog.Log) -> None:
     log.append(b"a")
     with pytest.raises(TypeError):
         log.read("0")  # type: ignore[arg-type]
@@ -59,7 +59,7 @@ def test_offset_arguments_must_be_ints(log: commitlog.Log) -> None:
         log.read(0.0)  # type: ignore[arg-type]
 
 
-def test_every_call_on_a_closed_log_raises_log_closed(log: commitlog.Log) -> None:
+def test_every_call_on_a_closed_log_raises_log_closed(log: segmentlog.Log) -> None:
     log.append(b"a")
     it = log.iter()
     log.close()
@@ -79,25 +79,25 @@ def test_every_call_on_a_closed_log_raises_log_closed(log: commitlog.Log) -> Non
         lambda: list(it),
     ]
     for call in calls:
-        with pytest.raises(commitlog.LogClosedError):
+        with pytest.raises(segmentlog.LogClosedError):
             call()
 
 
 def test_second_writer_is_locked_out(log_dir: Path) -> None:
-    with commitlog.open(log_dir):
-        with pytest.raises(commitlog.LogLockedError) as info:
-            commitlog.open(log_dir)
+    with segmentlog.open(log_dir):
+        with pytest.raises(segmentlog.LogLockedError) as info:
+            segmentlog.open(log_dir)
         assert info.value.path == str(log_dir)
-    with commitlog.open(log_dir):  # the lock went with the close
+    with segmentlog.open(log_dir):  # the lock went with the close
         pass
 
 
 def test_second_writer_in_another_process_is_locked_out(log_dir: Path) -> None:
-    with commitlog.open(log_dir):
+    with segmentlog.open(log_dir):
         code = (
-            "import sys, commitlog\n"
-            "try:\n    commitlog.open(sys.argv[1])\n"
-            "except commitlog.LogLockedError:\n    sys.exit(7)\n"
+            "import sys, segmentlog\n"
+            "try:\n    segmentlog.open(sys.argv[1])\n"
+            "except segmentlog.LogLockedError:\n    sys.exit(7)\n"
         )
         proc = subprocess.run([sys.executable, "-c", code, str(log_dir)], timeout=60)
         assert proc.returncode == 7
@@ -110,7 +110,7 @@ def test_second_writer_in_another_process_is_locked_out(log_dir: Path) -> None:
 )
 def test_unknown_options_and_wrong_types_are_type_errors(log_dir: Path, options: dict[str, Any]) -> None:
     with pytest.raises(TypeError):
-        commitlog.open(log_dir, **options)
+        segmentlog.open(log_dir, **options)
 
 
 @pytest.mark.parametrize(
@@ -120,23 +120,23 @@ def test_unknown_options_and_wrong_types_are_type_errors(log_dir: Path, options:
      {"recovery": "yolo"}, {"initial_offset": 2**63}, {"retention_ms": -1}],
 )
 def test_bad_option_values_are_value_errors(log_dir: Path, options: dict[str, Any]) -> None:
-    with pytest.raises(commitlog.InvalidArgumentError) as info:
-        commitlog.open(log_dir, **options)
+    with pytest.raises(segmentlog.InvalidArgumentError) as info:
+        segmentlog.open(log_dir, **options)
     assert isinstance(info.value, ValueError)
     assert next(iter(options)).split("_")[0] in str(info.value)
 
 
 @pytest.mark.parametrize("wait", [-1, "soon", float("nan")])
-def test_bad_wait_values(log: commitlog.Log, wait: Any) -> None:
+def test_bad_wait_values(log: segmentlog.Log, wait: Any) -> None:
     with pytest.raises((TypeError, ValueError)):
         log.iter(wait=wait)
 
 
 def test_value_too_large_for_a_segment(log_dir: Path) -> None:
-    with commitlog.open(log_dir, max_segment_bytes=4096) as log:
-        with pytest.raises(commitlog.InvalidArgumentError):
+    with segmentlog.open(log_dir, max_segment_bytes=4096) as log:
+        with pytest.raises(segmentlog.InvalidArgumentError):
             log.append(b"x" * 5000)
-        with pytest.raises(commitlog.InvalidArgumentError):
+        with pytest.raises(segmentlog.InvalidArgumentError):
             log.append_batch([b"x" * 1000] * 5)
         assert log.next_offset == 0
 
@@ -144,15 +144,15 @@ def test_value_too_large_for_a_segment(log_dir: Path) -> None:
 def test_os_errors_carry_errno(tmp_path: Path) -> None:
     not_a_dir = tmp_path / "file"
     not_a_dir.write_bytes(b"")
-    with pytest.raises(commitlog.CommitLogIOError) as info:
-        commitlog.open(not_a_dir / "log")
+    with pytest.raises(segmentlog.SegmentLogIOError) as info:
+        segmentlog.open(not_a_dir / "log")
     assert isinstance(info.value, OSError)
     assert info.value.errno in (errno.ENOTDIR, errno.EEXIST)
     assert info.value.strerror
 
 
 def test_corrupt_log_is_reported_in_strict_mode(log_dir: Path) -> None:
-    with commitlog.open(log_dir) as log:
+    with segmentlog.open(log_dir) as log:
         log.append_batch([b"A" * 100] * 10)
     stores = sorted(p for p in log_dir.iterdir() if p.stat().st_size > 500)
     assert stores, "expected a store file holding the records"
@@ -160,12 +160,12 @@ def test_corrupt_log_is_reported_in_strict_mode(log_dir: Path) -> None:
     pos = data.index(b"A" * 100)  # damage the first record, not a tail
     data[pos + 10] ^= 0xFF
     stores[0].write_bytes(bytes(data))
-    with pytest.raises(commitlog.CorruptLogError):
-        with commitlog.open(log_dir, recovery="strict") as log:
+    with pytest.raises(segmentlog.CorruptLogError):
+        with segmentlog.open(log_dir, recovery="strict") as log:
             log.read(0)
 
 
-def test_non_contiguous_buffers_are_refused_like_the_stdlib_does(log: commitlog.Log) -> None:
+def test_non_contiguous_buffers_are_refused_like_the_stdlib_does(log: segmentlog.Log) -> None:
     strided = memoryview(b"abcdef")[::2]
     with pytest.raises(BufferError):
         log.append(strided)

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pytest
 
-import commitlog
+import segmentlog
 
 STORE_HEADER = 32
 RECORD_HEADER = 28
@@ -42,8 +42,8 @@ def damage(log_dir: Path, base: int, offset: int) -> None:
     flip_byte(store_path(log_dir, base), at)
 
 
-def small_log(log_dir: Path) -> commitlog.Log:
-    return commitlog.open(log_dir, max_segment_bytes=4096, max_index_bytes=4096)
+def small_log(log_dir: Path) -> segmentlog.Log:
+    return segmentlog.open(log_dir, max_segment_bytes=4096, max_index_bytes=4096)
 
 
 @pytest.fixture
@@ -56,16 +56,16 @@ def written(log_dir: Path) -> Path:
     return log_dir
 
 
-def walk(it: commitlog.LogIterator) -> tuple[list[int], list[commitlog.HoleError]]:
+def walk(it: segmentlog.LogIterator) -> tuple[list[int], list[segmentlog.HoleError]]:
     """Steps an iterator to its end, going on after each HoleError."""
     offsets: list[int] = []
-    holes: list[commitlog.HoleError] = []
+    holes: list[segmentlog.HoleError] = []
     while True:
         try:
             rec = next(it)
         except StopIteration:
             return offsets, holes
-        except commitlog.HoleError as e:
+        except segmentlog.HoleError as e:
             holes.append(e)
             continue
         assert rec.value == value_of(rec.offset)
@@ -73,25 +73,25 @@ def walk(it: commitlog.LogIterator) -> tuple[list[int], list[commitlog.HoleError
 
 
 def test_hole_error_is_a_corrupt_log_error_with_offset_and_segment() -> None:
-    assert issubclass(commitlog.HoleError, commitlog.CorruptLogError)
-    assert issubclass(commitlog.HoleError, commitlog.CommitLogError)
-    e = commitlog.HoleError("offset 5 is a hole", 5, 0)
+    assert issubclass(segmentlog.HoleError, segmentlog.CorruptLogError)
+    assert issubclass(segmentlog.HoleError, segmentlog.SegmentLogError)
+    e = segmentlog.HoleError("offset 5 is a hole", 5, 0)
     assert (e.offset, e.segment) == (5, 0)
     copy = pickle.loads(pickle.dumps(e))
-    assert type(copy) is commitlog.HoleError
+    assert type(copy) is segmentlog.HoleError
     assert (copy.offset, copy.segment, str(copy)) == (5, 0, "offset 5 is a hole")
 
 
 def test_damaged_record_is_a_hole_and_its_neighbours_read(written: Path) -> None:
     damage(written, 0, 5)
     with small_log(written) as log:
-        with pytest.raises(commitlog.HoleError) as info:
+        with pytest.raises(segmentlog.HoleError) as info:
             log.read(5)
         assert (info.value.offset, info.value.segment) == (5, 0)
         assert "offset 5 is a hole" in str(info.value)
-        with pytest.raises(commitlog.HoleError):
+        with pytest.raises(segmentlog.HoleError):
             log.read_record(5)
-        with pytest.raises(commitlog.HoleError):
+        with pytest.raises(segmentlog.HoleError):
             log.read_many([4, 5, 6])
         assert log.read(4) == value_of(4)
         assert log.read(6) == value_of(6)
@@ -110,7 +110,7 @@ def test_damaged_record_is_a_hole_and_its_neighbours_read(written: Path) -> None
         assert [h.offset for h in holes] == [5]
         # A plain for loop stops at the hole: the error surfaces.
         seen = []
-        with pytest.raises(commitlog.HoleError):
+        with pytest.raises(segmentlog.HoleError):
             for rec in log:
                 seen.append(rec.offset)
         assert seen == [0, 1, 2, 3, 4]
@@ -121,7 +121,7 @@ def test_damaged_record_is_a_hole_and_its_neighbours_read(written: Path) -> None
 def test_repair_names_the_hole_and_dry_run_changes_nothing(written: Path) -> None:
     hole = PER_SEGMENT + 3
     damage(written, PER_SEGMENT, hole)
-    dry = commitlog.repair(written, dry_run=True)
+    dry = segmentlog.repair(written, dry_run=True)
     assert dry.records_in_holes == 1
     # Nothing was put into the quarantine: no item.
     assert [(e.offsets, e.quarantine_id) for e in dry.events if e.kind == "hole"] == [
@@ -130,8 +130,8 @@ def test_repair_names_the_hole_and_dry_run_changes_nothing(written: Path) -> Non
     assert "quarantine_id=None" in repr(dry.events[0])
     assert not (written / "quarantine").exists()
 
-    report = commitlog.repair(str(written))
-    assert isinstance(report, commitlog.RecoveryReport)
+    report = segmentlog.repair(str(written))
+    assert isinstance(report, segmentlog.RecoveryReport)
     assert report.records_in_holes == 1
     assert report.records_cut == 0
     assert not report.is_clean
@@ -139,7 +139,7 @@ def test_repair_names_the_hole_and_dry_run_changes_nothing(written: Path) -> Non
     holes = [e for e in report.events if e.kind == "hole"]
     assert len(holes) == 1
     e = holes[0]
-    assert isinstance(e, commitlog.RecoveryEvent)
+    assert isinstance(e, segmentlog.RecoveryEvent)
     assert e.segment == PER_SEGMENT
     assert e.offsets == range(hole, hole + 1)
     assert e.position == STORE_HEADER + 3 * RECORD_LEN
@@ -153,9 +153,9 @@ def test_repair_names_the_hole_and_dry_run_changes_nothing(written: Path) -> Non
     assert (written / "quarantine").is_dir()
 
     with small_log(written) as log:
-        with pytest.raises(commitlog.LogLockedError):
-            commitlog.repair(written)
-        with pytest.raises(commitlog.HoleError) as info:
+        with pytest.raises(segmentlog.LogLockedError):
+            segmentlog.repair(written)
+        with pytest.raises(segmentlog.HoleError) as info:
             log.read(hole)
         assert (info.value.offset, info.value.segment) == (hole, PER_SEGMENT)
         assert log.read(hole - 1) == value_of(hole - 1)
@@ -164,7 +164,7 @@ def test_repair_names_the_hole_and_dry_run_changes_nothing(written: Path) -> Non
         assert log.recovery_report.clean_shutdown
 
     # Repair again: the same hole, already in the quarantine (the same item, nothing new).
-    again = commitlog.repair(written)
+    again = segmentlog.repair(written)
     assert [(h.offsets, h.quarantine_id) for h in again.events if h.kind == "hole"] == [
         (e.offsets, e.quarantine_id)
     ]
@@ -183,8 +183,8 @@ def test_recovery_report_of_a_clean_open(written: Path) -> None:
 
 
 def test_repair_of_a_missing_directory_is_an_os_error(tmp_path: Path) -> None:
-    with pytest.raises(commitlog.CommitLogIOError):
-        commitlog.repair(tmp_path / "missing")
+    with pytest.raises(segmentlog.SegmentLogIOError):
+        segmentlog.repair(tmp_path / "missing")
 
 
 def test_issue_13_path_1_damage_in_the_newest_store_after_a_crash(tmp_path: Path) -> None:
@@ -192,7 +192,7 @@ def test_issue_13_path_1_damage_in_the_newest_store_after_a_crash(tmp_path: Path
     removed: the open keeps every intact record and every offset, and names the hole."""
     log_dir = tmp_path / "log"
     n, batch = 300_000, 10_000
-    with commitlog.open(log_dir, max_segment_bytes=1 << 20) as log:
+    with segmentlog.open(log_dir, max_segment_bytes=1 << 20) as log:
         for start in range(0, n, batch):
             got = log.append_batch([b"%012d" % i for i in range(start, start + batch)])
             assert got == range(start, start + batch)
@@ -205,7 +205,7 @@ def test_issue_13_path_1_damage_in_the_newest_store_after_a_crash(tmp_path: Path
     flip_byte(newest, STORE_HEADER + index * record_len + RECORD_HEADER + 6)
     (log_dir / "CLEAN").unlink()
 
-    with commitlog.open(log_dir, max_segment_bytes=1 << 20) as log:
+    with segmentlog.open(log_dir, max_segment_bytes=1 << 20) as log:
         report = log.recovery_report
         assert not report.clean_shutdown
         assert report.records_in_holes == 1
@@ -214,7 +214,7 @@ def test_issue_13_path_1_damage_in_the_newest_store_after_a_crash(tmp_path: Path
         ]
         assert report.records_cut == 0
         assert log.next_offset == n
-        with pytest.raises(commitlog.HoleError) as info:
+        with pytest.raises(segmentlog.HoleError) as info:
             log.read(hole)
         assert (info.value.offset, info.value.segment) == (hole, base)
         count = 0
@@ -233,13 +233,13 @@ TOP = 2**63 - 1
 
 
 def test_appends_stop_at_the_largest_offset_without_writing(log_dir: Path) -> None:
-    with commitlog.open(log_dir, initial_offset=TOP - 2) as log:
+    with segmentlog.open(log_dir, initial_offset=TOP - 2) as log:
         assert log.append(b"a") == TOP - 2
         assert log.append_batch([b"b"]) == range(TOP - 1, TOP)
         for _ in range(3):
-            with pytest.raises(commitlog.InvalidArgumentError):
+            with pytest.raises(segmentlog.InvalidArgumentError):
                 log.append(b"c")
-            with pytest.raises(commitlog.InvalidArgumentError):
+            with pytest.raises(segmentlog.InvalidArgumentError):
                 log.append_batch([b"c", b"d"])
         assert log.next_offset == TOP
         assert [r.offset for r in log.iter(start=TOP - 2)] == [TOP - 2, TOP - 1]
@@ -249,7 +249,7 @@ def test_appends_stop_at_the_largest_offset_without_writing(log_dir: Path) -> No
         assert log.wait_for(TOP - 1, timeout=0)
         assert not log.wait_for(TOP, timeout=0)
         assert list(log.iter(start=TOP)) == []
-    with commitlog.open(log_dir) as log:
+    with segmentlog.open(log_dir) as log:
         assert log.next_offset == TOP
         assert len(log) == 2
 
@@ -258,7 +258,7 @@ def test_appends_stop_at_the_largest_offset_without_writing(log_dir: Path) -> No
 def test_offsets_beyond_the_log_raise_out_of_range_for_every_method(
     log_dir: Path, offset: int
 ) -> None:
-    with commitlog.open(log_dir, initial_offset=TOP - 2) as log:
+    with segmentlog.open(log_dir, initial_offset=TOP - 2) as log:
         log.append(b"a")
         calls: list[Callable[[], object]] = [
             lambda: log.read(offset),
@@ -271,7 +271,7 @@ def test_offsets_beyond_the_log_raise_out_of_range_for_every_method(
             # No record can ever be there (wait_for(TOP) is accepted: it times out).
             calls.append(lambda: log.wait_for(offset, timeout=0))
         for call in calls:
-            with pytest.raises(commitlog.OffsetOutOfRangeError) as info:
+            with pytest.raises(segmentlog.OffsetOutOfRangeError) as info:
                 call()
             assert isinstance(info.value, IndexError)
             assert info.value.offset == offset
@@ -282,26 +282,26 @@ def test_offsets_beyond_the_log_raise_out_of_range_for_every_method(
 
 @pytest.mark.parametrize("offset", [TOP + 1, 2**64 - 1, 2**64, 2**100])
 def test_truncate_front_beyond_the_largest_offset_is_invalid(log_dir: Path, offset: int) -> None:
-    with commitlog.open(log_dir) as log:
+    with segmentlog.open(log_dir) as log:
         log.append(b"a")
-        with pytest.raises(commitlog.InvalidArgumentError) as info:
+        with pytest.raises(segmentlog.InvalidArgumentError) as info:
             log.truncate_front(offset)
         assert isinstance(info.value, ValueError)
         assert log.read(0) == b"a"
         log.truncate_front(TOP)  # re-bases the log at the largest offset: nothing more fits
         assert (log.lowest_offset, log.next_offset) == (TOP, TOP)
-        with pytest.raises(commitlog.InvalidArgumentError):
+        with pytest.raises(segmentlog.InvalidArgumentError):
             log.append(b"b")
         assert log.next_offset == TOP
 
 
 def test_initial_offset_at_and_beyond_the_largest_offset(log_dir: Path, tmp_path: Path) -> None:
-    with commitlog.open(log_dir, initial_offset=TOP) as log:
+    with segmentlog.open(log_dir, initial_offset=TOP) as log:
         assert log.next_offset == TOP
-        with pytest.raises(commitlog.InvalidArgumentError):
+        with pytest.raises(segmentlog.InvalidArgumentError):
             log.append(b"a")
     for beyond in (TOP + 1, 2**64 - 1):
-        with pytest.raises(commitlog.InvalidArgumentError):
-            commitlog.open(tmp_path / "other", initial_offset=beyond)
-    with pytest.raises(commitlog.InvalidArgumentError):
-        commitlog.open(tmp_path / "other", initial_offset=2**64)
+        with pytest.raises(segmentlog.InvalidArgumentError):
+            segmentlog.open(tmp_path / "other", initial_offset=beyond)
+    with pytest.raises(segmentlog.InvalidArgumentError):
+        segmentlog.open(tmp_path / "other", initial_offset=2**64)

@@ -12,14 +12,14 @@ from typing import Any, Callable, Literal
 
 import pytest
 
-import commitlog
+import segmentlog
 
 # What a misuse may raise: the library's typed errors or Python's own argument errors.
-TYPED = (commitlog.CommitLogError, TypeError, ValueError, OverflowError, IndexError, BufferError)
+TYPED = (segmentlog.SegmentLogError, TypeError, ValueError, OverflowError, IndexError, BufferError)
 
 
 @pytest.mark.parametrize("offset", [2**63, 2**64 - 1, 2**64, 2**100, -1, -(2**70)])
-def test_huge_and_negative_offsets_raise_typed_errors(log: commitlog.Log, offset: int) -> None:
+def test_huge_and_negative_offsets_raise_typed_errors(log: segmentlog.Log, offset: int) -> None:
     log.append(b"a")
     calls: list[Callable[[], object]] = [
         lambda: log.read(offset),
@@ -41,7 +41,7 @@ def test_huge_and_negative_offsets_raise_typed_errors(log: commitlog.Log, offset
 
 
 @pytest.mark.parametrize("timeout", [-1.0, float("nan"), float("inf"), 1e300, 2**70])
-def test_odd_timeouts_raise_typed_errors_or_work(log: commitlog.Log, timeout: Any) -> None:
+def test_odd_timeouts_raise_typed_errors_or_work(log: segmentlog.Log, timeout: Any) -> None:
     log.append(b"a")
     try:
         assert log.wait_for(0, timeout) is True
@@ -63,10 +63,10 @@ def test_odd_timeouts_raise_typed_errors_or_work(log: commitlog.Log, timeout: An
 )
 def test_huge_option_values_raise_typed_errors(log_dir: Path, options: dict[str, Any]) -> None:
     with pytest.raises(TYPED):
-        commitlog.open(log_dir, **options)
+        segmentlog.open(log_dir, **options)
 
 
-def test_buffers_of_every_kind(log: commitlog.Log) -> None:
+def test_buffers_of_every_kind(log: segmentlog.Log) -> None:
     data = bytearray(b"0123456789")
     assert log.read(log.append(memoryview(data)[2:5])) == b"234"
     assert log.read(log.append(b"")) == b""
@@ -77,12 +77,12 @@ def test_buffers_of_every_kind(log: commitlog.Log) -> None:
     except TYPED:
         assert log.next_offset == before
     # A value too large for a segment is refused before anything is written.
-    with pytest.raises(commitlog.InvalidArgumentError):
+    with pytest.raises(segmentlog.InvalidArgumentError):
         log.append(bytes(70 * 1024 * 1024))
     assert log.read(0) == b"234"
 
 
-def test_a_batch_whose_iterable_raises_appends_nothing(log: commitlog.Log) -> None:
+def test_a_batch_whose_iterable_raises_appends_nothing(log: segmentlog.Log) -> None:
     def values() -> Any:
         yield b"a"
         yield b"b"
@@ -94,18 +94,18 @@ def test_a_batch_whose_iterable_raises_appends_nothing(log: commitlog.Log) -> No
 
 
 def test_close_twice_and_context_exit_after_close(log_dir: Path) -> None:
-    with commitlog.open(log_dir) as lg:
+    with segmentlog.open(log_dir) as lg:
         lg.append(b"a")
         lg.close()
         lg.close()
         assert lg.closed
     lg.close()
-    with commitlog.open(log_dir) as again:
+    with segmentlog.open(log_dir) as again:
         assert again.read(0) == b"a"
 
 
 def test_iterators_outlive_their_log(log_dir: Path) -> None:
-    lg = commitlog.open(log_dir)
+    lg = segmentlog.open(log_dir)
     lg.append_batch([b"a", b"b", b"c"])
     it = lg.iter(0)
     assert next(it).value == b"a"
@@ -116,23 +116,23 @@ def test_iterators_outlive_their_log(log_dir: Path) -> None:
     assert [r.value for r in it] == [b"b", b"c"]
     assert next(tail).value == b"a"
     # The iterators hold the open log, and with it the writer's lock, until they go.
-    with pytest.raises(commitlog.LogLockedError):
-        commitlog.open(log_dir)
+    with pytest.raises(segmentlog.LogLockedError):
+        segmentlog.open(log_dir)
     del it, tail
     gc.collect()
-    with commitlog.open(log_dir) as lg2:
+    with segmentlog.open(log_dir) as lg2:
         assert lg2.next_offset == 3
 
 
-def test_iterator_after_close_raises_closed(log: commitlog.Log) -> None:
+def test_iterator_after_close_raises_closed(log: segmentlog.Log) -> None:
     log.append(b"a")
     it = log.iter(0, wait=True)
     log.close()
-    with pytest.raises(commitlog.LogClosedError):
+    with pytest.raises(segmentlog.LogClosedError):
         next(it)
-    with pytest.raises(commitlog.LogClosedError):
+    with pytest.raises(segmentlog.LogClosedError):
         it.next_timeout(0.01)
-    with pytest.raises(commitlog.LogClosedError):
+    with pytest.raises(segmentlog.LogClosedError):
         next(it)
 
 
@@ -148,7 +148,7 @@ def _run_until_closed(fn: Callable[[], object], errors: list[BaseException]) -> 
 def test_close_while_other_threads_append_read_and_iterate(
     log_dir: Path, sync: Literal["never", "always"]
 ) -> None:
-    lg = commitlog.open(log_dir, sync=sync)
+    lg = segmentlog.open(log_dir, sync=sync)
     lg.append(b"seed")
     errors: list[BaseException] = []
 
@@ -174,12 +174,12 @@ def test_close_while_other_threads_append_read_and_iterate(
         assert not t.is_alive(), "a thread is stuck after close"
     assert len(errors) == len(workers)
     for e in errors:
-        assert isinstance(e, commitlog.LogClosedError), repr(e)
-    with commitlog.open(log_dir) as again:
+        assert isinstance(e, segmentlog.LogClosedError), repr(e)
+    with segmentlog.open(log_dir) as again:
         assert again.read(0) == b"seed"
 
 
-def test_close_wakes_a_thread_waiting_forever(log: commitlog.Log) -> None:
+def test_close_wakes_a_thread_waiting_forever(log: segmentlog.Log) -> None:
     errors: list[BaseException] = []
     t = threading.Thread(target=_run_until_closed, args=(lambda: log.wait_for(10**6, True), errors))
     t.start()
@@ -187,15 +187,15 @@ def test_close_wakes_a_thread_waiting_forever(log: commitlog.Log) -> None:
     log.close()
     t.join(timeout=10)
     assert not t.is_alive()
-    assert isinstance(errors[0], commitlog.LogClosedError)
+    assert isinstance(errors[0], segmentlog.LogClosedError)
 
 
 def test_many_handles_opened_and_dropped_without_close(tmp_path: Path) -> None:
     # Dropping a Log without close() must release the lock (no leaked writer).
     for i in range(50):
-        lg = commitlog.open(tmp_path / "log")
+        lg = segmentlog.open(tmp_path / "log")
         lg.append(str(i).encode())
         del lg
         gc.collect()
-    with commitlog.open(tmp_path / "log") as lg:
+    with segmentlog.open(tmp_path / "log") as lg:
         assert lg.next_offset == 50

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-import commitlog
+import segmentlog
 
 OPTIONS = {"max_segment_bytes": 4096, "max_index_bytes": 4096}
 values = st.binary(max_size=600)
@@ -26,8 +26,8 @@ class LogMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.dir = Path(tempfile.mkdtemp(prefix="commitlog-stateful-"))
-        self.log = commitlog.open(self.dir, **OPTIONS)  # type: ignore[arg-type]
+        self.dir = Path(tempfile.mkdtemp(prefix="segmentlog-stateful-"))
+        self.log = segmentlog.open(self.dir, **OPTIONS)  # type: ignore[arg-type]
         self.lowest = 0
         self.model: list[bytes] = []
 
@@ -58,7 +58,7 @@ class LogMachine(RuleBasedStateMachine):
             rec = self.log.read_record(offset)
             assert (rec.offset, rec.value) == (offset, expected)
         else:
-            with pytest.raises(commitlog.OffsetOutOfRangeError):
+            with pytest.raises(segmentlog.OffsetOutOfRangeError):
                 self.log.read(offset)
 
     @rule(data=st.data())
@@ -86,7 +86,7 @@ class LogMachine(RuleBasedStateMachine):
     @rule()
     def reopen(self) -> None:
         self.log.close()
-        self.log = commitlog.open(self.dir, **OPTIONS)  # type: ignore[arg-type]
+        self.log = segmentlog.open(self.dir, **OPTIONS)  # type: ignore[arg-type]
 
     @rule()
     def iterate(self) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-import commitlog
+import segmentlog
 
 
 def test_eight_threads_appending_get_distinct_contiguous_offsets(log_dir: Path) -> None:
     per_thread = 500
-    with commitlog.open(log_dir, max_segment_bytes=64 * 1024) as log:
+    with segmentlog.open(log_dir, max_segment_bytes=64 * 1024) as log:
         got: dict[int, list[int]] = {}
         barrier = threading.Barrier(8)
 
@@ -36,7 +36,7 @@ def test_eight_threads_appending_get_distinct_contiguous_offsets(log_dir: Path) 
 
 
 def test_threads_appending_with_sync_always_and_batches(log_dir: Path) -> None:
-    with commitlog.open(log_dir, sync="always") as log:
+    with segmentlog.open(log_dir, sync="always") as log:
         results: list[range] = []
         lock = threading.Lock()
 
@@ -56,7 +56,7 @@ def test_threads_appending_with_sync_always_and_batches(log_dir: Path) -> None:
         assert all(len(r) == 3 for r in results)
 
 
-def test_a_tailing_iterator_receives_records_appended_by_another_thread(log: commitlog.Log) -> None:
+def test_a_tailing_iterator_receives_records_appended_by_another_thread(log: segmentlog.Log) -> None:
     def writer() -> None:
         for i in range(5):
             time.sleep(0.02)
@@ -72,7 +72,7 @@ def test_a_tailing_iterator_receives_records_appended_by_another_thread(log: com
     assert got == [f"late {i}".encode() for i in range(5)]
 
 
-def test_waiting_releases_the_gil(log: commitlog.Log) -> None:
+def test_waiting_releases_the_gil(log: segmentlog.Log) -> None:
     """While this thread blocks in a wait, another thread keeps running Python code."""
     counter = 0
     stop = threading.Event()
@@ -99,7 +99,7 @@ def test_waiting_releases_the_gil(log: commitlog.Log) -> None:
     assert during_tail > 10_000
 
 
-def test_iterator_shared_by_threads_yields_each_record_once(log: commitlog.Log) -> None:
+def test_iterator_shared_by_threads_yields_each_record_once(log: segmentlog.Log) -> None:
     log.append_batch([str(i).encode() for i in range(2000)])
     it = log.iter()
     seen: list[int] = []
@@ -126,7 +126,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise _Interrupted
 
 
-def test_a_wait_forever_can_be_interrupted_by_a_signal(log: commitlog.Log) -> None:
+def test_a_wait_forever_can_be_interrupted_by_a_signal(log: segmentlog.Log) -> None:
     """Ctrl-C (here SIGALRM) ends a wait: the wait checks for signals while it blocks."""
     previous = signal.signal(signal.SIGALRM, _interrupt)
     try:

@@ -25,9 +25,9 @@ def rust_xlang(*args: str) -> subprocess.CompletedProcess[str]:
 
 def c_xlang(*args: str) -> subprocess.CompletedProcess[str]:
     # Built by the ffi's make fragment; `make test-python` passes its path.
-    program = os.environ.get("COMMITLOG_C_XLANG")
+    program = os.environ.get("SEGMENTLOG_C_XLANG")
     if not program:
-        pytest.skip("COMMITLOG_C_XLANG is not set (make test-python sets it to the ffi's xlang)")
+        pytest.skip("SEGMENTLOG_C_XLANG is not set (make test-python sets it to the ffi's xlang)")
     return subprocess.run([program, *args], capture_output=True, text=True, timeout=120)
 
 OTHERS: dict[str, Runner] = {"rust": rust_xlang, "c": c_xlang}

@@ -6,10 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use commitlog::format::{self, FileKind};
+use segmentlog::format::{self, FileKind};
 use std::time::{Duration, Instant};
 
-use commitlog::{Error, Log, Options, Record};
+use segmentlog::{Error, Log, Options, Record};
 
 /// Small segments, so a few hundred records span several of them.
 pub const SEGMENT_BYTES: u64 = 4096;
@@ -65,14 +65,14 @@ pub fn build_log(dir: &Path, n: u64) -> Vec<Record> {
     records
 }
 
-/// The `commitlog` binary, started directly (`Command::cargo_bin` would put cargo's target
+/// The `segmentlog` binary, started directly (`Command::cargo_bin` would put cargo's target
 /// runner in front, which a test running under wine cannot start; an aarch64 binary under
 /// qemu starts through binfmt_misc either way).
-pub fn commitlog() -> Command {
-    Command::new(assert_cmd::cargo::cargo_bin("commitlog"))
+pub fn segmentlog() -> Command {
+    Command::new(assert_cmd::cargo::cargo_bin("segmentlog"))
 }
 
-/// Runs a `commitlog` command that takes the writer lock (repair, append, quarantine purge),
+/// Runs a `segmentlog` command that takes the writer lock (repair, append, quarantine purge),
 /// again while it is refused for the lock, for up to 10 s: for the moment between fork and
 /// exec, a child another test thread spawns holds this process's lock files too (see
 /// `open_writer`), so a log this process just closed can look held. Tests of the refusal
@@ -80,7 +80,7 @@ pub fn commitlog() -> Command {
 pub fn run_unlocked(setup: impl Fn(&mut Command)) -> assert_cmd::assert::Assert {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let mut command = commitlog();
+        let mut command = segmentlog();
         setup(&mut command);
         let assert = command.assert();
         let out = assert.get_output();
@@ -172,7 +172,7 @@ pub fn build_crashed_log(dir: &Path, n: u64) {
     let log = Log::open(
         live.path(),
         Options {
-            sync: commitlog::SyncPolicy::Never,
+            sync: segmentlog::SyncPolicy::Never,
             ..options()
         },
     )
@@ -189,9 +189,9 @@ pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
 }
 
-/// The quarantine of `dir` as `commitlog quarantine list --json` gives it.
+/// The quarantine of `dir` as `segmentlog quarantine list --json` gives it.
 pub fn quarantine_items(dir: &Path) -> Vec<serde_json::Value> {
-    let out = commitlog()
+    let out = segmentlog()
         .args(["quarantine", "list", "--json"])
         .arg(dir)
         .assert()

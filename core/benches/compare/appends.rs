@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 use crate::harness::{Bench, OPS, Target, rate};
 use crate::peer::Peer;
@@ -51,7 +51,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
     let (n, n1k, np) = (cfg.records, cfg.records_1k, cfg.peer_records);
     for _ in 0..cfg.runs {
         b.sample(
-            "append 100 B: commitlog",
+            "append 100 B: segmentlog",
             OPS,
             rate(n, ours_single(&v100, n)),
         );
@@ -66,7 +66,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
         drop(d);
 
         b.sample(
-            "append 1 KiB: commitlog",
+            "append 1 KiB: segmentlog",
             OPS,
             rate(n1k, ours_single(&v1k, n1k)),
         );
@@ -86,7 +86,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
 
         for batch in [100usize, 1000] {
             b.sample(
-                &format!("append_batch {batch} x 100 B: commitlog"),
+                &format!("append_batch {batch} x 100 B: segmentlog"),
                 OPS,
                 rate(n, ours_batches(&v100, n, batch)),
             );
@@ -105,41 +105,41 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
             );
         }
     }
-    let ours = "append 100 B: commitlog";
+    let ours = "append 100 B: segmentlog";
     b.ratio(
-        "append 100 B: commitlog / BufWriter",
+        "append 100 B: segmentlog / BufWriter",
         ours,
         "append 100 B: BufWriter",
         Some(Target::AtLeast(0.7)),
     );
     b.ratio(
-        "append 100 B: commitlog / zowens single",
+        "append 100 B: segmentlog / zowens single",
         ours,
         "append 100 B: zowens",
         Some(Target::AtLeast(8.0)),
     );
     b.ratio(
-        "append 1 KiB: commitlog / BufWriter",
-        "append 1 KiB: commitlog",
+        "append 1 KiB: segmentlog / BufWriter",
+        "append 1 KiB: segmentlog",
         "append 1 KiB: BufWriter",
         None,
     );
     b.ratio(
-        "append 1 KiB: commitlog / zowens single",
-        "append 1 KiB: commitlog",
+        "append 1 KiB: segmentlog / zowens single",
+        "append 1 KiB: segmentlog",
         "append 1 KiB: zowens",
         None,
     );
     for batch in [100, 1000] {
-        let ours = format!("append_batch {batch} x 100 B: commitlog");
+        let ours = format!("append_batch {batch} x 100 B: segmentlog");
         b.ratio(
-            &format!("append_batch {batch}: commitlog / BufWriter"),
+            &format!("append_batch {batch}: segmentlog / BufWriter"),
             &ours,
             &format!("append 100 B: BufWriter (beside batches of {batch})"),
             Some(Target::AtLeast(0.9)),
         );
         b.ratio(
-            &format!("append_batch {batch}: commitlog / zowens MessageBuf"),
+            &format!("append_batch {batch}: segmentlog / zowens MessageBuf"),
             &ours,
             &format!("append_batch {batch} x 100 B: zowens MessageBuf"),
             None,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 /// Environment variable naming the child's role ("crash" or "memory").
 pub const ROLE: &str = "CLBENCH_CHILD";

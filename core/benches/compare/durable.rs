@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use commitlog::{Log, Options, SyncPolicy};
+use segmentlog::{Log, Options, SyncPolicy};
 
 use crate::harness::{Bench, OPS, PER_SYNC, Target, rate};
 use crate::{Config, ceiling, scratch, settle};
@@ -72,33 +72,33 @@ pub fn run(cfg: &Config, b: &mut Bench) {
             settle();
             let (n, d, syncs) = ours(threads, cfg.sync_time);
             b.sample(
-                &format!("durable 100 B: commitlog {threads} thread(s)"),
+                &format!("durable 100 B: segmentlog {threads} thread(s)"),
                 OPS,
                 rate(n, d),
             );
             b.sample(
-                &format!("durable 100 B: commitlog {threads} thread(s), appends per fdatasync"),
+                &format!("durable 100 B: segmentlog {threads} thread(s), appends per fdatasync"),
                 PER_SYNC,
                 n as f64 / syncs.max(1) as f64,
             );
         }
     }
     b.ratio(
-        "durable 1 thread: commitlog / raw fdatasync loop",
-        "durable 100 B: commitlog 1 thread(s)",
+        "durable 1 thread: segmentlog / raw fdatasync loop",
+        "durable 100 B: segmentlog 1 thread(s)",
         "durable 100 B: raw write+fdatasync",
         Some(Target::AtLeast(0.8)),
     );
     b.ratio(
         "durable 4 threads / 1 thread",
-        "durable 100 B: commitlog 4 thread(s)",
-        "durable 100 B: commitlog 1 thread(s)",
+        "durable 100 B: segmentlog 4 thread(s)",
+        "durable 100 B: segmentlog 1 thread(s)",
         None,
     );
     b.ratio(
         "durable 8 threads / 1 thread",
-        "durable 100 B: commitlog 8 thread(s)",
-        "durable 100 B: commitlog 1 thread(s)",
+        "durable 100 B: segmentlog 8 thread(s)",
+        "durable 100 B: segmentlog 1 thread(s)",
         Some(Target::AtLeast(4.0)),
     );
     b.show();

@@ -1,7 +1,7 @@
 //! The core workloads of issue 7 beside the practical ceiling (a plain `BufWriter` file, mmap
 //! reads of it, a raw `fdatasync` loop) and zowens/commitlog 0.2, all in one run.
 //!
-//! `cargo bench -p commitlog --bench compare` (`BENCH_QUICK=1` for a run of about a minute).
+//! `cargo bench -p segmentlog --bench compare` (`BENCH_QUICK=1` for a run of about a minute).
 //! Prints every measurement (median [min .. max] of several rounds), the ratios, and the
 //! targets with PASS/MISS; writes `bench/results/core.json` (or `$BENCH_RESULTS/core.json`).
 //! Scratch logs go to `$BENCH_DIR` (default: the system temp dir). `BENCH_ONLY=reads,durable`
@@ -120,7 +120,7 @@ fn main() {
     let cfg = Config::from_env();
     let started = std::time::Instant::now();
     println!(
-        "commitlog core bench ({}; {} rounds per workload; medians [min .. max])",
+        "segmentlog core bench ({}; {} rounds per workload; medians [min .. max])",
         if cfg.quick { "BENCH_QUICK" } else { "full" },
         cfg.runs
     );

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 use crate::harness::{Bench, MIB, Target};
 use crate::{Config, alloc, child, scratch};

@@ -1,9 +1,8 @@
 //! zowens/commitlog 0.2 (crates.io `commitlog`, default options): single appends
 //! (`append_msg`), `MessageBuf` batches, sequential and random reads.
 //!
-//! It runs in a helper process, `bench/zowens` (a crate outside the workspace: a second
-//! package named `commitlog` in the workspace would make every `cargo -p commitlog`
-//! ambiguous). The helper is built on first use and driven over a pipe, one command per line;
+//! It runs in a helper process, `bench/zowens` (a crate outside the workspace, so its
+//! dependency tree stays its own). The helper is built on first use and driven over a pipe, one command per line;
 //! it times each workload itself, so the pipe costs nothing measured.
 
 use std::io::{BufRead, BufReader, Write};

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 use crate::harness::{Bench, OPS, Target, rate};
 use crate::peer::Peer;
@@ -59,7 +59,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
         }
         let d = t.elapsed();
         assert_eq!(count, n, "iteration saw every record");
-        b.sample("iterate 100 B: commitlog", OPS, rate(n, d));
+        b.sample("iterate 100 B: segmentlog", OPS, rate(n, d));
 
         // The same, borrowing each record (Iter::next_with: no allocation per record).
         let t = Instant::now();
@@ -70,7 +70,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
         }
         let d = t.elapsed();
         assert_eq!(count, n, "iteration saw every record");
-        b.sample("iterate 100 B: commitlog next_with", OPS, rate(n, d));
+        b.sample("iterate 100 B: segmentlog next_with", OPS, rate(n, d));
 
         let t = Instant::now();
         let (count, _) = mapped.scan();
@@ -94,7 +94,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
             black_box(log.read(o).expect("read").value.len());
         }
         b.sample(
-            "random read 100 B: commitlog read",
+            "random read 100 B: segmentlog read",
             OPS,
             rate(cfg.reads, t.elapsed()),
         );
@@ -104,7 +104,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
             black_box(log.read_with(o, |r| r.value.len()).expect("read_with"));
         }
         b.sample(
-            "random read 100 B: commitlog read_with",
+            "random read 100 B: segmentlog read_with",
             OPS,
             rate(cfg.reads, t.elapsed()),
         );
@@ -118,7 +118,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
             }
         }
         b.sample(
-            "random read 100 B: commitlog read_many",
+            "random read 100 B: segmentlog read_many",
             OPS,
             rate(cfg.reads, t.elapsed()),
         );
@@ -141,7 +141,7 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
             black_box(log.offset_at_time(ts).expect("offset_at_time"));
         }
         b.sample(
-            "offset_at_time: commitlog",
+            "offset_at_time: segmentlog",
             OPS,
             rate(cfg.time_queries, t.elapsed()),
         );
@@ -152,56 +152,56 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
     // messages borrow from the buffer it reads), it hands out values without allocating.
     // `Iterator::next` allocates a `Vec` per record; its rows are information.
     b.ratio(
-        "iterate next_with: commitlog / mmap scan",
-        "iterate 100 B: commitlog next_with",
+        "iterate next_with: segmentlog / mmap scan",
+        "iterate 100 B: segmentlog next_with",
         "iterate 100 B: mmap scan",
         Some(Target::AtLeast(0.5)),
     );
     b.ratio(
-        "iterate next_with: commitlog / zowens",
-        "iterate 100 B: commitlog next_with",
+        "iterate next_with: segmentlog / zowens",
+        "iterate 100 B: segmentlog next_with",
         "iterate 100 B: zowens",
         Some(Target::AtLeast(1.5)),
     );
     b.ratio(
-        "iterate next_with: commitlog / mmap scan + CRC32C",
-        "iterate 100 B: commitlog next_with",
+        "iterate next_with: segmentlog / mmap scan + CRC32C",
+        "iterate 100 B: segmentlog next_with",
         "iterate 100 B: mmap scan + CRC32C",
         None,
     );
     b.ratio(
-        "iterate: commitlog / mmap scan",
-        "iterate 100 B: commitlog",
+        "iterate: segmentlog / mmap scan",
+        "iterate 100 B: segmentlog",
         "iterate 100 B: mmap scan",
         None,
     );
     b.ratio(
-        "iterate: commitlog / zowens",
-        "iterate 100 B: commitlog",
+        "iterate: segmentlog / zowens",
+        "iterate 100 B: segmentlog",
         "iterate 100 B: zowens",
         None,
     );
     b.ratio(
-        "random read: commitlog read / zowens",
-        "random read 100 B: commitlog read",
+        "random read: segmentlog read / zowens",
+        "random read 100 B: segmentlog read",
         "random read 100 B: zowens",
         Some(Target::AtLeast(5.0)),
     );
     b.ratio(
-        "random read: commitlog read_many / zowens",
-        "random read 100 B: commitlog read_many",
+        "random read: segmentlog read_many / zowens",
+        "random read 100 B: segmentlog read_many",
         "random read 100 B: zowens",
         Some(Target::AtLeast(5.0)),
     );
     b.ratio(
-        "random read: commitlog read / mmap",
-        "random read 100 B: commitlog read",
+        "random read: segmentlog read / mmap",
+        "random read 100 B: segmentlog read",
         "random read 100 B: mmap",
         None,
     );
     b.ratio(
-        "random read: commitlog read_with / mmap",
-        "random read 100 B: commitlog read_with",
+        "random read: segmentlog read_with / mmap",
+        "random read 100 B: segmentlog read_with",
         "random read 100 B: mmap",
         None,
     );

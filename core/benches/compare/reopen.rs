@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 
 use crate::harness::{Bench, MS, Target};
 use crate::{Config, child, scratch};
@@ -16,7 +16,7 @@ use crate::{Config, child, scratch};
 pub fn fill(log: &Log, bytes: u64) {
     let value = [0x5au8; 100];
     let batch = vec![&value[..]; 1000];
-    let per_batch = 1000 * (100 + commitlog::format::RECORD_HEADER_LEN);
+    let per_batch = 1000 * (100 + segmentlog::format::RECORD_HEADER_LEN);
     for _ in 0..bytes / per_batch {
         log.append_batch(&batch).expect("append_batch");
     }
@@ -55,8 +55,8 @@ fn copy_crashed(from: &Path, to: &Path) {
 pub fn run(cfg: &Config, b: &mut Bench) {
     let mib = cfg.reopen_bytes >> 20;
     println!("== reopen a {mib} MiB log");
-    let clean_name = format!("reopen clean {mib} MiB log: commitlog");
-    let crash_name = format!("reopen after crash {mib} MiB log: commitlog");
+    let clean_name = format!("reopen clean {mib} MiB log: segmentlog");
+    let crash_name = format!("reopen after crash {mib} MiB log: segmentlog");
 
     let clean = scratch();
     let log = Log::open(clean.path(), Options::default()).expect("open");

@@ -230,7 +230,7 @@ pub(super) fn start_flusher(shared: &Arc<Shared>, every: Duration) {
     let weak: Weak<Shared> = Arc::downgrade(shared);
     let thread_ctl = ctl.clone();
     let handle = thread::Builder::new()
-        .name("commitlog-flusher".into())
+        .name("segmentlog-flusher".into())
         .spawn(move || {
             loop {
                 {

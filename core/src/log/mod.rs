@@ -47,7 +47,7 @@ pub struct Log {
     shared: Arc<Shared>,
 }
 
-/// Facts about one segment, for tools (`commitlog info`).
+/// Facts about one segment, for tools (`segmentlog info`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentInfo {
     /// Offset of the segment's first record.
@@ -183,7 +183,7 @@ impl Log {
             let prefaulter = shared.prefaulter.clone();
             // Without this thread appends still work; they take the page faults themselves.
             if let Ok(handle) = thread::Builder::new()
-                .name("commitlog-prefault".into())
+                .name("segmentlog-prefault".into())
                 .spawn(move || prefaulter.run_prefault())
             {
                 threads.push(handle);
@@ -194,7 +194,7 @@ impl Log {
             if sync == SyncPolicy::Never {
                 let sealer = shared.prefaulter.clone();
                 if let Ok(handle) = thread::Builder::new()
-                    .name("commitlog-seal".into())
+                    .name("segmentlog-seal".into())
                     .spawn(move || sealer.run_seals())
                 {
                     threads.push(handle);

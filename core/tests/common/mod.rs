@@ -1,5 +1,5 @@
 #![allow(dead_code)]
-use commitlog::{Log, Options};
+use segmentlog::{Log, Options};
 use std::path::Path;
 
 pub fn small() -> Options {

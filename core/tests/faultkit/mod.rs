@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use commitlog::{Error, Log, Options, SyncPolicy};
+use segmentlog::{Error, Log, Options, SyncPolicy};
 
 /// The fault hook is global to the process: tests that install one run one at a time.
 pub static SERIAL: Mutex<()> = Mutex::new(());
@@ -164,7 +164,7 @@ pub fn workload(
 }
 
 /// Reads every value of the log in `dir` (opened with `opts`), oldest first.
-pub fn contents(dir: &Path, opts: Options) -> commitlog::Result<Vec<Vec<u8>>> {
+pub fn contents(dir: &Path, opts: Options) -> segmentlog::Result<Vec<Vec<u8>>> {
     let log = Log::open(dir, opts)?;
     let lowest = log.lowest_offset()?;
     let mut out = Vec::new();
@@ -173,7 +173,7 @@ pub fn contents(dir: &Path, opts: Options) -> commitlog::Result<Vec<Vec<u8>>> {
     }
     let via_read: Vec<Vec<u8>> = (lowest..log.next_offset()?)
         .map(|o| log.read(o).map(|r| r.value))
-        .collect::<commitlog::Result<_>>()?;
+        .collect::<segmentlog::Result<_>>()?;
     assert_eq!(out, via_read, "iter and read disagree");
     log.close()?;
     Ok(out)

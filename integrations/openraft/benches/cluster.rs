@@ -21,7 +21,7 @@ use support::router::Router;
 
 #[derive(Clone, Copy)]
 enum Kind {
-    Commitlog,
+    Segmentlog,
     Memory,
 }
 
@@ -43,7 +43,7 @@ async fn start(kind: Kind, config: &Config) -> Cluster {
     for id in 1..=3u64 {
         let path = dir.path().join(format!("n{id}"));
         match kind {
-            Kind::Commitlog => {
+            Kind::Segmentlog => {
                 let node = Node::start(&router, id, &path, config).await;
                 rafts.push(node.raft.clone());
                 nodes.push(node);
@@ -118,10 +118,10 @@ async fn main() {
     );
     println!(
         "{:>8}  {:>14}  {:>14}  {:>7}",
-        "clients", "commitlog e/s", "memory e/s", "ratio"
+        "clients", "segmentlog e/s", "memory e/s", "ratio"
     );
     for clients in [1usize, 16, 64] {
-        let ours = start(Kind::Commitlog, &config).await;
+        let ours = start(Kind::Segmentlog, &config).await;
         let ours_rate = measure(&ours, clients, duration).await;
         stop(ours).await;
         let mem = start(Kind::Memory, &config).await;
@@ -132,5 +132,5 @@ async fn main() {
             ours_rate / mem_rate
         );
     }
-    println!("ratio = commitlog / in-memory (1.00x = durability costs nothing)");
+    println!("ratio = segmentlog / in-memory (1.00x = durability costs nothing)");
 }

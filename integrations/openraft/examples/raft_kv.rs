@@ -1,12 +1,12 @@
 //! A tiny replicated key-value store: 3 raft nodes in one process, each keeping its raft log in
-//! a commitlog (`LogStore`), talking through an in-process router.
+//! a segmentlog (`LogStore`), talking through an in-process router.
 //!
 //! It writes a few keys, stops the leader, writes more through the new leader, restarts the old
 //! leader from its directory and shows it caught up.
 //!
-//!     cargo run --release -p commitlog-openraft --example raft_kv -- [DIR]
+//!     cargo run --release -p segmentlog-openraft --example raft_kv -- [DIR]
 //!
-//! DIR (default: a temp dir) gets one subdirectory per node: `nN/raft/log/` is the commitlog,
+//! DIR (default: a temp dir) gets one subdirectory per node: `nN/raft/log/` is the segmentlog,
 //! `nN/raft/raft-meta.json` the vote/committed/purged metadata, `nN/sm/` the state machine's
 //! snapshot.
 

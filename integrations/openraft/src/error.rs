@@ -9,9 +9,9 @@ use openraft::{AnyError, ErrorSubject, ErrorVerb, NodeId, StorageError, StorageI
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OpenError {
-    /// The underlying commitlog failed to open (locked, corrupt, I/O, bad options).
+    /// The underlying segmentlog failed to open (locked, corrupt, I/O, bad options).
     #[error("cannot open the raft log: {0}")]
-    Log(#[from] commitlog::Error),
+    Log(#[from] segmentlog::Error),
     /// The metadata file (vote, committed, purged) could not be read or is damaged.
     #[error("cannot read raft metadata {}: {source}", path.display())]
     Meta {
@@ -31,14 +31,14 @@ pub enum OpenError {
         reason: String,
     },
     /// The log found damage among entries that were durable (they became holes): entries
-    /// openraft was told are persisted cannot be read. The report says which; `commitlog
+    /// openraft was told are persisted cannot be read. The report says which; `segmentlog
     /// quarantine list` shows the damaged bytes. Restore the node from its peers.
     #[error("raft log in {} lost entries openraft was told are persisted:\n{report}", dir.display())]
     Damaged {
         /// The store directory.
         dir: PathBuf,
         /// What the log's recovery found.
-        report: Box<commitlog::RecoveryReport>,
+        report: Box<segmentlog::RecoveryReport>,
     },
     /// Creating the store directory or the flusher thread failed.
     #[error("cannot set up the raft store in {}: {source}", dir.display())]
@@ -51,19 +51,19 @@ pub enum OpenError {
     },
 }
 
-/// A commitlog error as an `io::Error` (the flush callback takes one), keeping the OS error kind.
-pub(crate) fn to_io(e: commitlog::Error) -> io::Error {
+/// A segmentlog error as an `io::Error` (the flush callback takes one), keeping the OS error kind.
+pub(crate) fn to_io(e: segmentlog::Error) -> io::Error {
     match e {
-        commitlog::Error::Io { source, context } => {
+        segmentlog::Error::Io { source, context } => {
             io::Error::new(source.kind(), format!("{context}: {source}"))
         }
-        commitlog::Error::OutOfRange { .. } => {
+        segmentlog::Error::OutOfRange { .. } => {
             io::Error::new(io::ErrorKind::InvalidInput, e.to_string())
         }
-        commitlog::Error::InvalidArgument(_) => {
+        segmentlog::Error::InvalidArgument(_) => {
             io::Error::new(io::ErrorKind::InvalidInput, e.to_string())
         }
-        commitlog::Error::Corrupt { .. } => {
+        segmentlog::Error::Corrupt { .. } => {
             io::Error::new(io::ErrorKind::InvalidData, e.to_string())
         }
         other => io::Error::other(other.to_string()),

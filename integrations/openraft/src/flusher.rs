@@ -11,7 +11,7 @@ use std::io;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
-use commitlog::Log;
+use segmentlog::Log;
 
 /// Completion of a flush: called with the result of the sync that covered it.
 pub(crate) type Done = Box<dyn FnOnce(io::Result<()>) + Send>;
@@ -34,7 +34,7 @@ impl Flusher {
     pub fn start(log: Log) -> io::Result<Flusher> {
         let (tx, rx) = mpsc::channel();
         let thread = thread::Builder::new()
-            .name("commitlog-raft-flush".into())
+            .name("segmentlog-raft-flush".into())
             .spawn(move || run(log, rx))?;
         Ok(Flusher {
             tx: Some(tx),

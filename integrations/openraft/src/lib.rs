@@ -1,7 +1,7 @@
-//! openraft log storage on a commitlog [`commitlog::Log`].
+//! openraft log storage on a segmentlog [`segmentlog::Log`].
 //!
 //! [`LogStore`] implements openraft's (0.9, `storage-v2`) `RaftLogStorage` and `RaftLogReader`:
-//! raft entries are records of the commitlog (raft index = log offset, JSON-encoded), and the
+//! raft entries are records of the segmentlog (raft index = log offset, JSON-encoded), and the
 //! vote, committed log id and last purged log id live in a small metadata file replaced
 //! atomically. `append` writes entries at once (readable on return) and a helper thread syncs the
 //! log once for every batch of pending appends before firing their flush callbacks, so writes

@@ -11,7 +11,7 @@ use openraft::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use commitlog::Options;
+use segmentlog::Options;
 
 use crate::error::{self, read_at, write_logs};
 use crate::store::LogStore;
@@ -28,7 +28,7 @@ where
         {
             Ok(Ok(entry)) => Ok(Some(entry)),
             Ok(Err(e)) => Err(read_at(index, e)),
-            Err(commitlog::Error::OutOfRange { .. }) => Ok(None),
+            Err(segmentlog::Error::OutOfRange { .. }) => Ok(None),
             Err(e) => Err(read_at(index, e)),
         }
     }

@@ -1,4 +1,4 @@
-//! [`LogStore`]: openraft's `RaftLogStorage` on a commitlog `Log`.
+//! [`LogStore`]: openraft's `RaftLogStorage` on a segmentlog `Log`.
 
 use std::fmt;
 use std::io;
@@ -7,9 +7,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use commitlog::{Log, Options, SyncPolicy};
 use openraft::RaftTypeConfig;
 use openraft::StorageError;
+use segmentlog::{Log, Options, SyncPolicy};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -17,7 +17,7 @@ use crate::error::{self, OpenError};
 use crate::flusher::Flusher;
 use crate::meta::{Meta, MetaFile};
 
-/// Name of the commitlog directory inside the store directory.
+/// Name of the segmentlog directory inside the store directory.
 pub const LOG_DIR: &str = "log";
 
 /// How often, at most, a changed committed log id is written to the metadata file on its own.
@@ -28,9 +28,9 @@ pub const LOG_DIR: &str = "log";
 /// and always together with a vote, a purge marker and at [`LogStore::close`].
 pub const COMMITTED_PERSIST_INTERVAL: Duration = Duration::from_secs(1);
 
-/// openraft log storage (`RaftLogStorage` + `RaftLogReader`) on a commitlog [`Log`].
+/// openraft log storage (`RaftLogStorage` + `RaftLogReader`) on a segmentlog [`Log`].
 ///
-/// Layout of the store directory: `log/` holds the commitlog (one record per raft entry, raft
+/// Layout of the store directory: `log/` holds the segmentlog (one record per raft entry, raft
 /// index = log offset, entries encoded as JSON), `raft-meta.json` holds the vote, the committed
 /// log id and the last purged log id.
 ///
@@ -74,12 +74,12 @@ impl<C: RaftTypeConfig> LogStore<C>
 where
     C::Entry: Serialize + DeserializeOwned,
 {
-    /// Opens (or creates) the store in `dir` with the commitlog's default options.
+    /// Opens (or creates) the store in `dir` with the segmentlog's default options.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, OpenError> {
         Self::open_with(dir, Options::default())
     }
 
-    /// Opens (or creates) the store in `dir`, passing `options` to the commitlog.
+    /// Opens (or creates) the store in `dir`, passing `options` to the segmentlog.
     ///
     /// The store makes entries durable itself (one sync per batch of appends, before the flush
     /// callback), so `sync` is forced to [`SyncPolicy::Never`]; retention is turned off (raft
@@ -171,7 +171,7 @@ impl<C: RaftTypeConfig> LogStore<C> {
         &self.shared.dir
     }
 
-    /// The commitlog holding the entries (offset = raft index). Entries below the last purged
+    /// The segmentlog holding the entries (offset = raft index). Entries below the last purged
     /// index + 1 may still sit in it (a partly purged segment); the store never returns them.
     pub fn log(&self) -> &Log {
         &self.shared.log

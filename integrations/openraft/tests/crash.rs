@@ -12,14 +12,14 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use commitlog_openraft::LogStore;
 use openraft::storage::RaftLogStorage;
 use openraft::{Raft, RaftLogReader, Vote};
+use segmentlog_openraft::LogStore;
 use support::cluster::{TIMEOUT, fast_config, members, wait_applied, write_keys};
 use support::kv::{KvStateMachine, TypeConfig};
 use support::router::Router;
 
-const DIR_ENV: &str = "COMMITLOG_RAFT_CRASH_DIR";
+const DIR_ENV: &str = "SEGMENTLOG_RAFT_CRASH_DIR";
 const KEYS: u64 = 200;
 
 /// The child: only does something when started by `killed_node_restarts_with_vote_and_log`.

@@ -8,11 +8,11 @@ mod support;
 
 use std::path::Path;
 
-use commitlog::fault::powercut::{Disk, Variant, image, listing};
-use commitlog_openraft::LogStore;
 use openraft::storage::RaftLogStorageExt;
 use openraft::testing::log_id;
 use openraft::{Entry, EntryPayload, RaftLogReader};
+use segmentlog::fault::powercut::{Disk, Variant, image, listing};
+use segmentlog_openraft::LogStore;
 use support::kv::{Request, TypeConfig};
 
 type Store = LogStore<TypeConfig>;
@@ -37,7 +37,7 @@ async fn a_power_cut_after_a_kill_and_a_restart_loses_no_acknowledged_entry() {
     for variant in Variant::ALL {
         for seed in 0..4u64 {
             let first = tempfile::tempdir().unwrap();
-            let log_dir = first.path().join(commitlog_openraft::LOG_DIR);
+            let log_dir = first.path().join(segmentlog_openraft::LOG_DIR);
             // Session 1: ten entries acknowledged.
             let mut s = Store::open_with(first.path(), support::tiny_segments()).unwrap();
             let disk = Disk::install_continuing(&log_dir, &Default::default());
@@ -69,13 +69,13 @@ async fn a_power_cut_after_a_kill_and_a_restart_loses_no_acknowledged_entry() {
             assert!(killed.at_cut.len() > listing(&log_dir).len() / 2);
             // The killed process's files (its page cache), in a new place.
             let second = tempfile::tempdir().unwrap();
-            let log2 = second.path().join(commitlog_openraft::LOG_DIR);
+            let log2 = second.path().join(segmentlog_openraft::LOG_DIR);
             std::fs::create_dir(&log2).unwrap();
             for (name, bytes) in &killed.at_cut {
                 std::fs::write(log2.join(name), bytes).unwrap();
             }
             copy_files(first.path(), second.path());
-            commitlog::fault::set_hook(None);
+            segmentlog::fault::set_hook(None);
             drop(s);
             // Session 2: a restart, and one more entry acknowledged.
             let disk = Disk::install_continuing(&log2, &killed);
@@ -85,10 +85,10 @@ async fn a_power_cut_after_a_kill_and_a_restart_loses_no_acknowledged_entry() {
             // The power goes.
             disk.cut();
             let st = std::mem::take(&mut *disk.st.lock());
-            commitlog::fault::set_hook(None);
+            segmentlog::fault::set_hook(None);
             drop(s);
             let img = tempfile::tempdir().unwrap();
-            let img_log = img.path().join(commitlog_openraft::LOG_DIR);
+            let img_log = img.path().join(segmentlog_openraft::LOG_DIR);
             std::fs::create_dir(&img_log).unwrap();
             copy_files(second.path(), img.path());
             image(&st, variant, seed, &img_log);

@@ -7,10 +7,10 @@ mod support;
 
 use std::path::Path;
 
-use commitlog_openraft::{LogStore, META_FILE};
 use openraft::storage::{RaftLogReaderExt, RaftLogStorage, RaftLogStorageExt};
 use openraft::testing::log_id;
 use openraft::{Entry, EntryPayload, LogId, RaftLogReader, Vote};
+use segmentlog_openraft::{LogStore, META_FILE};
 use support::kv::{Request, TypeConfig};
 
 type Store = LogStore<TypeConfig>;
@@ -224,14 +224,14 @@ async fn a_damaged_entry_that_was_persisted_makes_open_fail_loudly() {
     s.close().unwrap();
     // One flipped byte inside the first entry's value, found by the recovery after a crash
     // (no clean-shutdown marker).
-    let log_dir = dir.path().join(commitlog_openraft::LOG_DIR);
+    let log_dir = dir.path().join(segmentlog_openraft::LOG_DIR);
     std::fs::remove_file(log_dir.join("CLEAN")).unwrap();
     let store = log_dir.join("00000000000000000000.store");
     let mut bytes = std::fs::read(&store).unwrap();
     bytes[32 + 28 + 5] ^= 0x01;
     std::fs::write(&store, bytes).unwrap();
     match Store::open_with(dir.path(), support::tiny_segments()) {
-        Err(commitlog_openraft::OpenError::Damaged { report, .. }) => {
+        Err(segmentlog_openraft::OpenError::Damaged { report, .. }) => {
             assert_eq!(report.records_in_holes(), 1, "{report}");
         }
         other => panic!("opened a store that lost a persisted entry: {other:?}"),
@@ -247,7 +247,7 @@ async fn a_second_open_is_refused_before_it_touches_the_metadata() {
     let tmp = dir.path().join(format!("{META_FILE}.tmp"));
     std::fs::write(&tmp, b"in progress").unwrap();
     match Store::open_with(dir.path(), support::tiny_segments()) {
-        Err(commitlog_openraft::OpenError::Log(commitlog::Error::Locked { .. })) => {}
+        Err(segmentlog_openraft::OpenError::Log(segmentlog::Error::Locked { .. })) => {}
         other => panic!("a second open of a held store gave {other:?}"),
     }
     assert!(tmp.exists(), "the second opener touched the metadata");

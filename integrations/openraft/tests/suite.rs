@@ -4,10 +4,10 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use commitlog::Options;
-use commitlog_openraft::LogStore;
 use openraft::StorageError;
 use openraft::testing::{StoreBuilder, Suite};
+use segmentlog::Options;
+use segmentlog_openraft::LogStore;
 use support::kv::{KvStateMachine, TypeConfig};
 use tempfile::TempDir;
 

@@ -12,7 +12,7 @@ process.on('exit', () => {
 
 /** A path for a new log, `<fresh empty dir>/log`. */
 function tmpLogDir() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commitlog-node-'))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'segmentlog-node-'))
   made.push(dir)
   return path.join(dir, 'log')
 }

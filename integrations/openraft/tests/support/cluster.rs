@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use commitlog_openraft::LogStore;
 use openraft::storage::RaftLogStorage;
 use openraft::{BasicNode, Config, Entry, Raft, RaftLogReader};
+use segmentlog_openraft::LogStore;
 
 use super::kv::{KvStateMachine, Request, TypeConfig};
 use super::mem_log::MemLogStore;
@@ -19,7 +19,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(20);
 /// A raft config with short timers, so elections take milliseconds.
 pub fn fast_config() -> Config {
     Config {
-        cluster_name: "commitlog-test".into(),
+        cluster_name: "segmentlog-test".into(),
         heartbeat_interval: 50,
         election_timeout_min: 200,
         election_timeout_max: 400,
@@ -40,16 +40,16 @@ impl Node {
     /// Starts node `id` from `dir` (creating it or recovering what is there) and registers it
     /// with the router.
     pub async fn start(router: &Router, id: u64, dir: &Path, config: &Config) -> Node {
-        Self::start_with(router, id, dir, config, commitlog::Options::default()).await
+        Self::start_with(router, id, dir, config, segmentlog::Options::default()).await
     }
 
-    /// [`Node::start`] with these commitlog options (e.g. tiny segments).
+    /// [`Node::start`] with these segmentlog options (e.g. tiny segments).
     pub async fn start_with(
         router: &Router,
         id: u64,
         dir: &Path,
         config: &Config,
-        options: commitlog::Options,
+        options: segmentlog::Options,
     ) -> Node {
         let store =
             LogStore::<TypeConfig>::open_with(dir.join("raft"), options).expect("open log store");

@@ -8,8 +8,8 @@ pub mod mem_log;
 pub mod router;
 
 /// Small segments (4 KiB), so the logs roll and purges leave partly purged segments.
-pub fn tiny_segments() -> commitlog::Options {
-    commitlog::Options {
+pub fn tiny_segments() -> segmentlog::Options {
+    segmentlog::Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
         ..Default::default()

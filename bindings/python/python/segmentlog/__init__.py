@@ -1,7 +1,7 @@
-"""commitlog: a fast, crash-safe, segmented append-only log (a commit log / write-ahead log).
+"""segmentlog: a fast, crash-safe, segmented append-only log (a commit log / write-ahead log).
 
->>> import commitlog, tempfile
->>> with commitlog.open(tempfile.mkdtemp()) as log:
+>>> import segmentlog, tempfile
+>>> with segmentlog.open(tempfile.mkdtemp()) as log:
 ...     first = log.append(b"hello")
 ...     log.append_batch([b"a", b"b"])
 ...     log.read(first)
@@ -17,7 +17,7 @@ raises :class:`HoleError` while every other record keeps its offset. :attr:`Log.
 says what an open found and did; :func:`repair` scans a closed log and makes holes of damage.
 """
 
-from ._commitlog import (
+from ._segmentlog import (
     Log,
     LogIterator,
     Record,
@@ -26,10 +26,10 @@ from ._commitlog import (
     __version__,
     repair,
 )
-from ._commitlog import open as open  # not in __all__: `import *` must not shadow builtins.open
+from ._segmentlog import open as open  # not in __all__: `import *` must not shadow builtins.open
 from ._errors import (
-    CommitLogError,
-    CommitLogIOError,
+    SegmentLogError,
+    SegmentLogIOError,
     CorruptLogError,
     HoleError,
     InvalidArgumentError,
@@ -39,8 +39,8 @@ from ._errors import (
 )
 
 __all__ = [
-    "CommitLogError",
-    "CommitLogIOError",
+    "SegmentLogError",
+    "SegmentLogIOError",
     "CorruptLogError",
     "HoleError",
     "InvalidArgumentError",

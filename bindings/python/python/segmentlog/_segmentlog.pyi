@@ -1,4 +1,4 @@
-"""Type stubs of the native module commitlog._commitlog (re-exported by ``commitlog``)."""
+"""Type stubs of the native module segmentlog._segmentlog (re-exported by ``segmentlog``)."""
 
 import os
 import sys

@@ -1,13 +1,13 @@
-"""The exceptions of commitlog (see docs/API.md for when each is raised)."""
+"""The exceptions of segmentlog (see docs/API.md for when each is raised)."""
 
 from __future__ import annotations
 
 
-class CommitLogError(Exception):
-    """Root of every error commitlog raises (except a plain ``TypeError`` for a wrong type)."""
+class SegmentLogError(Exception):
+    """Root of every error segmentlog raises (except a plain ``TypeError`` for a wrong type)."""
 
 
-class OffsetOutOfRangeError(CommitLogError, IndexError):
+class OffsetOutOfRangeError(SegmentLogError, IndexError):
     """The offset is below the log's lowest offset, or at or after its next offset.
 
     ``offset`` is the offset asked for; ``lowest`` and ``next`` are the bounds the log had.
@@ -27,7 +27,7 @@ class OffsetOutOfRangeError(CommitLogError, IndexError):
         return (type(self), (str(self), self.offset, self.lowest, self.next))
 
 
-class CorruptLogError(CommitLogError):
+class CorruptLogError(SegmentLogError):
     """A file of the log does not hold what the format says it must (bad header, an index entry
     that cannot be right, damage a ``recovery="strict"`` open refuses) outside a torn tail that
     recovery may cut off. A damaged record raises the subclass :class:`HoleError`."""
@@ -54,11 +54,11 @@ class HoleError(CorruptLogError):
         return (type(self), (str(self), self.offset, self.segment))
 
 
-class LogClosedError(CommitLogError):
+class LogClosedError(SegmentLogError):
     """The log was closed; open it again to go on."""
 
 
-class LogLockedError(CommitLogError):
+class LogLockedError(SegmentLogError):
     """Another writer (another process, or another open ``Log`` in this one) holds the log's
     directory. ``path`` is the directory."""
 
@@ -72,20 +72,20 @@ class LogLockedError(CommitLogError):
         return (type(self), (str(self), self.path))
 
 
-class InvalidArgumentError(CommitLogError, ValueError):
+class InvalidArgumentError(SegmentLogError, ValueError):
     """A bad argument value: an option out of range, a value too large for a segment, a write
     to a log opened with ``read_only=True``."""
 
 
-class CommitLogIOError(CommitLogError, OSError):
+class SegmentLogIOError(SegmentLogError, OSError):
     """The operating system refused an operation; ``errno`` and ``strerror`` say why
     (``errno`` is ``None`` when no OS error number is known, e.g. a log that refuses writes
     after a failed sync)."""
 
 
 __all__ = [
-    "CommitLogError",
-    "CommitLogIOError",
+    "SegmentLogError",
+    "SegmentLogIOError",
     "CorruptLogError",
     "HoleError",
     "InvalidArgumentError",
