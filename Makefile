@@ -9,6 +9,8 @@
 #   DEMO_STEPS     run in order by `make demo` (each gets DEMO_DIR, the shared demo log)
 #   BENCH_TARGETS  run by `make bench`
 #   INSTALL_TARGETS run by `make install PREFIX=...`
+#   DIST_TARGETS   run by `make dist`: release artifacts into dist/ (mk/85-dist.mk)
+#   TEST_DIST_TARGETS run by `make test-dist`: install the artifacts as users would
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -23,6 +25,8 @@ TEST_TARGETS :=
 DEMO_STEPS :=
 BENCH_TARGETS :=
 INSTALL_TARGETS :=
+DIST_TARGETS :=
+TEST_DIST_TARGETS :=
 
 include $(sort $(wildcard mk/*.mk))
 
