@@ -18,5 +18,10 @@ dist: $(DIST_TARGETS)
 		| xargs -d '\n' sha256sum > SHA256SUMS
 	@echo "make dist: $$(wc -l < "$(DIST_DIR)/SHA256SUMS") files in dist/ (SHA256SUMS)"
 
+# Rust: `cargo publish --dry-run` of every publishable crate and the README's example against
+# the packaged crate (tests/release/crates.sh).
+test-dist-crates:
+	CARGO="$(CARGO)" $(ROOT)/tests/release/crates.sh
+
 test-dist: $(TEST_DIST_TARGETS)
 	@echo "make test-dist: all passed ($(TEST_DIST_TARGETS))"

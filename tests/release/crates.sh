@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The crates a Rust user would depend on can be published, and what a user gets works:
+#   1. `cargo publish --dry-run` of every publishable crate of the workspace (segmentlog,
+#      segmentlog-cli, segmentlog-openraft), in dependency order; cargo packages each one and
+#      builds it from its package alone, the workspace's unpublished crates resolved locally;
+#   2. the README's Rust example, taken from the README inside the packaged segmentlog crate (what
+#      crates.io shows), runs in a scratch project that depends on `segmentlog` by its published
+#      name, patched to the unpacked package (a path override: nothing is published).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+CARGO=${CARGO:-cargo}
+target=${CARGO_TARGET_DIR:-$root/target}
+version=$($CARGO pkgid -p segmentlog | sed 's/.*[@#]//')
+work="$target/dist-crates"
+rm -rf "$work"
+mkdir -p "$work"
+
+echo "== cargo publish --dry-run --workspace"
+# --allow-dirty: the dry run checks what would be packaged, not whether it is committed (CI's
+# clone is clean anyway; build output is ignored by git).
+$CARGO publish --dry-run --workspace --allow-dirty >"$work/publish.log" 2>&1 || {
+    cat "$work/publish.log" >&2
+    echo "cargo publish --dry-run failed (log above)" >&2
+    exit 1
+}
+grep -E '^ *(Packag|Verifying)' "$work/publish.log" || true
+# The dry run keeps its packages in a scratch place; `cargo package` writes them where cargo
+# documents them, target/package/NAME-VERSION.crate.
+$CARGO package -p segmentlog -p segmentlog-cli -p segmentlog-openraft --no-verify --allow-dirty -q
+for crate in segmentlog segmentlog-cli segmentlog-openraft; do
+    pkg="$target/package/$crate-$version.crate"
+    [ -f "$pkg" ] || { echo "no package $pkg: $crate was not packaged" >&2; exit 1; }
+    size=$(stat -c %s "$pkg")
+    # crates.io refuses crates over 10 MiB.
+    [ "$size" -lt $((10 * 1024 * 1024)) ] || { echo "$pkg is $size bytes (> 10 MiB)" >&2; exit 1; }
+    echo "$crate-$version.crate: $size bytes"
+done
+
+echo "== the README's Rust example against the packaged crate"
+tar -xzf "$target/package/segmentlog-$version.crate" -C "$work"
+app="$work/readme-app"
+mkdir -p "$app/src"
+cat >"$app/Cargo.toml" <<TOML
+[package]
+name = "readme-app"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+segmentlog = "${version%.*}"
+
+[patch.crates-io]
+segmentlog = { path = "../segmentlog-$version" }
+
+[workspace]
+TOML
+python3 - "$work/segmentlog-$version/README.md" "$app/src/main.rs" <<'PY'
+import re, sys
+readme = open(sys.argv[1], encoding="utf-8").read()
+blocks = re.findall(r"^```rust\n(.*?)^```", readme, re.S | re.M)
+if len(blocks) != 1:
+    sys.exit(f"expected one rust block in the packaged README, found {len(blocks)}")
+open(sys.argv[2], "w", encoding="utf-8").write(blocks[0])
+PY
+# Its own target dir: the example must build from the package, not from the workspace's output.
+(cd "$app" && CARGO_TARGET_DIR="$work/readme-target" $CARGO run -q >"$work/readme.out" 2>&1) || {
+    cat "$work/readme.out" >&2
+    echo "the README's Rust example failed against the packaged crate" >&2
+    exit 1
+}
+# The first record it prints is "hello" (as bytes) at offset 0.
+grep -q '^0 @[0-9]*ms: \[104, 101, 108, 108, 111\]$' "$work/readme.out" ||
+    { cat "$work/readme.out" >&2; echo "the example did not print its first record" >&2; exit 1; }
+grep -A2 'name = "segmentlog"' "$app/Cargo.lock" | grep -q "version = \"$version\"" ||
+    { echo "the scratch project did not resolve segmentlog $version" >&2; exit 1; }
+echo "crates: publish dry run and README example passed"
