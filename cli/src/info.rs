@@ -1,11 +1,9 @@
 //! `segmentlog info`: what a log directory holds.
 
-use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use segmentlog::format::{FileKind, decode_file_header};
 use segmentlog::quarantine::{QuarantineEntry, QuarantineKind};
 use segmentlog::{RecoveryEvent, RecoveryReport, SegmentInfo};
 use serde_json::json;
@@ -307,14 +305,6 @@ fn version_summary(versions: &[Option<u32>]) -> String {
 /// The format version in a store file's header (`None` if the header is not readable: an
 /// open rewrites it, and `verify` says why).
 fn store_version(path: &Path) -> Result<Option<u32>> {
-    let mut header = Vec::with_capacity(segmentlog::format::STORE_HEADER_LEN as usize);
-    File::open(path)
-        .and_then(|f| {
-            f.take(segmentlog::format::STORE_HEADER_LEN)
-                .read_to_end(&mut header)
-        })
-        .with_context(|| format!("cannot read the header of {}", path.display()))?;
-    Ok(decode_file_header(FileKind::Store, &header)
-        .ok()
-        .map(|h| h.version))
+    segmentlog::files::store_format_version(path)
+        .with_context(|| format!("cannot read the header of {}", path.display()))
 }

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use segmentlog::format::parse_file_name;
 use segmentlog::{Log, Options};
 
 /// Fails with a clear message unless `dir` is a directory holding a log (at least one segment
@@ -17,18 +16,10 @@ pub fn require_log(dir: &Path) -> Result<()> {
             return Err(e).with_context(|| format!("cannot open log directory {}", dir.display()));
         }
     }
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        if entry
-            .file_name()
-            .to_str()
-            .and_then(parse_file_name)
-            .is_some()
-        {
-            return Ok(());
-        }
+    if segmentlog::files::holds_log(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+    {
+        return Ok(());
     }
     bail!(
         "{} is not a segmentlog directory (it holds no segment files)",

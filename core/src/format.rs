@@ -382,17 +382,12 @@ pub(crate) fn seal_record(out: &mut [u8], crc: u32) {
     out[0..4].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// The CRC of a record: over the header after the crc field, then the value.
-#[inline]
-pub fn record_crc(header_rest: &[u8], value: &[u8]) -> u32 {
-    crc32c::crc32c_append(crate::crc::crc32c(header_rest), value)
-}
-
 /// Checks a whole record (header + value bytes) against its stored checksum.
 #[inline]
 pub fn record_crc_ok(record: &[u8]) -> bool {
-    // Same value as record_crc(header_rest, value): the two parts are contiguous here, so one
-    // pass: a second call adds its own setup and tail steps to a ~16-step chain (100 B value).
+    // The CRC covers the header after the crc field, then the value; the two parts are
+    // contiguous here, so one pass: a second call (crc32c_append over the value) adds its own
+    // setup and tail steps to a ~16-step chain (100 B value).
     u32_at(record, 0) == crate::crc::crc32c(&record[4..])
 }
 

@@ -4,8 +4,8 @@
 //!
 //! A [`Log`] is a directory of segments; each segment is a store file (records, appended only)
 //! and a memory-mapped index file (offset → position in the store). The newest segment is the
-//! active one; when it is full the log rolls to a new one. See `docs/FORMAT.md` (and the
-//! [`format`] module) for the bytes on disk.
+//! active one; when it is full the log rolls to a new one. See `docs/FORMAT.md` for the bytes
+//! on disk.
 //!
 //! ```
 //! use segmentlog::{Log, Options};
@@ -27,7 +27,15 @@ pub mod error;
 pub mod fault;
 #[cfg(not(feature = "fault-injection"))]
 mod fault;
+// The bytes on disk are not API: what a user needs of them has a name below
+// ([`FORMAT_VERSION`], [`MAX_OFFSET`], [`files`]). The project's own tests and tools that corrupt
+// files byte by byte see the module with the `internals` feature, which promises nothing.
+pub mod files;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod format;
+#[cfg(not(feature = "internals"))]
+mod format;
 mod index;
 mod lock;
 mod log;
@@ -44,6 +52,7 @@ mod store;
 pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};
+pub use format::{FORMAT_VERSION, MAX_OFFSET};
 pub use log::{Iter, Log, SegmentInfo};
 pub use options::{Options, RecoveryMode, SyncPolicy};
 pub use record::{Record, RecordRef};

@@ -433,7 +433,7 @@ impl PyLog {
                     "InvalidArgumentError",
                     (format!(
                         "invalid argument: offset {offset} is above the largest offset {}",
-                        segmentlog::format::MAX_OFFSET
+                        segmentlog::MAX_OFFSET
                     ),),
                 ));
             }
