@@ -13,8 +13,17 @@ CARGO=${CARGO:-cargo}
 target=${CARGO_TARGET_DIR:-$root/target}
 version=$($CARGO pkgid -p segmentlog | sed 's/.*[@#]//')
 work="$target/dist-crates"
-rm -rf "$work"
+# target/package too: cargo treats the workspace's crates packaged there as registry crates of
+# the same version and would verify against a build of an older package.
+rm -rf "$work" "$target/package"
 mkdir -p "$work"
+# Likewise cargo unpacks each package it verifies into $CARGO_HOME/registry/src/<index>/ once per
+# name and version: a second run would build the first run's sources. (Removing them costs at
+# most a re-extraction.)
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for crate in segmentlog segmentlog-cli segmentlog-openraft; do
+    rm -rf "$cargo_home"/registry/src/*/"$crate-$version"
+done
 
 echo "== cargo publish --dry-run --workspace"
 # --allow-dirty: the dry run checks what would be packaged, not whether it is committed (CI's
