@@ -23,5 +23,5 @@ dist: $(DIST_TARGETS)
 test-dist-crates:
 	CARGO="$(CARGO)" $(ROOT)/tests/release/crates.sh
 
-test-dist: $(TEST_DIST_TARGETS)
+test-dist: dist $(TEST_DIST_TARGETS)
 	@echo "make test-dist: all passed ($(TEST_DIST_TARGETS))"
