@@ -33,7 +33,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::{self, CLEAN_MARKER, sync_dir};
 
 use background::{Prefaulter, start_flusher};
-use group_commit::{SyncGoal, SyncState};
+use group_commit::{GroupCommit, SyncGoal};
 pub use iter::Iter;
 use shared::{Shared, Writer};
 
@@ -162,9 +162,7 @@ impl Log {
             closed: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
             poison_reason: Mutex::new(String::new()),
-            sync: Mutex::new(SyncState::default()),
-            sync_cv: Condvar::new(),
-            gather_cv: Condvar::new(),
+            group: GroupCommit::default(),
             tail: Mutex::new(()),
             tail_cv: Condvar::new(),
             waiters: AtomicUsize::new(0),

@@ -25,9 +25,9 @@
 //!    close left for the writable map's drop, held across that cut; takes nothing inside.
 //!
 //! Apart from that order:
-//! - `Shared::sync` (mutex, with `sync_cv` and `gather_cv`): group commit's state
-//!   (`group_commit.rs`). Never held with `writer`: a round's leader releases it before the
-//!   fdatasync, which takes `writer` for a moment.
+//! - `Shared::group` (`GroupCommit`'s mutex, with its two condition variables): group
+//!   commit's state (`group_commit.rs`). Never held with `writer`: a round's leader releases
+//!   it before the fdatasync, which takes `writer` for a moment.
 //! - `Shared::tail` (mutex, with `tail_cv`): parks readers waiting for new records.
 //! - `Shared::poison_reason` (mutex): why the log was poisoned; a leaf, taken under `writer`
 //!   or `sync` by `poison`.
@@ -37,7 +37,7 @@
 //! Appends write past the published end of the active segment and then publish (see
 //! `segment/mod.rs`), so they need no lock that readers take. Under `SyncPolicy::Always` the
 //! appender releases the writer lock before syncing, and concurrent appenders share one
-//! `fdatasync` (group commit, `sync_to`).
+//! `fdatasync` (group commit, `Shared::sync_to`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,7 +47,7 @@ use std::thread::{self, JoinHandle, ThreadId};
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use super::background::{Flusher, Prefaulter};
-use super::group_commit::SyncState;
+use super::group_commit::{GroupCommit, SyncGoal, Syncer};
 use crate::error::{Error, IoContext, Result};
 use crate::fault::{self, Op};
 use crate::lock::DirLock;
@@ -85,12 +85,8 @@ pub(super) struct Shared {
     pub(super) poisoned: AtomicBool,
     /// Why the log was poisoned (a leaf lock).
     pub(super) poison_reason: Mutex<String>,
-    /// Group commit's state (see the module doc for how it nests).
-    pub(super) sync: Mutex<SyncState>,
-    /// Wakes appenders waiting for a sync round.
-    pub(super) sync_cv: Condvar,
-    /// Wakes a round's leader gathering appenders (`SyncState::returning` reached 0).
-    pub(super) gather_cv: Condvar,
+    /// Group commit (see the module doc for how its lock nests).
+    pub(super) group: GroupCommit,
     /// Parks tailing readers until an append or close (`tail_cv` wakes them).
     pub(super) tail: Mutex<()>,
     pub(super) tail_cv: Condvar,
@@ -256,7 +252,7 @@ impl Shared {
         {
             result = self.close_clean(&w);
             if result.is_ok() {
-                self.sync.lock().synced = w.written;
+                self.group.mark_synced(w.written);
             }
         }
         self.segments.write().clear();
@@ -265,11 +261,7 @@ impl Shared {
             let _g = self.tail.lock();
             self.tail_cv.notify_all();
         }
-        {
-            let _g = self.sync.lock();
-            self.sync_cv.notify_all();
-            self.gather_cv.notify_all();
-        }
+        self.group.wake_all();
         result
     }
 
@@ -321,5 +313,58 @@ impl Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         let _ = self.close();
+    }
+}
+
+impl Shared {
+    /// Waits until `goal` is durable; concurrent callers share sync rounds (group commit).
+    pub(super) fn sync_to(&self, goal: SyncGoal) -> Result<()> {
+        self.group.sync_to(self, goal)
+    }
+}
+
+impl Syncer for Shared {
+    /// One sync of everything appended so far: sealed segments the seal thread has not
+    /// synced yet, then the active one. Returns the `Writer::written` mark it covers.
+    ///
+    /// With `claim`, the count of records it made durable is also written into the active
+    /// store's header (not synced: the next sync takes it along), so that recovery can tell
+    /// damage among them from a torn write even when no record was appended after this sync.
+    fn sync_now(&self, claim: bool) -> Result<u64> {
+        let (active, epoch, count, mark) = {
+            let mut g = self.writer.lock();
+            let w = g.as_mut().ok_or(Error::Closed)?;
+            (w.active.clone(), w.epoch, w.next - w.active.base, w.written)
+        };
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        for s in self.unsynced_sealed() {
+            s.sync_store()
+                .context(|| format!("syncing {}", s.paths.store.display()))?;
+            s.mark_durable(s.count());
+        }
+        active
+            .active_files()
+            .store
+            .sync_data()
+            .context(|| format!("syncing {}", active.paths.store.display()))?;
+        // Appends from now on claim these records durable (see `format::record_flags`).
+        active.mark_durable_in(epoch, count);
+        if claim {
+            // Best effort: a claim only helps recovery tell damage from a torn write.
+            let _ = active.claim_in_header(epoch, count);
+        }
+        Ok(mark)
+    }
+
+    fn poison_error(&self) -> Option<Error> {
+        Shared::poison_error(self)
+    }
+
+    fn poison(&self, err: &Error) -> Error {
+        Shared::poison(self, err)
+    }
+
+    fn closing(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 }
