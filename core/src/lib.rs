@@ -54,7 +54,9 @@ pub mod verify;
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};
 pub use log::{Iter, Log, SegmentInfo};
-pub use options::{Options, RecoveryMode, SyncPolicy};
+pub use options::{
+    NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy, option_names,
+};
 pub use record::{Record, RecordRef};
 pub use report::{RecoveryEvent, RecoveryEventKind, RecoveryReport};
 pub use verify::{Problem, VerifyReport, verify};

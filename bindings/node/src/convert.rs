@@ -82,6 +82,21 @@ pub fn safe_u64_of(n: f64, what: impl FnOnce() -> String) -> Outcome<u64> {
     Ok(n as u64)
 }
 
+/// An offset argument: a non-negative safe integer. A number that is not one can be no offset
+/// of the log: a `RangeError` of kind OUT_OF_RANGE (`ERR_SEGMENTLOG_OUT_OF_RANGE`), as an
+/// offset past the log's end is, and as Python's `OffsetOutOfRangeError` is for the same int.
+pub fn offset_arg(value: &Unknown, what: &str) -> Outcome<u64> {
+    offset_of(number(value, what)?, || what.to_string())
+}
+
+/// [`offset_arg`] of a number already read.
+pub fn offset_of(n: f64, what: impl FnOnce() -> String) -> Outcome<u64> {
+    safe_u64_of(n, what).map_err(|f| match f {
+        Failure::Range(m) => Failure::Offset(m),
+        other => other,
+    })
+}
+
 /// An offset (or timestamp) from the core as a JS number, refused if it would be rounded.
 pub fn to_js_number(n: u64, what: &str) -> Outcome<f64> {
     if n > MAX_SAFE_INTEGER {

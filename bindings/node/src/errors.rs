@@ -2,9 +2,10 @@
 //!
 //! Core errors become `Error`s whose `code` is one of `docs/API.md`'s
 //! `ERR_SEGMENTLOG_*` codes (a hole, `ERR_SEGMENTLOG_HOLE`, also carries `offset` and
-//! `segment`); arguments of the wrong type become `TypeError`s
-//! (`ERR_INVALID_ARG_TYPE`) and numbers outside what an offset can be become `RangeError`s
-//! (`ERR_OUT_OF_RANGE`), the codes Node's own APIs use for the same mistakes.
+//! `segment`); every error of kind OUT_OF_RANGE (an offset outside the log, or a number that
+//! can be no offset) is a `RangeError` (as Python's is an `IndexError`); arguments of the wrong
+//! type become `TypeError`s (`ERR_INVALID_ARG_TYPE`) and other numbers out of range
+//! `RangeError`s (`ERR_OUT_OF_RANGE`), the codes Node's own APIs use for the same mistakes.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -17,8 +18,11 @@ use crate::convert::MAX_SAFE_INTEGER;
 pub enum Failure {
     /// An argument of the wrong JS type.
     Type(String),
-    /// A number that is not an offset/count we can represent exactly.
+    /// A number that is not a count or size we can represent exactly.
     Range(String),
+    /// A number that can be no offset (negative, fractional, beyond 2^53 - 1): kind
+    /// OUT_OF_RANGE, like an offset past the end of the log.
+    Offset(String),
     /// An option or argument with the right type but an unacceptable value.
     Invalid(String),
     /// What the core reported.
@@ -57,7 +61,9 @@ fn kind_code(kind: segmentlog::ErrorKind) -> &'static str {
 impl Failure {
     fn message(&self) -> String {
         match self {
-            Failure::Type(m) | Failure::Range(m) | Failure::Invalid(m) => m.clone(),
+            Failure::Type(m) | Failure::Range(m) | Failure::Offset(m) | Failure::Invalid(m) => {
+                m.clone()
+            }
             Failure::Log(e) => e.to_string(),
             Failure::Panic(m) => format!("internal error in segmentlog (a bug): {m}"),
         }
@@ -78,6 +84,10 @@ impl Failure {
             }
             Failure::Range(_) => {
                 JsRangeError::from(Error::new("ERR_OUT_OF_RANGE", message)).into_unknown(*env)
+            }
+            Failure::Offset(_) => out_of_range(env, message),
+            Failure::Log(e) if e.kind() == segmentlog::ErrorKind::OutOfRange => {
+                out_of_range(env, message)
             }
             Failure::Invalid(_) => {
                 JsError::from(Error::new("ERR_SEGMENTLOG_INVALID_ARGUMENT", message))
@@ -105,6 +115,12 @@ impl Failure {
     pub fn reject(self, env: &Env) -> Error {
         Error::from(self.to_js(env))
     }
+}
+
+/// An error of kind OUT_OF_RANGE: a `RangeError` whose code is `ERR_SEGMENTLOG_OUT_OF_RANGE`.
+fn out_of_range<'e>(env: &'e Env, message: String) -> Unknown<'e> {
+    let code = kind_code(segmentlog::ErrorKind::OutOfRange);
+    JsRangeError::from(Error::new(code, message)).into_unknown(*env)
 }
 
 /// The error of a hole: `code` `ERR_SEGMENTLOG_HOLE` with the hole's `offset` and the base

@@ -13,7 +13,9 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::{array, bytes, bytes_mut, bytes_or, safe_u64, safe_u64_of, to_js_number};
+use crate::convert::{
+    array, bytes, bytes_mut, bytes_or, offset_arg, offset_of, safe_u64, to_js_number,
+};
 use crate::errors::{Failure, Outcome, finish, guard};
 use crate::log::{BatchRange, Log, copy_into};
 
@@ -86,7 +88,7 @@ pub fn read_into(
         &env,
         guard(|| {
             let log = core_log(&handle)?;
-            let offset = safe_u64(&offset, "offset")?;
+            let offset = offset_arg(&offset, "offset")?;
             copy_into(log, offset, &target, &at)
         }),
     )
@@ -164,7 +166,7 @@ pub fn read_many_into(
             let wanted = offsets[..n]
                 .iter()
                 .enumerate()
-                .map(|(i, &o)| safe_u64_of(o, || format!("offsets[{i}]")))
+                .map(|(i, &o)| offset_of(o, || format!("offsets[{i}]")))
                 .collect::<Outcome<Vec<u64>>>()?;
             let (mut at, mut i) = (0usize, 0usize);
             // The closure only copies between the log's map and `target`: it calls no JS and

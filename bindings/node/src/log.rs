@@ -5,8 +5,8 @@ use napi_derive::napi;
 
 use crate::bytes::Bytes;
 use crate::convert::{
-    MAX_SAFE_INTEGER, array, boolean, bytes, bytes_mut, bytes_or, is_nullish, safe_u64, string,
-    to_js_number,
+    MAX_SAFE_INTEGER, array, boolean, bytes, bytes_mut, bytes_or, is_nullish, offset_arg, safe_u64,
+    string, to_js_number,
 };
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
@@ -179,7 +179,7 @@ impl Log {
         finish(
             &env,
             guard(|| {
-                let offset = safe_u64(&offset, "offset")?;
+                let offset = offset_arg(&offset, "offset")?;
                 Ok(Bytes(self.inner.read(offset)?.value))
             }),
         )
@@ -198,7 +198,7 @@ impl Log {
             &env,
             guard(|| {
                 let offsets = array(&offsets, "offsets", |v, i| {
-                    safe_u64(v, &format!("offsets[{i}]"))
+                    offset_arg(v, &format!("offsets[{i}]"))
                 })?;
                 let mut values = Vec::with_capacity(offsets.len());
                 self.inner
@@ -224,7 +224,7 @@ impl Log {
     ) -> Result<f64> {
         finish(
             &env,
-            guard(|| copy_into(&self.inner, safe_u64(&offset, "offset")?, &target, &at)),
+            guard(|| copy_into(&self.inner, offset_arg(&offset, "offset")?, &target, &at)),
         )
     }
 
@@ -234,7 +234,7 @@ impl Log {
         finish(
             &env,
             guard(|| {
-                let offset = safe_u64(&offset, "offset")?;
+                let offset = offset_arg(&offset, "offset")?;
                 LogRecord::from_core(self.inner.read(offset)?)
             }),
         )
@@ -283,7 +283,7 @@ impl Log {
     pub fn truncate_front(&self, env: Env, offset: Unknown) -> Result<()> {
         finish(
             &env,
-            guard(|| Ok(self.inner.truncate_front(safe_u64(&offset, "offset")?)?)),
+            guard(|| Ok(self.inner.truncate_front(offset_arg(&offset, "offset")?)?)),
         )
     }
 
@@ -292,7 +292,7 @@ impl Log {
     pub fn truncate_back(&self, env: Env, offset: Unknown) -> Result<()> {
         finish(
             &env,
-            guard(|| Ok(self.inner.truncate_back(safe_u64(&offset, "offset")?)?)),
+            guard(|| Ok(self.inner.truncate_back(offset_arg(&offset, "offset")?)?)),
         )
     }
 
@@ -360,7 +360,7 @@ impl Log {
         finish(
             &env,
             guard(|| {
-                let offset = safe_u64(&offset, "offset")?;
+                let offset = offset_arg(&offset, "offset")?;
                 Ok(AsyncTask::new(ReadTask::new(self.inner.clone(), offset)))
             }),
         )
@@ -389,7 +389,7 @@ impl Log {
             &env,
             guard(|| {
                 let from = match from.as_ref().filter(|f| !is_nullish(f)) {
-                    Some(f) => safe_u64(f, "from")?,
+                    Some(f) => offset_arg(f, "from")?,
                     None => self.inner.lowest_offset()?,
                 };
                 let skip = match skip_holes.as_ref().filter(|s| !is_nullish(s)) {

@@ -4,13 +4,11 @@
 //! conversion) so that a wrong type is a `TypeError` naming the option and a misspelled
 //! option is refused instead of silently ignored.
 
-use std::time::Duration;
-
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use segmentlog::{Options, RecoveryMode, SyncPolicy};
+use segmentlog::{NameStyle, OptionError, OptionValue, Options};
 
-use crate::convert::{boolean, is_nullish, is_type, safe_u64, string};
+use crate::convert::{boolean, is_nullish, is_type, number, string};
 use crate::errors::{Failure, Outcome};
 
 // This struct gives TypeScript the options' types and docs; `parse` below reads them.
@@ -39,18 +37,6 @@ pub struct OpenOptions {
     /// Open without the writer lock, to read (and tail) a log another process writes [false].
     pub read_only: Option<bool>,
 }
-
-const NAMES: [&str; 9] = [
-    "maxSegmentBytes",
-    "maxIndexBytes",
-    "initialOffset",
-    "sync",
-    "recovery",
-    "retentionBytes",
-    "retentionMs",
-    "maxOpenSegments",
-    "readOnly",
-];
 
 /// Options of `Log.repair`.
 #[napi(object, object_from_js = false)]
@@ -92,93 +78,67 @@ fn options_object<'a>(value: &Unknown<'a>, names: &[&str]) -> Outcome<Option<Obj
     Ok(Some(object))
 }
 
-/// Reads the options argument of `Log.open` (`undefined`/`null` means all defaults).
+/// Reads the options argument of `Log.open` (`undefined`/`null` means all defaults): core's
+/// table (`Options::set`) names, types and checks each option; this only converts JS values.
 pub fn parse(value: &Unknown) -> Outcome<Options> {
     let mut options = Options::default();
-    let Some(object) = options_object(value, &NAMES)? else {
+    let Some(object) = options_object(value, &[])? else {
         return Ok(options);
     };
-
-    let get = |name: &str| -> Outcome<Option<Unknown>> {
+    for name in property_names(&object)? {
         let v: Unknown = object
-            .get_named_property_unchecked(name)
+            .get_named_property_unchecked(&name)
             .map_err(|e| Failure::Type(format!("options.{name} could not be read: {e}")))?;
-        Ok((!is_nullish(&v)).then_some(v))
-    };
-    if let Some(v) = get("maxSegmentBytes")? {
-        options.max_segment_bytes = safe_u64(&v, "options.maxSegmentBytes")?;
-    }
-    if let Some(v) = get("maxIndexBytes")? {
-        options.max_index_bytes = safe_u64(&v, "options.maxIndexBytes")?;
-    }
-    if let Some(v) = get("initialOffset")? {
-        options.initial_offset = safe_u64(&v, "options.initialOffset")?;
-    }
-    if let Some(v) = get("sync")? {
-        options.sync = sync_policy(&v)?;
-    }
-    if let Some(v) = get("recovery")? {
-        let name = string(&v, "options.recovery")?;
-        // JavaScript's camelCase spelling of API.md's name is accepted too.
-        let api_name = if name == "truncateTail" {
-            "truncate_tail"
-        } else {
-            name.as_str()
+        let text;
+        let value = match v.get_type() {
+            Ok(ValueType::Undefined | ValueType::Null) => OptionValue::Default,
+            Ok(ValueType::Boolean) => OptionValue::Bool(boolean(&v, "option")?),
+            Ok(ValueType::Number) => OptionValue::Number(number(&v, "option")?),
+            Ok(ValueType::String) => {
+                text = string(&v, "option")?;
+                OptionValue::Str(&text)
+            }
+            Ok(ValueType::Object) if v.is_array().unwrap_or(false) => OptionValue::Other("array"),
+            Ok(ValueType::Object) => OptionValue::Other("object"),
+            Ok(ValueType::Function) => OptionValue::Other("function"),
+            Ok(ValueType::Symbol) => OptionValue::Other("symbol"),
+            _ => OptionValue::Other("an unknown value"),
         };
-        options.recovery = RecoveryMode::from_name(api_name).ok_or_else(|| {
-            Failure::Invalid(format!(
-                "options.recovery must be 'truncateTail' or 'strict' (got '{name}')"
-            ))
-        })?;
-    }
-    if let Some(v) = get("retentionBytes")? {
-        options.retention_bytes = Some(safe_u64(&v, "options.retentionBytes")?);
-    }
-    if let Some(v) = get("retentionMs")? {
-        options.retention_ms = Some(safe_u64(&v, "options.retentionMs")?);
-    }
-    if let Some(v) = get("maxOpenSegments")? {
-        let n = safe_u64(&v, "options.maxOpenSegments")?;
-        options.max_open_segments = usize::try_from(n).unwrap_or(usize::MAX);
-    }
-    if let Some(v) = get("readOnly")? {
-        options.read_only = boolean(&v, "options.readOnly")?;
+        options
+            .set(NameStyle::Camel, &name, value)
+            .map_err(|e| match e {
+                OptionError::WrongType(m) => Failure::Type(m),
+                OptionError::Unknown(m) | OptionError::Invalid(m) => Failure::Invalid(m),
+            })?;
     }
     Ok(options)
 }
 
-/// `'never'`, `'always'`, or an interval in milliseconds.
-fn sync_policy(v: &Unknown) -> Outcome<SyncPolicy> {
-    if is_type(v, ValueType::Number) {
-        let ms = safe_u64(v, "options.sync")?;
-        return Ok(SyncPolicy::Interval(Duration::from_millis(ms)));
-    }
-    if !is_type(v, ValueType::String) {
-        return Err(Failure::Type(
-            "options.sync must be 'never', 'always' or a number of milliseconds".to_string(),
-        ));
-    }
-    let name = string(v, "options.sync")?;
-    SyncPolicy::from_name(&name).ok_or_else(|| {
-        Failure::Invalid(format!(
-            "options.sync must be 'never', 'always' or a number of milliseconds (got '{name}')"
-        ))
-    })
-}
-
-/// A misspelled option would otherwise be ignored without a word.
-fn reject_unknown_names(object: &Object, names: &[&str]) -> Outcome<()> {
+/// The own enumerable property names of an options object.
+fn property_names(object: &Object) -> Outcome<Vec<String>> {
     let keys = object
         .get_property_names()
         .map_err(|e| Failure::Type(format!("options could not be read: {e}")))?;
     let len = keys
         .get_array_length()
         .map_err(|e| Failure::Type(format!("options could not be read: {e}")))?;
-    for i in 0..len {
-        let key: Unknown = keys
-            .get_element(i)
-            .map_err(|e| Failure::Type(format!("options could not be read: {e}")))?;
-        let name = string(&key, "an option name")?;
+    (0..len)
+        .map(|i| {
+            let key: Unknown = keys
+                .get_element(i)
+                .map_err(|e| Failure::Type(format!("options could not be read: {e}")))?;
+            string(&key, "an option name")
+        })
+        .collect()
+}
+
+/// A misspelled option would otherwise be ignored without a word (`Log.open`'s options are
+/// checked by core's table instead).
+fn reject_unknown_names(object: &Object, names: &[&str]) -> Outcome<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    for name in property_names(object)? {
         if !names.contains(&name.as_str()) {
             return Err(Failure::Invalid(format!(
                 "unknown option '{name}' (known: {})",

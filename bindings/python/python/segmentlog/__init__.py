@@ -36,6 +36,7 @@ from ._errors import (
     LogClosedError,
     LogLockedError,
     OffsetOutOfRangeError,
+    UnknownOptionError,
 )
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Record",
     "RecoveryEvent",
     "RecoveryReport",
+    "UnknownOptionError",
     "__version__",
     "repair",
 ]

@@ -77,6 +77,11 @@ class InvalidArgumentError(SegmentLogError, ValueError):
     to a log opened with ``read_only=True``."""
 
 
+class UnknownOptionError(InvalidArgumentError, TypeError):
+    """An option name that does not exist: an :class:`InvalidArgumentError`, as in every
+    language, and a ``TypeError``, as an unexpected keyword argument is in Python."""
+
+
 class SegmentLogIOError(SegmentLogError, OSError):
     """The operating system refused an operation; ``errno`` and ``strerror`` say why
     (``errno`` is ``None`` when no OS error number is known, e.g. a log that refuses writes
@@ -92,4 +97,5 @@ __all__ = [
     "LogClosedError",
     "LogLockedError",
     "OffsetOutOfRangeError",
+    "UnknownOptionError",
 ]

@@ -5,6 +5,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::format;
 
+mod by_name;
+pub use by_name::{NameStyle, OptionError, OptionValue, option_names};
+
 /// When appended records are made durable (fdatasync'ed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncPolicy {
@@ -42,10 +45,11 @@ pub enum RecoveryMode {
 }
 
 impl RecoveryMode {
-    /// The mode named `"truncate_tail"` or `"strict"` (the names of `docs/API.md`).
+    /// The mode named `"truncate_tail"` or `"strict"` (the names of `docs/API.md`;
+    /// JavaScript's spelling `"truncateTail"` is accepted too, in every language).
     pub fn from_name(name: &str) -> Option<RecoveryMode> {
         match name {
-            "truncate_tail" => Some(RecoveryMode::TruncateTail),
+            "truncate_tail" | "truncateTail" => Some(RecoveryMode::TruncateTail),
             "strict" => Some(RecoveryMode::Strict),
             _ => None,
         }
@@ -196,6 +200,10 @@ mod tests {
             RecoveryMode::from_name("strict"),
             Some(RecoveryMode::Strict)
         );
-        assert_eq!(RecoveryMode::from_name("truncateTail"), None);
+        assert_eq!(
+            RecoveryMode::from_name("truncateTail"),
+            Some(RecoveryMode::TruncateTail)
+        );
+        assert_eq!(RecoveryMode::from_name("TruncateTail"), None);
     }
 }
