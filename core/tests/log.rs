@@ -578,6 +578,48 @@ fn iteration_yields_every_record_before_a_damaged_one_then_its_position() {
 }
 
 #[test]
+fn reads_into_a_callers_buffer_copy_what_fits_and_say_what_is_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    for v in [b"hello".as_slice(), b"", b"abcdef"] {
+        log.append(v).unwrap();
+    }
+    let mut buf = [0u8; 5];
+    let copied = log.read_into(0, &mut buf).unwrap().unwrap();
+    assert_eq!((copied.len, &buf[..]), (5, &b"hello"[..]));
+    assert_eq!(copied.timestamp, log.read(0).unwrap().timestamp);
+    assert_eq!(log.read_into(1, &mut []).unwrap().unwrap().len, 0);
+    // Too small: the size needed, nothing copied.
+    let mut small = [7u8; 4];
+    assert_eq!(log.read_into(2, &mut small).unwrap(), Err(6));
+    assert_eq!(small, [7; 4]);
+    assert!(matches!(
+        log.read_into(3, &mut buf),
+        Err(Error::OutOfRange { .. })
+    ));
+
+    // Back to back, with each value's length; what does not fit is not copied, and what
+    // follows a value that did not fit is not either.
+    let mut lens = vec![usize::MAX; 4];
+    let mut buf = [0u8; 16];
+    let total = log
+        .read_many_into(&[2, 0, 1, 0], &mut buf, |i, n| lens[i] = n)
+        .unwrap();
+    assert_eq!((total, &lens[..]), (16, &[6, 5, 0, 5][..]));
+    assert_eq!(&buf[..], b"abcdefhellohello");
+    let mut buf = [0u8; 8];
+    let total = log.read_many_into(&[0, 2, 0], &mut buf, |_, _| {}).unwrap();
+    assert_eq!(total, 16);
+    assert_eq!(&buf, b"hello\0\0\0");
+    let mut seen = 0;
+    assert!(matches!(
+        log.read_many_into(&[0, 9, 1], &mut buf, |_, _| seen += 1),
+        Err(Error::OutOfRange { offset: 9, .. })
+    ));
+    assert_eq!(seen, 1);
+}
+
+#[test]
 fn read_many_gives_what_read_gives_and_stops_at_the_first_error() {
     let dir = tempfile::tempdir().unwrap();
     let o = small();

@@ -229,19 +229,13 @@ pub unsafe extern "C" fn segmentlog_read(
         require(!log.is_null(), "log")?;
         require(!buf.is_null() || buf_len == 0, "buf (with buf_len > 0)")?;
         require(!len_out.is_null(), "len_out")?;
+        // SAFETY: buf holds buf_len writable bytes, or buf_len is 0 (caller's contract); the
+        // caller's buffer is no memory of the log's, and nothing else uses it during the call.
+        let buf = unsafe { slice_mut(buf, buf_len) };
         // SAFETY: log is non-NULL and open (caller's contract).
-        let copied = unsafe { handle(log) }.read_with(offset, |record| {
-            let value = record.value;
-            if value.len() > buf_len {
-                return Err(value.len());
-            }
-            // SAFETY: buf has buf_len >= value.len() writable bytes (or the value is empty);
-            // the log's memory map and the caller's buffer do not overlap.
-            unsafe { std::ptr::copy_nonoverlapping(value.as_ptr(), buf, value.len()) };
-            Ok(value.len())
-        })?;
+        let copied = unsafe { handle(log) }.read_into(offset, buf)?;
         let (len, result) = match copied {
-            Ok(len) => (len, Ok(())),
+            Ok(copied) => (copied.len, Ok(())),
             Err(needed) => (
                 needed,
                 Err(Failure::new(
@@ -316,32 +310,12 @@ pub unsafe extern "C" fn segmentlog_read_many(
         array_count::<u64>(count, "offsets")?;
         // SAFETY: offsets holds count readable entries, or count is 0 (caller's contract).
         let offsets = unsafe { slice(offsets, count) };
-        let mut lens = Vec::with_capacity(count);
-        // Bytes the values need; None once that overflows usize.
-        let mut total: Option<usize> = Some(0);
+        // SAFETY: as in segmentlog_read: buf holds buf_len writable bytes, or buf_len is 0.
+        let buf = unsafe { slice_mut(buf, buf_len) };
+        // The lengths reach lens_out only on success.
+        let mut lens = vec![0; count];
         // SAFETY: log is non-NULL and open (caller's contract).
-        unsafe { handle(log) }.read_many_with(offsets, |record| {
-            let value = record.value;
-            lens.push(value.len());
-            if let Some(at) = total {
-                let end = at.checked_add(value.len());
-                // An empty value is not copied: buf may be NULL.
-                if !value.is_empty() && end.is_some_and(|end| end <= buf_len) {
-                    // SAFETY: buf is non-NULL (buf_len >= end > 0) with buf_len writable
-                    // bytes; the log's memory map and the caller's buffer do not overlap.
-                    unsafe {
-                        std::ptr::copy_nonoverlapping(value.as_ptr(), buf.add(at), value.len())
-                    };
-                }
-                total = end;
-            }
-        })?;
-        let Some(total) = total else {
-            return Err(Failure::new(
-                segmentlog_status::InvalidArgument,
-                format!("the {count} values together are longer than SIZE_MAX bytes"),
-            ));
-        };
+        let total = unsafe { handle(log) }.read_many_into(offsets, buf, |i, n| lens[i] = n)?;
         if total > buf_len {
             // SAFETY: total_out is non-NULL and writable (caller's contract).
             unsafe { *total_out = total };
@@ -511,6 +485,21 @@ pub(crate) unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
     } else {
         // SAFETY: non-NULL with len readable elements (caller's contract).
         unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// A writable slice from C; empty when `len` is 0 (then `ptr` may be NULL).
+///
+/// # Safety
+/// `ptr` must point to `len` writable bytes that outlive `'a` and that nothing else reads or
+/// writes meanwhile, or `len` must be 0. (C memory may be uninitialized: it is only written
+/// through this slice, as rustls-ffi does with the buffers C gives it.)
+pub(crate) unsafe fn slice_mut<'a>(ptr: *mut u8, len: usize) -> &'a mut [u8] {
+    if len == 0 {
+        &mut []
+    } else {
+        // SAFETY: non-NULL with len writable bytes used by no one else (caller's contract).
+        unsafe { std::slice::from_raw_parts_mut(ptr, len) }
     }
 }
 

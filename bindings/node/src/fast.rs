@@ -151,41 +151,74 @@ pub fn read_many_into(
         guard(|| {
             let log = core_log(&handle)?;
             let count = safe_u64(&count, "count")?;
-            // SAFETY: `offsets` and `lengths` are live handles of this call's scope; the
-            // conversions check that they are a Float64Array and a Uint32Array.
-            let offsets = unsafe { offsets.cast::<&[f64]>() }
-                .map_err(|_| Failure::Type("offsets must be a Float64Array".to_string()))?;
+            // The offsets are read (and their view given up) before any view is written.
+            let wanted = {
+                // SAFETY: `offsets` is a live handle of this call's scope; the conversion
+                // checks that it is a Float64Array. No JS runs while the slice is in use.
+                let offsets = unsafe { offsets.cast::<&[f64]>() }
+                    .map_err(|_| Failure::Type("offsets must be a Float64Array".to_string()))?;
+                let n = usize::try_from(count)
+                    .ok()
+                    .filter(|&n| n <= offsets.len())
+                    .ok_or_else(|| Failure::Range(format!("count ({count}) exceeds offsets")))?;
+                offsets[..n]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &o)| offset_of(o, || format!("offsets[{i}]")))
+                    .collect::<Outcome<Vec<u64>>>()?
+            };
+            // `target` and `lengths` are written together. JS may pass two views of one
+            // ArrayBuffer, and two `&mut` slices over the same bytes are undefined behaviour:
+            // take their raw extents first (each reference ends at once) and refuse overlap.
+            let (target_ptr, target_len) = {
+                let t = bytes_mut(&target, "target")?;
+                (t.as_mut_ptr(), t.len())
+            };
+            let (lengths_ptr, lengths_len) = {
+                // SAFETY: `lengths` is a live handle of this call's scope; the conversion
+                // checks that it is a Uint32Array.
+                let l = unsafe { lengths.cast::<&mut [u32]>() }
+                    .map_err(|_| Failure::Type("lengths must be a Uint32Array".to_string()))?;
+                (l.as_mut_ptr(), l.len())
+            };
+            let (t0, l0) = (target_ptr as usize, lengths_ptr as usize);
+            let (t1, l1) = (t0 + target_len, l0 + lengths_len * size_of::<u32>());
+            if target_len > 0 && lengths_len > 0 && t0 < l1 && l0 < t1 {
+                return Err(Failure::Invalid(
+                    "target and lengths must not share memory".to_string(),
+                ));
+            }
+            if wanted.len() > lengths_len {
+                return Err(Failure::Range(format!("count ({count}) exceeds lengths")));
+            }
+            // SAFETY: both views belong to arguments of this call, so their memory lives until
+            // it returns; they do not overlap (checked above); no JS runs while the slices are
+            // in use, so nothing else reads or writes them. (An empty view becomes an empty
+            // slice whatever its pointer.)
+            let target = unsafe { raw_slice_mut(target_ptr, target_len) };
             // SAFETY: as above.
-            let lengths = unsafe { lengths.cast::<&mut [u32]>() }
-                .map_err(|_| Failure::Type("lengths must be a Uint32Array".to_string()))?;
-            let target = bytes_mut(&target, "target")?;
-            let n = usize::try_from(count)
-                .ok()
-                .filter(|&n| n <= offsets.len() && n <= lengths.len())
-                .ok_or_else(|| Failure::Range(format!("count ({count}) exceeds the arrays")))?;
-            let wanted = offsets[..n]
-                .iter()
-                .enumerate()
-                .map(|(i, &o)| offset_of(o, || format!("offsets[{i}]")))
-                .collect::<Outcome<Vec<u64>>>()?;
-            let (mut at, mut i) = (0usize, 0usize);
-            // The closure only copies between the log's map and `target`: it calls no JS and
-            // nothing of the log.
-            log.read_many_with(&wanted, |r| {
-                let len = r.value.len();
-                if let Some(dst) = target.get_mut(at..at + len) {
-                    dst.copy_from_slice(r.value);
-                }
-                // A value over 4 GiB cannot be in a log (a segment is smaller).
-                lengths[i] = len as u32;
-                at += len;
-                i += 1;
-            })?;
-            Ok(if at <= target.len() {
-                at as f64
+            let lengths = unsafe { raw_slice_mut(lengths_ptr, lengths_len) };
+            // A value over 4 GiB cannot be in a log (a segment is smaller).
+            let total = log.read_many_into(&wanted, target, |i, n| lengths[i] = n as u32)?;
+            Ok(if total <= target.len() {
+                total as f64
             } else {
-                -(at as f64) - 1.0
+                -(total as f64) - 1.0
             })
         }),
     )
+}
+
+/// A mutable slice over `len` elements at `ptr`, or an empty one when `len` is 0.
+///
+/// # Safety
+/// When `len > 0`, `ptr` must point to `len` initialized, writable `T`s that stay valid and
+/// untouched by anything else for `'a`.
+unsafe fn raw_slice_mut<'a, T>(ptr: *mut T, len: usize) -> &'a mut [T] {
+    if len == 0 {
+        &mut []
+    } else {
+        // SAFETY: forwarded caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(ptr, len) }
+    }
 }

@@ -425,20 +425,8 @@ pub(crate) fn copy_into(
                 "at ({at}) is beyond the end of target ({len} bytes)"
             ))
         })?;
-    // The closure only copies between the log's map and `room`: it calls no JS and nothing
-    // of the log.
-    let copied = log.read_with(offset, |r| {
-        let n = r.value.len();
-        match room.get_mut(..n) {
-            Some(dst) => {
-                dst.copy_from_slice(r.value);
-                Ok(n)
-            }
-            None => Err(n),
-        }
-    })?;
-    Ok(match copied {
-        Ok(n) => n as f64,
-        Err(n) => -(n as f64) - 1.0,
+    Ok(match log.read_into(offset, room)? {
+        Ok(copied) => copied.len as f64,
+        Err(needed) => -(needed as f64) - 1.0,
     })
 }

@@ -161,27 +161,18 @@ impl PyLog {
         // The record may change between two reads (truncate_back, then a new append at the same
         // offset): then allocate again for its new length.
         loop {
-            let mut meta = Err(0);
+            let mut copied = Err(0);
             let bytes = PyBytes::new_with(py, len, |buf| {
-                meta = py
-                    .detach(|| {
-                        guard(|| {
-                            self.log.read_with(offset, |r| {
-                                if r.value.len() == buf.len() {
-                                    buf.copy_from_slice(r.value);
-                                    Ok((r.offset, r.timestamp))
-                                } else {
-                                    Err(r.value.len())
-                                }
-                            })
-                        })
-                    })
+                copied = py
+                    .detach(|| guard(|| self.log.read_into(offset, buf)))
                     .py_err(py)?;
                 Ok(())
             })?;
-            match meta {
-                Ok((o, t)) => return Ok((o, t, bytes)),
-                Err(new_len) => len = new_len,
+            match copied {
+                Ok(c) if c.len == len => return Ok((offset, c.timestamp, bytes)),
+                // Shorter now: the bytes object must be exactly the value.
+                Ok(c) => len = c.len,
+                Err(needed) => len = needed,
             }
         }
     }

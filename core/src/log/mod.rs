@@ -35,6 +35,7 @@ use crate::recovery::{self, CLEAN_MARKER, sync_dir};
 use background::{Prefaulter, start_flusher};
 use group_commit::{GroupCommit, SyncGoal};
 pub use iter::Iter;
+pub use read::Copied;
 use shared::{Shared, Writer};
 
 /// A segmented, append-only log in one directory.

@@ -138,6 +138,68 @@ impl Log {
     }
 }
 
+/// What [`Log::read_into`] copied: the value's length and the record's timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    /// Bytes of the value, copied to the start of the buffer.
+    pub len: usize,
+    /// The record's timestamp (milliseconds since the Unix epoch).
+    pub timestamp: u64,
+}
+
+impl Log {
+    /// Copies the value at `offset` to the start of `buf`: `Ok(Ok(copied))`, or `Ok(Err(n))`
+    /// when the value (`n` bytes) does not fit, with nothing copied, so the caller can ask
+    /// again with room for `n` (the record may have changed in between: it is read anew).
+    /// What every binding's read into a caller's memory is built on.
+    pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<Result<Copied, usize>> {
+        self.read_with(offset, |r| {
+            let len = r.value.len();
+            let dst = buf.get_mut(..len).ok_or(len)?;
+            dst.copy_from_slice(r.value);
+            Ok(Copied {
+                len,
+                timestamp: r.timestamp,
+            })
+        })
+    }
+
+    /// Copies the values at `offsets`, in that order, back to back into `buf` (a multi-get
+    /// into the caller's memory, as fast as [`Log::read_many_with`]), and calls
+    /// `value_len(i, n)` with the length of each value `i`. Returns the bytes all the values
+    /// take together: when that is more than `buf.len()`, only the values before the first
+    /// that did not fit were copied, and the caller can ask again with room for all. Stops at
+    /// the first offset that cannot be read and returns its error.
+    pub fn read_many_into(
+        &self,
+        offsets: &[u64],
+        buf: &mut [u8],
+        mut value_len: impl FnMut(usize, usize),
+    ) -> Result<usize> {
+        // Bytes the values need; None once that overflows usize (then nothing more fits).
+        let (mut total, mut i) = (Some(0usize), 0);
+        self.read_many_with(offsets, |r| {
+            let len = r.value.len();
+            value_len(i, len);
+            i += 1;
+            if let Some(at) = total {
+                let end = at.checked_add(len);
+                if let Some(dst) = end.and_then(|end| buf.get_mut(at..end)) {
+                    dst.copy_from_slice(r.value);
+                }
+                total = end;
+            }
+        })?;
+        total.ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "the {} values together are longer than {} bytes",
+                offsets.len(),
+                usize::MAX
+            ))
+        })
+    }
+}
+
 impl Log {
     /// The lowest offset the log holds (equal to `next_offset()` when it is empty).
     pub fn lowest_offset(&self) -> Result<u64> {
