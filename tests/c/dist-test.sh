@@ -203,6 +203,13 @@ version_check() { # version_check NAME accepted|refused WANT [CMAKE ARGS...]
 version_check same-minor accepted "$major.$minor" -DCMAKE_PREFIX_PATH="$x86"
 version_check exact accepted "$version" -DCMAKE_PREFIX_PATH="$x86"
 version_check range accepted "$major.$minor...$next_breaking" -DCMAKE_PREFIX_PATH="$x86"
+# While 0.x a minor version may break: asking for an older one is refused too (CMake's
+# SameMajorVersion would take it).
+if [ "$major" = 0 ] && [ "$minor" -gt 0 ]; then
+    version_check older-minor refused "0.$((minor - 1))" -DCMAKE_PREFIX_PATH="$x86"
+elif [ "$major" != 0 ]; then
+    version_check older-major refused "$((major - 1))" -DCMAKE_PREFIX_PATH="$x86"
+fi
 version_check newer-patch refused "$major.$minor.$((patch + 1))" -DCMAKE_PREFIX_PATH="$x86"
 version_check next-breaking refused "$next_breaking" -DCMAKE_PREFIX_PATH="$x86"
 # An ARM64 package is no match for an x86_64 project, whatever the version.
