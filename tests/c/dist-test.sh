@@ -4,7 +4,8 @@
 #   contents   every archive holds exactly the files it should (links, platform, soname, no
 #              debug info or bitcode, no path of the build machine in its text files)
 #   x86_64     tests/c/cmake-consumer found with find_package through CMAKE_PREFIX_PATH, linked
-#              shared and static, run (the shared one by the rpath CMake gives it); which
+#              shared and static, run (the shared one by the rpath CMake gives it, in the
+#              build tree and, with CMAKE_INSTALL_RPATH_USE_LINK_PATH, installed); which
 #              versions and platforms the package accepts; the CLI runs; a program built with
 #              pkg-config (PKG_CONFIG_PATH only) fails to start without an rpath, as documented,
 #              and runs with the documented one; static with pkg-config
@@ -111,11 +112,11 @@ $(diff <(echo "$want") <(echo "$got") || true)"
         [ "$(readlink "$tree/lib/libsegmentlog.so")" = libsegmentlog.so.0 ] &&
             [ "$(readlink "$tree/lib/libsegmentlog.so.0")" = "libsegmentlog.so.$version" ] ||
             fail "$target archive: the .so links do not lead .so -> .so.0 -> .so.$version"
-        readelf -h "$tree/lib/libsegmentlog.so.$version" | grep -qF "Machine:                           $machine" ||
+        grep -qF "Machine:                           $machine" <<<"$(readelf -h "$tree/lib/libsegmentlog.so.$version")" ||
             fail "$target archive: libsegmentlog.so.$version is not built for $machine"
-        readelf -d "$tree/lib/libsegmentlog.so.$version" | grep -qF 'Library soname: [libsegmentlog.so.0]' ||
+        grep -qF 'Library soname: [libsegmentlog.so.0]' <<<"$(readelf -d "$tree/lib/libsegmentlog.so.$version")" ||
             fail "$target archive: libsegmentlog.so.$version has no soname libsegmentlog.so.0"
-        readelf -h "$tree/bin/segmentlog" | grep -qF "$machine" ||
+        grep -qF "$machine" <<<"$(readelf -h "$tree/bin/segmentlog")" ||
             fail "$target archive: bin/segmentlog is not built for $machine"
     fi
     # Release builds: no debug info and no symbol table in the shared library and the CLI, no
@@ -128,8 +129,9 @@ $(diff <(echo "$want") <(echo "$got") || true)"
             fail "$target archive: ${f#"$tree"/} has debug sections or a symbol table"
         if [ "$target" = x86_64-pc-windows-gnu ]; then
             # PE: a stripped image has no COFF symbol table.
-            "$objdump" -t "$f" | grep -qE '^\[ *[0-9]+\]' &&
+            if grep -qE '^\[ *[0-9]+\]' <<<"$("$objdump" -t "$f")"; then
                 fail "$target archive: ${f#"$tree"/} is not stripped"
+            fi
         fi
     done
     sections=$("$objdump" -h "$tree/lib/libsegmentlog.a" 2>/dev/null)
@@ -148,15 +150,16 @@ $(diff <(echo "$want") <(echo "$got") || true)"
 }
 
 # cmake_build NAME TREE [CMAKE ARGS...]: configures and builds tests/c/cmake-consumer against
-# TREE found through CMAKE_PREFIX_PATH, in $tmp/NAME.
+# TREE found through CMAKE_PREFIX_PATH, in $tmp/build-NAME (outside the extracted tree: CMake
+# counts no directory inside the build tree as a link path to keep in an installed rpath).
 cmake_build() {
     local name=$1 tree=$2
     shift 2
-    run "$name-configure" cmake -S "$consumer" -B "$tmp/$name" -DCMAKE_BUILD_TYPE=Release \
+    run "$name-configure" cmake -S "$consumer" -B "$tmp/build-$name" -DCMAKE_BUILD_TYPE=Release \
         -DCMAKE_PREFIX_PATH="$tree" "$@"
     grep -qF "segmentlog $version from $tree/lib/cmake/segmentlog" "$logs/$name-configure.log" ||
         fail "$name: find_package did not take the package at $tree: $(cat "$logs/$name-configure.log")"
-    run "$name-build" cmake --build "$tmp/$name"
+    run "$name-build" cmake --build "$tmp/build-$name"
 }
 
 linux=x86_64-unknown-linux-gnu
@@ -172,18 +175,25 @@ win_tree=$(extract "$dist/segmentlog-$version-$win.zip" "$tmp/win")
 check_tree "$win_tree" $win
 
 step "x86_64 Linux: CMake find_package, shared and static"
-cmake_build x86 "$x86"
-env -u LD_LIBRARY_PATH "$tmp/x86/consumer" "$tmp/log-x86" >"$logs/x86-run.log" 2>&1 ||
+cmake_build x86 "$x86" -DCMAKE_INSTALL_PREFIX="$tmp/x86-installed" \
+    -DCMAKE_INSTALL_RPATH_USE_LINK_PATH=ON
+env -u LD_LIBRARY_PATH "$tmp/build-x86/consumer" "$tmp/log-x86" >"$logs/x86-run.log" 2>&1 ||
     fail "the CMake-built program does not run: $(cat "$logs/x86-run.log")"
 grep -qF 'consumer: ok (3 records at 0..2)' "$logs/x86-run.log" || fail "$(cat "$logs/x86-run.log")"
-dyn=$(objdump -p "$tmp/x86/consumer")
+dyn=$(objdump -p "$tmp/build-x86/consumer")
 grep -qE 'NEEDED +libsegmentlog\.so\.0$' <<<"$dyn" ||
     fail "the CMake-built program does not need libsegmentlog.so.0"
 grep -qE "R(UN)?PATH +.*$x86/lib" <<<"$dyn" ||
     fail "CMake gave the program no rpath to $x86/lib"
-expect_output x86-static 'ok \(3 records at 3\.\.5\)' "$tmp/x86/consumer_static" "$tmp/log-x86"
-! objdump -p "$tmp/x86/consumer_static" | grep -q 'NEEDED *libsegmentlog' ||
+expect_output x86-static 'ok \(3 records at 3\.\.5\)' "$tmp/build-x86/consumer_static" "$tmp/log-x86"
+! grep -q 'NEEDED *libsegmentlog' <<<"$(objdump -p "$tmp/build-x86/consumer_static")" ||
     fail "consumer_static needs libsegmentlog.so: segmentlog::segmentlog_static is not static"
+
+# Installed by `cmake --install`, the program keeps its rpath (CMAKE_INSTALL_RPATH_USE_LINK_PATH,
+# as ffi/README.md says).
+run x86-install cmake --install "$tmp/build-x86"
+expect_output x86-installed-run 'consumer: ok \(3 records at 6\.\.8\)' \
+    env -u LD_LIBRARY_PATH "$tmp/x86-installed/bin/consumer" "$tmp/log-x86"
 
 step "x86_64 Linux: the versions and platforms find_package accepts"
 IFS=. read -r major minor patch <<<"$version"
@@ -246,28 +256,30 @@ step "x86_64 Linux: pkg-config with PKG_CONFIG_PATH only"
     run pc-static cc -std=c11 -Wall -Wextra -Werror -o "$tmp/pc-static" "$src" \
         $(pkg-config --cflags segmentlog) "$(pkg-config --variable=libdir segmentlog)/libsegmentlog.a" \
         $(pkg-config --static --libs-only-l segmentlog | sed 's/-lsegmentlog//')
-    ! objdump -p "$tmp/pc-static" | grep -q 'NEEDED *libsegmentlog' || fail "pc-static is not static"
+    ! grep -q 'NEEDED *libsegmentlog' <<<"$(objdump -p "$tmp/pc-static")" || fail "pc-static is not static"
     expect_output pc-static-run 'consumer: ok \(3 records at 6\.\.8\)' "$tmp/pc-static" "$tmp/log-pc"
 )
 
 step "aarch64 Linux: CMake cross build, run under qemu-user"
 cmake_build arm "$arm_tree" -DCMAKE_TOOLCHAIN_FILE="$consumer/aarch64-linux-gnu.cmake"
-aarch64-linux-gnu-readelf -h "$tmp/arm/consumer" | grep -qF AArch64 || fail "arm/consumer is not ARM64"
+grep -qF AArch64 <<<"$(aarch64-linux-gnu-readelf -h "$tmp/build-arm/consumer")" || fail "arm/consumer is not ARM64"
 expect_output arm-run 'consumer: ok \(3 records at 0\.\.2\)' \
-    qemu-aarch64 -L "$ARM_SYSROOT" "$tmp/arm/consumer" "$tmp/log-arm"
+    qemu-aarch64 -L "$ARM_SYSROOT" "$tmp/build-arm/consumer" "$tmp/log-arm"
 expect_output arm-static 'consumer: ok \(3 records at 3\.\.5\)' \
-    qemu-aarch64 -L "$ARM_SYSROOT" "$tmp/arm/consumer_static" "$tmp/log-arm"
+    qemu-aarch64 -L "$ARM_SYSROOT" "$tmp/build-arm/consumer_static" "$tmp/log-arm"
 expect_output arm-cli "^segmentlog $version\$" \
     qemu-aarch64 -L "$ARM_SYSROOT" "$arm_tree/bin/segmentlog" --version
 
 step "x86_64 Windows: CMake cross build (mingw), run under wine"
 cmake_build win "$win_tree" -DCMAKE_TOOLCHAIN_FILE="$consumer/x86_64-w64-mingw32.cmake"
-[ -f "$tmp/win/segmentlog.dll" ] || fail "the CMake project did not copy segmentlog.dll beside consumer.exe"
-(cd "$tmp/win" && expect_output win-run 'consumer: ok \(3 records at 0\.\.2\)' wine consumer.exe log)
-(cd "$tmp/win" && expect_output win-static 'consumer: ok \(3 records at 3\.\.5\)' \
+[ -f "$tmp/build-win/segmentlog.dll" ] || fail "the CMake project did not copy segmentlog.dll beside consumer.exe"
+(cd "$tmp/build-win" && expect_output win-run 'consumer: ok \(3 records at 0\.\.2\)' wine consumer.exe log)
+(cd "$tmp/build-win" && expect_output win-static 'consumer: ok \(3 records at 3\.\.5\)' \
     wine consumer_static.exe log)
-x86_64-w64-mingw32-objdump -p "$tmp/win/consumer_static.exe" | grep -qi 'DLL Name: segmentlog.dll' &&
+if grep -qi 'DLL Name: segmentlog.dll' \
+        <<<"$(x86_64-w64-mingw32-objdump -p "$tmp/build-win/consumer_static.exe")"; then
     fail "consumer_static.exe imports segmentlog.dll: segmentlog::segmentlog_static is not static"
+fi
 expect_output win-cli "^segmentlog $version" wine "$win_tree/bin/segmentlog.exe" --version
 
 step "x86_64 Windows: mingw gcc with pkg-config"

@@ -37,7 +37,7 @@ unset LD_LIBRARY_PATH
 # shellcheck disable=SC2046 # word splitting of pkg-config's flags is intended
 cc -std=c11 -Wall -Wextra -Werror -pedantic -o "$tmp/prog" "$root/tests/c/pkgconfig_prog.c" \
     $(pkg-config --cflags --libs segmentlog)
-objdump -p "$tmp/prog" | grep -q 'NEEDED *libsegmentlog.so.0' \
+grep -q 'NEEDED *libsegmentlog.so.0' <<<"$(objdump -p "$tmp/prog")" \
     || fail "the program does not need libsegmentlog.so.0"
 if "$tmp/prog" "$tmp/log" >"$tmp/no-rpath.log" 2>&1; then
     fail "a program linked without an rpath started: the loader found libsegmentlog.so.0 elsewhere"
@@ -69,7 +69,7 @@ if $with_cmake; then
     rm -rf "$tmp/log"
     "$tmp/cmake/consumer" "$tmp/log"
     "$tmp/cmake/consumer_static" "$tmp/log"
-    ! objdump -p "$tmp/cmake/consumer_static" | grep -q 'NEEDED *libsegmentlog' ||
+    ! grep -q 'NEEDED *libsegmentlog' <<<"$(objdump -p "$tmp/cmake/consumer_static")" ||
         fail "consumer_static needs libsegmentlog.so"
     echo "install: CMake find_package against $prefix works (shared and static)"
 fi
