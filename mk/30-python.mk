@@ -43,9 +43,14 @@ demo-python: python-develop
 bench-python: python-develop
 	"$(PY)" "$(PY_DIR)/bench/bench.py"
 
-# An abi3 manylinux wheel (one wheel for CPython 3.9+) into dist/.
+# An abi3 wheel (one wheel for CPython 3.9+) for this machine into target/wheel/: linked
+# against this machine's glibc (manylinux_2_34 on Debian 12), so not one to release; the
+# release wheels come from `make dist-python`.
+PY_DEV_WHEEL_DIR := $(ROOT)/target/wheel
+
 wheel: $(PY_STAMP)
-	cd "$(PY_DIR)" && "$(PY_VENV)/bin/maturin" build --release --quiet --interpreter "$(PY)" --out "$(ROOT)/dist"
+	rm -rf "$(PY_DEV_WHEEL_DIR)"
+	cd "$(PY_DIR)" && "$(PY_VENV)/bin/maturin" build --release --quiet --interpreter "$(PY)" --out "$(PY_DEV_WHEEL_DIR)"
 
 # The wheel must install and work in a fresh venv where no Rust toolchain is on PATH.
 test-python-wheel: wheel
@@ -53,5 +58,5 @@ test-python-wheel: wheel
 	python3 -m venv "$(PY_WHEEL_VENV)"
 	env -u CARGO_HOME -u RUSTUP_HOME PATH="$(PY_WHEEL_VENV)/bin:/usr/bin:/bin" sh -c '\
 	  ! command -v cargo >/dev/null && ! command -v rustc >/dev/null && \
-	  python -m pip install --quiet --no-index --only-binary :all: "$$(ls -t "$(ROOT)"/dist/segmentlog-*-abi3-*.whl | head -n1)" && \
+	  python -m pip install --quiet --no-index --only-binary :all: "$(PY_DEV_WHEEL_DIR)"/segmentlog-*-abi3-*.whl && \
 	  cd / && python "$(PY_DIR)/tests/wheel_smoke.py"'
