@@ -60,3 +60,26 @@ test-python-wheel: wheel
 	  ! command -v cargo >/dev/null && ! command -v rustc >/dev/null && \
 	  python -m pip install --quiet --no-index --only-binary :all: "$(PY_DEV_WHEEL_DIR)"/segmentlog-*-abi3-*.whl && \
 	  cd / && python "$(PY_DIR)/tests/wheel_smoke.py"'
+
+# Release artifacts (mk/85-dist.mk): the sdist and abi3 wheels for Linux x86_64 and aarch64
+# (manylinux2014 and musllinux_1_2, linked by zig) and Windows x86_64 (mingw), built with the
+# `dist` profile into dist/python/ by bindings/python/packaging/build.sh. The tools (maturin,
+# ziglang, auditwheel, pypiserver, twine) live in a venv of their own, so that `make test`
+# needs no zig.
+DIST_TARGETS += dist-python
+
+PY_DIST_VENV := $(ROOT)/target/dist-venv
+PY_DIST_STAMP := $(PY_DIST_VENV)/.requirements-installed
+# `=`, not `:=`: DIST_DIR comes from mk/85-dist.mk, included after this file.
+PY_DIST_OUT = $(DIST_DIR)/python
+export PY_DIST_VENV
+
+.PHONY: dist-python
+
+$(PY_DIST_STAMP): $(PY_DIR)/requirements-dist.txt
+	python3 -m venv "$(PY_DIST_VENV)"
+	"$(PY_DIST_VENV)/bin/python" -m pip install --quiet -r "$(PY_DIR)/requirements-dist.txt"
+	touch "$@"
+
+dist-python: $(PY_DIST_STAMP)
+	"$(PY_DIR)/packaging/build.sh" "$(PY_DIST_OUT)"
