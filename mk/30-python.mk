@@ -67,6 +67,7 @@ test-python-wheel: wheel
 # ziglang, auditwheel, pypiserver, twine) live in a venv of their own, so that `make test`
 # needs no zig.
 DIST_TARGETS += dist-python
+TEST_DIST_TARGETS += test-dist-python
 
 PY_DIST_VENV := $(ROOT)/target/dist-venv
 PY_DIST_STAMP := $(PY_DIST_VENV)/.requirements-installed
@@ -74,7 +75,7 @@ PY_DIST_STAMP := $(PY_DIST_VENV)/.requirements-installed
 PY_DIST_OUT = $(DIST_DIR)/python
 export PY_DIST_VENV
 
-.PHONY: dist-python
+.PHONY: dist-python test-dist-python
 
 $(PY_DIST_STAMP): $(PY_DIR)/requirements-dist.txt
 	python3 -m venv "$(PY_DIST_VENV)"
@@ -83,3 +84,9 @@ $(PY_DIST_STAMP): $(PY_DIR)/requirements-dist.txt
 
 dist-python: $(PY_DIST_STAMP)
 	"$(PY_DIR)/packaging/build.sh" "$(PY_DIST_OUT)"
+
+# Checks every artifact, serves them from a local pypiserver and installs from it as users
+# would (packaging/test.sh). The wheel of `make wheel`, linked against this machine's glibc,
+# shows that the glibc check can fail.
+test-dist-python: dist-python wheel
+	"$(PY_DIR)/packaging/test.sh" "$(PY_DIST_OUT)" "$$(ls "$(PY_DEV_WHEEL_DIR)"/segmentlog-*-abi3-*.whl)"
