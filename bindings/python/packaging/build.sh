@@ -57,6 +57,13 @@ mkdir -p "$out.partial" "$logs" "$work/python3-dll"
 
 # maturin finds zig as `python3 -m ziglang` on PATH.
 export PATH="$venv/bin:$PATH"
+# Reproducible artifacts: maturin dates the files in the archives and the wheel's SBOM by
+# SOURCE_DATE_EPOCH (else by the clock), here the time of the last commit. So a rebuild of the
+# same commit (`make test-dist` after `make dist`) gives the same bytes as the SHA256SUMS.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ] && git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+    SOURCE_DATE_EPOCH=$(git -C "$root" log -1 --format=%ct)
+    export SOURCE_DATE_EPOCH
+fi
 cd "$root/bindings/python"
 
 # step NAME COMMAND...: runs it with its output in logs/NAME.log, and shows the log's end if
@@ -80,9 +87,12 @@ for t in "${LINUX_TARGETS[@]}"; do
     step "$t" maturin build --locked --profile dist --strip --zig --compatibility "$compat" \
         --target "$t" --out "$out.partial"
 done
+# The linker would stamp the DLL with the time of linking: no timestamp, so that it is
+# reproducible too.
 step "$WIN" env PYO3_CROSS_LIB_DIR="$work/python3-dll" \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
-    maturin build --locked --profile dist --strip --target "$WIN" --out "$out.partial"
+    maturin build --locked --profile dist --strip --target "$WIN" --out "$out.partial" \
+    -- -C link-arg=-Wl,--no-insert-timestamp
 
 rm -rf "$out"
 mv "$out.partial" "$out"
