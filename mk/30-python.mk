@@ -43,9 +43,14 @@ demo-python: python-develop
 bench-python: python-develop
 	"$(PY)" "$(PY_DIR)/bench/bench.py"
 
-# An abi3 manylinux wheel (one wheel for CPython 3.9+) into dist/.
+# An abi3 wheel (one wheel for CPython 3.9+) for this machine into target/wheel/: linked
+# against this machine's glibc (manylinux_2_34 on Debian 12), so not one to release; the
+# release wheels come from `make dist-python`.
+PY_DEV_WHEEL_DIR := $(ROOT)/target/wheel
+
 wheel: $(PY_STAMP)
-	cd "$(PY_DIR)" && "$(PY_VENV)/bin/maturin" build --release --quiet --interpreter "$(PY)" --out "$(ROOT)/dist"
+	rm -rf "$(PY_DEV_WHEEL_DIR)"
+	cd "$(PY_DIR)" && "$(PY_VENV)/bin/maturin" build --release --quiet --interpreter "$(PY)" --out "$(PY_DEV_WHEEL_DIR)"
 
 # The wheel must install and work in a fresh venv where no Rust toolchain is on PATH.
 test-python-wheel: wheel
@@ -53,5 +58,35 @@ test-python-wheel: wheel
 	python3 -m venv "$(PY_WHEEL_VENV)"
 	env -u CARGO_HOME -u RUSTUP_HOME PATH="$(PY_WHEEL_VENV)/bin:/usr/bin:/bin" sh -c '\
 	  ! command -v cargo >/dev/null && ! command -v rustc >/dev/null && \
-	  python -m pip install --quiet --no-index --only-binary :all: "$$(ls -t "$(ROOT)"/dist/segmentlog-*-abi3-*.whl | head -n1)" && \
+	  python -m pip install --quiet --no-index --only-binary :all: "$(PY_DEV_WHEEL_DIR)"/segmentlog-*-abi3-*.whl && \
 	  cd / && python "$(PY_DIR)/tests/wheel_smoke.py"'
+
+# Release artifacts (mk/85-dist.mk): the sdist and abi3 wheels for Linux x86_64 and aarch64
+# (manylinux2014 and musllinux_1_2, linked by zig) and Windows x86_64 (mingw), built with the
+# `dist` profile into dist/python/ by bindings/python/packaging/build.sh. The tools (maturin,
+# ziglang, auditwheel, pypiserver, twine) live in a venv of their own, so that `make test`
+# needs no zig.
+DIST_TARGETS += dist-python
+TEST_DIST_TARGETS += test-dist-python
+
+PY_DIST_VENV := $(ROOT)/target/dist-venv
+PY_DIST_STAMP := $(PY_DIST_VENV)/.requirements-installed
+# `=`, not `:=`: DIST_DIR comes from mk/85-dist.mk, included after this file.
+PY_DIST_OUT = $(DIST_DIR)/python
+export PY_DIST_VENV
+
+.PHONY: dist-python test-dist-python
+
+$(PY_DIST_STAMP): $(PY_DIR)/requirements-dist.txt
+	python3 -m venv "$(PY_DIST_VENV)"
+	"$(PY_DIST_VENV)/bin/python" -m pip install --quiet -r "$(PY_DIR)/requirements-dist.txt"
+	touch "$@"
+
+dist-python: $(PY_DIST_STAMP)
+	"$(PY_DIR)/packaging/build.sh" "$(PY_DIST_OUT)"
+
+# Checks every artifact, serves them from a local pypiserver and installs from it as users
+# would (packaging/test.sh). The wheel of `make wheel`, linked against this machine's glibc,
+# shows that the glibc check can fail.
+test-dist-python: dist-python wheel
+	"$(PY_DIR)/packaging/test.sh" "$(PY_DIST_OUT)" "$$(ls "$(PY_DEV_WHEEL_DIR)"/segmentlog-*-abi3-*.whl)"
