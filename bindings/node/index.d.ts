@@ -65,7 +65,7 @@ export declare class Cursor {
    * closed.
    */
   waitAsync(max: number): Promise<RecordChunk | null>
-  /** Ends a pending `waitAsync` (within one wait slice) and every later one. */
+  /** Ends a pending `waitAsync` at once, and every later one. */
   cancel(): void
 }
 

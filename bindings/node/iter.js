@@ -46,7 +46,7 @@ class LogIterator {
     return result
   }
 
-  /** Ends the iteration (what `break` calls): a pending live wait ends within ~200 ms. */
+  /** Ends the iteration (what `break` calls): a pending live wait ends at once. */
   return(value) {
     this.#end()
     return Promise.resolve({ value, done: true })

@@ -53,7 +53,7 @@ pub mod verify;
 
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};
-pub use log::{Copied, Iter, Log, SegmentInfo};
+pub use log::{Copied, Iter, Log, SegmentInfo, WaitCanceller};
 pub use options::{
     NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy, option_names,
 };

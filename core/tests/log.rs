@@ -578,6 +578,52 @@ fn iteration_yields_every_record_before_a_damaged_one_then_its_position() {
 }
 
 #[test]
+fn a_cancelled_wait_returns_at_once_and_records_still_come_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    log.append(b"there").unwrap();
+    for read_only in [false, true] {
+        let reader = if read_only {
+            open_read_only(dir.path(), &Options::default())
+        } else {
+            log.clone()
+        };
+        let canceller = reader.wait_canceller();
+        let mut it = reader.iter(0);
+        // A wait with no timeout: only the cancel can end it.
+        let waiter = std::thread::spawn({
+            let canceller = canceller.clone();
+            move || {
+                let first = it.next_timeout_or_cancel(None, &canceller).unwrap();
+                let second = it.next_timeout_or_cancel(None, &canceller).unwrap();
+                (first.map(|r| r.value), second)
+            }
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(
+            !waiter.is_finished(),
+            "the wait ended without a record or a cancel"
+        );
+        canceller.cancel();
+        let cancelled_at = Instant::now();
+        while !waiter.is_finished() {
+            assert!(
+                cancelled_at.elapsed() < Duration::from_secs(10),
+                "the cancel did not end the wait"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (first, second) = waiter.join().unwrap();
+        assert_eq!((first.as_deref(), second), (Some(&b"there"[..]), None));
+        // Cancelled for good: a later wait returns at once, as does wait_for_or_cancel.
+        assert!(canceller.is_cancelled());
+        assert!(!reader.wait_for_or_cancel(5, None, &canceller).unwrap());
+        // Other waits on the log are not cancelled.
+        assert!(!reader.wait_for(5, Some(Duration::from_millis(1))).unwrap());
+    }
+}
+
+#[test]
 fn reads_into_a_callers_buffer_copy_what_fits_and_say_what_is_needed() {
     let dir = tempfile::tempdir().unwrap();
     let log = open(dir.path(), &Options::default());
@@ -600,7 +646,7 @@ fn reads_into_a_callers_buffer_copy_what_fits_and_say_what_is_needed() {
 
     // Back to back, with each value's length; what does not fit is not copied, and what
     // follows a value that did not fit is not either.
-    let mut lens = vec![usize::MAX; 4];
+    let mut lens = [usize::MAX; 4];
     let mut buf = [0u8; 16];
     let total = log
         .read_many_into(&[2, 0, 1, 0], &mut buf, |i, n| lens[i] = n)

@@ -3,10 +3,10 @@
 //! `iter.js` builds the async iterator users see on top of two primitives: `read(max)`, which
 //! returns what is already in the log without blocking, and `waitAsync(max)`, an AsyncTask that
 //! waits on libuv's pool (core's `Iter::next_timeout`: woken by the append, no polling) for the
-//! next record. One task waits at most one slice, so `cancel()` (from the iterator's
-//! `return()`, i.e. `break`), `close()` and worker termination end it promptly.
+//! next record. `cancel()` (from the iterator's `return()`, i.e. `break`) and `close()` wake
+//! it at once (core's `WaitCanceller`); one task still waits at most one slice, so that an
+//! abandoned cursor or a terminating worker thread does not hold a pool thread for long.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
@@ -75,7 +75,7 @@ impl From<Chunk> for RecordChunk {
     }
 }
 
-/// How long one wait on the core lasts before the cursor checks for `cancel()`/`close()`.
+/// How long one wait on the core lasts at most (`cancel()` and `close()` end it at once).
 const WAIT_SLICE: Duration = Duration::from_millis(200);
 
 /// State shared by a `Cursor` and the wait task running on its behalf.
@@ -83,7 +83,7 @@ const WAIT_SLICE: Duration = Duration::from_millis(200);
 pub struct CursorState {
     log: segmentlog::Log,
     reader: Mutex<Reader>,
-    cancelled: AtomicBool,
+    canceller: segmentlog::WaitCanceller,
 }
 
 /// The core iterator, and an error met after records that were already handed over.
@@ -134,17 +134,20 @@ impl CursorState {
         if let Some(e) = reader.deferred.take() {
             return Err(e.into());
         }
-        if self.cancelled.load(Ordering::Acquire) || self.log.is_closed() {
+        if self.canceller.is_cancelled() || self.log.is_closed() {
             return Ok(None);
         }
-        match reader.iter.next_timeout(Some(WAIT_SLICE)) {
+        match reader
+            .iter
+            .next_timeout_or_cancel(Some(WAIT_SLICE), &self.canceller)
+        {
             Ok(Some(first)) => {
                 let mut chunk = Chunk::default();
                 chunk.push(first)?;
                 reader.read_available(max, &mut chunk)?;
                 Ok(Some(chunk))
             }
-            Ok(None) if self.cancelled.load(Ordering::Acquire) || self.log.is_closed() => Ok(None),
+            Ok(None) if self.canceller.is_cancelled() || self.log.is_closed() => Ok(None),
             Ok(None) => Ok(Some(Chunk::default())),
             Err(segmentlog::Error::Closed) => Ok(None),
             Err(e) => Err(e.into()),
@@ -163,12 +166,12 @@ impl Cursor {
     pub fn new(log: segmentlog::Log, iter: segmentlog::Iter) -> Cursor {
         Cursor {
             state: Arc::new(CursorState {
+                canceller: log.wait_canceller(),
                 log,
                 reader: Mutex::new(Reader {
                     iter,
                     deferred: None,
                 }),
-                cancelled: AtomicBool::new(false),
             }),
         }
     }
@@ -227,9 +230,9 @@ impl Cursor {
         )
     }
 
-    /// Ends a pending `waitAsync` (within one wait slice) and every later one.
+    /// Ends a pending `waitAsync` at once, and every later one.
     #[napi(catch_unwind)]
     pub fn cancel(&self) {
-        self.state.cancelled.store(true, Ordering::Release);
+        self.state.canceller.cancel();
     }
 }

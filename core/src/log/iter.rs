@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::Log;
 use super::shared::{Shared, next_held};
+use super::tail::WaitCanceller;
 use crate::crc;
 use crate::error::{Error, Result};
 use crate::format::{self, RECORD_HEADER_LEN};
@@ -362,6 +363,24 @@ impl Iter {
     /// Yields the next record, waiting up to `timeout` (`None`: forever) for it to be
     /// appended. `Ok(None)` means the timeout passed.
     pub fn next_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Record>> {
+        self.next_waiting(timeout, None)
+    }
+
+    /// [`Iter::next_timeout`] that `canceller` can end: `Ok(None)` at once when it is
+    /// cancelled (before or during the wait; records already there are still returned).
+    pub fn next_timeout_or_cancel(
+        &mut self,
+        timeout: Option<Duration>,
+        canceller: &WaitCanceller,
+    ) -> Result<Option<Record>> {
+        self.next_waiting(timeout, Some(canceller))
+    }
+
+    fn next_waiting(
+        &mut self,
+        timeout: Option<Duration>,
+        canceller: Option<&WaitCanceller>,
+    ) -> Result<Option<Record>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         // Unlike `Iterator::next`, an error does not end a tail: each call tries again (a
         // persistent condition, such as a position below the lowest offset, fails again).
@@ -380,7 +399,11 @@ impl Iter {
             let log = Log {
                 shared: self.shared.clone(),
             };
-            if !log.wait_for(self.next, left)? {
+            let arrived = match canceller {
+                Some(c) => log.wait_for_or_cancel(self.next, left, c)?,
+                None => log.wait_for(self.next, left)?,
+            };
+            if !arrived {
                 return Ok(None);
             }
         }

@@ -37,6 +37,7 @@ use group_commit::{GroupCommit, SyncGoal};
 pub use iter::Iter;
 pub use read::Copied;
 use shared::{Shared, Writer};
+pub use tail::WaitCanceller;
 
 /// A segmented, append-only log in one directory.
 ///
