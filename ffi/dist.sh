@@ -76,6 +76,7 @@ for t in "${targets[@]}"; do
         --enable-deterministic-archives "$a"
     "${tools}ranlib" -D "$a"
     install -D -m 0755 "$built/segmentlog$exe" "$tree/bin/segmentlog$exe"
+    install -m 0644 "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$tree/"
     files=$(cd "$tree" && find . \( -type f -o -type l \) -printf '%P\n' | LC_ALL=C sort \
         | while read -r f; do
             # shellcheck disable=SC2016 # backquotes are Markdown here

@@ -64,14 +64,15 @@ expect_output() {
 }
 
 linux_files() { # the files of a Linux archive, sorted
-    printf '%s\n' README.md bin/segmentlog include/segmentlog.h \
+    printf '%s\n' LICENSE-APACHE LICENSE-MIT README.md bin/segmentlog include/segmentlog.h \
         lib/cmake/segmentlog/segmentlogConfig.cmake \
         lib/cmake/segmentlog/segmentlogConfigVersion.cmake lib/libsegmentlog.a \
         lib/libsegmentlog.so lib/libsegmentlog.so.0 "lib/libsegmentlog.so.$version" \
         lib/pkgconfig/segmentlog.pc | LC_ALL=C sort
 }
 windows_files() {
-    printf '%s\n' README.md bin/segmentlog.dll bin/segmentlog.exe include/segmentlog.h \
+    printf '%s\n' LICENSE-APACHE LICENSE-MIT README.md bin/segmentlog.dll bin/segmentlog.exe \
+        include/segmentlog.h \
         lib/cmake/segmentlog/segmentlogConfig.cmake \
         lib/cmake/segmentlog/segmentlogConfigVersion.cmake lib/libsegmentlog.a \
         lib/libsegmentlog.dll.a lib/pkgconfig/segmentlog.pc | LC_ALL=C sort
