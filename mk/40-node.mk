@@ -19,7 +19,7 @@ NODE_XLANG := $(ROOT)/target/release/examples/xlang
 .PHONY: node-deps node-build test-node demo-node bench-node
 
 $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
-	cd $(NODE_DIR) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	cd $(NODE_DIR) && $(NPM) ci --no-audit --no-fund
 
 node-deps: $(NODE_DIR)/node_modules/.package-lock.json
 
