@@ -23,8 +23,14 @@ function isMusl() {
     return fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
   } catch {}
   if (typeof process.report?.getReport === 'function') {
-    process.report.excludeNetwork = true
-    const report = process.report.getReport()
+    const excludeNetwork = process.report.excludeNetwork
+    process.report.excludeNetwork = true // no network lookups, which can be slow
+    let report
+    try {
+      report = process.report.getReport()
+    } finally {
+      process.report.excludeNetwork = excludeNetwork
+    }
     if (report?.header?.glibcVersionRuntime) return false
     if (Array.isArray(report?.sharedObjects)) {
       return report.sharedObjects.some((f) => f.includes('libc.musl-') || f.includes('ld-musl-'))
