@@ -1,9 +1,10 @@
 'use strict'
 // `prepack` of every platform package (npm/<platform>/package.json): `npm pack` and
 // `npm publish` refuse a package whose addon is missing, or is not a Node addon for the
-// package's `os` and `cpu` (a library of another platform copied in by mistake). Without it
+// package's `os` and `cpu` (a library of another platform copied in by mistake), or which
+// lacks the license texts. Without it
 // npm would pack a tarball of a README and a package.json, which installs nothing usable.
-// It runs in the package directory; it is not packed itself (`files` names only the addon).
+// It runs in the package directory; it is not packed itself (`files` does not name it).
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -16,7 +17,10 @@ const fail = (why) => {
 
 const addon = pkg.main
 if (typeof addon !== 'string' || !addon.endsWith('.node')) fail(`"main" must name the .node addon (got ${addon})`)
-if (JSON.stringify(pkg.files) !== JSON.stringify([addon])) fail(`"files" must be exactly ["${addon}"]`)
+const licenses = ['LICENSE-MIT', 'LICENSE-APACHE']
+if (JSON.stringify(pkg.files) !== JSON.stringify([addon, ...licenses])) {
+  fail(`"files" must be exactly ${JSON.stringify([addon, ...licenses])}`)
+}
 const [os] = pkg.os ?? []
 const [cpu] = pkg.cpu ?? []
 
@@ -59,5 +63,8 @@ if (!want) fail(`no check for os ${JSON.stringify(pkg.os)}`)
 const [format, machine] = kind(bytes)
 if (format !== want || machine !== cpu) {
   fail(`${addon} (${bytes.length} bytes) is ${format}${machine ? ` for ${machine}` : ''}; ${os}-${cpu} needs: ${want} for ${cpu}`)
+}
+for (const f of licenses) {
+  if (!fs.existsSync(path.join(dir, f))) fail(`${f} is missing (make dist-node copies the license texts of the repository in)`)
 }
 console.error(`${pkg.name}: ${addon} is a ${format} for ${machine}, ${bytes.length} bytes`)

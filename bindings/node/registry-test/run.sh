@@ -5,7 +5,8 @@
 #   1. verdaccio (pinned by this directory's package-lock.json) serves a registry on 127.0.0.1
 #      at a free port, offline (config.yaml: no uplinks), its storage under
 #      target/test-dist-node/; it is stopped on exit.
-#   2. The three platform packages and the main package are published to it.
+#   2. The three platform packages and the main package, each holding exactly its files and the
+#      license texts, are published to it.
 #   3. In a clean directory, with a PATH of node, npm and sh only (no cargo, no rustc),
 #      `npm install segmentlog` installs the main package and only the platform package of this
 #      machine (linux-x64-gnu), and the README's Node example, taken from README.md as
@@ -49,9 +50,17 @@ node -e 'process.exit(process.platform === "linux" && process.arch === "x64" ? 0
 version=$(node -p 'require(process.argv[1]).version' "$node_dir/package.json")
 main="$dist/segmentlog-$version.tgz"
 platforms=(linux-x64-gnu linux-arm64-gnu win32-x64-gnu)
-for f in "$main" "${platforms[@]/#/$dist/segmentlog-}"; do
-    [[ $f == *.tgz ]] || f="$f-$version.tgz"
+# Each tarball holds exactly its files, the license texts among them.
+contents() { tar -tzf "$1" | sed 's|^package/||' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'; }
+licenses="LICENSE-APACHE LICENSE-MIT"
+[ -f "$main" ] || die "$main is missing: run \`make dist-node\` first"
+want="$licenses README.md index.d.ts index.js index.mjs iter.js package.json"
+[ "$(contents "$main")" = "$want" ] || die "$main holds [$(contents "$main")], not [$want]"
+for p in "${platforms[@]}"; do
+    f="$dist/segmentlog-$p-$version.tgz"
     [ -f "$f" ] || die "$f is missing: run \`make dist-node\` first"
+    want="$licenses README.md package.json segmentlog.$p.node"
+    [ "$(contents "$f")" = "$want" ] || die "$f holds [$(contents "$f")], not [$want]"
 done
 
 rm -rf "$work"

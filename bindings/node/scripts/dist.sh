@@ -18,10 +18,11 @@
 #      a stub libnode.dll (see platforms/run `bindings`: the addon imports nothing from it).
 #      The dist profile drops debug info and strips symbols; each addon is checked here (glibc
 #      symbol versions, imported DLLs).
-#   2. A staged copy of the package (target/dist-node/pkg/: package.json, the JS files, npm/)
-#      gets the addons with `napi artifacts`, and its optionalDependencies with
-#      `napi pre-publish --skip-optional-publish` (which also validates every platform package
-#      and publishes nothing). The repository's own package.json never has them (scripts/prepack.js).
+#   2. A staged copy of the package (target/dist-node/pkg/: package.json, the JS files, npm/,
+#      and the repository's LICENSE-MIT and LICENSE-APACHE in each package) gets the addons
+#      with `napi artifacts`, and its optionalDependencies with `napi pre-publish
+#      --skip-optional-publish` (which also validates every platform package and publishes
+#      nothing). The repository's own package.json never has them (scripts/prepack.js).
 #   3. `npm pack` of each platform package and of the main package into OUT_DIR; their
 #      `prepack` guards (npm/pack-guard.js, scripts/prepack.js) run.
 #
@@ -119,6 +120,9 @@ mkdir -p "$work/pkg"
 git -C "$node_dir" ls-files -z -- package.json index.js index.mjs index.d.ts iter.js README.md \
     scripts/prepack.js npm | (cd "$node_dir" && xargs -0 cp --parents -t "$work/pkg")
 [ -f "$work/pkg/npm/pack-guard.js" ] || die "npm/ is not committed: nothing to stage"
+for dir in "$work/pkg" "$work"/pkg/npm/*/; do
+    cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$dir"
+done
 run artifacts npx --no-install napi artifacts --cwd "$work/pkg" --output-dir ../artifacts --npm-dir npm
 run pre-publish npx --no-install napi pre-publish --cwd "$work/pkg" --npm-dir npm --skip-optional-publish
 node -e '

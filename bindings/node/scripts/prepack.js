@@ -60,7 +60,7 @@ for (const p of platforms) {
 for (const f of pkg.files ?? []) {
   if (f.includes('.node') || f === '*' || f.startsWith('npm')) problems.push(`"files" must not pack an addon or the platform packages (${f})`)
 }
-for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'iter.js', 'README.md']) {
+for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'iter.js', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE']) {
   if (!fs.existsSync(path.join(root, f))) problems.push(`${f} is missing`)
 }
 

@@ -14,6 +14,11 @@ const { spawnSync } = require('node:child_process')
 
 const pkgDir = path.join(__dirname, '..')
 const pkg = require('../package.json')
+const licenses = ['LICENSE-MIT', 'LICENSE-APACHE']
+// A file the main package packs: the license texts are the repository's (make dist-node copies
+// them into the staged packages).
+const source = (f) => (licenses.includes(f) ? path.join(pkgDir, '..', '..', f) : path.join(pkgDir, f))
+const copyLicenses = (dir) => licenses.forEach((f) => fs.copyFileSync(source(f), path.join(dir, f)))
 // The addon `npm run build` made for this machine, e.g. segmentlog.linux-x64-gnu.node.
 const devAddon = fs.readdirSync(pkgDir).find((f) => /^segmentlog\..+\.node$/.test(f))
 const platform = devAddon && devAddon.slice('segmentlog.'.length, -'.node'.length)
@@ -43,7 +48,7 @@ function installTree(t, { optionalDependencies, platformVersion, withPlatform = 
   const app = tmpDir(t)
   const main = path.join(app, 'node_modules', 'segmentlog')
   fs.mkdirSync(main, { recursive: true })
-  for (const f of pkg.files) fs.copyFileSync(path.join(pkgDir, f), path.join(main, f))
+  for (const f of pkg.files) fs.copyFileSync(source(f), path.join(main, f))
   writeJson(path.join(main, 'package.json'), { ...pkg, optionalDependencies })
   if (withPlatform) {
     const sub = path.join(app, 'node_modules', `segmentlog-${platform}`)
@@ -96,14 +101,19 @@ test('a platform package packs only with its own addon', { skip }, (t) => {
 
   fs.copyFileSync(path.join(pkgDir, devAddon), path.join(dir, addon))
   r = packDryRun(dir)
+  assert.notEqual(r.status, 0, r.out)
+  assert.match(r.out, /refusing to pack: LICENSE-MIT is missing/)
+
+  copyLicenses(dir)
+  r = packDryRun(dir)
   assert.equal(r.status, 0, r.out)
   const packed = JSON.parse(r.stdout)[0]
-  assert.deepEqual(packed.files.map((f) => f.path).sort(), ['README.md', addon, 'package.json'].sort())
+  assert.deepEqual(packed.files.map((f) => f.path).sort(), ['README.md', addon, 'package.json', ...licenses].sort())
 })
 
 test('the main package packs only with its platform packages, complete, at its version', { skip }, (t) => {
   const d = tmpDir(t)
-  for (const f of [...pkg.files, 'package.json', 'scripts/prepack.js']) fs.cpSync(path.join(pkgDir, f), path.join(d, f))
+  for (const f of [...pkg.files, 'package.json', 'scripts/prepack.js']) fs.cpSync(source(f), path.join(d, f))
   fs.cpSync(path.join(pkgDir, 'npm'), path.join(d, 'npm'), { recursive: true })
   writeJson(path.join(d, 'package.json'), { ...pkg, optionalDependencies: { ...released, 'segmentlog-linux-x64-gnu': '0.0.1' } })
   let r = packDryRun(d)
@@ -171,7 +181,7 @@ test('in a checkout without a built addon the loader says how to build it', (t) 
   assert.match(r.message, /no native addon for .*: neither segmentlog\..*\.node in .* nor the package segmentlog-.*`npm run build`/)
 })
 
-test('npm/<platform>/package.json is what napi create-npm-dirs makes, plus the pack guard', (t) => {
+test('npm/<platform>/package.json is what napi create-npm-dirs makes, plus the pack guard and licenses', (t) => {
   const d = tmpDir(t)
   fs.copyFileSync(path.join(pkgDir, 'package.json'), path.join(d, 'package.json'))
   const napi = path.join(pkgDir, 'node_modules', '.bin', 'napi')
@@ -185,7 +195,8 @@ test('npm/<platform>/package.json is what napi create-npm-dirs makes, plus the p
     assert.match(ours.description, /^The native addon of segmentlog for /, p)
     // napi gives every `gnu` target libc ["glibc"], Windows too, where npm then refuses the
     // package (it knows a libc on Linux only): the Windows package declares none.
-    const expected = { ...made, description: ours.description, scripts: ours.scripts }
+    // And each packs the license texts.
+    const expected = { ...made, description: ours.description, scripts: ours.scripts, files: [...made.files, ...licenses] }
     if (p.startsWith('win32')) delete expected.libc
     assert.deepEqual(ours, expected, p)
   }
