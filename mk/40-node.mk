@@ -7,19 +7,36 @@
 # The benchmark's own dependencies (better-sqlite3, hypercore) live in bench/package.json and are
 # installed only by bench-node, which writes bench/results/node.json for bench-report
 # (BENCH_QUICK=1: the short form; --expose-gc lets it collect garbage before each workload).
+#
+# Release (napi-rs's layout): the main package `segmentlog` holds no binary; its release tarball
+# lists one package per platform, bindings/node/npm/<platform>/ (segmentlog-linux-x64-gnu,
+# -linux-arm64-gnu, -win32-x64-gnu), as optionalDependencies at its own version, and index.js
+# loads the one npm installed (or, in a checkout, the addon `napi build` put beside it).
+#   make dist-node       the addon for each target (profile dist; Linux ones linked against
+#                        glibc 2.17 with zig), the platform tarballs and the main tarball in
+#                        dist/npm/ (bindings/node/scripts/dist.sh)
+#   make test-dist-node  publishes them to a local verdaccio and installs them from it into a
+#                        clean directory with no Rust on PATH; the README's example runs under
+#                        import and require, here and, with Node's own builds (from npm), on
+#                        arm64 Linux in qemu-user and Windows in wine
+#                        (bindings/node/registry-test/run.sh)
+# `npm pack` refuses a platform package without its addon (npm/pack-guard.js) and the main
+# package without its platform packages (scripts/prepack.js), so in bindings/node it fails.
 TEST_TARGETS += test-node
 DEMO_STEPS += demo-node
 BENCH_TARGETS += bench-node
+DIST_TARGETS += dist-node
+TEST_DIST_TARGETS += test-dist-node
 
 NODE_DIR := $(ROOT)/bindings/node
 NPM ?= npm
 NODE ?= node
 NODE_XLANG := $(ROOT)/target/release/examples/xlang
 
-.PHONY: node-deps node-build test-node demo-node bench-node
+.PHONY: node-deps node-build test-node demo-node bench-node dist-node test-dist-node
 
 $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json
-	cd $(NODE_DIR) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	cd $(NODE_DIR) && $(NPM) ci --no-audit --no-fund
 
 node-deps: $(NODE_DIR)/node_modules/.package-lock.json
 
@@ -40,3 +57,9 @@ $(NODE_DIR)/bench/node_modules/.package-lock.json: $(NODE_DIR)/bench/package-loc
 
 bench-node: node-build $(NODE_DIR)/bench/node_modules/.package-lock.json
 	cd $(NODE_DIR)/bench && $(NODE) --expose-gc bench.js
+
+dist-node: node-deps
+	NPM="$(NPM)" CARGO="$(CARGO)" $(NODE_DIR)/scripts/dist.sh "$(DIST_DIR)/npm"
+
+test-dist-node: dist-node
+	NPM="$(NPM)" $(NODE_DIR)/registry-test/run.sh "$(DIST_DIR)/npm"

@@ -8,50 +8,118 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { LogIterator } = require('./iter.js')
 
+// The addon comes from one small package per platform, `segmentlog-<platform>` (napi-rs's
+// convention): the release tarball of this package declares them all as optionalDependencies
+// at its own version, and npm installs the one whose os/cpu/libc fit. A checkout has the
+// addon built by `npm run build` beside this file instead (segmentlog.<platform>.node), which
+// is tried first: a release package never holds one (scripts/prepack.js), and in a checkout
+// the freshly built addon must win over a platform package npm may have fetched.
+const { name: PKG, version: VERSION, optionalDependencies: PREBUILT = {} } = require('./package.json')
+
+// musl or glibc, found the way napi-rs's generated loaders do: /usr/bin/ldd names musl, else
+// the process report has a glibc version, else `ldd --version` says musl.
 function isMusl() {
-  // glibc reports its version in the process report; musl does not.
-  const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null
-  return !(report && report.header && report.header.glibcVersionRuntime)
+  try {
+    return fs.readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
+  } catch {}
+  if (typeof process.report?.getReport === 'function') {
+    const excludeNetwork = process.report.excludeNetwork
+    process.report.excludeNetwork = true // no network lookups, which can be slow
+    let report
+    try {
+      report = process.report.getReport()
+    } finally {
+      process.report.excludeNetwork = excludeNetwork
+    }
+    if (report?.header?.glibcVersionRuntime) return false
+    if (Array.isArray(report?.sharedObjects)) {
+      return report.sharedObjects.some((f) => f.includes('libc.musl-') || f.includes('ld-musl-'))
+    }
+  }
+  try {
+    return require('node:child_process').execSync('ldd --version', { encoding: 'utf8', stdio: 'pipe' }).includes('musl')
+  } catch {
+    return false
+  }
 }
 
-function nativeFileName() {
+// The `<platform>` names (napi-rs's platformArchABI) an addon for this process may have, best
+// first, and a description of the platform for messages.
+function candidates() {
   const { platform, arch } = process
   if (platform === 'linux') {
-    const gnu = `segmentlog.linux-${arch}-gnu.node`
-    const musl = `segmentlog.linux-${arch}-musl.node`
-    const have = (f) => fs.existsSync(path.join(__dirname, f))
-    // Only one of them is usually shipped: skip the (slow) libc detection then.
-    if (have(gnu) !== have(musl)) return have(gnu) ? gnu : musl
-    return isMusl() ? musl : gnu
+    const musl = isMusl()
+    const abi = arch === 'arm' ? (musl ? 'musleabihf' : 'gnueabihf') : musl ? 'musl' : 'gnu'
+    return { names: [`linux-${arch}-${abi}`], what: `Linux ${arch} with ${musl ? 'musl' : 'glibc'}` }
   }
   if (platform === 'win32') {
-    // `napi build --platform` names the ABI: msvc (Node's own toolchain) or gnu (mingw, what
-    // platforms/run cross-builds). Either loads into node.exe.
-    const msvc = `segmentlog.win32-${arch}-msvc.node`
-    const gnu = `segmentlog.win32-${arch}-gnu.node`
-    return fs.existsSync(path.join(__dirname, gnu)) && !fs.existsSync(path.join(__dirname, msvc))
-      ? gnu
-      : msvc
+    // msvc (Node's own toolchain) or gnu (mingw, what we build): either loads into node.exe,
+    // since the addon takes Node-API from the running process.
+    return { names: [`win32-${arch}-msvc`, `win32-${arch}-gnu`], what: `Windows ${arch}` }
   }
-  return `segmentlog.${platform}-${arch}.node`
+  if (platform === 'darwin') return { names: [`darwin-${arch}`, 'darwin-universal'], what: `macOS ${arch}` }
+  return { names: [`${platform}-${arch}`], what: `${platform} ${arch}` }
+}
+
+function noAddon(message, cause) {
+  const e = new Error(message, cause ? { cause } : undefined)
+  e.code = 'ERR_SEGMENTLOG_NO_ADDON'
+  return e
+}
+
+function isNotFound(err, request) {
+  return err?.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`'${request}'`)
 }
 
 function loadNative() {
-  const file = nativeFileName()
-  try {
-    return require(`./${file}`)
-  } catch (err) {
-    if (err && err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(file)) {
-      const e = new Error(
-        `segmentlog: no native addon ${file} for this platform in ${__dirname}; ` +
-          'build it with `npm run build` (needs a Rust toolchain)',
-      )
-      e.code = 'ERR_SEGMENTLOG_NO_ADDON'
-      e.cause = err
-      throw e
-    }
-    throw err
+  const { names, what } = candidates()
+  for (const n of names) {
+    const local = path.join(__dirname, `${PKG}.${n}.node`)
+    if (fs.existsSync(local)) return require(local)
   }
+  for (const n of names) {
+    const pkg = `${PKG}-${n}`
+    let binding
+    try {
+      binding = require(pkg)
+    } catch (err) {
+      if (isNotFound(err, pkg)) continue
+      // The package is there but its addon does not load (a libc too old, a damaged file).
+      throw noAddon(`${PKG}: the native addon of ${pkg} failed to load on ${what}: ${err.message}`, err)
+    }
+    const { version } = require(`${pkg}/package.json`)
+    if (version !== VERSION) {
+      throw noAddon(
+        `${PKG}: ${pkg} is version ${version}, but ${PKG} is ${VERSION}; they must be the same ` +
+          `version: reinstall with \`npm install ${PKG}@${VERSION}\``,
+      )
+    }
+    return binding
+  }
+  const wanted = names.map((n) => `${PKG}-${n}`)
+  const shipped = names.filter((n) => Object.hasOwn(PREBUILT, `${PKG}-${n}`))
+  const prebuilt = Object.keys(PREBUILT).map((p) => p.slice(PKG.length + 1))
+  if (shipped.length > 0) {
+    const p = `${PKG}-${shipped[0]}`
+    throw noAddon(
+      `${PKG}: the native addon for ${what} is the package ${p}@${VERSION}, which is not ` +
+        `installed. npm installs it with ${PKG} unless optional dependencies are left out ` +
+        `(--omit=optional, --no-optional) or the lockfile was made on another platform: run ` +
+        `\`npm install ${p}@${VERSION}\` (or reinstall ${PKG} without those options).`,
+    )
+  }
+  if (prebuilt.length > 0) {
+    throw noAddon(
+      `${PKG}: no prebuilt native addon for ${what}: it would be the package ${wanted.join(' or ')}, ` +
+        `which is not published (prebuilt: ${prebuilt.join(', ')}). Build it from the source ` +
+        'repository with a Rust toolchain (`npm ci && npm run build` in bindings/node).',
+    )
+  }
+  throw noAddon(
+    `${PKG}: no native addon for ${what}: neither ${names.map((n) => `${PKG}.${n}.node`).join(' nor ')} ` +
+      `in ${__dirname} nor the package ${wanted.join(' or ')}; in a checkout build it with ` +
+      '`npm run build` (needs a Rust toolchain)',
+  )
 }
 
 const native = loadNative()
