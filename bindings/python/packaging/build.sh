@@ -27,7 +27,9 @@ LINUX_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu
                x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
 WIN=x86_64-pc-windows-gnu
 
-die() { echo "dist-python: $*" >&2; exit 1; }
+who=dist-python
+# shellcheck source=bindings/python/packaging/steps.sh
+. "$root/bindings/python/packaging/steps.sh"
 
 [ -x "$venv/bin/maturin" ] ||
     die "no maturin in $venv: run 'make dist-python' (it installs requirements-dist.txt there)"
@@ -66,17 +68,6 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ] && git -C "$root" rev-parse --git-dir >/dev/n
 fi
 cd "$root/bindings/python"
 
-# step NAME COMMAND...: runs it with its output in logs/NAME.log, and shows the log's end if
-# it fails.
-step() {
-    local name=$1 start=$SECONDS
-    shift
-    if ! "$@" >"$logs/$name.log" 2>&1; then
-        tail -n 40 "$logs/$name.log" >&2
-        die "$name failed (whole log: $logs/$name.log)"
-    fi
-    echo "dist-python: $name ($((SECONDS - start)) s)"
-}
 
 step sdist maturin sdist --out "$out.partial"
 for t in "${LINUX_TARGETS[@]}"; do

@@ -26,17 +26,10 @@ version=$(cd "$root" && cargo pkgid -p segmentlog | sed 's/.*[@#]//')
 want_wheel=segmentlog-$version-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl
 want_sdist=segmentlog-$version.tar.gz
 
-die() { echo "test-dist-python: $*" >&2; exit 1; }
-# step NAME COMMAND...: runs it with its output in NAME.log, shows the log's end if it fails.
-step() {
-    local name=$1 start=$SECONDS
-    shift
-    if ! "$@" >"$work/$name.log" 2>&1; then
-        tail -n 40 "$work/$name.log" >&2
-        die "$name failed (whole log: $work/$name.log)"
-    fi
-    echo "test-dist-python: $name ($((SECONDS - start)) s)"
-}
+who=test-dist-python
+logs=$work
+# shellcheck source=bindings/python/packaging/steps.sh
+. "$root/bindings/python/packaging/steps.sh"
 # installed_from REPORT FILE: pip's --report says it installed segmentlog from FILE.
 installed_from() {
     python3 - "$1" "$2" <<'EOF'
