@@ -3,6 +3,8 @@
 // Promises are pending, iterators that outlive their log, detached and odd
 // buffers, huge numbers and batches. Every case ends in a value or a typed error — never a
 // crash of the process, never a Promise that stays pending.
+const fs = require('node:fs')
+const path = require('node:path')
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Log } = require('..')
@@ -162,4 +164,29 @@ test('open, append, close twice in a loop; a closed handle stays closed', async 
   assert.equal(log.nextOffset, 20)
   log.close()
   assert.throws(() => log.append(Buffer.from('x')), closed)
+})
+
+test('the internal readManyInto refuses a target and lengths that share memory', (t) => {
+  // index.js always passes two buffers of its own; a caller that reached the addon's internal
+  // functions with two views of one ArrayBuffer must get an error, not two aliased `&mut`
+  // slices (src/fast.rs).
+  const dir = path.join(__dirname, '..')
+  const addon = fs.readdirSync(dir).find((f) => /^segmentlog\..+\.node$/.test(f))
+  if (!addon) return t.skip('no locally built addon (an installed package test)')
+  const { fast } = require(path.join(dir, addon))
+  const log = Log.open(tmpLogDir(t))
+  t.after(() => log.close())
+  log.append(Buffer.from('abcd'))
+  const handle = fast.handle(log)
+  const offsets = new Float64Array([0])
+  const shared = new ArrayBuffer(64)
+  assert.throws(
+    () => fast.readManyInto(handle, offsets, 1, new Uint8Array(shared, 0, 32), new Uint32Array(shared, 16, 4)),
+    (err) => err.code === 'ERR_SEGMENTLOG_INVALID_ARGUMENT' && /share memory/.test(err.message),
+  )
+  // Views of one ArrayBuffer that do not overlap are fine.
+  const lengths = new Uint32Array(shared, 32, 4)
+  assert.equal(fast.readManyInto(handle, offsets, 1, new Uint8Array(shared, 0, 32), lengths), 4)
+  assert.equal(lengths[0], 4)
+  assert.equal(Buffer.from(shared, 0, 4).toString(), 'abcd')
 })
