@@ -38,6 +38,20 @@ fn ours_batches(value: &[u8], n: u64, batch: usize) -> Duration {
     elapsed
 }
 
+/// The contenders of a round.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Ours,
+    BufWriter,
+    Zowens,
+}
+
+/// `items` rotated left by `round` (round 0: as given): each contender runs first, in the
+/// middle and last equally often over the rounds.
+fn rotated<const N: usize, T: Copy>(items: [T; N], round: usize) -> [T; N] {
+    std::array::from_fn(|i| items[(i + round) % N])
+}
+
 fn bufwriter(value: &[u8], n: u64) -> Duration {
     let dir = scratch();
     settle();
@@ -49,60 +63,77 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
     let v100 = vec![0x5au8; 100];
     let v1k = vec![0x5au8; 1024];
     let (n, n1k, np) = (cfg.records, cfg.records_1k, cfg.peer_records);
-    for _ in 0..cfg.runs {
-        b.sample(
-            "append 100 B: segmentlog",
-            OPS,
-            rate(n, ours_single(&v100, n)),
-        );
-        b.sample("append 100 B: BufWriter", OPS, rate(n, bufwriter(&v100, n)));
-        let d = scratch();
-        settle();
-        b.sample(
-            "append 100 B: zowens",
-            OPS,
-            rate(np, peer.append_single(d.path(), 100, np)),
-        );
-        drop(d);
-
-        b.sample(
-            "append 1 KiB: segmentlog",
-            OPS,
-            rate(n1k, ours_single(&v1k, n1k)),
-        );
-        b.sample(
-            "append 1 KiB: BufWriter",
-            OPS,
-            rate(n1k, bufwriter(&v1k, n1k)),
-        );
-        let d = scratch();
-        settle();
-        b.sample(
-            "append 1 KiB: zowens",
-            OPS,
-            rate(np / 4, peer.append_single(d.path(), 1024, np / 4)),
-        );
-        drop(d);
-
+    // Which contender runs first changes what it measures (what ran just before warms or
+    // cools caches, the prefault thread, CPU frequency): the order rotates every round, and
+    // each round prints it.
+    for round in 0..cfg.runs {
+        let order = rotated([Who::Ours, Who::BufWriter, Who::Zowens], round);
+        println!("  round {}: {order:?} first to last", round + 1);
+        for who in order {
+            match who {
+                Who::Ours => {
+                    b.sample(
+                        "append 100 B: segmentlog",
+                        OPS,
+                        rate(n, ours_single(&v100, n)),
+                    );
+                    b.sample(
+                        "append 1 KiB: segmentlog",
+                        OPS,
+                        rate(n1k, ours_single(&v1k, n1k)),
+                    );
+                }
+                Who::BufWriter => {
+                    b.sample("append 100 B: BufWriter", OPS, rate(n, bufwriter(&v100, n)));
+                    b.sample(
+                        "append 1 KiB: BufWriter",
+                        OPS,
+                        rate(n1k, bufwriter(&v1k, n1k)),
+                    );
+                }
+                Who::Zowens => {
+                    let d = scratch();
+                    settle();
+                    b.sample(
+                        "append 100 B: zowens",
+                        OPS,
+                        rate(np, peer.append_single(d.path(), 100, np)),
+                    );
+                    let d = scratch();
+                    settle();
+                    b.sample(
+                        "append 1 KiB: zowens",
+                        OPS,
+                        rate(np / 4, peer.append_single(d.path(), 1024, np / 4)),
+                    );
+                }
+            }
+        }
         for batch in [100usize, 1000] {
-            b.sample(
-                &format!("append_batch {batch} x 100 B: segmentlog"),
-                OPS,
-                rate(n, ours_batches(&v100, n, batch)),
-            );
-            // The ceiling again, right beside the batches it is compared with.
-            b.sample(
-                &format!("append 100 B: BufWriter (beside batches of {batch})"),
-                OPS,
-                rate(n, bufwriter(&v100, n)),
-            );
-            let d = scratch();
-            settle();
-            b.sample(
-                &format!("append_batch {batch} x 100 B: zowens MessageBuf"),
-                OPS,
-                rate(n, peer.append_batches(d.path(), 100, n, batch)),
-            );
+            for who in order {
+                match who {
+                    Who::Ours => b.sample(
+                        &format!("append_batch {batch} x 100 B: segmentlog"),
+                        OPS,
+                        rate(n, ours_batches(&v100, n, batch)),
+                    ),
+                    // The ceiling again, right beside the batches it is compared with.
+                    Who::BufWriter => b.sample(
+                        &format!("append 100 B: BufWriter (beside batches of {batch})"),
+                        OPS,
+                        rate(n, bufwriter(&v100, n)),
+                    ),
+                    Who::Zowens => {
+                        let d = scratch();
+                        settle();
+                        b.sample(
+                            &format!("append_batch {batch} x 100 B: zowens MessageBuf"),
+                            OPS,
+                            rate(n, peer.append_batches(d.path(), 100, n, batch)),
+                        );
+                    }
+                }
+            }
         }
     }
     let ours = "append 100 B: segmentlog";
