@@ -131,7 +131,8 @@ export declare class Log {
   get closed(): boolean
   /**
    * The first offset appended at or after `timestampMs` (ms since the Unix epoch):
-   * `lowestOffset` if every record is that new, `nextOffset` if none is.
+   * `lowestOffset` if every record is that new (a time before 1970 too), `nextOffset` if
+   * none is.
    */
   offsetAtTime(timestampMs: number): number
   /**

@@ -5,8 +5,8 @@ use napi_derive::napi;
 
 use crate::bytes::Bytes;
 use crate::convert::{
-    MAX_SAFE_INTEGER, array, boolean, bytes, bytes_mut, bytes_or, is_nullish, offset_arg, safe_u64,
-    string, to_js_number,
+    MAX_SAFE_INTEGER, array, boolean, bytes, bytes_mut, bytes_or, is_nullish, number, offset_arg,
+    safe_u64, safe_u64_of, string, to_js_number,
 };
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
@@ -265,13 +265,18 @@ impl Log {
     }
 
     /// The first offset appended at or after `timestampMs` (ms since the Unix epoch):
-    /// `lowestOffset` if every record is that new, `nextOffset` if none is.
+    /// `lowestOffset` if every record is that new (a time before 1970 too), `nextOffset` if
+    /// none is.
     #[napi(catch_unwind, ts_args_type = "timestampMs: number")]
     pub fn offset_at_time(&self, env: Env, timestamp_ms: Unknown) -> Result<f64> {
         finish(
             &env,
             guard(|| {
-                let ms = safe_u64(&timestamp_ms, "timestampMs")?;
+                // Every record is newer than a time before 1970, as in Python and C.
+                let n = number(&timestamp_ms, "timestampMs")?;
+                let ms = safe_u64_of(if n < 0.0 && n.fract() == 0.0 { 0.0 } else { n }, || {
+                    "timestampMs".to_string()
+                })?;
                 to_js_number(self.inner.offset_at_time(ms)?, "offset")
             }),
         )

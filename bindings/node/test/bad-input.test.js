@@ -22,7 +22,13 @@ const cases = fs
   .filter((c) => c.langs.includes('node'))
 
 const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
-const METHODS = { read: 'read', truncate_back: 'truncateBack', truncate_front: 'truncateFront', append: 'append' }
+const METHODS = {
+  read: 'read',
+  truncate_back: 'truncateBack',
+  truncate_front: 'truncateFront',
+  append: 'append',
+  offset_at_time: 'offsetAtTime',
+}
 
 function value (text) {
   if (text.startsWith('b"')) return Buffer.from(text.slice(2, -1))
