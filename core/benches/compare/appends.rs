@@ -2,6 +2,9 @@
 //! 100 and 1000, beside the `BufWriter` ceiling and zowens (single and `MessageBuf` batches).
 //!
 //! Timed: the appends only (for `BufWriter` its final flush); opening and closing are not.
+//! Beside that, for 100 B values, the same appends made durable once at the end: ours with
+//! `close()` (which syncs the segment and the directory), `BufWriter` with flush, fdatasync
+//! and a directory sync.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +14,8 @@ use crate::harness::{Bench, OPS, Target, rate};
 use crate::peer::Peer;
 use crate::{Config, ceiling, scratch, settle};
 
-fn ours_single(value: &[u8], n: u64) -> Duration {
+/// `n` single appends: (the appends, the appends and the `close()` that makes them durable).
+fn ours_single(value: &[u8], n: u64) -> (Duration, Duration) {
     let dir = scratch();
     let log = Log::open(dir.path(), Options::default()).expect("open");
     settle();
@@ -19,9 +23,9 @@ fn ours_single(value: &[u8], n: u64) -> Duration {
     for _ in 0..n {
         log.append(value).expect("append");
     }
-    let elapsed = t.elapsed();
+    let appended = t.elapsed();
     log.close().expect("close");
-    elapsed
+    (appended, t.elapsed())
 }
 
 fn ours_batches(value: &[u8], n: u64, batch: usize) -> Duration {
@@ -72,19 +76,31 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
         for who in order {
             match who {
                 Who::Ours => {
+                    let (appended, closed) = ours_single(&v100, n);
+                    b.sample("append 100 B: segmentlog", OPS, rate(n, appended));
                     b.sample(
-                        "append 100 B: segmentlog",
+                        "append 100 B, then durable: segmentlog + close",
                         OPS,
-                        rate(n, ours_single(&v100, n)),
+                        rate(n, closed),
                     );
                     b.sample(
                         "append 1 KiB: segmentlog",
                         OPS,
-                        rate(n1k, ours_single(&v1k, n1k)),
+                        rate(n1k, ours_single(&v1k, n1k).0),
                     );
                 }
                 Who::BufWriter => {
                     b.sample("append 100 B: BufWriter", OPS, rate(n, bufwriter(&v100, n)));
+                    let dir = scratch();
+                    settle();
+                    b.sample(
+                        "append 100 B, then durable: BufWriter + fdatasync",
+                        OPS,
+                        rate(
+                            n,
+                            ceiling::append_durable(&dir.path().join("ceiling"), &v100, n),
+                        ),
+                    );
                     b.sample(
                         "append 1 KiB: BufWriter",
                         OPS,
@@ -142,6 +158,12 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
         ours,
         "append 100 B: BufWriter",
         Some(Target::AtLeast(0.7)),
+    );
+    b.ratio(
+        "append 100 B made durable: segmentlog + close / BufWriter + fdatasync",
+        "append 100 B, then durable: segmentlog + close",
+        "append 100 B, then durable: BufWriter + fdatasync",
+        None,
     );
     b.ratio(
         "append 100 B: segmentlog / zowens single",

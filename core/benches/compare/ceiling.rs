@@ -26,6 +26,26 @@ pub fn append(path: &Path, value: &[u8], n: u64) -> Duration {
     t.elapsed()
 }
 
+/// [`append`], then the file and its directory synced, as a clean close of a log syncs its
+/// segment and directory: the ceiling for appends made durable once at the end.
+pub fn append_durable(path: &Path, value: &[u8], n: u64) -> Duration {
+    let file = File::create(path).expect("create ceiling file");
+    let mut w = BufWriter::new(file);
+    let len = (value.len() as u64).to_le_bytes();
+    let t = Instant::now();
+    for _ in 0..n {
+        w.write_all(&len).expect("write");
+        w.write_all(value).expect("write");
+    }
+    let file = w.into_inner().expect("flush");
+    file.sync_data().expect("fdatasync");
+    let dir = path.parent().expect("a file in a directory");
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .expect("sync the directory");
+    t.elapsed()
+}
+
 /// A written ceiling file, mapped, with the position of every record (the "cached offsets").
 #[derive(Debug)]
 pub struct Mapped {
