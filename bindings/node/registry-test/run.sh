@@ -24,8 +24,7 @@
 #
 # Usage: bindings/node/registry-test/run.sh DIST_NPM_DIR
 set -euo pipefail
-die() { echo "test-dist-node: $*" >&2; exit 1; }
-[ $# -eq 1 ] || die "usage: bindings/node/registry-test/run.sh DIST_NPM_DIR"
+[ $# -eq 1 ] || { echo "usage: bindings/node/registry-test/run.sh DIST_NPM_DIR" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 node_dir=$(dirname "$here")
 root=$(cd "$node_dir/../.." && pwd)
@@ -35,14 +34,9 @@ logs="$work/logs"
 NPM=${NPM:-npm}
 started=$SECONDS
 
-run() {
-    local log="$logs/$1.log"
-    shift
-    if ! "$@" >"$log" 2>&1; then
-        tail -n 40 "$log" >&2
-        die "failed: $* (whole output: $log)"
-    fi
-}
+who=test-dist-node
+# shellcheck source=mk/steps.sh
+. "$root/mk/steps.sh"
 step() { echo "test-dist-node: $*"; }
 
 node -e 'process.exit(process.platform === "linux" && process.arch === "x64" ? 0 : 1)' ||

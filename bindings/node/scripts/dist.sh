@@ -28,8 +28,7 @@
 #
 # Usage: bindings/node/scripts/dist.sh OUT_DIR   (OUT_DIR is emptied first: it is ours alone)
 set -euo pipefail
-die() { echo "bindings/node/scripts/dist.sh: $*" >&2; exit 1; }
-[ $# -eq 1 ] || die "usage: bindings/node/scripts/dist.sh OUT_DIR"
+[ $# -eq 1 ] || { echo "usage: bindings/node/scripts/dist.sh OUT_DIR" >&2; exit 2; }
 node_dir=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$node_dir/../.." && pwd)
 out=$(realpath -m "$1")
@@ -39,15 +38,9 @@ work="$root/target/dist-node"
 logs="$work/logs"
 cd "$node_dir"
 
-# Runs a step with its output in a log file, shown (the end of it) only if it fails.
-run() {
-    local log="$logs/$1.log"
-    shift
-    if ! "$@" >"$log" 2>&1; then
-        tail -n 40 "$log" >&2
-        die "failed: $* (whole output: $log)"
-    fi
-}
+who=bindings/node/scripts/dist.sh
+# shellcheck source=mk/steps.sh
+. "$root/mk/steps.sh"
 
 [ -x node_modules/.bin/napi ] || die "the napi CLI is not installed: run \`make node-deps\` first"
 version=$($CARGO pkgid -p segmentlog | sed 's/.*[@#]//')

@@ -28,8 +28,8 @@ LINUX_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu
 WIN=x86_64-pc-windows-gnu
 
 who=dist-python
-# shellcheck source=bindings/python/packaging/steps.sh
-. "$root/bindings/python/packaging/steps.sh"
+# shellcheck source=mk/steps.sh
+. "$root/mk/steps.sh"
 
 [ -x "$venv/bin/maturin" ] ||
     die "no maturin in $venv: run 'make dist-python' (it installs requirements-dist.txt there)"

@@ -28,8 +28,8 @@ want_sdist=segmentlog-$version.tar.gz
 
 who=test-dist-python
 logs=$work
-# shellcheck source=bindings/python/packaging/steps.sh
-. "$root/bindings/python/packaging/steps.sh"
+# shellcheck source=mk/steps.sh
+. "$root/mk/steps.sh"
 # installed_from REPORT FILE: pip's --report says it installed segmentlog from FILE.
 installed_from() {
     python3 - "$1" "$2" <<'EOF'

@@ -14,21 +14,16 @@ use memmap2::Mmap;
 /// Appends `n` records of `value` through a default `BufWriter` (flush included); returns the
 /// elapsed time.
 pub fn append(path: &Path, value: &[u8], n: u64) -> Duration {
-    let file = File::create(path).expect("create ceiling file");
-    let mut w = BufWriter::new(file);
-    let len = (value.len() as u64).to_le_bytes();
-    let t = Instant::now();
-    for _ in 0..n {
-        w.write_all(&len).expect("write");
-        w.write_all(value).expect("write");
-    }
-    w.flush().expect("flush");
-    t.elapsed()
+    write(path, value, n, false)
 }
 
 /// [`append`], then the file and its directory synced, as a clean close of a log syncs its
 /// segment and directory: the ceiling for appends made durable once at the end.
 pub fn append_durable(path: &Path, value: &[u8], n: u64) -> Duration {
+    write(path, value, n, true)
+}
+
+fn write(path: &Path, value: &[u8], n: u64, durable: bool) -> Duration {
     let file = File::create(path).expect("create ceiling file");
     let mut w = BufWriter::new(file);
     let len = (value.len() as u64).to_le_bytes();
@@ -38,11 +33,13 @@ pub fn append_durable(path: &Path, value: &[u8], n: u64) -> Duration {
         w.write_all(value).expect("write");
     }
     let file = w.into_inner().expect("flush");
-    file.sync_data().expect("fdatasync");
-    let dir = path.parent().expect("a file in a directory");
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .expect("sync the directory");
+    if durable {
+        file.sync_data().expect("fdatasync");
+        let dir = path.parent().expect("a file in a directory");
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .expect("sync the directory");
+    }
     t.elapsed()
 }
 
