@@ -48,9 +48,10 @@ pub struct RepairOptions {
 
 /// Reads the options argument of `Log.repair`: whether it is a dry run.
 pub fn parse_repair(value: &Unknown) -> Outcome<bool> {
-    let Some(object) = options_object(value, &["dryRun"])? else {
+    let Some(object) = options_object(value)? else {
         return Ok(false);
     };
+    reject_unknown_names(&object, &["dryRun"])?;
     let v: Unknown = object
         .get_named_property_unchecked("dryRun")
         .map_err(|e| Failure::Type(format!("options.dryRun could not be read: {e}")))?;
@@ -60,9 +61,8 @@ pub fn parse_repair(value: &Unknown) -> Outcome<bool> {
     boolean(&v, "options.dryRun")
 }
 
-/// The options object, checked to be one (`None` for `undefined`/`null`) whose every property
-/// is one of `names`.
-fn options_object<'a>(value: &Unknown<'a>, names: &[&str]) -> Outcome<Option<Object<'a>>> {
+/// The options argument, checked to be an object (`None` for `undefined`/`null`).
+fn options_object<'a>(value: &Unknown<'a>) -> Outcome<Option<Object<'a>>> {
     if is_nullish(value) {
         return Ok(None);
     }
@@ -74,7 +74,6 @@ fn options_object<'a>(value: &Unknown<'a>, names: &[&str]) -> Outcome<Option<Obj
     // SAFETY: the value was just checked to be a JS object.
     let object = unsafe { value.cast::<Object>() }
         .map_err(|e| Failure::Type(format!("options must be an object: {e}")))?;
-    reject_unknown_names(&object, names)?;
     Ok(Some(object))
 }
 
@@ -82,7 +81,7 @@ fn options_object<'a>(value: &Unknown<'a>, names: &[&str]) -> Outcome<Option<Obj
 /// table (`Options::set`) names, types and checks each option; this only converts JS values.
 pub fn parse(value: &Unknown) -> Outcome<Options> {
     let mut options = Options::default();
-    let Some(object) = options_object(value, &[])? else {
+    let Some(object) = options_object(value)? else {
         return Ok(options);
     };
     for name in property_names(&object)? {
@@ -135,9 +134,6 @@ fn property_names(object: &Object) -> Outcome<Vec<String>> {
 /// A misspelled option would otherwise be ignored without a word (`Log.open`'s options are
 /// checked by core's table instead).
 fn reject_unknown_names(object: &Object, names: &[&str]) -> Outcome<()> {
-    if names.is_empty() {
-        return Ok(());
-    }
     for name in property_names(object)? {
         if !names.contains(&name.as_str()) {
             return Err(Failure::Invalid(format!(
