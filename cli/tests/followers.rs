@@ -296,34 +296,30 @@ fn wait(child: &mut Child, what: &str, limit: Duration) {
 #[test]
 fn readers_and_tail_follow_a_rolling_retaining_truncating_writer() {
     let tmp = tempfile::tempdir().unwrap();
-    if std::env::var("CHURN_KEEP").is_ok() {
-        eprintln!("keeping {}", tmp.path().display());
-    }
-    let tmp = if std::env::var("CHURN_KEEP").is_ok() {
-        let p = tmp.keep();
-        tempfile::TempDir::new_in(&p).unwrap()
+    let (root, _removed_at_end) = if std::env::var("CHURN_KEEP").is_ok() {
+        let kept = tmp.keep();
+        eprintln!("keeping {}", kept.display());
+        (kept, None)
     } else {
-        tmp
+        (tmp.path().to_path_buf(), Some(tmp))
     };
-    let dir = tmp.path().join("log");
-    let done = tmp.path().join("final");
+    let dir = root.join("log");
+    let done = root.join("final");
     // The log exists before anyone follows it.
     drop(Log::open(&dir, options(false)).unwrap());
-    let mut writer = spawn("writer", &dir, &done, &tmp.path().join("writer"));
+    let mut writer = spawn("writer", &dir, &done, &root.join("writer"));
     // Readers preempted anywhere, as on a loaded machine: two threads that only spin keep
     // both cores busy while the writer runs, so that a reader's view goes stale in the middle
     // of being taken (a race that cost a false hole once, seen only under load).
     let hogs = Hogs::start(2);
     std::thread::sleep(Duration::from_millis(200));
-    let reports: Vec<PathBuf> = (0..2)
-        .map(|i| tmp.path().join(format!("reader{i}")))
-        .collect();
+    let reports: Vec<PathBuf> = (0..2).map(|i| root.join(format!("reader{i}"))).collect();
     let mut readers: Vec<Child> = reports
         .iter()
         .map(|r| spawn("reader", &dir, &done, r))
         .collect();
-    let tail_out = tmp.path().join("tail.out");
-    let tail_err = tmp.path().join("tail.err");
+    let tail_out = root.join("tail.out");
+    let tail_err = root.join("tail.err");
     let mut tail = Command::new(assert_cmd::cargo::cargo_bin("segmentlog"))
         .args(["tail", "-f", "-n", "5"])
         .arg(&dir)
