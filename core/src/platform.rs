@@ -230,8 +230,10 @@ pub(crate) fn sync_directory(dir: &Path) -> io::Result<()> {
 /// the identity of the file at `path` against the open one (an open more), since Windows
 /// reports no link count through std and keeps a removed file's name while it is open.
 pub(crate) fn file_gone(file: &File, meta: &std::fs::Metadata, path: &Path) -> io::Result<bool> {
+    // Where maps pin files a removal renames the file away first (`map_rules::remove_file`)
+    // and it keeps a link while a map holds it: only its name tells.
     #[cfg(target_os = "linux")]
-    if LINUX_FAST {
+    if LINUX_FAST && !crate::map_rules::MAPS_PIN_FILES {
         let _ = (file, path);
         return Ok(std::os::unix::fs::MetadataExt::nlink(meta) == 0);
     }

@@ -155,6 +155,40 @@ fn read_only_follows_a_writer_across_rolls() {
     writer.join().unwrap();
 }
 
+/// A reader that knows the newest segment, and the one before it by name only, while the
+/// writer cuts back into that one: where maps pin files the newest is renamed away (and
+/// lives on while mapped), so only its name shows it gone. The reader finds the log ended at
+/// the cut, never a hole, and follows the appends after it.
+#[test]
+fn read_only_sees_a_cut_into_a_sealed_segment_as_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &small());
+    let mut n = 0;
+    while store_files(dir.path()).len() < 3 {
+        log.append(&value(n)).unwrap();
+        n += 1;
+    }
+    let ro = open_read_only(dir.path(), &small());
+    assert_eq!(ro.next_offset().unwrap(), n);
+    let bases: Vec<u64> = store_files(dir.path())
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        bases[2] - bases[1] >= 2,
+        "the middle segment holds 2 records"
+    );
+    let cut = bases[1] + (bases[2] - bases[1]) / 2;
+    log.truncate_back(cut).unwrap();
+    match ro.read(cut) {
+        Err(Error::OutOfRange { next, .. }) => assert_eq!(next, cut),
+        other => panic!("reading the cut offset {cut}: {other:?}"),
+    }
+    assert_eq!(ro.read(cut - 1).unwrap().value, value(cut - 1));
+    log.append(b"after the cut").unwrap();
+    assert_eq!(ro.read(cut).unwrap().value, b"after the cut");
+}
+
 #[test]
 fn closed_log_refuses_everything() {
     let dir = tempfile::tempdir().unwrap();
