@@ -152,8 +152,11 @@ impl Shared {
     /// to it: [`Shared::refresh`] finds the newest and oldest segments as they were, and the
     /// hole's own store still has the epoch and at least the length of this view (published
     /// records are only ever changed by a cut, which bumps the epoch first, or by removing
-    /// the file). A reader going through a zeroed range thus pays two `stat`s and a 32-byte
-    /// read per hole, not a listing and load of the directory. A store that fails those
+    /// the file), and no record where this view says it ends (a view can be taken across a
+    /// cut and the appends after it: a gap that the writer has filled since). A reader going
+    /// through a zeroed range thus pays two `stat`s and two small reads per hole, not a
+    /// listing and load of the directory. The newest segment is the exception: the writer
+    /// writes there, and a scan may have read a record in flight torn. A store that fails those
     /// checks (a damaged header, say) is reloaded for once; while it stays exactly as it was
     /// then, and that view found nothing new, its holes are real.
     pub(super) fn fresh_view_after(&self, e: &Error) -> Result<bool> {
@@ -167,8 +170,14 @@ impl Shared {
             return Ok(changed);
         }
         let on_disk = match self.store_as_found(*segment) {
-            StoreAsFound::AsViewed => return Ok(false),
-            StoreAsFound::Otherwise(found) => found,
+            StoreAsFound::AsViewed {
+                newest: false,
+                found: _,
+            } => return Ok(false),
+            // The newest segment is being written: the view's scan of it may have read a
+            // record torn (`pread` copies page by page: a record not there yet, the one after
+            // it already whole), so its hole is looked at again like a changed store's.
+            StoreAsFound::AsViewed { found, .. } | StoreAsFound::Otherwise(found) => found,
             StoreAsFound::Unknown => return self.reload(),
         };
         let mut state = self.refresh.lock();
@@ -187,14 +196,13 @@ impl Shared {
 
     /// How the store of the segment at `base` is on disk compared to this view.
     fn store_as_found(&self, base: u64) -> StoreAsFound {
-        let Some(seg) = self
-            .segments
-            .read()
-            .iter()
-            .find(|s| s.base == base)
-            .cloned()
-        else {
-            return StoreAsFound::Unknown;
+        let (seg, newest) = {
+            let segs = self.segments.read();
+            let Some(seg) = segs.iter().find(|s| s.base == base).cloned() else {
+                return StoreAsFound::Unknown;
+            };
+            let newest = segs.last().is_some_and(|s| Arc::ptr_eq(s, &seg));
+            (seg, newest)
         };
         let Ok(file) = std::fs::File::open(&seg.paths.store) else {
             return StoreAsFound::Unknown;
@@ -209,11 +217,17 @@ impl Shared {
         };
         let as_viewed = len >= seg.end()
             && format::decode_file_header(FileKind::Store, &header[..got])
-                .is_ok_and(|h| h.base == base && h.epoch == seg.epoch());
+                .is_ok_and(|h| h.base == base && h.epoch == seg.epoch())
+            // Records past the view's end: the view was taken across a cut and the appends
+            // after it (a segment scanned between them, and the next segment's name back by
+            // the time the listing was checked), so its gap to the next segment is stale.
+            && !recovery::scan::goes_on(&file, &seg.header(), seg.end(), seg.next(), len)
+                .unwrap_or(true);
+        let found = StoreState { base, len, header };
         if as_viewed {
-            StoreAsFound::AsViewed
+            StoreAsFound::AsViewed { newest, found }
         } else {
-            StoreAsFound::Otherwise(StoreState { base, len, header })
+            StoreAsFound::Otherwise(found)
         }
     }
 
@@ -310,6 +324,7 @@ fn settled(bases: &[u64], after: &[u64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::settled;
+    use crate::{Log, Options};
 
     #[test]
     fn a_view_stays_good_through_retention_and_rolls_only() {
@@ -328,6 +343,81 @@ mod tests {
         );
         assert!(!settled(&view, &[60]), "a re-base removed them all");
         assert!(!settled(&[], &[]), "an empty view needs equal listings");
+    }
+
+    /// A view taken across a `truncate_back` and the appends after it: the segment that was
+    /// cut scanned while it held 3 records, the next segment's name back (re-created by a
+    /// roll) by the time the listing was checked. The gap between them in the view is stale:
+    /// the writer filled it. Reads and iteration take a fresh view, never report a hole.
+    #[test]
+    fn a_gap_the_writer_filled_since_the_view_is_no_hole() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Options {
+            max_segment_bytes: 4096,
+            ..Options::default()
+        };
+        let writer = Log::open(dir.path(), o.clone()).unwrap();
+        for i in 0..100u8 {
+            writer.append(&[i; 100]).unwrap();
+        }
+        let stale_view = |reader: &Log| {
+            let first = reader.shared.segments.read()[0].clone();
+            assert!(
+                first.next() > first.base + 3,
+                "the first segment holds 4 records"
+            );
+            let end = first.cut_position(first.base + 3).unwrap();
+            first.shrink_to(first.base + 3, end);
+            first.base + 3
+        };
+        let reader = Log::open(
+            dir.path(),
+            Options {
+                read_only: true,
+                ..o
+            },
+        )
+        .unwrap();
+        let gap = stale_view(&reader);
+        assert_eq!(reader.read(gap).unwrap().value, vec![gap as u8; 100]);
+        stale_view(&reader);
+        let got: Vec<u64> = reader.iter(0).map(|r| r.unwrap().offset).collect();
+        assert_eq!(got, (0..100).collect::<Vec<u64>>());
+    }
+
+    /// The newest segment as a scan that raced the writer may find it: a record not there yet
+    /// (`pread` copies page by page) and the one after it already whole, taken for damage (a
+    /// hole). A fresh view scans it anew; a hole that stays is real, and reported.
+    #[test]
+    fn a_hole_in_the_newest_segment_is_looked_at_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Options {
+            max_segment_bytes: 4096,
+            ..Options::default()
+        };
+        let writer = Log::open(dir.path(), o.clone()).unwrap();
+        for i in 0..10u8 {
+            writer.append(&[i; 100]).unwrap();
+        }
+        let reader = Log::open(
+            dir.path(),
+            Options {
+                read_only: true,
+                ..o
+            },
+        )
+        .unwrap();
+        let torn_scan = |reader: &Log| {
+            let newest = reader.shared.segments.read().last().unwrap().clone();
+            let files = newest.files().unwrap();
+            // SAFETY: a read-only log's newest index is in memory, behind its own lock.
+            unsafe { files.index.set(3, crate::format::HOLE) };
+        };
+        torn_scan(&reader);
+        assert_eq!(reader.read(3).unwrap().value, vec![3u8; 100]);
+        torn_scan(&reader);
+        let got: Vec<u64> = reader.iter(0).map(|r| r.unwrap().offset).collect();
+        assert_eq!(got, (0..10).collect::<Vec<u64>>());
     }
 }
 
@@ -360,8 +450,9 @@ struct StoreState {
 }
 
 enum StoreAsFound {
-    /// Same epoch and at least as long as the view has it.
-    AsViewed,
+    /// Same epoch, at least as long as the view has it, and no record past its end; whether
+    /// it is the view's newest segment.
+    AsViewed { newest: bool, found: StoreState },
     /// Otherwise, as found.
     Otherwise(StoreState),
     /// Not in the view, or not readable.

@@ -335,6 +335,18 @@ pub(crate) struct Followed {
     pub next: u64,
 }
 
+/// Whether an intact record holding `offset` starts at `pos` of `file` (read up to `limit`):
+/// a store that goes on past where a reader's view of it ends.
+pub(crate) fn goes_on(
+    file: &File,
+    header: &FileHeader,
+    pos: u64,
+    offset: u64,
+    limit: u64,
+) -> io::Result<bool> {
+    Ok(intact(&mut ChunkReader::new(file, limit), pos, offset, header)?.is_ok())
+}
+
 /// Reads the records from `pos` (holding `offset`) up to `limit` bytes of `file`, stopping at
 /// the first bytes that are no intact record (the writer may be writing there) and keeping
 /// only those up to the last commit point (a batch shows whole or not at all). A file that
