@@ -13,6 +13,9 @@ test-portable:
 	$(CARGO) test -p segmentlog --release --features portable,windows-rules,fault-injection --lib \
 	  --test log --test lifetimes --test many_segments --test corruption --test powerloss \
 	  --test faults --test truncation
+	# Readers in other processes under Windows' rules: the follower churn, shorter.
+	CHURN_SECONDS=15 $(CARGO) test -p segmentlog-cli --release --features segmentlog/windows-rules \
+	  --test followers
 
 test-platforms:
 	$(ROOT)/platforms/run all
