@@ -233,14 +233,14 @@ impl Index {
         }
     }
 
-    /// Zeroes every non-zero slot from `from` to the end of the mapped index (stale entries a
-    /// crash left behind the real end).
+    /// Zeroes every non-zero slot in `from..to` of the mapped index (entries past the real
+    /// end).
     ///
     /// # Safety
-    /// As for [`Index::set`], for every slot from `from` on.
-    pub(crate) unsafe fn clear_tail(&self, from: u64) {
+    /// As for [`Index::set`], for every slot in `from..to`.
+    pub(crate) unsafe fn clear_slots(&self, from: u64, to: u64) {
         if let Entries::Mapped { capacity, .. } = &self.entries {
-            for slot in from..*capacity {
+            for slot in from..to.min(*capacity) {
                 if self.get(slot) != Some(0) {
                     // SAFETY: the caller's contract covers the slot.
                     unsafe { self.set(slot, 0) };

@@ -97,6 +97,35 @@ fn read_at_most_with(
     Ok(done)
 }
 
+/// Where the next bytes of `file` at or after `pos` that may be non-zero start: `None` when
+/// the file holds only zeros from `pos` on. Linux asks the file system (`SEEK_DATA`): blocks
+/// reserved by `preallocate` and never written read as zeros without being read, and the
+/// unused tail of a crashed newest segment is mostly such blocks. Elsewhere (and where the
+/// file system cannot tell) every byte may be data: `Some(pos)`.
+pub(crate) fn data_from(file: &File, pos: u64) -> io::Result<Option<u64>> {
+    #[cfg(target_os = "linux")]
+    if LINUX_FAST {
+        use std::os::unix::io::AsRawFd;
+        let Ok(at) = libc::off_t::try_from(pos) else {
+            return Ok(Some(pos));
+        };
+        // SAFETY: the fd is open for the lifetime of `file`; lseek moves only the file
+        // position, which no code here uses (all reads and writes are positional).
+        let found = unsafe { libc::lseek(file.as_raw_fd(), at, libc::SEEK_DATA) };
+        if found >= 0 {
+            return Ok(Some((found as u64).max(pos)));
+        }
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ENXIO) => Ok(None),
+            Some(libc::EINVAL | libc::EOPNOTSUPP) => Ok(Some(pos)),
+            _ => Err(e),
+        };
+    }
+    let _ = file;
+    Ok(Some(pos))
+}
+
 /// Reserves disk blocks for the first `len` bytes of `file` (extending it), so that writes
 /// through a map cannot fail for lack of space: a full disk shows up here, as an error, not
 /// later as a `SIGBUS` (or an access violation) on a write through the map.

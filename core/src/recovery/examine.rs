@@ -259,7 +259,7 @@ pub(crate) fn examine(
                 .and_then(|_| scan::scan_store(&store, &h, index.as_ref(), file_len))
                 .context(|| format!("scanning {}", store_path.display()))?;
             if let Some(index) = &index {
-                let hints = scan::read_hints(index);
+                let hints = scan::read_hints(index, scan.entries.len());
                 // What the index already says: holes an earlier open or repair made, and
                 // whether it disagrees with the store at all.
                 for d in &mut scan.damage {

@@ -373,13 +373,25 @@ fn make_durable(dir: &Path, segments: &[Arc<Segment>], scanned: &[bool]) -> Resu
 /// Zeroes every non-zero byte of a writable store from `from` to the end of its map.
 fn zero_tail(store: &Store, from: u64) {
     let len = store.mapped_len();
+    let file = store.with_file(false, |f| f.try_clone()).ok();
     let mut pos = from;
     while pos < len {
+        // Blocks never written are zeros already: not faulted in through the map.
+        if let Some(file) = &file {
+            match crate::platform::data_from(file, pos) {
+                Ok(None) => break,
+                Ok(Some(d)) => pos = d,
+                Err(_) => {}
+            }
+            if pos >= len {
+                break;
+            }
+        }
         let n = (len - pos).min(64 * 1024);
         // SAFETY: [pos, pos+n) is inside the writable map; the log is being opened, so no
         // reader or writer exists yet.
         let chunk = unsafe { store.slice_mut(pos, n) };
-        if chunk.iter().any(|&b| b != 0) {
+        if scan::first_nonzero(chunk).is_some() {
             chunk.fill(0);
         }
         pos += n;
@@ -445,15 +457,20 @@ fn open_kept_files(
     if is_last {
         let store = Store::open_writable(&store_path, opts.max_segment_bytes)
             .context(|| ctx(&store_path))?;
-        if trailing.is_some() || ex.file_len > end {
+        // A scan that ended in zeros right at `end` read the tail already: nothing to zero.
+        let tail_zeros = trailing.is_none()
+            && matches!(&ex.contents, Contents::Scanned(s) if s.end == end && matches!(s.stop, scan::End::Clean));
+        if !tail_zeros && (trailing.is_some() || ex.file_len > end) {
             zero_tail(&store, end);
         }
         let index = match entries {
             Some(p) => {
                 let index = Index::create(&index_path, base, &p, opts.max_index_bytes)
                     .context(|| ctx(&index_path))?;
+                // Entries written past the kept records go; the rest of a new file is zeros
+                // (not read through: that faulted in megabytes of an empty index).
                 // SAFETY: the index was just created here; no other thread knows it.
-                unsafe { index.clear_tail(count) };
+                unsafe { index.clear_slots(count, p.len() as u64) };
                 index
             }
             None => Index::open_writable(&index_path, opts.max_index_bytes)

@@ -166,7 +166,11 @@ pub(crate) fn scan_store(
         max_claim: 0,
         last_epoch: 0,
     };
-    let mut hints: Option<Vec<u32>> = None;
+    let mut hints = Hints {
+        index,
+        entries: Vec::new(),
+        done: false,
+    };
     let mut pos = STORE_HEADER_LEN;
     let mut offset = base;
     loop {
@@ -188,9 +192,8 @@ pub(crate) fn scan_store(
             }
             Err(why) => why,
         };
-        let hints = hints.get_or_insert_with(|| index.map(read_hints).unwrap_or_default());
-        match resync(&mut reader, pos, offset, header, hints)? {
-            Some((found_pos, found_offset)) => {
+        match resync(&mut reader, pos, offset, header, &mut hints)? {
+            Resync::Found(found_pos, found_offset) => {
                 s.damage.push(Damage {
                     first: offset,
                     end: found_offset,
@@ -208,10 +211,8 @@ pub(crate) fn scan_store(
                 offset = found_offset;
                 s.end = pos;
             }
-            None => {
-                let rest = reader.get(pos, (limit - pos).min(CHUNK as u64) as usize)?;
-                let zeros =
-                    rest.iter().all(|&b| b == 0) && last_nonzero(file, pos, limit)?.is_none();
+            Resync::Nothing { nonzero } => {
+                let zeros = !nonzero && reader.get(pos, 1)?.iter().all(|&b| b == 0);
                 if !zeros {
                     s.stop = End::Torn { reason: why };
                 }
@@ -222,38 +223,82 @@ pub(crate) fn scan_store(
     Ok(s)
 }
 
-/// Every entry of an index file (a hint: entries are checked against the store before use).
-pub(crate) fn read_hints(index: &File) -> Vec<u32> {
+/// The first `count` entries of an index file, or as many as it has (hints: entries are
+/// checked against the store before use).
+pub(crate) fn read_hints(index: &File, count: usize) -> Vec<u32> {
     let Ok(len) = index.metadata().map(|m| m.len()) else {
         return Vec::new();
     };
-    let count = len.saturating_sub(format::INDEX_HEADER_LEN) / format::INDEX_ENTRY_LEN;
-    let mut bytes = vec![0u8; (count * format::INDEX_ENTRY_LEN) as usize];
+    let have = len.saturating_sub(format::INDEX_HEADER_LEN) / format::INDEX_ENTRY_LEN;
+    let mut bytes = vec![0u8; (have.min(count as u64) * format::INDEX_ENTRY_LEN) as usize];
     let Ok(got) = crate::platform::read_at_most(index, &mut bytes, format::INDEX_HEADER_LEN) else {
         return Vec::new();
     };
     bytes.truncate(got - got % 4);
+    entries_of(&bytes)
+}
+
+fn entries_of(bytes: &[u8]) -> Vec<u32> {
     bytes
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()
 }
 
-/// The first intact record after damage at `pos` (where `offset` was expected): its position
-/// and offset.
+/// An index file's entries as hints for finding records after damage, read a chunk at a
+/// time as far as they are asked for: past the last record an index is mostly zeros, and
+/// the newest segment's is megabytes.
+struct Hints<'a> {
+    index: Option<&'a File>,
+    entries: Vec<u32>,
+    done: bool,
+}
+
+impl Hints<'_> {
+    /// Entries read per chunk.
+    const CHUNK: usize = 16 << 10;
+
+    /// The entry at `slot`, if the index has one.
+    fn get(&mut self, slot: usize) -> Option<u32> {
+        while slot >= self.entries.len() && !self.done {
+            let Some(index) = self.index else {
+                self.done = true;
+                break;
+            };
+            let mut bytes = vec![0u8; Self::CHUNK * 4];
+            let at = format::INDEX_HEADER_LEN + self.entries.len() as u64 * format::INDEX_ENTRY_LEN;
+            let got = crate::platform::read_at_most(index, &mut bytes, at).unwrap_or(0);
+            bytes.truncate(got - got % 4);
+            self.done = bytes.len() < Self::CHUNK * 4;
+            self.entries.extend(entries_of(&bytes));
+        }
+        self.entries.get(slot).copied()
+    }
+}
+
+/// What a search for records after damage found.
+enum Resync {
+    /// The first intact record after it: its position and offset.
+    Found(u64, u64),
+    /// None; whether any byte after the damage's first is not zero.
+    Nothing { nonzero: bool },
+}
+
+/// The first intact record after damage at `pos` (where `offset` was expected).
 fn resync(
     reader: &mut ChunkReader<'_>,
     pos: u64,
     offset: u64,
     header: &FileHeader,
-    hints: &[u32],
-) -> io::Result<Option<(u64, u64)>> {
+    hints: &mut Hints<'_>,
+) -> io::Result<Resync> {
     let base = header.base;
     let limit = reader.limit;
     // What the index said: the first later offset whose entry points past the damage at an
     // intact record holding that offset.
-    let first_slot = (offset - base + 1) as usize;
-    for (i, &p) in hints.iter().enumerate().skip(first_slot) {
+    let mut slot = (offset - base + 1) as usize;
+    while let Some(p) = hints.get(slot) {
+        slot += 1;
         if p == 0 {
             break;
         }
@@ -261,9 +306,9 @@ fn resync(
         if p == u64::from(HOLE) || p <= pos || p >= limit {
             continue;
         }
-        let o = base + i as u64;
+        let o = base + slot as u64 - 1;
         if intact(reader, p, o, header)?.is_ok() {
-            return Ok(Some((p, o)));
+            return Ok(Resync::Found(p, o));
         }
     }
     // Every later byte position: a header whose offset is one that could follow, then the
@@ -271,16 +316,28 @@ fn resync(
     // time.
     let most = (limit - pos) / RECORD_HEADER_LEN;
     let mut q = pos + 1;
+    let mut nonzero = false;
     while q + RECORD_HEADER_LEN <= limit {
+        // Blocks never written are zeros: passed over unread (a header may start up to 27
+        // zero bytes before the data).
+        match crate::platform::data_from(reader.file, q)? {
+            None => q = limit,
+            Some(d) => q = q.max(d.saturating_sub(RECORD_HEADER_LEN - 1)),
+        }
+        if q + RECORD_HEADER_LEN > limit {
+            break;
+        }
         let chunk_len = (limit - q).min(CHUNK as u64) as usize;
-        let chunk = reader.get(q, chunk_len)?.to_vec();
+        let chunk = reader.get(q, chunk_len)?;
         if chunk.len() < RECORD_HEADER_LEN as usize {
             break;
         }
-        let Some(first) = chunk.iter().position(|&b| b != 0) else {
+        let Some(first) = first_nonzero(chunk) else {
             q += chunk.len() as u64;
             continue;
         };
+        nonzero = true;
+        let chunk = chunk.to_vec();
         // A header may start up to 27 bytes before its first non-zero byte (a zero checksum,
         // length and low offset bytes).
         let from = (q + first as u64)
@@ -295,15 +352,47 @@ fn resync(
                 && claimed - offset <= most
                 && intact(reader, c, claimed, header)?.is_ok()
             {
-                return Ok(Some((c, claimed)));
+                return Ok(Resync::Found(c, claimed));
             }
             c += 1;
         }
         // The last 27 bytes of this chunk start the next one.
         q = stop.max(q + 1);
     }
-    Ok(None)
+    // Fewer bytes left than a record header: not passed through above.
+    if !nonzero && q < limit {
+        nonzero = last_nonzero(reader.file, q, limit)?.is_some();
+    }
+    Ok(Resync::Nothing { nonzero })
 }
+
+/// The index of the first non-zero byte of `bytes`. A block at a time, each tested whole (an
+/// OR of its bytes, which the compiler vectorizes): the preallocated tail a scan reads
+/// through is megabytes of zeros.
+pub(crate) fn first_nonzero(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for block in bytes.chunks(ZERO_BLOCK) {
+        if block.iter().fold(0u8, |acc, &b| acc | b) != 0 {
+            return block.iter().position(|&b| b != 0).map(|i| at + i);
+        }
+        at += block.len();
+    }
+    None
+}
+
+/// The index of the last non-zero byte of `bytes` (as [`first_nonzero`], from the end).
+fn last_nonzero_in(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    for block in bytes.rchunks(ZERO_BLOCK) {
+        end -= block.len();
+        if block.iter().fold(0u8, |acc, &b| acc | b) != 0 {
+            return block.iter().rposition(|&b| b != 0).map(|i| end + i);
+        }
+    }
+    None
+}
+
+const ZERO_BLOCK: usize = 4096;
 
 /// The position of the last non-zero byte of `file` in `from..to`, if any.
 pub(crate) fn last_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option<u64>> {
@@ -311,12 +400,17 @@ pub(crate) fn last_nonzero(file: &File, from: u64, to: u64) -> io::Result<Option
     let mut last = None;
     let mut pos = from;
     while pos < to {
+        match crate::platform::data_from(file, pos)? {
+            None => break,
+            Some(d) if d >= to => break,
+            Some(d) => pos = d,
+        }
         let n = ((to - pos) as usize).min(CHUNK);
         let got = crate::platform::read_at_most(file, &mut buf[..n], pos)?;
         if got == 0 {
             break;
         }
-        if let Some(i) = buf[..got].iter().rposition(|&b| b != 0) {
+        if let Some(i) = last_nonzero_in(&buf[..got]) {
             last = Some(pos + i as u64);
         }
         pos += got as u64;
