@@ -4,7 +4,8 @@
 //! Timed: the appends only (for `BufWriter` its final flush); opening and closing are not.
 //! Beside that, for 100 B values, the same appends made durable once at the end: ours with
 //! `close()` (which syncs the segment and the directory), `BufWriter` with flush, fdatasync
-//! and a directory sync.
+//! and a directory sync; and ours with `close()` against `BufWriter` with its flush while a
+//! thread spins on the other core.
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,48 @@ enum Who {
 /// middle and last equally often over the rounds.
 fn rotated<const N: usize, T: Copy>(items: [T; N], round: usize) -> [T; N] {
     std::array::from_fn(|i| items[(i + round) % N])
+}
+
+/// Runs `f` while a thread spins on another core than this thread's (pinned there): the
+/// machine of a user whose other cores are busy. `None` on a single-core machine, and off
+/// Linux (no pinning there).
+#[cfg(not(target_os = "linux"))]
+fn with_other_core_busy<R>(_f: impl FnOnce() -> R) -> Option<R> {
+    None
+}
+
+/// See above.
+#[cfg(target_os = "linux")]
+fn with_other_core_busy<R>(f: impl FnOnce() -> R) -> Option<R> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        return None;
+    }
+    // SAFETY: sched_getcpu takes no arguments.
+    let here = unsafe { libc::sched_getcpu() }.max(0) as usize;
+    let other = (here + 1) % cores;
+    let spinning = Arc::new(AtomicBool::new(true));
+    let spinner = {
+        let spinning = spinning.clone();
+        std::thread::spawn(move || {
+            // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it, and
+            // sched_setaffinity(0, ..) reads it for this thread only.
+            unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(other, &mut set);
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+            }
+            while spinning.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        })
+    };
+    let out = f();
+    spinning.store(false, Ordering::Relaxed);
+    spinner.join().expect("spinner");
+    Some(out)
 }
 
 fn bufwriter(value: &[u8], n: u64) -> Duration {
@@ -125,6 +168,27 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
                 }
             }
         }
+        // The same appends with the other core busy: ours leans on a second core (the
+        // prefault thread), a plain file does not.
+        for who in order {
+            match who {
+                Who::Ours => {
+                    if let Some((_, closed)) = with_other_core_busy(|| ours_single(&v100, n)) {
+                        b.sample(
+                            "append 100 B, other core busy: segmentlog + close",
+                            OPS,
+                            rate(n, closed),
+                        );
+                    }
+                }
+                Who::BufWriter => {
+                    if let Some(d) = with_other_core_busy(|| bufwriter(&v100, n)) {
+                        b.sample("append 100 B, other core busy: BufWriter", OPS, rate(n, d));
+                    }
+                }
+                Who::Zowens => {}
+            }
+        }
         for batch in [100usize, 1000] {
             for who in order {
                 match who {
@@ -157,6 +221,18 @@ pub fn run(cfg: &Config, b: &mut Bench, peer: &mut Peer) {
         "append 100 B: segmentlog / BufWriter",
         ours,
         "append 100 B: BufWriter",
+        Some(Target::AtLeast(0.7)),
+    );
+    b.ratio(
+        "append 100 B: segmentlog + close / BufWriter + flush",
+        "append 100 B, then durable: segmentlog + close",
+        "append 100 B: BufWriter",
+        Some(Target::AtLeast(0.9)),
+    );
+    b.ratio(
+        "append 100 B, other core busy: segmentlog + close / BufWriter + flush",
+        "append 100 B, other core busy: segmentlog + close",
+        "append 100 B, other core busy: BufWriter",
         Some(Target::AtLeast(0.7)),
     );
     b.ratio(
