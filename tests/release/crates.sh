@@ -43,6 +43,12 @@ for crate in segmentlog segmentlog-cli segmentlog-openraft; do
     size=$(stat -c %s "$pkg")
     # crates.io refuses crates over 10 MiB.
     [ "$size" -lt $((10 * 1024 * 1024)) ] || { echo "$pkg is $size bytes (> 10 MiB)" >&2; exit 1; }
+    # The licence texts the manifest's `license` names (symlinks to the repository's).
+    tar -tzf "$pkg" >"$work/$crate.files"
+    for text in LICENSE-MIT LICENSE-APACHE; do
+        grep -qx "$crate-$version/$text" "$work/$crate.files" ||
+            { echo "$pkg lacks $text" >&2; exit 1; }
+    done
     echo "$crate-$version.crate: $size bytes"
 done
 

@@ -44,6 +44,10 @@ failures = []
 VERSION = ""  # the version the artifacts must carry (set by main)
 
 
+# The licence texts every artifact carries (the project is MIT OR Apache-2.0).
+LICENCES = ("LICENSE-MIT", "LICENSE-APACHE")
+
+
 def fail(msg):
     failures.append(msg)
     print(f"FAIL: {msg}")
@@ -137,6 +141,11 @@ def check_wheel(path, tags, machine, kind, scratch):
             fail(f"{name}: Root-Is-Purelib is {wheel_meta['Root-Is-Purelib']}")
         else:
             ok(f"{name}: tags {', '.join(sorted(tags))}")
+        licences = {dist_info + "licenses/" + n for n in LICENCES}
+        if not licences <= names:
+            fail(f"{name}: missing {sorted(licences - names)}")
+        else:
+            ok(f"{name}: carries the licence texts")
         ext = "segmentlog/_segmentlog." + ("pyd" if kind == "windows" else "abi3.so")
         extra = {n for n in names if not n.startswith(dist_info)} - PY_FILES - {ext}
         missing = (PY_FILES | {ext}) - names
@@ -186,6 +195,7 @@ def check_sdist(path):
         # What a build from source needs: the binding, the core crate it path-depends on,
         # a workspace manifest naming only those, the lock file and the Python package.
         want = {"PKG-INFO", "pyproject.toml", "Cargo.toml", "Cargo.lock", "core/Cargo.toml",
+                *LICENCES,
                 "core/src/lib.rs", "bindings/python/Cargo.toml", "bindings/python/build.rs",
                 "bindings/python/src/lib.rs", "python/segmentlog/__init__.py",
                 "python/segmentlog/py.typed", "python/segmentlog/_segmentlog.pyi"}
