@@ -1,11 +1,14 @@
-//! Entries committed per second by a 3-node in-process raft cluster on our log store versus the
-//! same cluster on an in-memory log store.
+//! Client writes committed per second by a 3-node in-process raft cluster on our log store and on
+//! an in-memory log store (the ceiling: no I/O at all), for 1, 16 and 64 concurrent clients, with
+//! our store's counters per node.
 //!
 //! Our store acknowledges an append (fires openraft's flush callback) only after the log was
-//! fsynced, i.e. sync=always semantics; batches of appends share one fsync. The in-memory store
-//! acknowledges at once, so the ratio is the price of durability.
+//! fdatasynced; the in-memory store acknowledges at once.
 //!
-//! `BENCH_QUICK=1` runs each measurement for 1 s instead of 4 s.
+//! Each (store, clients) cell runs `BENCH_RUNS` times (default 3) for 4 s each (1 s with
+//! `BENCH_QUICK=1`), each on a fresh cluster; the median and the range are printed. The cluster
+//! lives in a temporary directory under `BENCH_DIR` (default: the system's temp dir; point it at
+//! the real disk, not a tmpfs).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -15,14 +18,30 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use openraft::{Config, Raft};
+use segmentlog_openraft::Stats;
 use support::cluster::{Node, fast_config, members, start_mem_node, wait_leader};
 use support::kv::{Request, TypeConfig};
 use support::router::Router;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Segmentlog,
     Memory,
+}
+
+impl Kind {
+    fn all() -> Vec<Kind> {
+        let mut kinds = vec![Kind::Segmentlog];
+        kinds.push(Kind::Memory);
+        kinds
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Segmentlog => "segmentlog",
+            Kind::Memory => "in-memory",
+        }
+    }
 }
 
 struct Cluster {
@@ -60,10 +79,31 @@ async fn start(kind: Kind, config: &Config) -> Cluster {
     }
 }
 
-/// Runs `clients` concurrent writers against the leader for `secs`; returns entries/s.
-async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> f64 {
+/// Our store's counters during one run: the leader's, and the two followers' summed.
+#[derive(Default, Clone, Copy)]
+struct Counted {
+    leader: Stats,
+    followers: Stats,
+    committed: u64,
+}
+
+fn add(a: &Stats, b: &Stats) -> Stats {
+    Stats {
+        appends: a.appends + b.appends,
+        entries: a.entries + b.entries,
+        flushed_appends: a.flushed_appends + b.flushed_appends,
+        flush_syncs: a.flush_syncs + b.flush_syncs,
+        syncs: a.syncs + b.syncs,
+        overlapped_appends: a.overlapped_appends + b.overlapped_appends,
+    }
+}
+
+/// Runs `clients` concurrent writers against the leader for `duration`; returns writes/s and, on
+/// our store, the counters of the run.
+async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64, Counted) {
     let leader_id = wait_leader(&cluster.rafts.iter().collect::<Vec<_>>()).await;
     let leader = cluster.rafts[(leader_id - 1) as usize].clone();
+    let before: Vec<Stats> = cluster.nodes.iter().map(|n| n.store.stats()).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -88,7 +128,20 @@ async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> f64 {
     for t in tasks {
         t.await.unwrap();
     }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    let mut counted = Counted {
+        committed: done.load(Ordering::Relaxed),
+        ..Default::default()
+    };
+    for (node, before) in cluster.nodes.iter().zip(&before) {
+        let delta = node.store.stats().since(before);
+        if node.id == leader_id {
+            counted.leader = delta;
+        } else {
+            counted.followers = add(&counted.followers, &delta);
+        }
+    }
+    (rate, counted)
 }
 
 async fn stop(cluster: Cluster) {
@@ -101,10 +154,47 @@ async fn stop(cluster: Cluster) {
     drop(cluster.router);
 }
 
+/// Median and range of `rates`.
+fn summary(rates: &mut [f64]) -> String {
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    format!(
+        "{median:>8.0} ({:.0}–{:.0})",
+        rates[0],
+        rates[rates.len() - 1]
+    )
+}
+
+fn per(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+fn counters_line(c: &Counted) -> String {
+    let (l, f) = (&c.leader, &c.followers);
+    format!(
+        "entries/append {:.2} | {:.2}; appends/fdatasync {:.2} | {:.2}; \
+         fdatasyncs/committed entry {:.2} | {:.2}; appends overlapping a pending flush {:.0}% | {:.0}%",
+        l.entries_per_append(),
+        f.entries_per_append(),
+        l.appends_per_sync(),
+        f.appends_per_sync(),
+        per(l.syncs, c.committed),
+        // Two followers: per follower.
+        per(f.syncs, c.committed) / 2.0,
+        100.0 * per(l.overlapped_appends, l.appends),
+        100.0 * per(f.overlapped_appends, f.appends),
+    )
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let quick = std::env::var_os("BENCH_QUICK").is_some_and(|v| v != "0");
     let duration = Duration::from_secs(if quick { 1 } else { 4 });
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let config = Config {
         // Long enough that the loaded 2-core machine does not trigger elections mid-run.
         heartbeat_interval: 100,
@@ -113,24 +203,38 @@ async fn main() {
         ..fast_config()
     };
     println!(
-        "3-node in-process openraft cluster, entries committed per second ({} s per run)",
+        "3-node in-process openraft cluster, client writes committed per second: median (min–max) \
+         of {runs} runs of {} s",
         duration.as_secs()
     );
-    println!(
-        "{:>8}  {:>14}  {:>14}  {:>7}",
-        "clients", "segmentlog e/s", "memory e/s", "ratio"
-    );
+    let kinds = Kind::all();
+    print!("{:>7}", "clients");
+    for kind in &kinds {
+        print!("  {:>22}", kind.name());
+    }
+    println!();
     for clients in [1usize, 16, 64] {
-        let ours = start(Kind::Segmentlog, &config).await;
-        let ours_rate = measure(&ours, clients, duration).await;
-        stop(ours).await;
-        let mem = start(Kind::Memory, &config).await;
-        let mem_rate = measure(&mem, clients, duration).await;
-        stop(mem).await;
+        let mut counted = Counted::default();
+        print!("{clients:>7}");
+        for &kind in &kinds {
+            let mut rates = Vec::new();
+            for _ in 0..runs {
+                let cluster = start(kind, &config).await;
+                let (rate, c) = measure(&cluster, clients, duration).await;
+                stop(cluster).await;
+                rates.push(rate);
+                if kind == Kind::Segmentlog {
+                    counted.leader = add(&counted.leader, &c.leader);
+                    counted.followers = add(&counted.followers, &c.followers);
+                    counted.committed += c.committed;
+                }
+            }
+            print!("  {:>22}", summary(&mut rates));
+        }
+        println!();
         println!(
-            "{clients:>8}  {ours_rate:>14.0}  {mem_rate:>14.0}  {:>6.2}x",
-            ours_rate / mem_rate
+            "         segmentlog, leader | followers: {}",
+            counters_line(&counted)
         );
     }
-    println!("ratio = segmentlog / in-memory (1.00x = durability costs nothing)");
 }
