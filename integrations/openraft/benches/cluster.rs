@@ -1,9 +1,10 @@
-//! Client writes committed per second by a 3-node in-process raft cluster on our log store and on
-//! an in-memory log store (the ceiling: no I/O at all), for 1, 16 and 64 concurrent clients, with
-//! our store's counters per node.
+//! Client writes committed per second by a 3-node in-process raft cluster on our log store, on a
+//! durable redb log store (the anchor: what openraft users deploy; only with the `bench-redb`
+//! feature, which `make bench-openraft` turns on) and on an in-memory log store (the ceiling: no
+//! I/O at all), for 1, 16 and 64 concurrent clients, with our store's counters per node.
 //!
 //! Our store acknowledges an append (fires openraft's flush callback) only after the log was
-//! fdatasynced; the in-memory store acknowledges at once.
+//! fdatasynced; redb commits each append durably; the in-memory store acknowledges at once.
 //!
 //! Each (store, clients) cell runs `BENCH_RUNS` times (default 3) for 4 s each (1 s with
 //! `BENCH_QUICK=1`), each on a fresh cluster; the median and the range are printed. The cluster
@@ -12,6 +13,10 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[cfg(feature = "bench-redb")]
+#[path = "anchor/redb_log.rs"]
+mod redb_log;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,12 +31,16 @@ use support::router::Router;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Segmentlog,
+    #[cfg(feature = "bench-redb")]
+    Redb,
     Memory,
 }
 
 impl Kind {
     fn all() -> Vec<Kind> {
         let mut kinds = vec![Kind::Segmentlog];
+        #[cfg(feature = "bench-redb")]
+        kinds.push(Kind::Redb);
         kinds.push(Kind::Memory);
         kinds
     }
@@ -39,6 +48,8 @@ impl Kind {
     fn name(self) -> &'static str {
         match self {
             Kind::Segmentlog => "segmentlog",
+            #[cfg(feature = "bench-redb")]
+            Kind::Redb => "redb",
             Kind::Memory => "in-memory",
         }
     }
@@ -48,6 +59,8 @@ struct Cluster {
     router: Router,
     rafts: Vec<Raft<TypeConfig>>,
     nodes: Vec<Node>,
+    #[cfg(feature = "bench-redb")]
+    redb: Vec<redb_log::RedbLogStore>,
     _dir: tempfile::TempDir,
 }
 
@@ -59,6 +72,8 @@ async fn start(kind: Kind, config: &Config) -> Cluster {
     let router = Router::default();
     let mut rafts = Vec::new();
     let mut nodes = Vec::new();
+    #[cfg(feature = "bench-redb")]
+    let mut redb = Vec::new();
     for id in 1..=3u64 {
         let path = dir.path().join(format!("n{id}"));
         match kind {
@@ -66,6 +81,23 @@ async fn start(kind: Kind, config: &Config) -> Cluster {
                 let node = Node::start(&router, id, &path, config).await;
                 rafts.push(node.raft.clone());
                 nodes.push(node);
+            }
+            #[cfg(feature = "bench-redb")]
+            Kind::Redb => {
+                let store = redb_log::RedbLogStore::open(&path.join("raft.redb"));
+                let sm = support::kv::KvStateMachine::open(&path.join("sm")).unwrap();
+                let raft = Raft::new(
+                    id,
+                    Arc::new(config.clone().validate().unwrap()),
+                    router.network(id),
+                    store.clone(),
+                    sm,
+                )
+                .await
+                .unwrap();
+                router.add(id, raft.clone());
+                rafts.push(raft);
+                redb.push(store);
             }
             Kind::Memory => rafts.push(start_mem_node(&router, id, &path, config).await),
         }
@@ -75,6 +107,8 @@ async fn start(kind: Kind, config: &Config) -> Cluster {
         router,
         rafts,
         nodes,
+        #[cfg(feature = "bench-redb")]
+        redb,
         _dir: dir,
     }
 }
@@ -85,6 +119,9 @@ struct Counted {
     leader: Stats,
     followers: Stats,
     committed: u64,
+    /// redb: the leader's appends and their entries (one durable commit each).
+    redb_appends: u64,
+    redb_entries: u64,
 }
 
 fn add(a: &Stats, b: &Stats) -> Stats {
@@ -104,6 +141,13 @@ async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64,
     let leader_id = wait_leader(&cluster.rafts.iter().collect::<Vec<_>>()).await;
     let leader = cluster.rafts[(leader_id - 1) as usize].clone();
     let before: Vec<Stats> = cluster.nodes.iter().map(|n| n.store.stats()).collect();
+    #[cfg(feature = "bench-redb")]
+    let redb_before = cluster.redb.get((leader_id - 1) as usize).map(|s| {
+        (
+            s.appends.load(Ordering::Relaxed),
+            s.entries.load(Ordering::Relaxed),
+        )
+    });
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -140,6 +184,12 @@ async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64,
         } else {
             counted.followers = add(&counted.followers, &delta);
         }
+    }
+    #[cfg(feature = "bench-redb")]
+    if let Some((a, e)) = redb_before {
+        let s = &cluster.redb[(leader_id - 1) as usize];
+        counted.redb_appends = s.appends.load(Ordering::Relaxed) - a;
+        counted.redb_entries = s.entries.load(Ordering::Relaxed) - e;
     }
     (rate, counted)
 }
@@ -228,6 +278,8 @@ async fn main() {
                     counted.followers = add(&counted.followers, &c.followers);
                     counted.committed += c.committed;
                 }
+                counted.redb_appends += c.redb_appends;
+                counted.redb_entries += c.redb_entries;
             }
             print!("  {:>22}", summary(&mut rates));
         }
@@ -236,5 +288,11 @@ async fn main() {
             "         segmentlog, leader | followers: {}",
             counters_line(&counted)
         );
+        if counted.redb_appends > 0 {
+            println!(
+                "         redb, leader: entries/append {:.2} (one durable commit per append)",
+                per(counted.redb_entries, counted.redb_appends)
+            );
+        }
     }
 }
