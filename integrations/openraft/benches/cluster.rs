@@ -113,6 +113,63 @@ async fn start(kind: Kind, config: &Config) -> Cluster {
     }
 }
 
+/// At most this many batch entries in flight at once (one per driver task).
+const MAX_BATCHES_IN_FLIGHT: usize = 4;
+
+type Queued = (Request, tokio::sync::oneshot::Sender<()>);
+
+/// What an application does on openraft 0.9 to commit more than one write per leader fsync: it
+/// packs the writes queued while earlier entries were being committed into one raft entry
+/// (`Request::Batch`). Driver tasks each take everything queued, submit it as one
+/// `client_write`, and answer every writer in it once that entry is committed.
+struct Batcher {
+    queue: tokio::sync::mpsc::UnboundedSender<Queued>,
+    drivers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Batcher {
+    fn start(leader: &Raft<TypeConfig>, drivers: usize) -> Batcher {
+        let (queue, rx) = tokio::sync::mpsc::unbounded_channel::<Queued>();
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let drivers = (0..drivers)
+            .map(|_| {
+                let (leader, rx) = (leader.clone(), rx.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let mut batch = Vec::new();
+                        {
+                            let mut rx = rx.lock().await;
+                            match rx.recv().await {
+                                Some(first) => batch.push(first),
+                                None => return,
+                            }
+                            while let Ok(more) = rx.try_recv() {
+                                batch.push(more);
+                            }
+                        }
+                        let (writes, acks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                        leader
+                            .client_write(Request::Batch(writes))
+                            .await
+                            .expect("batched client write");
+                        for ack in acks {
+                            let _ = ack.send(());
+                        }
+                    }
+                })
+            })
+            .collect();
+        Batcher { queue, drivers }
+    }
+
+    async fn stop(self) {
+        drop(self.queue);
+        for d in self.drivers {
+            d.await.unwrap();
+        }
+    }
+}
+
 /// Our store's counters during one run: the leader's, and the two followers' summed.
 #[derive(Default, Clone, Copy)]
 struct Counted {
@@ -136,8 +193,13 @@ fn add(a: &Stats, b: &Stats) -> Stats {
 }
 
 /// Runs `clients` concurrent writers against the leader for `duration`; returns writes/s and, on
-/// our store, the counters of the run.
-async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64, Counted) {
+/// our store, the counters of the run. `batched`: the writers hand their writes to a [`Batcher`].
+async fn measure(
+    cluster: &Cluster,
+    clients: usize,
+    duration: Duration,
+    batched: bool,
+) -> (f64, Counted) {
     let leader_id = wait_leader(&cluster.rafts.iter().collect::<Vec<_>>()).await;
     let leader = cluster.rafts[(leader_id - 1) as usize].clone();
     let before: Vec<Stats> = cluster.nodes.iter().map(|n| n.store.stats()).collect();
@@ -150,17 +212,26 @@ async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64,
     });
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
+    let batcher = batched.then(|| Batcher::start(&leader, clients.min(MAX_BATCHES_IN_FLIGHT)));
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
             let (leader, stop, done) = (leader.clone(), stop.clone(), done.clone());
+            let queue = batcher.as_ref().map(|b| b.queue.clone());
             tokio::spawn(async move {
                 let mut i = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    leader
-                        .client_write(Request::set(format!("c{c}-{}", i % 1000), "v".repeat(100)))
-                        .await
-                        .expect("client write");
+                    let request = Request::set(format!("c{c}-{}", i % 1000), "v".repeat(100));
+                    match &queue {
+                        None => {
+                            leader.client_write(request).await.expect("client write");
+                        }
+                        Some(queue) => {
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            queue.send((request, tx)).expect("batcher runs");
+                            rx.await.expect("batched client write");
+                        }
+                    }
                     done.fetch_add(1, Ordering::Relaxed);
                     i += 1;
                 }
@@ -171,6 +242,9 @@ async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64,
     stop.store(true, Ordering::Relaxed);
     for t in tasks {
         t.await.unwrap();
+    }
+    if let Some(b) = batcher {
+        b.stop().await;
     }
     let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
     let mut counted = Counted {
@@ -223,7 +297,7 @@ fn counters_line(c: &Counted) -> String {
     let (l, f) = (&c.leader, &c.followers);
     format!(
         "entries/append {:.2} | {:.2}; appends/fdatasync {:.2} | {:.2}; \
-         fdatasyncs/committed entry {:.2} | {:.2}; appends overlapping a pending flush {:.0}% | {:.0}%",
+         fdatasyncs/committed write {:.2} | {:.2}; appends overlapping a pending flush {:.0}% | {:.0}%",
         l.entries_per_append(),
         f.entries_per_append(),
         l.appends_per_sync(),
@@ -257,29 +331,53 @@ async fn main() {
          of {runs} runs of {} s",
         duration.as_secs()
     );
-    let kinds = Kind::all();
+    // Each store with one raft entry per client write, then the durable ones with the writes
+    // batched.
+    let cells: Vec<(Kind, bool)> = Kind::all()
+        .into_iter()
+        .map(|k| (k, false))
+        .chain(
+            Kind::all()
+                .into_iter()
+                .filter(|&k| k != Kind::Memory)
+                .map(|k| (k, true)),
+        )
+        .collect();
     print!("{:>7}", "clients");
-    for kind in &kinds {
-        print!("  {:>22}", kind.name());
+    for (kind, batched) in &cells {
+        let name = if *batched {
+            format!("{} batched", kind.name())
+        } else {
+            kind.name().to_string()
+        };
+        print!("  {name:>22}");
     }
     println!();
     for clients in [1usize, 16, 64] {
         let mut counted = Counted::default();
+        let mut counted_batched = Counted::default();
         print!("{clients:>7}");
-        for &kind in &kinds {
+        for &(kind, batched) in &cells {
             let mut rates = Vec::new();
             for _ in 0..runs {
                 let cluster = start(kind, &config).await;
-                let (rate, c) = measure(&cluster, clients, duration).await;
+                let (rate, c) = measure(&cluster, clients, duration, batched).await;
                 stop(cluster).await;
                 rates.push(rate);
-                if kind == Kind::Segmentlog {
+                if batched && kind == Kind::Segmentlog {
+                    let b = &mut counted_batched;
+                    b.leader = add(&b.leader, &c.leader);
+                    b.followers = add(&b.followers, &c.followers);
+                    b.committed += c.committed;
+                } else if kind == Kind::Segmentlog {
                     counted.leader = add(&counted.leader, &c.leader);
                     counted.followers = add(&counted.followers, &c.followers);
                     counted.committed += c.committed;
                 }
-                counted.redb_appends += c.redb_appends;
-                counted.redb_entries += c.redb_entries;
+                if !batched {
+                    counted.redb_appends += c.redb_appends;
+                    counted.redb_entries += c.redb_entries;
+                }
             }
             print!("  {:>22}", summary(&mut rates));
         }
@@ -287,6 +385,11 @@ async fn main() {
         println!(
             "         segmentlog, leader | followers: {}",
             counters_line(&counted)
+        );
+        println!(
+            "         segmentlog batched: client writes per raft entry {:.1}; {}",
+            per(counted_batched.committed, counted_batched.leader.entries),
+            counters_line(&counted_batched)
         );
         if counted.redb_appends > 0 {
             println!(
