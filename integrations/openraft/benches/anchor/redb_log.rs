@@ -45,6 +45,13 @@ fn io_err(e: impl std::fmt::Display) -> StorageError<u64> {
     StorageIOError::write_logs(AnyError::error(e.to_string())).into()
 }
 
+/// Commits `txn` durably. The fsync blocks this thread: `block_in_place` lets the runtime's other
+/// tasks (the other nodes, the clients) run elsewhere meanwhile, as our store's flusher thread
+/// does not hold up the runtime either.
+fn commit(txn: redb::WriteTransaction) -> Result<(), StorageError<u64>> {
+    tokio::task::block_in_place(|| txn.commit()).map_err(io_err)
+}
+
 impl RedbLogStore {
     pub fn open(path: &Path) -> Self {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -77,7 +84,7 @@ impl RedbLogStore {
             .map_err(io_err)?
             .insert(key, bytes.as_slice())
             .map_err(io_err)?;
-        txn.commit().map_err(io_err)
+        commit(txn)
     }
 
     /// Removes the entries with index in `range` in one durable transaction.
@@ -95,7 +102,7 @@ impl RedbLogStore {
                 table.remove(k).map_err(io_err)?;
             }
         }
-        txn.commit().map_err(io_err)
+        commit(txn)
     }
 }
 
@@ -193,7 +200,7 @@ impl RaftLogStorage<TypeConfig> for RedbLogStore {
             }
         }
         // Durable on return (redb's default durability), as the rocksstore example syncs.
-        txn.commit().map_err(io_err)?;
+        commit(txn)?;
         self.appends.fetch_add(1, Ordering::Relaxed);
         self.entries.fetch_add(n, Ordering::Relaxed);
         callback.log_io_completed(Ok(()));
