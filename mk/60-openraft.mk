@@ -13,6 +13,7 @@ demo-raft:
 	rm -rf "$(DEMO_DIR)-raft"
 	$(CARGO) run --release -q -p segmentlog-openraft --example raft_kv -- "$(DEMO_DIR)-raft"
 
-# Entries/s of a 3-node cluster on segmentlog vs on an in-memory log store (BENCH_QUICK=1: short).
+# Client writes/s of a 3-node cluster on segmentlog, on a redb log store (built only here) and on
+# an in-memory log store, with our store's counters (BENCH_QUICK=1: short; BENCH_RUNS=n runs each).
 bench-openraft:
-	$(CARGO) bench -p segmentlog-openraft --bench cluster
+	$(CARGO) bench -p segmentlog-openraft --features bench-redb --bench cluster

@@ -8,10 +8,13 @@
 //! append issued before it. Callers are never blocked by an fsync they don't wait for.
 
 use std::io;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
 
 use segmentlog::Log;
+
+use crate::stats::Counters;
 
 /// Completion of a flush: called with the result of the sync that covered it.
 pub(crate) type Done = Box<dyn FnOnce(io::Result<()>) + Send>;
@@ -31,11 +34,11 @@ pub(crate) struct Flusher {
 }
 
 impl Flusher {
-    pub fn start(log: Log) -> io::Result<Flusher> {
+    pub fn start(log: Log, counters: Arc<Counters>) -> io::Result<Flusher> {
         let (tx, rx) = mpsc::channel();
         let thread = thread::Builder::new()
             .name("segmentlog-raft-flush".into())
-            .spawn(move || run(log, rx))?;
+            .spawn(move || run(log, rx, &counters))?;
         Ok(Flusher {
             tx: Some(tx),
             thread: Some(thread),
@@ -74,7 +77,7 @@ impl Drop for Flusher {
     }
 }
 
-fn run(log: Log, rx: Receiver<Task>) {
+fn run(log: Log, rx: Receiver<Task>, counters: &Counters) {
     let mut waiting: Vec<Done> = Vec::new();
     while let Ok(first) = rx.recv() {
         // Take whatever else is queued too: one sync covers all of it.
@@ -87,14 +90,14 @@ fn run(log: Log, rx: Receiver<Task>) {
                     // Sync first, even with no flush waiting: the job must not become durable
                     // before any append issued earlier.
                     let synced = sync(&log);
-                    fire(&mut waiting, &synced);
+                    fire(&mut waiting, &synced, counters);
                     done(synced.and_then(|()| work()));
                 }
             }
         }
         if !waiting.is_empty() {
             let synced = sync(&log);
-            fire(&mut waiting, &synced);
+            fire(&mut waiting, &synced, counters);
         }
     }
 }
@@ -103,7 +106,9 @@ fn sync(log: &Log) -> io::Result<()> {
     log.sync().map_err(crate::error::to_io)
 }
 
-fn fire(waiting: &mut Vec<Done>, result: &io::Result<()>) {
+fn fire(waiting: &mut Vec<Done>, result: &io::Result<()>, counters: &Counters) {
+    // Counted before the callbacks run: openraft's next append may follow the first one at once.
+    counters.flushed(waiting.len() as u64);
     for done in waiting.drain(..) {
         done(match result {
             Ok(()) => Ok(()),

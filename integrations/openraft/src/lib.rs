@@ -14,8 +14,10 @@ mod error;
 mod flusher;
 mod meta;
 mod raft;
+mod stats;
 mod store;
 
 pub use error::OpenError;
 pub use meta::META_FILE;
+pub use stats::Stats;
 pub use store::{COMMITTED_PERSIST_INTERVAL, LOG_DIR, LogStore};

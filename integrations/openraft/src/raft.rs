@@ -158,7 +158,9 @@ where
         let (start, mut next) = self.visible_range()?;
         let purged_below = self.meta().first_visible();
         let mut values = Vec::new();
+        let mut appended = 0u64;
         for entry in entries {
+            appended += 1;
             let log_id = entry.get_log_id().clone();
             if log_id.index < purged_below {
                 // Already purged (covered by a snapshot): nothing to keep. openraft's suite
@@ -190,6 +192,7 @@ where
         }
         // Written now (readable at once); made durable by the flusher, which then calls back.
         self.append_encoded(&values)?;
+        self.shared.counters.append(appended);
         self.shared
             .flusher
             .flush(Box::new(move |result| callback.log_io_completed(result)));

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{self, OpenError};
 use crate::flusher::Flusher;
 use crate::meta::{Meta, MetaFile};
+use crate::stats::{Counters, Stats};
 
 /// Name of the segmentlog directory inside the store directory.
 pub const LOG_DIR: &str = "log";
@@ -66,6 +67,7 @@ pub(crate) struct Shared<C: RaftTypeConfig> {
     /// Most bytes (records plus headers) and records one `append_batch` may carry.
     max_batch_bytes: u64,
     max_batch_records: u64,
+    pub(crate) counters: Arc<Counters>,
     /// Dropped last: joins the thread after the fields above are no longer used by callers.
     pub(crate) flusher: Flusher,
 }
@@ -124,7 +126,8 @@ where
             log.sync()?;
         }
 
-        let flusher = Flusher::start(log.clone()).map_err(setup)?;
+        let counters = Arc::new(Counters::default());
+        let flusher = Flusher::start(log.clone(), Arc::clone(&counters)).map_err(setup)?;
         Ok(LogStore {
             shared: Arc::new(Shared {
                 dir,
@@ -134,6 +137,7 @@ where
                 meta_written: Mutex::new(Instant::now()),
                 max_batch_bytes,
                 max_batch_records,
+                counters,
                 flusher,
             }),
         })
@@ -195,6 +199,11 @@ impl<C: RaftTypeConfig> LogStore<C> {
         rx.recv()
             .unwrap_or_else(|_| Err(io::Error::other("the flusher thread stopped")))?;
         self.shared.log.close().map_err(error::to_io)
+    }
+
+    /// Counters since the store was opened: entries per `append`, appends per sync, syncs.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.snapshot(self.shared.log.sync_count())
     }
 
     pub(crate) fn meta(&self) -> MutexGuard<'_, Meta<C::NodeId>> {

@@ -253,3 +253,24 @@ async fn a_second_open_is_refused_before_it_touches_the_metadata() {
     assert!(tmp.exists(), "the second opener touched the metadata");
     s.close().unwrap();
 }
+
+#[tokio::test]
+async fn stats_count_entries_appends_and_the_syncs_that_acknowledged_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = open(dir.path());
+    let before = s.stats();
+    s.blocking_append(entries(1, 0..3)).await.unwrap();
+    s.blocking_append(entries(1, 3..8)).await.unwrap();
+    let st = s.stats().since(&before);
+    assert_eq!((st.appends, st.entries), (2, 8));
+    assert_eq!(st.entries_per_append(), 4.0);
+    // Each append waited for its flush: two sync rounds, one append each, none overlapping.
+    assert_eq!((st.flushed_appends, st.flush_syncs), (2, 2));
+    assert_eq!(st.appends_per_sync(), 1.0);
+    assert_eq!(st.overlapped_appends, 0);
+    assert!(
+        st.syncs >= 2,
+        "every flush round is an fdatasync of the log: {st:?}"
+    );
+    s.close().unwrap();
+}

@@ -35,6 +35,8 @@ openraft::declare_raft_types!(
 pub enum Request {
     /// Sets `key` to `value`.
     Set { key: String, value: String },
+    /// Several writes in one raft entry, applied in order (the benchmark's batching clients).
+    Batch(Vec<Request>),
 }
 
 impl Request {
@@ -182,6 +184,14 @@ impl RaftStateMachine<TypeConfig> for KvStateMachine {
                 EntryPayload::Normal(Request::Set { key, value }) => {
                     let previous = g.data.kv.insert(key, value);
                     replies.push(Response { previous });
+                }
+                EntryPayload::Normal(Request::Batch(writes)) => {
+                    for w in writes {
+                        if let Request::Set { key, value } = w {
+                            g.data.kv.insert(key, value);
+                        }
+                    }
+                    replies.push(Response::default());
                 }
                 EntryPayload::Membership(m) => {
                     g.data.last_membership = StoredMembership::new(Some(entry.log_id), m);
