@@ -94,6 +94,11 @@ typedef enum {
    * `segmentlog_reader_set_skip_holes` to pass over holes silently).
    */
   SEGMENTLOG_STATUS_HOLE = 10,
+  /**
+   * No cursor of the name given exists (never created, or deleted, possibly by another
+   * process while a handle was open on it). No out-parameter is written.
+   */
+  SEGMENTLOG_STATUS_NOT_FOUND = 11,
 } segmentlog_status;
 
 /**

@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 120
 # corruption.rs, fuzz_dir.rs and crash_heavy.rs need no feature: `test-core` (cargo test -p
 # segmentlog) already runs their short forms, so test-reliability runs only what needs the
 # fault-injection feature.
-REL_TESTS := --test faults --test powerloss --test truncation
+REL_TESTS := --test faults --test powerloss --test cursor_powerloss --test truncation
 
 REL_C_OUT := $(ROOT)/target/reliability
 REL_C_SRC := $(ROOT)/tests/c/misuse/misuse.c
@@ -30,7 +30,7 @@ fuzz:
 
 reliability-full:
 	FAULT_SAMPLES=0 POWERLOSS_CUTS=0 CORRUPTION_FULL=1 $(CARGO) test -p segmentlog --release \
-	  --features fault-injection --test faults --test powerloss --test truncation --test corruption \
+	  --features fault-injection --test faults --test powerloss --test cursor_powerloss --test truncation --test corruption \
 	  -- --nocapture
 
 # C misuse beyond NULLs (tests/c/misuse/misuse.c): plain, under valgrind, under ASan+UBSan.

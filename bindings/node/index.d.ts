@@ -23,6 +23,7 @@ export type SegmentLogErrorCode =
   | 'ERR_SEGMENTLOG_LOCKED'
   | 'ERR_SEGMENTLOG_INVALID_ARGUMENT'
   | 'ERR_SEGMENTLOG_IO'
+  | 'ERR_SEGMENTLOG_NOT_FOUND'
 
 /** An `Error` thrown by segmentlog, with its `code`. */
 export interface SegmentLogError extends Error {
