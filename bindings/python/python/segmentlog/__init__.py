@@ -18,6 +18,8 @@ says what an open found and did; :func:`repair` scans a closed log and makes hol
 """
 
 from ._segmentlog import (
+    Cursor,
+    CursorPosition,
     Log,
     LogIterator,
     Record,
@@ -41,6 +43,8 @@ from ._errors import (
 )
 
 __all__ = [
+    "Cursor",
+    "CursorPosition",
     "SegmentLogError",
     "SegmentLogIOError",
     "CorruptLogError",
