@@ -56,3 +56,13 @@ export interface Log {
   iter(options?: IterOptions): LogIterator
 }
 
+export interface NamedCursor {
+  /**
+   * Reads the log from where the named cursor resumes, with `IterOptions` but `from`.
+   * Reading commits nothing: call `commit(record.offset + 1)` after processing.
+   */
+  iter(options?: Omit<IterOptions, 'from'>): LogIterator
+  /** `for await (const record of namedCursor)`: tails from where it resumes. */
+  [Symbol.asyncIterator](): LogIterator
+}
+
