@@ -1,5 +1,16 @@
 //! A cursor's file, `DIR/<name>.cursor`: two slots that take turns (docs/FORMAT.md, "Cursor
-//! files").
+//! files", repeats this table; `core/tests/golden.rs` keeps them equal). A slot (48 bytes):
+//!
+//! | offset | size | field     | meaning                                                     |
+//! |-------:|-----:|-----------|-------------------------------------------------------------|
+//! |      0 |    8 | magic     | `SLCURSOR`                                                  |
+//! |      8 |    4 | version   | 1                                                           |
+//! |     12 |    4 | reserved  | 0                                                           |
+//! |     16 |    8 | seq       | commits so far, this one included (creation is 1; never 0)  |
+//! |     24 |    8 | position  | the offset of the next record to process                    |
+//! |     32 |    8 | time_ms   | when it was committed (ms since the Unix epoch)             |
+//! |     40 |    4 | crc       | CRC32C of bytes 0..40                                       |
+//! |     44 |    4 | zero      | 0                                                           |
 //!
 //! Each slot holds a commit sequence number, the position and a CRC32C. A commit writes the
 //! slot that does *not* hold the newest position, then `fdatasync`s: one sync per commit, and
