@@ -273,6 +273,11 @@ export interface OpenOptions {
   retentionBytes?: number
   /** Drop sealed segments whose newest record is older than this many milliseconds. */
   retentionMs?: number
+  /**
+   * Retention keeps the segments a named cursor still needs while the log holds at most
+   * this many bytes (past it, it drops them anyway) [none: cursors are not waited for].
+   */
+  retentionCursorCapBytes?: number
   /** How many sealed segments may have their files open at once [64]. */
   maxOpenSegments?: number
   /** Open without the writer lock, to read (and tail) a log another process writes [false]. */

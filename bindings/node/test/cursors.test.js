@@ -106,3 +106,20 @@ test('records dropped before processing are reported', (t) => {
   assert.ok(p.resume === log.lowestOffset && p.resume > 0)
   assert.equal(p.skipped, p.resume)
 })
+
+test('retention waits for a cursor up to retentionCursorCapBytes', (t) => {
+  const { log } = filled(t, 0, {
+    maxSegmentBytes: 4096,
+    retentionBytes: 3 * 4096,
+    retentionCursorCapBytes: 12 * 4096,
+  })
+  const c = log.namedCursor('slow')
+  const fill = (n) => {
+    for (let i = 0; i < n; i++) log.append(Buffer.from(String(i).padStart(200, '0')))
+  }
+  fill(150)
+  assert.equal(log.lowestOffset, 0) // held for the cursor, within the cap
+  fill(300)
+  const p = c.position()
+  assert.ok(p.skipped > 0 && p.resume === log.lowestOffset) // past the cap: dropped anyway
+})

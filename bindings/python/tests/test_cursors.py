@@ -116,3 +116,17 @@ def test_closed_log(log_dir: Path) -> None:
         c.commit(0)
     with pytest.raises(segmentlog.LogClosedError):
         log.cursor_names()
+
+
+def test_retention_waits_for_a_cursor_up_to_its_cap(log_dir: Path) -> None:
+    with segmentlog.open(
+        log_dir, max_segment_bytes=4096, retention_bytes=3 * 4096, retention_cursor_cap_bytes=12 * 4096
+    ) as log:
+        c = log.cursor("slow")
+        for i in range(150):
+            log.append(b"%0200d" % i)
+        assert log.lowest_offset == 0  # held for the cursor, within the cap
+        for i in range(300):
+            log.append(b"%0200d" % i)
+        p = c.position()
+        assert p.skipped > 0 and p.resume == log.lowest_offset  # past the cap: dropped anyway

@@ -189,6 +189,22 @@ impl Log {
     }
 }
 
+/// The lowest committed position of the cursors in `dir` (`None` without any readable one):
+/// what retention must keep (`Options::retention_cursor_cap_bytes`).
+pub(crate) fn lowest_committed(dir: &std::path::Path) -> Option<u64> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let file_name = entry.file_name();
+            let name = file_name.to_str()?.strip_suffix(SUFFIX)?;
+            validate(name).ok()?;
+            let file = CursorFile::open(&entry.path(), name).ok()??;
+            file.load().ok().map(|slot| slot.position)
+        })
+        .min()
+}
+
 impl Cursor {
     /// The cursor's name.
     pub fn name(&self) -> &str {

@@ -360,3 +360,55 @@ fn threads_committing_at_once_leave_one_of_their_positions() {
     assert_eq!(p.commits, 1 + 200);
     assert!([24, 49, 74, 99].contains(&p.committed), "{}", p.committed);
 }
+
+#[test]
+fn retention_keeps_what_a_cursor_needs_up_to_the_cap() {
+    let seg = 4096u64;
+    let open = |dir: &std::path::Path, cap: Option<u64>| {
+        let o = Options {
+            retention_bytes: Some(3 * seg),
+            retention_cursor_cap_bytes: cap,
+            ..small()
+        };
+        Log::open(dir, o).unwrap()
+    };
+    let fill = |log: &Log, n: u64| {
+        for i in 0..n {
+            log.append(format!("{i:0200}").as_bytes()).unwrap();
+        }
+    };
+    let bytes = |log: &Log| -> u64 { log.segments().unwrap().iter().map(|s| s.store_bytes).sum() };
+
+    // Without the option retention does not wait: the cursor's records go.
+    let plain = tempfile::tempdir().unwrap();
+    let log = open(plain.path(), None);
+    let c = log.cursor("slow", CursorStart::Lowest).unwrap();
+    fill(&log, 150);
+    assert!(log.lowest_offset().unwrap() > 0);
+    assert!(c.position().unwrap().skipped > 0);
+
+    // With it, everything from the cursor on stays while the log is within the cap...
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), Some(12 * seg));
+    let c = log.cursor("slow", CursorStart::Lowest).unwrap();
+    fill(&log, 150);
+    assert_eq!(log.lowest_offset().unwrap(), 0);
+    assert!(bytes(&log) > 6 * seg, "{}", bytes(&log));
+    // ...past the cap retention drops it anyway, and the cursor says what it skipped.
+    fill(&log, 300);
+    let p = c.position().unwrap();
+    assert!(
+        p.skipped > 0 && p.resume == log.lowest_offset().unwrap(),
+        "{p:?}"
+    );
+    assert!(bytes(&log) <= 13 * seg, "{}", bytes(&log));
+    // Once the cursor moves on, retention goes back to its own bound at the next roll.
+    c.commit(log.next_offset().unwrap()).unwrap();
+    fill(&log, 30);
+    assert!(bytes(&log) <= 4 * seg, "{}", bytes(&log));
+    // A second cursor further back holds the log again.
+    log.cursor("slower", CursorStart::Lowest).unwrap();
+    let lowest = log.lowest_offset().unwrap();
+    fill(&log, 60);
+    assert_eq!(log.lowest_offset().unwrap(), lowest);
+}

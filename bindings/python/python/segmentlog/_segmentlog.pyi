@@ -188,6 +188,7 @@ class Log:
         recovery: Optional[_RecoveryOption] = None,
         retention_bytes: Optional[int] = None,
         retention_ms: Optional[int] = None,
+        retention_cursor_cap_bytes: Optional[int] = None,
         max_open_segments: Optional[int] = None,
         read_only: Optional[bool] = None,
     ) -> "Log": ...
@@ -269,6 +270,7 @@ def open(
     recovery: Optional[_RecoveryOption] = None,
     retention_bytes: Optional[int] = None,
     retention_ms: Optional[int] = None,
+    retention_cursor_cap_bytes: Optional[int] = None,
     max_open_segments: Optional[int] = None,
     read_only: Optional[bool] = None,
 ) -> Log:
