@@ -2,12 +2,14 @@
 //! it resumes where it left off after a crash, in any process.
 //!
 //! One concept a file: `name` (which names are allowed), `file` (the two-slot file and its
-//! durable commit), and here the API on [`Log`].
+//! durable commit), `auto_commit` (iteration that commits as it goes), and here the API on
+//! [`Log`].
 //!
 //! A cursor's position is the offset of the next record to process. The pattern is
 //! at-least-once: iterate from the cursor, process, then commit the offset after the last
 //! record processed; a crash between processing and committing gives those records again.
 
+mod auto_commit;
 mod file;
 mod name;
 #[cfg(test)]
@@ -19,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::format::MAX_OFFSET;
 use crate::log::{Iter, Log};
 
+pub use auto_commit::AutoCommit;
 pub(crate) use file::SUFFIX;
 use file::{CursorFile, Slot};
 pub use name::MAX_NAME_LEN;

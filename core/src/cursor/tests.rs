@@ -412,3 +412,40 @@ fn retention_keeps_what_a_cursor_needs_up_to_the_cap() {
     fill(&log, 60);
     assert_eq!(log.lowest_offset().unwrap(), lowest);
 }
+
+#[test]
+fn auto_commit_commits_what_was_processed_every_n_records() {
+    let (_dir, log) = log_with(10, Options::default());
+    let c = log.cursor("auto", CursorStart::Lowest).unwrap();
+    assert_eq!(
+        c.auto_commit(0).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    let mut it = c.auto_commit(3).unwrap();
+    let mut seen: Vec<u64> = (0..6).map(|_| it.next().unwrap().unwrap().offset).collect();
+    // Record 5 is handed out, not yet processed: 0..=4 count, committed at 3.
+    assert_eq!(c.position().unwrap().committed, 3);
+    seen.push(it.next().unwrap().unwrap().offset);
+    assert_eq!(seen, [0, 1, 2, 3, 4, 5, 6]);
+    // Asking for record 6 counted 5 too: committed at 6.
+    let p = c.position().unwrap();
+    assert_eq!((p.committed, p.commits), (6, 3));
+    // Dropping it commits nothing: record 6 may not have been processed.
+    drop(it);
+    assert_eq!(c.position().unwrap().committed, 6);
+    let mut it = c.auto_commit(3).unwrap();
+    assert_eq!(it.next().unwrap().unwrap().offset, 6);
+    it.commit().unwrap();
+    it.commit().unwrap(); // nothing new: no second commit
+    let p = c.position().unwrap();
+    assert_eq!((p.committed, p.commits), (7, 4));
+    // Tailing counts the same way.
+    let wait = Some(std::time::Duration::from_millis(10));
+    let mut it = c.auto_commit(1).unwrap();
+    assert_eq!(it.next_timeout(wait).unwrap().unwrap().offset, 7);
+    assert_eq!(it.next_timeout(wait).unwrap().unwrap().offset, 8);
+    assert_eq!(c.position().unwrap().committed, 8);
+    assert_eq!(it.next_timeout(wait).unwrap().unwrap().offset, 9);
+    assert!(it.next_timeout(wait).unwrap().is_none());
+    assert_eq!(c.position().unwrap().committed, 10);
+}
