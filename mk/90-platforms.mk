@@ -12,7 +12,7 @@ TEST_TARGETS += test-portable
 test-portable:
 	$(CARGO) test -p segmentlog --release --features portable,windows-rules,fault-injection --lib \
 	  --test log --test lifetimes --test many_segments --test corruption --test powerloss \
-	  --test faults --test truncation
+	  --test faults --test truncation --test cursor_powerloss --test cursor_crash
 
 test-platforms:
 	$(ROOT)/platforms/run all
