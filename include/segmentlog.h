@@ -94,7 +94,23 @@ typedef enum {
    * `segmentlog_reader_set_skip_holes` to pass over holes silently).
    */
   SEGMENTLOG_STATUS_HOLE = 10,
+  /**
+   * No cursor of the name given exists (never created, or deleted, possibly by another
+   * process while a handle was open on it). No out-parameter is written.
+   */
+  SEGMENTLOG_STATUS_NOT_FOUND = 11,
 } segmentlog_status;
+
+/**
+ * A named durable cursor of a log. Opaque.
+ *
+ * Ownership: created by `segmentlog_cursor_open` or `segmentlog_cursor_open_existing`,
+ * released by `segmentlog_cursor_free`. It may outlive `segmentlog_close` of its log (its
+ * calls then return CLOSED), but must still be freed.
+ * Thread-safety: safe from several threads at once; commits are serialised (also with other
+ * handles and processes on the same cursor) and the last one wins.
+ */
+typedef struct segmentlog_cursor segmentlog_cursor;
 
 /**
  * An open log (opaque). Created by `segmentlog_open`, released by `segmentlog_close`.
@@ -132,6 +148,47 @@ typedef struct segmentlog_reader segmentlog_reader;
  * Thread-safety: immutable; any number of threads may read one report at once.
  */
 typedef struct segmentlog_recovery_report segmentlog_recovery_report;
+
+/**
+ * Where a new cursor starts: one of the `SEGMENTLOG_CURSOR_START_*` values (`uint32_t`, so an
+ * unknown value can be refused with INVALID_ARGUMENT).
+ */
+typedef uint32_t segmentlog_cursor_start;
+
+/**
+ * A cursor's committed position and where reading resumes, as `segmentlog_cursor_position`
+ * writes it.
+ *
+ * Ownership: a plain value written by the call.
+ */
+typedef struct {
+  /**
+   * The committed position: the offset of the next record to process.
+   */
+  uint64_t committed;
+  /**
+   * Where reading resumes: `committed` raised to the lowest offset (records dropped by
+   * retention or truncation before the cursor reached them) or lowered to the next offset
+   * (a log cut back below it).
+   */
+  uint64_t resume;
+  /**
+   * Records dropped before the cursor processed them (`resume - committed`, or 0).
+   */
+  uint64_t skipped;
+  /**
+   * Records appended that the cursor has not reached (next offset - `resume`).
+   */
+  uint64_t lag;
+  /**
+   * Commits so far (creating the cursor is the first).
+   */
+  uint64_t commits;
+  /**
+   * When the position was committed, ms since the Unix epoch.
+   */
+  uint64_t committed_at_ms;
+} segmentlog_cursor_state;
 
 /**
  * When appends are made durable: one of the `SEGMENTLOG_SYNC_*` values.
@@ -345,6 +402,26 @@ typedef struct {
 } segmentlog_recovery_event;
 
 /**
+ * At the lowest offset the log holds (`start_value` is ignored).
+ */
+#define SEGMENTLOG_CURSOR_START_LOWEST 0
+
+/**
+ * At the next offset: only records appended from now on (`start_value` is ignored).
+ */
+#define SEGMENTLOG_CURSOR_START_NEXT 1
+
+/**
+ * At the offset `start_value` (at most the next offset, else OUT_OF_RANGE).
+ */
+#define SEGMENTLOG_CURSOR_START_OFFSET 2
+
+/**
+ * At the first record appended at or after `start_value` ms since the Unix epoch.
+ */
+#define SEGMENTLOG_CURSOR_START_TIME 3
+
+/**
  * The OS decides when to write to disk. An append that returned survives a crash of the
  * process (kill -9), not of the machine. The default.
  */
@@ -414,6 +491,122 @@ typedef struct {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Opens the cursor `name` of `log`, creating it at `start` (with `start_value`, see the
+ * `SEGMENTLOG_CURSOR_START_*` values) if it does not exist; its file and directory entry are
+ * synced before this returns. An existing cursor keeps its position and ignores `start`.
+ * Works on a log opened `read_only`.
+ *
+ * - `name` (required): NUL-terminated, 1 to 128 bytes of ASCII letters, digits, `-`, `_` and
+ *   `.`, not starting with `.` (else INVALID_ARGUMENT).
+ * - `cursor_out` (required): receives the cursor on success; untouched on failure.
+ * - `created_out` (optional, may be NULL): on success, true if this call created the cursor.
+ *
+ * Fails with INVALID_ARGUMENT (bad name or start), OUT_OF_RANGE (an offset start past the
+ * next offset), CORRUPT (both slots of the cursor's file damaged), CLOSED, IO.
+ * Ownership: the caller owns the cursor and frees it with `segmentlog_cursor_free`; `name`
+ * is read during the call only. Thread-safety: safe.
+ *
+ * # Safety
+ * `log` must be NULL or an open handle; `name` NULL or NUL-terminated; `cursor_out` and
+ * `created_out` NULL or writable.
+ */
+segmentlog_status segmentlog_cursor_open(segmentlog_log *log, const char *name, segmentlog_cursor_start start, uint64_t start_value, segmentlog_cursor **cursor_out, bool *created_out);
+
+/**
+ * Opens the existing cursor `name` of `log`: NOT_FOUND if there is none.
+ *
+ * - `name` (required): as for `segmentlog_cursor_open`.
+ * - `cursor_out` (required): receives the cursor on success; untouched on failure.
+ *
+ * Ownership: the caller owns the cursor and frees it with `segmentlog_cursor_free`.
+ * Thread-safety: safe.
+ *
+ * # Safety
+ * `log` must be NULL or an open handle; `name` NULL or NUL-terminated; `cursor_out` NULL or
+ * writable.
+ */
+segmentlog_status segmentlog_cursor_open_existing(segmentlog_log *log, const char *name, segmentlog_cursor **cursor_out);
+
+/**
+ * Writes the cursor's committed position (read from its file: commits by other processes
+ * show) and where reading resumes to `*state_out` (required; untouched on failure).
+ *
+ * Fails with NOT_FOUND if the cursor was deleted, CORRUPT, CLOSED, IO.
+ * Ownership: nothing is kept. Thread-safety: safe.
+ *
+ * # Safety
+ * `cursor` must be NULL or a cursor not yet freed; `state_out` NULL or writable.
+ */
+segmentlog_status segmentlog_cursor_position(const segmentlog_cursor *cursor, segmentlog_cursor_state *state_out);
+
+/**
+ * Commits `position` (the offset of the next record to process, at most the next offset)
+ * durably: when this returns OK it survives a crash and a power cut, and a crash during it
+ * leaves the previous or the new position. Costs one `fdatasync`. A position may go back.
+ *
+ * Fails with OUT_OF_RANGE (past the next offset), NOT_FOUND (the cursor was deleted),
+ * CORRUPT, CLOSED, IO.
+ * Ownership: nothing is kept. Thread-safety: safe; the last commit wins.
+ *
+ * # Safety
+ * `cursor` must be NULL or a cursor not yet freed.
+ */
+segmentlog_status segmentlog_cursor_commit(const segmentlog_cursor *cursor, uint64_t position);
+
+/**
+ * Opens a reader at the cursor's resume position (see `segmentlog_cursor_position`); read and
+ * tail with `segmentlog_reader_next`. Reading commits nothing: call
+ * `segmentlog_cursor_commit` with the offset after the last record processed.
+ *
+ * - `reader_out` (required): receives the reader on success; untouched on failure.
+ *
+ * Ownership: the caller owns the reader and frees it with `segmentlog_reader_free`; it does
+ * not depend on the cursor (either may be freed first). Thread-safety: safe.
+ *
+ * # Safety
+ * `cursor` must be NULL or a cursor not yet freed; `reader_out` NULL or writable.
+ */
+segmentlog_status segmentlog_cursor_reader(const segmentlog_cursor *cursor, segmentlog_reader **reader_out);
+
+/**
+ * Frees a cursor handle (the cursor itself stays in the log: see `segmentlog_cursor_delete`).
+ * NULL is a no-op. Ownership: takes the cursor back; the pointer is invalid afterwards.
+ * Thread-safety: no other call on this cursor may run.
+ *
+ * # Safety
+ * `cursor` must be NULL or a cursor from `segmentlog_cursor_open*` not yet freed.
+ */
+void segmentlog_cursor_free(segmentlog_cursor *cursor);
+
+/**
+ * Deletes the cursor `name` of `log` (after any commit under way; durable when this
+ * returns): NOT_FOUND if there is none. Handles still open on it get NOT_FOUND from then on.
+ *
+ * Ownership: `name` is read during the call only. Thread-safety: safe.
+ *
+ * # Safety
+ * `log` must be NULL or an open handle; `name` NULL or NUL-terminated.
+ */
+segmentlog_status segmentlog_cursor_delete(segmentlog_log *log, const char *name);
+
+/**
+ * Lists the names of the log's cursors, sorted, into `buf`: each name followed by a NUL,
+ * back to back; `*len_out` receives the bytes written (0: no cursor).
+ *
+ * The BUFFER_TOO_SMALL protocol, as for `segmentlog_read`: if the names need more than
+ * `buf_len` bytes, nothing is copied, `*len_out` receives the bytes needed and the call
+ * returns BUFFER_TOO_SMALL. Pass `buf` NULL and `buf_len` 0 to ask for the size.
+ * - `len_out` (required).
+ *
+ * Ownership: the caller owns `buf`. Thread-safety: safe.
+ *
+ * # Safety
+ * `log` must be NULL or an open handle; `buf` NULL or `buf_len` writable bytes; `len_out`
+ * NULL or writable.
+ */
+segmentlog_status segmentlog_cursor_list(segmentlog_log *log, char *buf, size_t buf_len, size_t *len_out);
 
 /**
  * Copies the calling thread's last failure message, NUL-terminated, into `buf`.

@@ -1,7 +1,8 @@
 # reliability: fault injection, power-loss simulation, corruption and fuzzing of the core
 # (docs/RELIABILITY.md). The short forms run in `make test`; the long forms have their own
 # targets:
-#   make crash-test ROUNDS=1000   SIGKILL rounds per scenario (sync=always, sync=never, 4 threads x batches)
+#   make crash-test ROUNDS=1000   SIGKILL rounds per scenario (sync=always, sync=never, 4 threads x batches,
+#                                 cursor commits)
 #   make fuzz FUZZ_SECONDS=300    arbitrary directory contents, for a bounded time
 #   make reliability-full         every fault point, every cut point, truncation at every byte
 TEST_TARGETS += test-reliability test-reliability-c
@@ -11,7 +12,7 @@ FUZZ_SECONDS ?= 120
 # corruption.rs, fuzz_dir.rs and crash_heavy.rs need no feature: `test-core` (cargo test -p
 # segmentlog) already runs their short forms, so test-reliability runs only what needs the
 # fault-injection feature.
-REL_TESTS := --test faults --test powerloss --test truncation
+REL_TESTS := --test faults --test powerloss --test cursor_powerloss --test truncation
 
 REL_C_OUT := $(ROOT)/target/reliability
 REL_C_SRC := $(ROOT)/tests/c/misuse/misuse.c
@@ -21,8 +22,8 @@ test-reliability:
 	$(CARGO) test -p segmentlog --release --features fault-injection $(REL_TESTS) -- --nocapture
 
 crash-test:
-	CRASH_ROUNDS=$(ROUNDS) $(CARGO) test -p segmentlog --release --test crash --test crash_heavy \
-	  -- --nocapture --test-threads=1
+	CRASH_ROUNDS=$(ROUNDS) CURSOR_CRASH_ROUNDS=$(ROUNDS) $(CARGO) test -p segmentlog --release \
+	  --test crash --test crash_heavy --test cursor_crash -- --nocapture --test-threads=1
 
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) PROPTEST_CASES=512 $(CARGO) test -p segmentlog --release \
@@ -30,7 +31,7 @@ fuzz:
 
 reliability-full:
 	FAULT_SAMPLES=0 POWERLOSS_CUTS=0 CORRUPTION_FULL=1 $(CARGO) test -p segmentlog --release \
-	  --features fault-injection --test faults --test powerloss --test truncation --test corruption \
+	  --features fault-injection --test faults --test powerloss --test cursor_powerloss --test truncation --test corruption \
 	  -- --nocapture
 
 # C misuse beyond NULLs (tests/c/misuse/misuse.c): plain, under valgrind, under ASan+UBSan.

@@ -12,7 +12,7 @@ TEST_TARGETS += test-portable
 test-portable:
 	$(CARGO) test -p segmentlog --release --features portable,windows-rules,fault-injection --lib \
 	  --test log --test lifetimes --test many_segments --test corruption --test powerloss \
-	  --test faults --test truncation
+	  --test faults --test truncation --test cursor_powerloss --test cursor_crash
 	# Readers in other processes under Windows' rules: the follower churn, shorter.
 	CHURN_SECONDS=15 $(CARGO) test -p segmentlog-cli --release --features segmentlog/windows-rules \
 	  --test followers

@@ -23,6 +23,7 @@ export type SegmentLogErrorCode =
   | 'ERR_SEGMENTLOG_LOCKED'
   | 'ERR_SEGMENTLOG_INVALID_ARGUMENT'
   | 'ERR_SEGMENTLOG_IO'
+  | 'ERR_SEGMENTLOG_NOT_FOUND'
 
 /** An `Error` thrown by segmentlog, with its `code`. */
 export interface SegmentLogError extends Error {
@@ -53,6 +54,16 @@ export declare class LogIterator implements AsyncIterableIterator<LogRecord> {
 export interface Log {
   /** Reads the log in offset order; see `IterOptions` and `LogIterator`. */
   iter(options?: IterOptions): LogIterator
+}
+
+export interface NamedCursor {
+  /**
+   * Reads the log from where the named cursor resumes, with `IterOptions` but `from`.
+   * Reading commits nothing: call `commit(record.offset + 1)` after processing.
+   */
+  iter(options?: Omit<IterOptions, 'from'>): LogIterator
+  /** `for await (const record of namedCursor)`: tails from where it resumes. */
+  [Symbol.asyncIterator](): LogIterator
 }
 
 /** Reads a log in offset order (what `log.iter()` is built on). */
@@ -158,6 +169,24 @@ export declare class Log {
   /** `sync` off the main thread. */
   syncAsync(): Promise<void>
   /**
+   * Opens the named durable cursor `name`, creating it (durably) if it does not exist at
+   * `start`: `'lowest'` (default: every record held), `'next'` (only records appended from
+   * now on) or an offset; or, with `timeMs`, at the first record appended at or after that
+   * time. An existing cursor keeps its position (`created` says which). Works on a log
+   * opened `readOnly`. Names are 1 to 128 ASCII letters, digits, `-`, `_` and `.`, not
+   * starting with `.` (else `ERR_SEGMENTLOG_INVALID_ARGUMENT`).
+   */
+  namedCursor(name: string, start?: 'lowest' | 'next' | number, timeMs?: number): NamedCursor
+  /** Opens the existing named cursor `name`; `ERR_SEGMENTLOG_NOT_FOUND` if there is none. */
+  openNamedCursor(name: string): NamedCursor
+  /** The names of the log's named cursors, sorted. */
+  cursorNames(): Array<string>
+  /**
+   * Deletes the named cursor `name` (durably); `ERR_SEGMENTLOG_NOT_FOUND` if there is none.
+   * Objects still open on it throw `ERR_SEGMENTLOG_NOT_FOUND` from then on.
+   */
+  deleteCursor(name: string): void
+  /**
    * A cursor over the records from `options.from` (default `lowestOffset`), passing over
    * holes when `skipHoles`; `iter()` in `index.js` wraps it in an async iterator. Throws
    * `ERR_SEGMENTLOG_CLOSED` on a closed log.
@@ -165,10 +194,60 @@ export declare class Log {
   cursor(from?: number, skipHoles?: boolean): Cursor
 }
 
+/**
+ * A named durable cursor of a log: a consumer's committed position, kept in the log's
+ * directory so that it resumes after a crash, in any process. Made by `log.namedCursor()` or
+ * `log.openNamedCursor()`. The pattern is at-least-once: read from it, process each record,
+ * then `commit(record.offset + 1)`. A commit is durable when it returns (one fdatasync); the
+ * last of concurrent commits wins.
+ */
+export declare class NamedCursor {
+  /** The cursor's name. */
+  get name(): string
+  /** Whether the call that made this object created the cursor (false: it existed). */
+  get created(): boolean
+  /**
+   * The committed position (read from the cursor's file: commits by other processes show)
+   * and where reading resumes. Throws `ERR_SEGMENTLOG_NOT_FOUND` once it was deleted.
+   */
+  position(): CursorPosition
+  /**
+   * Commits `position` (the offset of the next record to process, at most `nextOffset`)
+   * durably; it may go back. Blocks for one fdatasync: `commitAsync` does it off the main
+   * thread.
+   */
+  commit(position: number): void
+  /** `commit` on libuv's thread pool. */
+  commitAsync(position: number): Promise<void>
+  /** A reading cursor from where this one resumes; `iter()` in `index.js` wraps it. */
+  reader(skipHoles?: boolean): Cursor
+}
+
 /** The offsets a batch got: `first` is the first record's, `next` is one past the last. */
 export interface BatchRange {
   first: number
   next: number
+}
+
+/** A cursor's committed position and where reading resumes (`namedCursor.position()`). */
+export interface CursorPosition {
+  /** The cursor's name. */
+  name: string
+  /** The committed position: the offset of the next record to process. */
+  committed: number
+  /**
+   * Where reading resumes: `committed` raised to `lowestOffset` (records dropped by
+   * retention or truncation first) or lowered to `nextOffset` (a log cut back below it).
+   */
+  resume: number
+  /** Records dropped before the cursor processed them. */
+  skipped: number
+  /** Records appended that the cursor has not reached. */
+  lag: number
+  /** Commits so far (creating the cursor is the first). */
+  commits: number
+  /** When the position was committed, ms since the Unix epoch. */
+  committedAtMs: number
 }
 
 /** One record: its offset, when it was appended (ms since the Unix epoch) and its value. */
@@ -194,6 +273,11 @@ export interface OpenOptions {
   retentionBytes?: number
   /** Drop sealed segments whose newest record is older than this many milliseconds. */
   retentionMs?: number
+  /**
+   * Retention keeps the segments a named cursor still needs while the log holds at most
+   * this many bytes (past it, it drops them anyway) [none: cursors are not waited for].
+   */
+  retentionCursorCapBytes?: number
   /** How many sealed segments may have their files open at once [64]. */
   maxOpenSegments?: number
   /** Open without the writer lock, to read (and tail) a log another process writes [false]. */

@@ -123,7 +123,7 @@ function loadNative() {
 }
 
 const native = loadNative()
-const { Log, Cursor, fast } = native
+const { Log, Cursor, NamedCursor, fast } = native
 
 // The hot methods reach the log through a handle (an External holding the core log) kept on the
 // instance under this symbol: napi resolves it with one type check, where a method's `this`
@@ -235,6 +235,34 @@ Log.prototype.iter = function iter(options) {
   return new LogIterator(this.cursor(from, skipHoles), live)
 }
 
+/**
+ * Reads the log from where the named cursor resumes (its committed position, or the lowest
+ * offset if retention dropped records it had not reached), with the options of `log.iter()`
+ * but `from`. Reading commits nothing: call `commit(record.offset + 1)` after processing.
+ */
+NamedCursor.prototype.iter = function iter(options) {
+  if (options === undefined || options === null) options = {}
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    const e = new TypeError(`options must be an object (got ${typeof options})`)
+    e.code = 'ERR_INVALID_ARG_TYPE'
+    throw e
+  }
+  const { live = false, skipHoles = false } = options
+  for (const [name, value] of [['live', live], ['skipHoles', skipHoles]]) {
+    if (typeof value !== 'boolean') {
+      const e = new TypeError(`options.${name} must be a boolean (got ${typeof value})`)
+      e.code = 'ERR_INVALID_ARG_TYPE'
+      throw e
+    }
+  }
+  return new LogIterator(this.reader(skipHoles), live)
+}
+
+/** `for await (const record of namedCursor)`: tails from where it resumes (`iter({ live: true })`). */
+NamedCursor.prototype[Symbol.asyncIterator] = function asyncIterator() {
+  return this.iter({ live: true })
+}
+
 // `read` fills pooled memory (as `Buffer.allocUnsafe` does for small buffers): allocating one
 // Buffer per read costs more than the read itself. A value is a view of a 64 KiB slab (the
 // slab lives while any of its values does); values over 8 KiB get a Buffer of their own.
@@ -313,4 +341,4 @@ Log.prototype.readMany = function readMany(offsets) {
   }
 }
 
-module.exports = { Log, Cursor, LogIterator }
+module.exports = { Log, Cursor, NamedCursor, LogIterator }

@@ -23,6 +23,7 @@ export type SegmentLogErrorCode =
   | 'ERR_SEGMENTLOG_LOCKED'
   | 'ERR_SEGMENTLOG_INVALID_ARGUMENT'
   | 'ERR_SEGMENTLOG_IO'
+  | 'ERR_SEGMENTLOG_NOT_FOUND'
 
 /** An `Error` thrown by segmentlog, with its `code`. */
 export interface SegmentLogError extends Error {
@@ -53,5 +54,15 @@ export declare class LogIterator implements AsyncIterableIterator<LogRecord> {
 export interface Log {
   /** Reads the log in offset order; see `IterOptions` and `LogIterator`. */
   iter(options?: IterOptions): LogIterator
+}
+
+export interface NamedCursor {
+  /**
+   * Reads the log from where the named cursor resumes, with `IterOptions` but `from`.
+   * Reading commits nothing: call `commit(record.offset + 1)` after processing.
+   */
+  iter(options?: Omit<IterOptions, 'from'>): LogIterator
+  /** `for await (const record of namedCursor)`: tails from where it resumes. */
+  [Symbol.asyncIterator](): LogIterator
 }
 

@@ -138,6 +138,75 @@ pub enum Command {
             segmentlog quarantine purge /var/lib/app/log --all"
     )]
     Quarantine(QuarantineArgs),
+
+    /// List, show, set and delete the log's named cursors (consumers' committed positions).
+    #[command(
+        long_about = "List, show, set and delete the log's named cursors: each is a \
+            consumer's committed position (the offset of the next record it processes), kept \
+            in DIR/<name>.cursor. `list` and `show` only read; `set` and `delete` change only \
+            the cursor's file and take no lock on the log, so they work while a writer has it \
+            open (a consumer committing at the same time may overwrite a `set`: the last \
+            commit wins).",
+        after_help = "Example:\n  segmentlog cursors list /var/lib/app/log\n  \
+            segmentlog cursors show /var/lib/app/log billing\n  \
+            segmentlog cursors set /var/lib/app/log billing 1200\n  \
+            segmentlog cursors delete /var/lib/app/log old-consumer"
+    )]
+    Cursors(CursorsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CursorsArgs {
+    #[command(subcommand)]
+    pub command: CursorsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CursorsCommand {
+    /// One line per cursor: name, committed position, where it resumes, lag, records
+    /// skipped, commits, time of the last commit.
+    List(CursorsListArgs),
+    /// One cursor, in detail.
+    Show(CursorNameArgs),
+    /// Commit a position for a cursor, creating the cursor if it does not exist.
+    #[command(
+        long_about = "Commit a position for a cursor (creating the cursor if it does not \
+            exist): an offset up to the log's next offset, or `lowest` or `next`. The \
+            consumer resumes there (from the lowest offset if that is higher)."
+    )]
+    Set(CursorSetArgs),
+    /// Delete a cursor.
+    Delete(CursorNameArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CursorsListArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CursorNameArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// The cursor's name.
+    pub name: String,
+    /// Print one JSON object instead of text (`show` only).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CursorSetArgs {
+    /// The log directory.
+    pub dir: PathBuf,
+    /// The cursor's name.
+    pub name: String,
+    /// An offset, `lowest` or `next`.
+    pub position: String,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let report = log.recovery_report().clone();
     let quarantined = entries(&args.dir)?;
     let quarantined_bytes: u64 = quarantined.iter().map(|e| e.bytes).sum();
+    let cursors = crate::cursors::positions(&log)?;
     if !args.json {
         // Printed before the segments are read, so a damaged log still shows these.
         writeln!(out, "log:         {}", args.dir.display())?;
@@ -48,6 +49,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
                 args.dir.display()
             )?;
         }
+        write_cursors(out, &cursors)?;
     }
     // A segment whose first or last record is damaged shows no time for it (reported below).
     let segments = log.segments().with_context(|| {
@@ -103,6 +105,13 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "last_timestamp_ms": last_ts,
             "segments": segs,
             "recovery": recovery_json(&report),
+            "cursors": cursors
+                .iter()
+                .map(|(name, p)| match p {
+                    Ok(p) => crate::cursors::position_json(p),
+                    Err(e) => json!({"name": name, "error": e.to_string()}),
+                })
+                .collect::<Vec<_>>(),
             "quarantine": {
                 "items": quarantined.len(),
                 "bytes": quarantined_bytes,
@@ -131,6 +140,45 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         write_table(out, &segments)?;
     }
     unreadable_records(&segments, &args.dir, &quarantined)
+}
+
+/// The cursors, one line each with its lag (records appended it has not reached).
+fn write_cursors(
+    out: &mut dyn Write,
+    cursors: &[(
+        String,
+        Result<segmentlog::CursorPosition, segmentlog::Error>,
+    )],
+) -> Result<()> {
+    if cursors.is_empty() {
+        writeln!(out, "cursors:     none")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "cursors:     {}",
+        count(cursors.len() as u64, "cursor")
+    )?;
+    for (name, p) in cursors {
+        match p {
+            Ok(p) => {
+                let skipped = if p.skipped > 0 {
+                    format!(", {} skipped", count(p.skipped, "record"))
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "               {name}: lag {} (committed {}, resumes at {}{skipped})",
+                    count(p.lag, "record"),
+                    p.committed,
+                    p.resume
+                )?;
+            }
+            Err(e) => writeln!(out, "               {name}: unreadable: {e}")?,
+        }
+    }
+    Ok(())
 }
 
 /// What an open would do now, one line, then one line per event (known holes apart).

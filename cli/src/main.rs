@@ -4,6 +4,7 @@
 
 mod append;
 mod args;
+mod cursors;
 mod display;
 mod dump;
 mod info;
@@ -55,6 +56,7 @@ fn run(command: &Command, out: &mut dyn Write) -> anyhow::Result<bool> {
         Command::Append(a) => append::run(a, &mut io::stdin().lock(), out).map(|()| true),
         Command::Repair(a) => repair::run(a, out),
         Command::Quarantine(a) => quarantine::run(a, out).map(|()| true),
+        Command::Cursors(a) => cursors::run(a, out).map(|()| true),
     }
 }
 

@@ -69,6 +69,20 @@ pub enum Error {
     /// read-only log.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// No cursor of this name exists in the log directory (never created, or deleted).
+    #[error("no cursor named {name:?}")]
+    CursorNotFound {
+        /// The cursor's name.
+        name: String,
+    },
+    /// A cursor file holds no valid position: both of its slots are damaged.
+    #[error("corrupt cursor {name:?}: {reason}")]
+    CorruptCursor {
+        /// The cursor's name.
+        name: String,
+        /// What was found.
+        reason: String,
+    },
     /// The operating system refused an operation.
     #[error("{context}: {source}")]
     Io {
@@ -99,11 +113,13 @@ pub enum ErrorKind {
     /// The operating system refused, or an earlier failed sync poisoned the log
     /// ([`Error::Io`], [`Error::Poisoned`]).
     Io,
+    /// A named thing (a cursor) does not exist ([`Error::CursorNotFound`]).
+    NotFound,
 }
 
 impl ErrorKind {
     /// Every kind, in the order of `docs/API.md`.
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::OutOfRange,
         ErrorKind::Hole,
         ErrorKind::Corrupt,
@@ -111,6 +127,7 @@ impl ErrorKind {
         ErrorKind::Locked,
         ErrorKind::InvalidArgument,
         ErrorKind::Io,
+        ErrorKind::NotFound,
     ];
 
     /// The kind's name as the bindings spell it after their prefix: `OUT_OF_RANGE` in
@@ -124,6 +141,7 @@ impl ErrorKind {
             ErrorKind::Locked => "LOCKED",
             ErrorKind::InvalidArgument => "INVALID_ARGUMENT",
             ErrorKind::Io => "IO",
+            ErrorKind::NotFound => "NOT_FOUND",
         }
     }
 }
@@ -134,7 +152,8 @@ impl Error {
         match self {
             Error::OutOfRange { .. } => ErrorKind::OutOfRange,
             Error::Hole { .. } => ErrorKind::Hole,
-            Error::Corrupt { .. } => ErrorKind::Corrupt,
+            Error::Corrupt { .. } | Error::CorruptCursor { .. } => ErrorKind::Corrupt,
+            Error::CursorNotFound { .. } => ErrorKind::NotFound,
             Error::Closed => ErrorKind::Closed,
             Error::Locked { .. } => ErrorKind::Locked,
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
@@ -222,6 +241,19 @@ mod tests {
                 ErrorKind::Io,
             ),
             (Error::io("x", io()), ErrorKind::Io),
+            (
+                Error::CursorNotFound {
+                    name: String::new(),
+                },
+                ErrorKind::NotFound,
+            ),
+            (
+                Error::CorruptCursor {
+                    name: String::new(),
+                    reason: String::new(),
+                },
+                ErrorKind::Corrupt,
+            ),
         ];
         for (e, kind) in cases {
             assert_eq!(e.kind(), kind, "{e}");

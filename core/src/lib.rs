@@ -22,6 +22,7 @@
 //! ```
 
 mod crc;
+mod cursor;
 pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
@@ -51,6 +52,9 @@ mod segment;
 mod store;
 pub mod verify;
 
+pub use cursor::{
+    AutoCommit, Cursor, CursorPosition, CursorStart, MAX_NAME_LEN as MAX_CURSOR_NAME_LEN,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};
 pub use log::{Copied, Iter, Log, SegmentInfo, WaitCanceller};

@@ -20,6 +20,7 @@
 //! compiles this file as a module of its own crate (there is no rlib; see Cargo.toml).
 #![allow(non_camel_case_types)]
 
+mod cursor;
 mod guard;
 mod last_error;
 mod log;
@@ -28,6 +29,13 @@ mod reader;
 mod report;
 mod status;
 
+pub use cursor::{
+    SEGMENTLOG_CURSOR_START_LOWEST, SEGMENTLOG_CURSOR_START_NEXT, SEGMENTLOG_CURSOR_START_OFFSET,
+    SEGMENTLOG_CURSOR_START_TIME, segmentlog_cursor, segmentlog_cursor_commit,
+    segmentlog_cursor_delete, segmentlog_cursor_free, segmentlog_cursor_list,
+    segmentlog_cursor_open, segmentlog_cursor_open_existing, segmentlog_cursor_position,
+    segmentlog_cursor_reader, segmentlog_cursor_start, segmentlog_cursor_state,
+};
 pub use last_error::segmentlog_last_error_message;
 pub use log::{
     segmentlog_append, segmentlog_append_batch, segmentlog_close, segmentlog_log,
@@ -64,4 +72,5 @@ const _: () = {
     shared_by_threads::<segmentlog_log>();
     moves_between_threads::<segmentlog_reader>();
     shared_by_threads::<segmentlog_recovery_report>();
+    shared_by_threads::<segmentlog_cursor>();
 };

@@ -33,6 +33,14 @@ pub struct segmentlog_reader {
 }
 
 impl segmentlog_reader {
+    /// A new reader over `iter`, owned by the caller (freed by `segmentlog_reader_free`).
+    pub(crate) fn boxed(iter: Iter) -> *mut segmentlog_reader {
+        Box::into_raw(Box::new(segmentlog_reader {
+            iter: Some(iter),
+            current: None,
+        }))
+    }
+
     /// The core iterator (missing only if a panic interrupted `segmentlog_reader_set_skip_holes`).
     fn iter(&mut self) -> Result<&mut Iter, Failure> {
         self.iter.as_mut().ok_or_else(lost)

@@ -48,6 +48,9 @@ pub enum segmentlog_status {
     /// has moved past the hole: its next call goes on after it (see
     /// `segmentlog_reader_set_skip_holes` to pass over holes silently).
     Hole = 10,
+    /// No cursor of the name given exists (never created, or deleted, possibly by another
+    /// process while a handle was open on it). No out-parameter is written.
+    NotFound = 11,
 }
 
 impl segmentlog_status {
@@ -65,6 +68,7 @@ impl segmentlog_status {
             ErrorKind::Locked => segmentlog_status::Locked,
             ErrorKind::InvalidArgument => segmentlog_status::InvalidArgument,
             ErrorKind::Io => segmentlog_status::Io,
+            ErrorKind::NotFound => segmentlog_status::NotFound,
         }
     }
 
@@ -82,11 +86,12 @@ impl segmentlog_status {
             segmentlog_status::BufferTooSmall => c"BUFFER_TOO_SMALL",
             segmentlog_status::Panic => c"PANIC",
             segmentlog_status::Hole => c"HOLE",
+            segmentlog_status::NotFound => c"NOT_FOUND",
         }
     }
 
     /// Every status, in value order.
-    const ALL: [segmentlog_status; 11] = [
+    const ALL: [segmentlog_status; 12] = [
         segmentlog_status::Ok,
         segmentlog_status::OutOfRange,
         segmentlog_status::Corrupt,
@@ -98,6 +103,7 @@ impl segmentlog_status {
         segmentlog_status::BufferTooSmall,
         segmentlog_status::Panic,
         segmentlog_status::Hole,
+        segmentlog_status::NotFound,
     ];
 }
 
@@ -143,7 +149,7 @@ mod tests {
         let unknown = unsafe { CStr::from_ptr(segmentlog_status_str(-1)) };
         assert_eq!(unknown, c"UNKNOWN");
         // SAFETY: as above.
-        let unknown = unsafe { CStr::from_ptr(segmentlog_status_str(11)) };
+        let unknown = unsafe { CStr::from_ptr(segmentlog_status_str(12)) };
         assert_eq!(unknown, c"UNKNOWN");
     }
 

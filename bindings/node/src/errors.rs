@@ -55,6 +55,7 @@ fn kind_code(kind: segmentlog::ErrorKind) -> &'static str {
         K::Locked => "ERR_SEGMENTLOG_LOCKED",
         K::InvalidArgument => "ERR_SEGMENTLOG_INVALID_ARGUMENT",
         K::Io => "ERR_SEGMENTLOG_IO",
+        K::NotFound => "ERR_SEGMENTLOG_NOT_FOUND",
     }
 }
 

@@ -17,11 +17,13 @@ mod cursor;
 mod errors;
 pub mod fast;
 mod log;
+mod named_cursor;
 mod options;
 mod report;
 mod tasks;
 
 pub use cursor::{Cursor, RecordChunk};
 pub use log::{BatchRange, Log, LogRecord};
+pub use named_cursor::{CursorPosition, NamedCursor};
 pub use options::{OpenOptions, RepairOptions};
 pub use report::{RecoveryEvent, RecoveryReport};

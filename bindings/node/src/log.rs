@@ -10,6 +10,7 @@ use crate::convert::{
 };
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
+use crate::named_cursor::NamedCursor;
 use crate::options;
 use crate::report::RecoveryReport;
 use crate::tasks::{AppendBatchTask, AppendTask, ReadTask, SyncTask};
@@ -377,6 +378,66 @@ impl Log {
         finish(
             &env,
             guard(|| Ok(AsyncTask::new(SyncTask::new(self.inner.clone())))),
+        )
+    }
+
+    /// Opens the named durable cursor `name`, creating it (durably) if it does not exist at
+    /// `start`: `'lowest'` (default: every record held), `'next'` (only records appended from
+    /// now on) or an offset; or, with `timeMs`, at the first record appended at or after that
+    /// time. An existing cursor keeps its position (`created` says which). Works on a log
+    /// opened `readOnly`. Names are 1 to 128 ASCII letters, digits, `-`, `_` and `.`, not
+    /// starting with `.` (else `ERR_SEGMENTLOG_INVALID_ARGUMENT`).
+    #[napi(
+        catch_unwind,
+        ts_args_type = "name: string, start?: 'lowest' | 'next' | number, timeMs?: number"
+    )]
+    pub fn named_cursor(
+        &self,
+        env: Env,
+        name: Unknown,
+        start: Option<Unknown>,
+        time_ms: Option<Unknown>,
+    ) -> Result<NamedCursor> {
+        finish(
+            &env,
+            guard(|| {
+                let name = string(&name, "name")?;
+                let start = crate::named_cursor::parse_start(start.as_ref(), time_ms.as_ref())?;
+                let cursor = self.inner.cursor(&name, start)?;
+                Ok(NamedCursor::new(cursor, self.inner.clone()))
+            }),
+        )
+    }
+
+    /// Opens the existing named cursor `name`; `ERR_SEGMENTLOG_NOT_FOUND` if there is none.
+    #[napi(catch_unwind, ts_args_type = "name: string")]
+    pub fn open_named_cursor(&self, env: Env, name: Unknown) -> Result<NamedCursor> {
+        finish(
+            &env,
+            guard(|| {
+                let name = string(&name, "name")?;
+                let cursor = self.inner.open_cursor(&name)?;
+                Ok(NamedCursor::new(cursor, self.inner.clone()))
+            }),
+        )
+    }
+
+    /// The names of the log's named cursors, sorted.
+    #[napi(catch_unwind)]
+    pub fn cursor_names(&self, env: Env) -> Result<Vec<String>> {
+        finish(&env, guard(|| Ok(self.inner.cursor_names()?)))
+    }
+
+    /// Deletes the named cursor `name` (durably); `ERR_SEGMENTLOG_NOT_FOUND` if there is none.
+    /// Objects still open on it throw `ERR_SEGMENTLOG_NOT_FOUND` from then on.
+    #[napi(catch_unwind, ts_args_type = "name: string")]
+    pub fn delete_cursor(&self, env: Env, name: Unknown) -> Result<()> {
+        finish(
+            &env,
+            guard(|| {
+                let name = string(&name, "name")?;
+                Ok(self.inner.delete_cursor(&name)?)
+            }),
         )
     }
 

@@ -32,6 +32,9 @@ pub struct OpenOptions {
     pub retention_bytes: Option<f64>,
     /// Drop sealed segments whose newest record is older than this many milliseconds.
     pub retention_ms: Option<f64>,
+    /// Retention keeps the segments a named cursor still needs while the log holds at most
+    /// this many bytes (past it, it drops them anyway) [none: cursors are not waited for].
+    pub retention_cursor_cap_bytes: Option<f64>,
     /// How many sealed segments may have their files open at once [64].
     pub max_open_segments: Option<f64>,
     /// Open without the writer lock, to read (and tail) a log another process writes [false].

@@ -81,6 +81,7 @@ fn class_of(kind: segmentlog::ErrorKind) -> &'static str {
         K::Locked => "LogLockedError",
         K::InvalidArgument => "InvalidArgumentError",
         K::Io => "SegmentLogIOError",
+        K::NotFound => "CursorNotFoundError",
     }
 }
 

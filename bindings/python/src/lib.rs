@@ -1,6 +1,7 @@
 //! `segmentlog._segmentlog`: the Python module (built by maturin, re-exported by the pure-Python
 //! package `segmentlog`). It only converts types and errors; all behaviour lives in core.
 
+mod cursor;
 mod detached;
 mod errors;
 mod iter;
@@ -19,6 +20,8 @@ fn _segmentlog(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<log::PyLog>()?;
     m.add_class::<record::PyRecord>()?;
     m.add_class::<iter::PyLogIterator>()?;
+    m.add_class::<cursor::PyCursor>()?;
+    m.add_class::<cursor::PyCursorPosition>()?;
     m.add_class::<report::PyRecoveryReport>()?;
     m.add_class::<report::PyRecoveryEvent>()?;
     m.add_function(wrap_pyfunction!(log::open, m)?)?;

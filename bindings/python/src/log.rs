@@ -9,6 +9,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyRange, PyString};
 use segmentlog::{Log, SyncPolicy};
 
+use crate::cursor::PyCursor;
 use crate::detached::Detached;
 use crate::errors::{Failure, IntoPyResult, guard, raise};
 use crate::iter::PyLogIterator;
@@ -102,7 +103,7 @@ impl PyLog {
     /// An offset argument: any int from 0 to 2**63 - 1 (core's `format::MAX_OFFSET`, which is
     /// `i64::MAX`); `None` for an int outside (negative, or beyond any offset). Anything that
     /// is not an int is a `TypeError`.
-    fn offset_in_range(value: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+    pub(crate) fn offset_in_range(value: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
         match value.extract::<i64>() {
             Ok(o) => Ok(u64::try_from(o).ok()),
             // An int too large (or too negative) for an i64: no offset is that far out.
@@ -359,6 +360,54 @@ impl PyLog {
             guard(|| Ok(self.log.wait_for(offset, Some(slice))?.then_some(())))
         })?;
         Ok(found.is_some())
+    }
+
+    /// cursor(name, start="lowest", time_ms=None) -> Cursor
+    ///
+    /// Opens the named cursor, creating it (durably) if it does not exist at ``start``:
+    /// ``"lowest"`` (every record held), ``"next"`` (only records appended from now on) or an
+    /// offset; with ``time_ms``, at the first record appended at or after that time. An
+    /// existing cursor keeps its position (:attr:`Cursor.created` says which). Works on a log
+    /// opened ``read_only``. Names are 1 to 128 ASCII letters, digits, ``-``, ``_`` and ``.``,
+    /// not starting with ``.`` (else :class:`InvalidArgumentError`).
+    #[pyo3(signature = (name, start=None, time_ms=None))]
+    fn cursor(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        start: Option<&Bound<'_, PyAny>>,
+        time_ms: Option<i64>,
+    ) -> PyResult<PyCursor> {
+        let start = crate::cursor::parse_start(py, &self.log, start, time_ms)?;
+        let log: &Log = &self.log;
+        let cursor = py.detach(|| guard(|| log.cursor(name, start))).py_err(py)?;
+        Ok(PyCursor::new(cursor, log.clone()))
+    }
+
+    /// open_cursor(name) -> Cursor
+    ///
+    /// Opens the existing cursor ``name``; :class:`CursorNotFoundError` if there is none.
+    fn open_cursor(&self, py: Python<'_>, name: &str) -> PyResult<PyCursor> {
+        let log: &Log = &self.log;
+        let cursor = py.detach(|| guard(|| log.open_cursor(name))).py_err(py)?;
+        Ok(PyCursor::new(cursor, log.clone()))
+    }
+
+    /// cursor_names() -> list[str]
+    ///
+    /// The names of the log's cursors, sorted.
+    fn cursor_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let log: &Log = &self.log;
+        py.detach(|| guard(|| log.cursor_names())).py_err(py)
+    }
+
+    /// delete_cursor(name) -> None
+    ///
+    /// Deletes the cursor ``name`` (durably); :class:`CursorNotFoundError` if there is none.
+    /// Cursor objects still open on it raise :class:`CursorNotFoundError` from then on.
+    fn delete_cursor(&self, py: Python<'_>, name: &str) -> PyResult<()> {
+        let log: &Log = &self.log;
+        py.detach(|| guard(|| log.delete_cursor(name))).py_err(py)
     }
 
     /// The lowest offset the log holds (equal to :attr:`next_offset` when it is empty).

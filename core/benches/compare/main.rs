@@ -5,12 +5,14 @@
 //! Prints every measurement (median [min .. max] of several rounds), the ratios, and the
 //! targets with PASS/MISS; writes `bench/results/core.json` (or `$BENCH_RESULTS/core.json`).
 //! Scratch logs go to `$BENCH_DIR` (default: the system temp dir). `BENCH_ONLY=reads,durable`
-//! runs some of appends, reads, durable, reopen, memory (and writes no results).
+//! runs some of appends, reads, durable, cursors, reopen, memory (and writes no
+//! results).
 
 mod alloc;
 mod appends;
 mod ceiling;
 mod child;
+mod cursors;
 mod durable;
 mod harness;
 mod memory;
@@ -139,6 +141,9 @@ fn main() {
     }
     if wanted("durable") {
         durable::run(&cfg, &mut b);
+    }
+    if wanted("cursors") {
+        cursors::run(&cfg, &mut b);
     }
     if wanted("reopen") {
         reopen::run(&cfg, &mut b);

@@ -276,6 +276,11 @@ impl Log {
         self.shared.close()
     }
 
+    /// `Closed` once the log was closed (for the parts of the crate built on the log).
+    pub(crate) fn check_open(&self) -> Result<()> {
+        self.shared.check_open()
+    }
+
     /// Whether the log was closed.
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire)
@@ -297,6 +302,18 @@ impl Log {
             recovery::remove_segment_files(&sh.dir, base)?;
         }
         crate::map_rules::sweep_removed(&sh.dir, "");
+        // The log's cursors go with it.
+        if let Ok(entries) = std::fs::read_dir(&sh.dir) {
+            for entry in entries.flatten() {
+                if entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| n.ends_with(crate::cursor::SUFFIX))
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
         for name in [CLEAN_MARKER, recovery::LOCK_FILE] {
             let _ = std::fs::remove_file(sh.dir.join(name));
         }

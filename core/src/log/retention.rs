@@ -1,4 +1,5 @@
-//! Retention: dropping the oldest sealed segments by size or age.
+//! Retention: dropping the oldest sealed segments by size or age; with
+//! `Options::retention_cursor_cap_bytes`, not those a named cursor still needs, up to the cap.
 
 use std::sync::Arc;
 
@@ -13,6 +14,11 @@ impl Shared {
         if o.retention_bytes.is_none() && o.retention_ms.is_none() {
             return Ok(());
         }
+        // Read before the segments are locked: a few small files. A cursor that cannot be
+        // read (damaged, deleted meanwhile) holds nothing back.
+        let hold = o
+            .retention_cursor_cap_bytes
+            .and_then(|cap| crate::cursor::lowest_committed(&self.dir).map(|floor| (cap, floor)));
         let victims: Vec<Arc<Segment>> = {
             let segs = self.segments.read();
             let mut total: u64 = segs.iter().map(|s| s.end()).sum();
@@ -27,6 +33,13 @@ impl Shared {
                             .is_ok_and(|t| t.saturating_add(ms) < now)
                 });
                 if !(too_big || too_old) {
+                    break;
+                }
+                // A cursor still needs records of this segment (and so of every later one).
+                if let Some((cap, floor)) = hold
+                    && floor < s.next()
+                    && total <= cap
+                {
                     break;
                 }
                 total -= s.end();

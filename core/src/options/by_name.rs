@@ -83,7 +83,7 @@ impl Type {
 }
 
 /// Every option a binding can set by name (`max_offset` is the binding's own business).
-const TABLE: [(&str, &str, Type); 9] = [
+const TABLE: [(&str, &str, Type); 10] = [
     ("max_segment_bytes", "maxSegmentBytes", Type::Uint),
     ("max_index_bytes", "maxIndexBytes", Type::Uint),
     ("initial_offset", "initialOffset", Type::Uint),
@@ -91,6 +91,11 @@ const TABLE: [(&str, &str, Type); 9] = [
     ("recovery", "recovery", Type::Recovery),
     ("retention_bytes", "retentionBytes", Type::Uint),
     ("retention_ms", "retentionMs", Type::Uint),
+    (
+        "retention_cursor_cap_bytes",
+        "retentionCursorCapBytes",
+        Type::Uint,
+    ),
     ("max_open_segments", "maxOpenSegments", Type::Uint),
     ("read_only", "readOnly", Type::Bool),
 ];
@@ -177,6 +182,7 @@ impl Options {
                     "initial_offset" => self.initial_offset = n,
                     "retention_bytes" => self.retention_bytes = Some(n),
                     "retention_ms" => self.retention_ms = Some(n),
+                    "retention_cursor_cap_bytes" => self.retention_cursor_cap_bytes = Some(n),
                     "max_open_segments" => {
                         self.max_open_segments = usize::try_from(n).unwrap_or(usize::MAX)
                     }

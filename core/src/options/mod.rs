@@ -83,6 +83,12 @@ pub struct Options {
     pub retention_bytes: Option<u64>,
     /// Drop sealed segments whose newest record is older than this many milliseconds.
     pub retention_ms: Option<u64>,
+    /// Retention waits for named cursors (`Log::cursor`): a segment holding records at or
+    /// after a cursor's committed position is kept while the log holds at most this many
+    /// bytes. Past this cap retention drops it anyway (so a dead consumer cannot fill the
+    /// disk): that cursor then resumes at the lowest offset and reports the records it
+    /// skipped. `None` (default): retention does not look at cursors.
+    pub retention_cursor_cap_bytes: Option<u64>,
     /// How many sealed segments may have their files open at once (default 64, at least 1):
     /// the others are opened when read and closed again, least recently used first, so that
     /// descriptors and memory mappings do not grow with the log (like RocksDB's
@@ -104,6 +110,7 @@ impl Default for Options {
             recovery: RecoveryMode::TruncateTail,
             retention_bytes: None,
             retention_ms: None,
+            retention_cursor_cap_bytes: None,
             max_open_segments: 64,
             read_only: false,
         }

@@ -18,6 +18,8 @@ says what an open found and did; :func:`repair` scans a closed log and makes hol
 """
 
 from ._segmentlog import (
+    Cursor,
+    CursorPosition,
     Log,
     LogIterator,
     Record,
@@ -31,6 +33,7 @@ from ._errors import (
     SegmentLogError,
     SegmentLogIOError,
     CorruptLogError,
+    CursorNotFoundError,
     HoleError,
     InvalidArgumentError,
     LogClosedError,
@@ -40,9 +43,12 @@ from ._errors import (
 )
 
 __all__ = [
+    "Cursor",
+    "CursorPosition",
     "SegmentLogError",
     "SegmentLogIOError",
     "CorruptLogError",
+    "CursorNotFoundError",
     "HoleError",
     "InvalidArgumentError",
     "Log",

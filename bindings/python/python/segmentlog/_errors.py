@@ -88,8 +88,14 @@ class SegmentLogIOError(SegmentLogError, OSError):
     after a failed sync)."""
 
 
+class CursorNotFoundError(SegmentLogError, LookupError):
+    """No cursor of the name given exists (never created, or deleted, possibly by another
+    process while a handle was open on it)."""
+
+
 __all__ = [
     "SegmentLogError",
+    "CursorNotFoundError",
     "SegmentLogIOError",
     "CorruptLogError",
     "HoleError",

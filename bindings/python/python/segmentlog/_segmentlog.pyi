@@ -16,6 +16,8 @@ __all__ = [
     "Log",
     "Record",
     "LogIterator",
+    "Cursor",
+    "CursorPosition",
     "RecoveryEvent",
     "RecoveryReport",
     "open",
@@ -64,6 +66,50 @@ class LogIterator(Iterator[Record]):
     @property
     def position(self) -> int:
         """The offset of the record this iterator yields next."""
+
+@final
+class CursorPosition:
+    """A cursor's committed position and where reading resumes (:meth:`Cursor.position`)."""
+
+    @property
+    def name(self) -> str:
+        """The cursor's name."""
+    @property
+    def committed(self) -> int:
+        """The committed position: the offset of the next record to process."""
+    @property
+    def resume(self) -> int:
+        """Where reading resumes: ``committed`` within the log's lowest and next offsets."""
+    @property
+    def skipped(self) -> int:
+        """Records dropped (retention, truncation) before the cursor processed them."""
+    @property
+    def lag(self) -> int:
+        """Records appended that the cursor has not reached."""
+    @property
+    def commits(self) -> int:
+        """Commits so far (creating the cursor is the first)."""
+    @property
+    def committed_at_ms(self) -> int:
+        """When the position was committed, ms since the Unix epoch."""
+
+@final
+class Cursor:
+    """A named durable cursor; made by :meth:`Log.cursor` or :meth:`Log.open_cursor`."""
+
+    @property
+    def name(self) -> str:
+        """The cursor's name."""
+    @property
+    def created(self) -> bool:
+        """Whether the call that made this object created the cursor."""
+    def position(self) -> CursorPosition:
+        """The committed position and where reading resumes."""
+    def commit(self, position: int) -> None:
+        """Commits ``position`` (the offset of the next record to process) durably."""
+    def iter(self, wait: Union[float, bool, None] = None, skip_holes: bool = False) -> LogIterator:
+        """Records from where the cursor resumes; ``wait`` as for :meth:`Log.iter`."""
+    def __iter__(self) -> LogIterator: ...
 
 @final
 class RecoveryEvent:
@@ -142,6 +188,7 @@ class Log:
         recovery: Optional[_RecoveryOption] = None,
         retention_bytes: Optional[int] = None,
         retention_ms: Optional[int] = None,
+        retention_cursor_cap_bytes: Optional[int] = None,
         max_open_segments: Optional[int] = None,
         read_only: Optional[bool] = None,
     ) -> "Log": ...
@@ -164,6 +211,19 @@ class Log:
         """Records from ``start``; ``wait`` seconds (True: forever) for new ones at the end;
         ``skip_holes`` passes over damaged records instead of raising ``HoleError``."""
     def __iter__(self) -> LogIterator: ...
+    def cursor(
+        self,
+        name: str,
+        start: Union[Literal["lowest", "next"], int, None] = None,
+        time_ms: Optional[int] = None,
+    ) -> Cursor:
+        """Opens the cursor ``name``, creating it at ``start`` (or ``time_ms``) if absent."""
+    def open_cursor(self, name: str) -> Cursor:
+        """Opens the existing cursor ``name`` (``CursorNotFoundError`` if there is none)."""
+    def cursor_names(self) -> list[str]:
+        """The names of the log's cursors, sorted."""
+    def delete_cursor(self, name: str) -> None:
+        """Deletes the cursor ``name`` (``CursorNotFoundError`` if there is none)."""
     def wait_for(self, offset: int, timeout: Union[float, bool, None] = None) -> bool:
         """Waits until the record at ``offset`` exists; False if ``timeout`` seconds pass."""
     @property
@@ -210,6 +270,7 @@ def open(
     recovery: Optional[_RecoveryOption] = None,
     retention_bytes: Optional[int] = None,
     retention_ms: Optional[int] = None,
+    retention_cursor_cap_bytes: Optional[int] = None,
     max_open_segments: Optional[int] = None,
     read_only: Optional[bool] = None,
 ) -> Log:
