@@ -48,31 +48,12 @@ pub(crate) fn parse_start(
         };
     }
     if start.is_instance_of::<PyInt>() {
-        return Ok(CursorStart::Offset(offset(py, log, start)?));
+        return Ok(CursorStart::Offset(crate::log::offset_arg(py, log, start)?));
     }
     Err(PyTypeError::new_err(format!(
         "start must be \"lowest\", \"next\" or an int offset, not {}",
         start.get_type().name()?
     )))
-}
-
-/// An offset argument: an int that is negative or beyond any offset raises
-/// `OffsetOutOfRangeError` (as `Log` does), anything not an int `TypeError`.
-fn offset(py: Python<'_>, log: &Log, value: &Bound<'_, PyAny>) -> PyResult<u64> {
-    if let Some(o) = crate::log::PyLog::offset_in_range(value)? {
-        return Ok(o);
-    }
-    let (lowest, next) = guard(|| Ok((log.lowest_offset()?, log.next_offset()?))).py_err(py)?;
-    Err(raise(
-        py,
-        "OffsetOutOfRangeError",
-        (
-            format!("offset {value} is out of range: the log holds offsets {lowest}..{next}"),
-            value.clone().unbind(),
-            lowest,
-            next,
-        ),
-    ))
 }
 
 /// A cursor's committed position and where reading resumes (:meth:`Cursor.position`).
@@ -165,7 +146,7 @@ impl PyCursor {
     /// Commits ``position`` (the offset of the next record to process, at most
     /// :attr:`Log.next_offset`) durably. It may go back, to process records again.
     fn commit(&self, py: Python<'_>, position: &Bound<'_, PyAny>) -> PyResult<()> {
-        let position = offset(py, &self.log, position)?;
+        let position = crate::log::offset_arg(py, &self.log, position)?;
         py.detach(|| guard(|| self.cursor.commit(position)))
             .py_err(py)
     }

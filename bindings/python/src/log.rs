@@ -112,24 +112,9 @@ impl PyLog {
         }
     }
 
-    /// An offset argument: an int that is negative or above 2**63 - 1 can be no offset of the
-    /// log, and raises `OffsetOutOfRangeError` (with that int as its `offset`).
+    /// An offset argument of this log (see [`offset_arg`]).
     fn offset(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<u64> {
-        if let Some(o) = Self::offset_in_range(value)? {
-            return Ok(o);
-        }
-        let (lowest, next) =
-            guard(|| Ok((self.log.lowest_offset()?, self.log.next_offset()?))).py_err(py)?;
-        Err(raise(
-            py,
-            "OffsetOutOfRangeError",
-            (
-                format!("offset {value} is out of range: the log holds offsets {lowest}..{next}"),
-                value.clone().unbind(),
-                lowest,
-                next,
-            ),
-        ))
+        offset_arg(py, &self.log, value)
     }
 
     /// Reads one record into a new `bytes` object with a single copy. Small values are copied
@@ -546,4 +531,24 @@ impl PyLog {
         self.close(py)?;
         Ok(false)
     }
+}
+
+/// An offset argument of `log`: an int that is negative or above 2**63 - 1 can be no offset of
+/// the log, and raises `OffsetOutOfRangeError` (with that int as its `offset`); anything not an
+/// int is a `TypeError`.
+pub(crate) fn offset_arg(py: Python<'_>, log: &Log, value: &Bound<'_, PyAny>) -> PyResult<u64> {
+    if let Some(o) = PyLog::offset_in_range(value)? {
+        return Ok(o);
+    }
+    let (lowest, next) = guard(|| Ok((log.lowest_offset()?, log.next_offset()?))).py_err(py)?;
+    Err(raise(
+        py,
+        "OffsetOutOfRangeError",
+        (
+            format!("offset {value} is out of range: the log holds offsets {lowest}..{next}"),
+            value.clone().unbind(),
+            lowest,
+            next,
+        ),
+    ))
 }
