@@ -1185,9 +1185,13 @@ fn read_only_opens_succeed_while_the_writer_rolls_and_retains() {
             writer
         })
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    // At least 3 s and 50 opens: a loaded machine (wine, CI beside other builds) gets fewer
+    // opens into 3 s, and the test must not turn into a timing test. 60 s is a hang.
+    let started = std::time::Instant::now();
     let mut opens = 0;
-    while std::time::Instant::now() < deadline {
+    while (opens < 50 || started.elapsed() < std::time::Duration::from_secs(3))
+        && started.elapsed() < std::time::Duration::from_secs(60)
+    {
         let reader = Log::open(
             dir.path(),
             Options {
@@ -1202,5 +1206,5 @@ fn read_only_opens_succeed_while_the_writer_rolls_and_retains() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     churn.join().unwrap().close().unwrap();
-    assert!(opens > 50, "only {opens} opens in 3 s");
+    assert!(opens >= 50, "only {opens} opens in 60 s");
 }
