@@ -330,8 +330,10 @@ impl CursorFile {
             return Err(self.not_found());
         }
         let path = &self.path;
+        // Renamed away first where that is what frees a name at once: Windows keeps the name
+        // of a file removed while any handle (another cursor's, another process's) is open.
         fault::check(Op::Remove, path)
-            .and_then(|_| std::fs::remove_file(path))
+            .and_then(|_| crate::map_rules::remove_file(path))
             .context(|| format!("removing cursor file {}", path.display()))?;
         sync_dir(dir)
     }
