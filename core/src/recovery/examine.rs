@@ -215,7 +215,13 @@ fn used_entries(index: &File, base: u64) -> Option<u64> {
     if header.base != base {
         return None;
     }
-    let entries = read_entries(index, (len - INDEX_HEADER_LEN) / INDEX_ENTRY_LEN).ok()?;
+    // The length was taken first: a reader racing the writer may see a file created (empty)
+    // since, whose header is there by now. Then there are no entries to count.
+    let entries = read_entries(
+        index,
+        len.saturating_sub(INDEX_HEADER_LEN) / INDEX_ENTRY_LEN,
+    )
+    .ok()?;
     Some(
         entries
             .iter()
