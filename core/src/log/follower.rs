@@ -345,21 +345,36 @@ mod tests {
         assert!(!settled(&[], &[]), "an empty view needs equal listings");
     }
 
-    /// A view taken across a `truncate_back` and the appends after it: the segment that was
-    /// cut scanned while it held 3 records, the next segment's name back (re-created by a
-    /// roll) by the time the listing was checked. The gap between them in the view is stale:
-    /// the writer filled it. Reads and iteration take a fresh view, never report a hole.
-    #[test]
-    fn a_gap_the_writer_filled_since_the_view_is_no_hole() {
+    /// A log of `records` values of 100 bytes in 4 KiB segments (the value of record `i` is
+    /// `[i; 100]`), its writer left open, and a read-only reader of it.
+    fn writer_and_reader(records: u8) -> (tempfile::TempDir, Log, Log) {
         let dir = tempfile::tempdir().unwrap();
         let o = Options {
             max_segment_bytes: 4096,
             ..Options::default()
         };
         let writer = Log::open(dir.path(), o.clone()).unwrap();
-        for i in 0..100u8 {
+        for i in 0..records {
             writer.append(&[i; 100]).unwrap();
         }
+        let reader = Log::open(
+            dir.path(),
+            Options {
+                read_only: true,
+                ..o
+            },
+        )
+        .unwrap();
+        (dir, writer, reader)
+    }
+
+    /// A view taken across a `truncate_back` and the appends after it: the segment that was
+    /// cut scanned while it held 3 records, the next segment's name back (re-created by a
+    /// roll) by the time the listing was checked. The gap between them in the view is stale:
+    /// the writer filled it. Reads and iteration take a fresh view, never report a hole.
+    #[test]
+    fn a_gap_the_writer_filled_since_the_view_is_no_hole() {
+        let (_dir, _writer, reader) = writer_and_reader(100);
         let stale_view = |reader: &Log| {
             let first = reader.shared.segments.read()[0].clone();
             assert!(
@@ -370,14 +385,6 @@ mod tests {
             first.shrink_to(first.base + 3, end);
             first.base + 3
         };
-        let reader = Log::open(
-            dir.path(),
-            Options {
-                read_only: true,
-                ..o
-            },
-        )
-        .unwrap();
         let gap = stale_view(&reader);
         assert_eq!(reader.read(gap).unwrap().value, vec![gap as u8; 100]);
         stale_view(&reader);
@@ -390,23 +397,7 @@ mod tests {
     /// hole). A fresh view scans it anew; a hole that stays is real, and reported.
     #[test]
     fn a_hole_in_the_newest_segment_is_looked_at_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let o = Options {
-            max_segment_bytes: 4096,
-            ..Options::default()
-        };
-        let writer = Log::open(dir.path(), o.clone()).unwrap();
-        for i in 0..10u8 {
-            writer.append(&[i; 100]).unwrap();
-        }
-        let reader = Log::open(
-            dir.path(),
-            Options {
-                read_only: true,
-                ..o
-            },
-        )
-        .unwrap();
+        let (_dir, _writer, reader) = writer_and_reader(10);
         let torn_scan = |reader: &Log| {
             let newest = reader.shared.segments.read().last().unwrap().clone();
             let files = newest.files().unwrap();
