@@ -3,8 +3,8 @@
 #   1. `cargo publish --dry-run` of every publishable crate of the workspace (segmentlog,
 #      segmentlog-cli, segmentlog-openraft), in dependency order; cargo packages each one and
 #      builds it from its package alone, the workspace's unpublished crates resolved locally;
-#   2. the README's Rust example, taken from the README inside the packaged segmentlog crate (what
-#      crates.io shows), runs in a scratch project that depends on `segmentlog` by its published
+#   2. the README's Rust examples, taken from the README inside the packaged segmentlog crate (what
+#      crates.io shows), run in a scratch project that depends on `segmentlog` by its published
 #      name, patched to the unpacked package (a path override: nothing is published).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +23,13 @@ mkdir -p "$work"
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 for crate in segmentlog segmentlog-cli segmentlog-openraft; do
     rm -rf "$cargo_home"/registry/src/*/"$crate-$version"
+done
+# And the verify builds go to $target/debug, where cargo takes a registry crate's build as fresh
+# by its name, version and registry alone (registry sources never change, it assumes): a build of
+# an older package of the same version would be linked in. Their fingerprints go, so each of the
+# three crates is built again (seconds; the dependencies stay).
+for crate in segmentlog segmentlog_cli segmentlog_openraft segmentlog-cli segmentlog-openraft; do
+    rm -rf "$target"/debug/.fingerprint/"$crate"-*
 done
 
 echo "== cargo publish --dry-run --workspace"
@@ -71,23 +78,37 @@ segmentlog = { path = "../segmentlog-$version" }
 
 [workspace]
 TOML
-python3 - "$work/segmentlog-$version/README.md" "$app/src/main.rs" <<'PY'
-import re, sys
+# Each rust block is a program of its own: the first is src/main.rs, the rest src/bin/readmeN.rs.
+python3 - "$work/segmentlog-$version/README.md" "$app/src" <<'PY'
+import os, re, sys
 readme = open(sys.argv[1], encoding="utf-8").read()
 blocks = re.findall(r"^```rust\n(.*?)^```", readme, re.S | re.M)
-if len(blocks) != 1:
-    sys.exit(f"expected one rust block in the packaged README, found {len(blocks)}")
-open(sys.argv[2], "w", encoding="utf-8").write(blocks[0])
+if not blocks:
+    sys.exit("no rust block in the packaged README")
+os.makedirs(os.path.join(sys.argv[2], "bin"))
+for i, code in enumerate(blocks, start=1):
+    name = "main.rs" if i == 1 else os.path.join("bin", f"readme{i}.rs")
+    open(os.path.join(sys.argv[2], name), "w", encoding="utf-8").write(code)
 PY
-# Its own target dir: the example must build from the package, not from the workspace's output.
-(cd "$app" && CARGO_TARGET_DIR="$work/readme-target" $CARGO run -q >"$work/readme.out" 2>&1) || {
-    cat "$work/readme.out" >&2
-    echo "the README's Rust example failed against the packaged crate" >&2
-    exit 1
-}
-# The first record it prints is "hello" (as bytes) at offset 0.
-grep -q '^0 @[0-9]*ms: \[104, 101, 108, 108, 111\]$' "$work/readme.out" ||
-    { cat "$work/readme.out" >&2; echo "the example did not print its first record" >&2; exit 1; }
+# Its own target dir: the examples must build from the package, not from the workspace's output.
+for bin in readme-app $(cd "$app/src/bin" && ls | sed 's/\.rs$//'); do
+    (cd "$app" && CARGO_TARGET_DIR="$work/readme-target" $CARGO run -q --bin "$bin" \
+        >"$work/$bin.out" 2>&1) || {
+        cat "$work/$bin.out" >&2
+        echo "the README's Rust example $bin failed against the packaged crate" >&2
+        exit 1
+    }
+    echo "README example $bin ran"
+done
+# The first example prints its first record: "hello" (as bytes) at offset 0; the consumer
+# example prints it as offset: bytes.
+grep -q '^0 @[0-9]*ms: \[104, 101, 108, 108, 111\]$' "$work/readme-app.out" ||
+    { cat "$work/readme-app.out" >&2; echo "the example did not print its first record" >&2; exit 1; }
+for out in "$work"/readme[0-9]*.out; do
+    [ -e "$out" ] || continue
+    grep -q '^0: \[104, 101, 108, 108, 111\]$' "$out" ||
+        { cat "$out" >&2; echo "$(basename "$out" .out) did not print its record" >&2; exit 1; }
+done
 grep -A2 'name = "segmentlog"' "$app/Cargo.lock" | grep -q "version = \"$version\"" ||
     { echo "the scratch project did not resolve segmentlog $version" >&2; exit 1; }
 echo "crates: publish dry run and README example passed"
