@@ -894,3 +894,53 @@ fn a_deleted_short_zeroed_or_scrambled_index_loses_nothing() {
     }
     eprintln!("index damage: {cases} cases, no record lost");
 }
+
+/// After a crash, a batch that never committed is cut from the newest segment; the index
+/// entries the writer had already made for it go too (a zero entry is an unused slot: readers
+/// in other processes count records by the index). Recovery keeps an index that agrees with
+/// the store rather than writing it anew, so this is the one place those entries are cleared.
+#[test]
+fn entries_of_a_cut_batch_leave_the_newest_index() {
+    let dir = scratch();
+    let log = Log::open(dir.path(), Options::default()).unwrap();
+    for o in 0..20 {
+        assert_eq!(log.append(&value(o)).unwrap(), o);
+    }
+    let vals: Vec<Vec<u8>> = (20..24).map(value).collect();
+    assert_eq!(log.append_batch(&vals).unwrap(), 20..24);
+    let newest = log.segments().unwrap().pop().unwrap();
+    // The process dies with nothing synced; the batch's last record (its commit) is torn.
+    let crashed = scratch();
+    copy_dir(dir.path(), crashed.path());
+    drop(log);
+    let store = crashed.path().join(newest.store_path.file_name().unwrap());
+    let index = crashed.path().join(newest.index_path.file_name().unwrap());
+    let last = STORE_HEADER_LEN
+        + (0..23)
+            .map(|o| RECORD_HEADER_LEN + value(o).len() as u64)
+            .sum::<u64>();
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes[(last + RECORD_HEADER_LEN) as usize] ^= 0x40;
+    std::fs::write(&store, &bytes).unwrap();
+    let entry = |slot: u64| {
+        let b = std::fs::read(&index).unwrap();
+        let at = (segmentlog::format::INDEX_HEADER_LEN + 4 * slot) as usize;
+        u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+    };
+    assert_ne!(entry(23), 0, "the crashed index holds the batch's entries");
+
+    let log = Log::open(crashed.path(), Options::default()).unwrap();
+    assert_eq!(
+        log.next_offset().unwrap(),
+        20,
+        "the uncommitted batch is cut"
+    );
+    for slot in 20..24 {
+        assert_eq!(entry(slot), 0, "index slot {slot} past the kept records");
+    }
+    for o in 0..20 {
+        assert_eq!(log.read(o).unwrap().value, value(o));
+    }
+    assert_eq!(log.append(b"next").unwrap(), 20);
+    log.close().unwrap();
+}

@@ -398,6 +398,41 @@ fn zero_tail(store: &Store, from: u64) {
     }
 }
 
+/// The newest segment's index as it is, when recovery scanned its store and the index agreed
+/// with every record found (`positions`, none a hole): a crash of the writing process leaves
+/// it so, and rewriting it (truncate, reallocate, megabytes written) cost more than the rest
+/// of the reopen bar the scan. Slots past the kept records (a batch cut as not committed) are
+/// cleared. `None` (the caller writes a new index) if the file is not such an index or cannot
+/// be opened so.
+fn reuse_index(path: &Path, base: u64, positions: &[u32], capacity: u64) -> Option<Index> {
+    if positions.contains(&HOLE) {
+        return None;
+    }
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let kept_end = format::INDEX_HEADER_LEN + positions.len() as u64 * format::INDEX_ENTRY_LEN;
+    if len < kept_end {
+        return None;
+    }
+    let mut head = [0u8; format::INDEX_HEADER_LEN as usize];
+    crate::platform::FileExt::read_exact_at(&file, &mut head, 0).ok()?;
+    if format::decode_file_header(FileKind::Index, &head)
+        .ok()?
+        .base
+        != base
+    {
+        return None;
+    }
+    let stale = scan::last_nonzero(&file, kept_end, len).ok()?;
+    let index = Index::open_writable(path, capacity).ok()?;
+    if let Some(last) = stale {
+        let slot_end = (last - format::INDEX_HEADER_LEN) / format::INDEX_ENTRY_LEN + 1;
+        // SAFETY: the log is being opened: no other thread knows this index yet.
+        unsafe { index.clear_slots(positions.len() as u64, slot_end) };
+    }
+    Some(index)
+}
+
 /// Opens the files of a kept segment: the newest read-write (it becomes the active segment)
 /// unless the log is read-only, the others sealed.
 fn open_kept(k: Keep, opts: &Options, read_only: bool, cache: &Arc<OpenCache>) -> Result<Segment> {
@@ -463,7 +498,13 @@ fn open_kept_files(
         if !tail_zeros && (trailing.is_some() || ex.file_len > end) {
             zero_tail(&store, end);
         }
+        let reusable = !ex.index_mismatch && ex.header.is_ok();
+        let kept_index = match &entries {
+            Some(p) if reusable => reuse_index(&index_path, base, p, opts.max_index_bytes),
+            _ => None,
+        };
         let index = match entries {
+            _ if kept_index.is_some() => kept_index.expect("checked"),
             Some(p) => {
                 let index = Index::create(&index_path, base, &p, opts.max_index_bytes)
                     .context(|| ctx(&index_path))?;
