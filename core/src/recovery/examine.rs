@@ -261,6 +261,9 @@ pub(crate) fn examine(
                 Ok(h) => *h,
                 Err(_) => stand_in(base),
             };
+            // Whatever a crash left unwritten in the page cache is synced once recovery is
+            // done (`make_durable`): the disk starts on it now, while the scan reads.
+            crate::platform::start_writeback(&store);
             let mut scan = fault::check(Op::Read, &store_path)
                 .and_then(|_| scan::scan_store(&store, &h, index.as_ref(), file_len))
                 .context(|| format!("scanning {}", store_path.display()))?;
