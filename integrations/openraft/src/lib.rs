@@ -14,6 +14,7 @@ mod error;
 mod flusher;
 mod meta;
 mod raft;
+mod shared;
 mod stats;
 mod store;
 
