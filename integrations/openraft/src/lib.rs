@@ -22,3 +22,6 @@ pub use error::OpenError;
 pub use meta::META_FILE;
 pub use stats::Stats;
 pub use store::{COMMITTED_PERSIST_INTERVAL, LOG_DIR, LogStore};
+
+#[cfg(feature = "openraft-010")]
+pub mod v010;
