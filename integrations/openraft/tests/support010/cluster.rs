@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use openraft_010::error::ForwardReason;
 use openraft_010::storage::{RaftLogReader, RaftLogStorage};
 use openraft_010::{BasicNode, Config};
 use segmentlog_openraft::v010::LogStore;
@@ -139,12 +140,32 @@ pub async fn wait_applied(raft: &Raft, index: u64, what: &str) {
         .unwrap_or_else(|e| panic!("{what}: {e}"));
 }
 
+/// Writes `request` through `leader`; returns how often the leader refused it first because its
+/// lease was not valid (openraft 0.10 accepts writes only while a quorum acknowledged it within
+/// the lease, so a just-elected leader refuses them until its first acknowledgements arrive; the
+/// error says to retry). Any other error, or refusals for longer than [`TIMEOUT`], panic.
+pub async fn client_write(leader: &Raft, request: Request) -> u64 {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    let mut refused = 0;
+    loop {
+        match leader.client_write(request.clone()).await {
+            Ok(_) => return refused,
+            Err(e)
+                if e.forward_to_leader()
+                    .is_some_and(|f| f.reason == ForwardReason::LeaseExpired)
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                refused += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Err(e) => panic!("client write: {e}"),
+        }
+    }
+}
+
 /// Writes `key{i}=value{i}` for `i` in `range` through `leader`.
 pub async fn write_keys(leader: &Raft, range: std::ops::Range<u64>) {
     for i in range {
-        leader
-            .client_write(Request::set(format!("key{i}"), format!("value{i}")))
-            .await
-            .expect("client write");
+        client_write(leader, Request::set(format!("key{i}"), format!("value{i}"))).await;
     }
 }
