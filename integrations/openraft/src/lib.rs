@@ -6,6 +6,9 @@
 //! atomically. `append` writes entries at once (readable on return) and a helper thread syncs the
 //! log once for every batch of pending appends before firing their flush callbacks, so writes
 //! become durable in the order openraft issued them. See the crate's README for the details.
+//!
+//! With the cargo feature `openraft-010`, `v010::LogStore` is the same store for openraft 0.10
+//! (`0.10.0-alpha.37`), whose leader pipelines appends.
 
 // openraft's traits fix the error type (`StorageError`, ~185 bytes); the helpers return the same.
 #![allow(clippy::result_large_err)]
