@@ -17,3 +17,13 @@ demo-raft:
 # an in-memory log store, with our store's counters (BENCH_QUICK=1: short; BENCH_RUNS=n runs each).
 bench-openraft:
 	$(CARGO) bench -p segmentlog-openraft --features bench-redb --bench cluster
+
+# openraft 0.10 (an alpha; cargo feature `openraft-010`): its own storage conformance suite and the
+# 3-node failover test on `v010::LogStore`. Not part of `make test` (it builds a second openraft).
+.PHONY: test-openraft-010 bench-openraft-010
+test-openraft-010:
+	$(CARGO) test -p segmentlog-openraft --release --features openraft-010 --test suite_010 --test cluster_010
+
+# Client writes/s of the 3-node cluster on openraft 0.10, one entry per write, with the counters.
+bench-openraft-010:
+	$(CARGO) bench -p segmentlog-openraft --features openraft-010 --bench cluster_010

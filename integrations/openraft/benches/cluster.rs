@@ -14,6 +14,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "common/report.rs"]
+mod report;
+
 #[cfg(feature = "bench-redb")]
 #[path = "anchor/redb_log.rs"]
 mod redb_log;
@@ -23,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use openraft::{Config, Raft};
+use report::{add, per, summary};
 use segmentlog_openraft::Stats;
 use support::cluster::{Node, fast_config, members, start_mem_node, wait_leader};
 use support::kv::{Request, TypeConfig};
@@ -183,17 +187,6 @@ struct Counted {
     redb_entries: u64,
 }
 
-fn add(a: &Stats, b: &Stats) -> Stats {
-    Stats {
-        appends: a.appends + b.appends,
-        entries: a.entries + b.entries,
-        flushed_appends: a.flushed_appends + b.flushed_appends,
-        flush_syncs: a.flush_syncs + b.flush_syncs,
-        syncs: a.syncs + b.syncs,
-        overlapped_appends: a.overlapped_appends + b.overlapped_appends,
-    }
-}
-
 /// Runs `clients` concurrent writers against the leader for `duration`; returns writes/s and, on
 /// our store, the counters of the run. `batched`: the writers hand their writes to a [`Batcher`].
 async fn measure(
@@ -280,36 +273,8 @@ async fn stop(cluster: Cluster) {
     drop(cluster.router);
 }
 
-/// Median and range of `rates`.
-fn summary(rates: &mut [f64]) -> String {
-    rates.sort_by(f64::total_cmp);
-    let median = rates[rates.len() / 2];
-    format!(
-        "{median:>8.0} ({:.0}–{:.0})",
-        rates[0],
-        rates[rates.len() - 1]
-    )
-}
-
-fn per(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
-}
-
 fn counters_line(c: &Counted) -> String {
-    let (l, f) = (&c.leader, &c.followers);
-    format!(
-        "entries/append {:.2} | {:.2}; appends/fdatasync {:.2} | {:.2}; \
-         fdatasyncs/committed write {:.2} | {:.2}; appends overlapping a pending flush {:.0}% | {:.0}%",
-        l.entries_per_append(),
-        f.entries_per_append(),
-        l.appends_per_sync(),
-        f.appends_per_sync(),
-        per(l.syncs, c.committed),
-        // Two followers: per follower.
-        per(f.syncs, c.committed) / 2.0,
-        100.0 * per(l.overlapped_appends, l.appends),
-        100.0 * per(f.overlapped_appends, f.appends),
-    )
+    report::counters_line(&c.leader, &c.followers, c.committed)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -7,23 +7,29 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use openraft::{LogId, NodeId, Vote};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::shared::RaftLogId;
 
 /// File name of the metadata inside the store directory.
 pub const META_FILE: &str = "raft-meta.json";
 const META_TMP: &str = "raft-meta.json.tmp";
 
-/// What the store keeps beside the log.
+/// What the store keeps beside the log: `V` is openraft's vote type, `L` its log id type (they
+/// differ between openraft versions; the file's layout does not).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(bound = "")]
-pub(crate) struct Meta<NID: NodeId> {
-    pub vote: Option<Vote<NID>>,
-    pub committed: Option<LogId<NID>>,
-    pub last_purged: Option<LogId<NID>>,
+#[serde(bound(
+    serialize = "V: Serialize, L: Serialize",
+    deserialize = "V: DeserializeOwned, L: DeserializeOwned"
+))]
+pub(crate) struct Meta<V, L> {
+    pub vote: Option<V>,
+    pub committed: Option<L>,
+    pub last_purged: Option<L>,
 }
 
-impl<NID: NodeId> Default for Meta<NID> {
+impl<V, L> Default for Meta<V, L> {
     fn default() -> Self {
         Meta {
             vote: None,
@@ -33,10 +39,10 @@ impl<NID: NodeId> Default for Meta<NID> {
     }
 }
 
-impl<NID: NodeId> Meta<NID> {
+impl<V, L: RaftLogId> Meta<V, L> {
     /// The lowest raft index a reader may see: one past the last purged entry.
     pub fn first_visible(&self) -> u64 {
-        self.last_purged.as_ref().map_or(0, |l| l.index + 1)
+        self.last_purged.as_ref().map_or(0, |l| l.raft_index() + 1)
     }
 }
 
@@ -63,7 +69,7 @@ impl MetaFile {
 
     /// Reads the metadata; a missing file means a new store (all `None`). A temp file left by a
     /// crash mid-write is removed: the rename never happened, so the old file is the truth.
-    pub fn load<NID: NodeId>(&self) -> io::Result<Meta<NID>> {
+    pub fn load<V: DeserializeOwned, L: DeserializeOwned>(&self) -> io::Result<Meta<V, L>> {
         match fs::remove_file(&self.tmp) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -83,7 +89,7 @@ impl MetaFile {
     }
 
     /// Encodes `meta` (done by the caller's thread, so the flusher thread only does I/O).
-    pub fn encode<NID: NodeId>(meta: &Meta<NID>) -> Vec<u8> {
+    pub fn encode<V: Serialize, L: Serialize>(meta: &Meta<V, L>) -> Vec<u8> {
         // Serializing plain data structs to JSON cannot fail.
         serde_json::to_vec_pretty(meta).expect("raft metadata serializes")
     }

@@ -1,0 +1,48 @@
+//! What both cluster benchmarks (openraft 0.9: `cluster.rs`, 0.10: `cluster_010.rs`) print: the
+//! median and range of the runs, and our store's counters for the leader and the followers.
+
+use segmentlog_openraft::Stats;
+
+pub fn add(a: &Stats, b: &Stats) -> Stats {
+    Stats {
+        appends: a.appends + b.appends,
+        entries: a.entries + b.entries,
+        flushed_appends: a.flushed_appends + b.flushed_appends,
+        flush_syncs: a.flush_syncs + b.flush_syncs,
+        syncs: a.syncs + b.syncs,
+        overlapped_appends: a.overlapped_appends + b.overlapped_appends,
+    }
+}
+
+/// Median and range of `rates`.
+pub fn summary(rates: &mut [f64]) -> String {
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    format!(
+        "{median:>8.0} ({:.0}–{:.0})",
+        rates[0],
+        rates[rates.len() - 1]
+    )
+}
+
+pub fn per(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// The counters of the leader (`l`) and of the two followers summed (`f`) over runs that
+/// committed `committed` client writes.
+pub fn counters_line(l: &Stats, f: &Stats, committed: u64) -> String {
+    format!(
+        "entries/append {:.2} | {:.2}; appends/fdatasync {:.2} | {:.2}; \
+         fdatasyncs/committed write {:.2} | {:.2}; appends overlapping a pending flush {:.0}% | {:.0}%",
+        l.entries_per_append(),
+        f.entries_per_append(),
+        l.appends_per_sync(),
+        f.appends_per_sync(),
+        per(l.syncs, committed),
+        // Two followers: per follower.
+        per(f.syncs, committed) / 2.0,
+        100.0 * per(l.overlapped_appends, l.appends),
+        100.0 * per(f.overlapped_appends, f.appends),
+    )
+}
