@@ -1,7 +1,7 @@
 # openraft integration (package `segmentlog-openraft`): openraft's log storage on segmentlog.
-TEST_TARGETS += test-openraft
+TEST_TARGETS += test-openraft test-openraft-010
 DEMO_STEPS += demo-raft
-BENCH_TARGETS += bench-openraft
+BENCH_TARGETS += bench-openraft bench-openraft-010
 
 .PHONY: test-openraft demo-raft bench-openraft
 # openraft's storage suite, the 3-node cluster tests, the SIGKILL crash test, store tests.
@@ -19,7 +19,8 @@ bench-openraft:
 	$(CARGO) bench -p segmentlog-openraft --features bench-redb --bench cluster
 
 # openraft 0.10 (an alpha; cargo feature `openraft-010`): its own storage conformance suite and the
-# 3-node failover test on `v010::LogStore`. Not part of `make test` (it builds a second openraft).
+# 3-node failover test on `v010::LogStore` (builds a second openraft: about 2 minutes of
+# `make test`, worth it so that the feature cannot rot unbuilt).
 .PHONY: test-openraft-010 bench-openraft-010
 test-openraft-010:
 	$(CARGO) test -p segmentlog-openraft --release --features openraft-010 --test suite_010 --test cluster_010
