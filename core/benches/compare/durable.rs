@@ -99,7 +99,8 @@ pub fn run(cfg: &Config, b: &mut Bench) {
         "durable 8 threads / 1 thread",
         "durable 100 B: segmentlog 8 thread(s)",
         "durable 100 B: segmentlog 1 thread(s)",
-        Some(Target::AtLeast(4.0)),
+        // Issue 21's target (issue 7 asked for 4x).
+        Some(Target::AtLeast(6.0)),
     );
     b.show();
 }
