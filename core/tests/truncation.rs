@@ -41,7 +41,7 @@ fn opts() -> Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
         sync: SyncPolicy::Always,
-        ..Options::default()
+        ..common::base()
     }
 }
 

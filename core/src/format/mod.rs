@@ -87,7 +87,7 @@
 //! build reads version-1 files as such; a header it rewrites becomes version 2.
 
 /// Version written in every file header this build creates.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest version this build reads (see "Version 1" above).
 pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// Magic at the head of a store file.
@@ -106,6 +106,15 @@ pub const INDEX_ENTRY_LEN: u64 = 4;
 pub const FLAG_REBASE: u32 = 1;
 /// Store header flag bit: the segment before this one may not be synced yet (see above).
 pub const FLAG_PREV_UNSYNCED: u32 = 2;
+/// Store header flag bit (version 3): `truncate_back` cut inside a frame of this segment; no
+/// record is appended to it after the cut (see "Frames" above).
+pub const FLAG_CUT_IN_FRAME: u32 = 4;
+/// Record flag bit, in a segment whose header names a codec only: the record is a frame.
+pub const FLAG_FRAME: u32 = 1 << 8;
+/// Largest durable count a record of a segment with a codec can claim (23 bits).
+pub const MAX_CLAIM_FRAMED: u32 = (1 << 23) - 1;
+/// Length of a frame's own header, at the start of its record's value.
+pub const FRAME_HEADER_LEN: u64 = 12;
 /// Record flag bit: this record ends an append or a batch.
 pub const FLAG_COMMIT: u32 = 1;
 /// Index entry of an offset whose record is damaged (a hole): no record starts there.
@@ -182,7 +191,19 @@ pub struct FileHeader {
     /// How many records of the segment, from its first, were durable when the header was
     /// written (store, version 2; 0 = no claim, and always 0 in version 1).
     pub durable_count: u32,
+    /// The codec of the segment's frames (store, version 3; `CODEC_NONE` before): with
+    /// `CODEC_NONE` the segment holds no frame and its records are exactly version 2's.
+    pub codec: u8,
+    /// The codec's level the writer used (zstd; informative, readers need not know it).
+    pub level: u8,
 }
+
+/// Codec byte of a segment (or frame) without compression.
+pub const CODEC_NONE: u8 = 0;
+/// Codec byte of LZ4 (block format, `lz4_flex`).
+pub const CODEC_LZ4: u8 = 1;
+/// Codec byte of Zstandard (`zstd`).
+pub const CODEC_ZSTD: u8 = 2;
 
 impl FileHeader {
     /// A new version-2 header.
@@ -193,17 +214,28 @@ impl FileHeader {
             flags,
             epoch: 0,
             durable_count: 0,
+            codec: CODEC_NONE,
+            level: 0,
         }
+    }
+
+    /// Whether the segment's records use the layout of a segment with a codec (a frame bit,
+    /// 23-bit claims).
+    #[inline]
+    pub fn framed(&self) -> bool {
+        self.codec != CODEC_NONE
     }
 }
 
-/// Encodes a 32-byte version-2 file header.
+/// Encodes a 32-byte version-3 file header.
 pub fn encode_file_header(kind: FileKind, h: &FileHeader) -> [u8; 32] {
     let mut b = [0u8; 32];
     b[0..8].copy_from_slice(&kind.magic());
     b[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
     let flags = (h.flags & 0xff) | (u32::from(h.epoch % EPOCHS) << 8);
-    b[12..16].copy_from_slice(&flags.to_le_bytes());
+    b[12..14].copy_from_slice(&flags.to_le_bytes()[..2]);
+    b[14] = h.codec;
+    b[15] = h.level;
     b[16..24].copy_from_slice(&h.base.to_le_bytes());
     b[24..28].copy_from_slice(&h.durable_count.to_le_bytes());
     let crc = crate::crc::crc32c(&b[0..28]);
@@ -239,7 +271,7 @@ impl std::fmt::Display for HeaderError {
     }
 }
 
-/// Decodes a file header of version 1 or 2.
+/// Decodes a file header of version 1, 2 or 3.
 pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, HeaderError> {
     let h = bytes.get(..32).ok_or(HeaderError::Short)?;
     if h.iter().all(|&b| b == 0) {
@@ -255,7 +287,7 @@ pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, He
     let version = u32_at(h, 8);
     let (crc_at, crc_over) = match version {
         1 => (24, 24),
-        2 => (28, 28),
+        2 | 3 => (28, 28),
         v => return Err(HeaderError::Version(v)),
     };
     if u32_at(h, crc_at) != crate::crc::crc32c(&h[0..crc_over]) {
@@ -269,14 +301,19 @@ pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, He
             flags: raw_flags,
             epoch: 0,
             durable_count: 0,
+            codec: CODEC_NONE,
+            level: 0,
         }
     } else {
+        let v3 = version >= 3;
         FileHeader {
             version,
             base: u64_at(h, 16),
             flags: raw_flags & 0xff,
             epoch: ((raw_flags >> 8) & 0x7f) as u8,
             durable_count: u32_at(h, 24),
+            codec: if v3 { h[14] } else { CODEC_NONE },
+            level: if v3 { h[15] } else { 0 },
         }
     })
 }
@@ -287,6 +324,27 @@ pub fn decode_file_header(kind: FileKind, bytes: &[u8]) -> Result<FileHeader, He
 pub fn record_flags(commit: bool, epoch: u8, durable_claim: u64) -> u32 {
     let claim = durable_claim.min(u64::from(MAX_CLAIM)) as u32;
     u32::from(commit) | (u32::from(epoch % EPOCHS) << 1) | (claim << 8)
+}
+
+/// The flags of a record of a segment whose header names a codec: as [`record_flags`], with
+/// `FLAG_FRAME` for a frame and the claim in bits 9..31.
+#[inline]
+pub fn framed_record_flags(commit: bool, frame: bool, epoch: u8, durable_claim: u64) -> u32 {
+    let claim = durable_claim.min(u64::from(MAX_CLAIM_FRAMED)) as u32;
+    u32::from(commit)
+        | (u32::from(epoch % EPOCHS) << 1)
+        | if frame { FLAG_FRAME } else { 0 }
+        | (claim << 9)
+}
+
+/// The flags of a record in a segment with (`framed`) or without a codec.
+#[inline]
+pub fn flags_in(framed: bool, commit: bool, epoch: u8, durable_claim: u64) -> u32 {
+    if framed {
+        framed_record_flags(commit, false, epoch, durable_claim)
+    } else {
+        record_flags(commit, epoch, durable_claim)
+    }
 }
 
 /// A decoded record header.
@@ -320,11 +378,49 @@ impl RecordHeader {
     pub fn epoch(&self) -> u8 {
         ((self.flags >> 1) & 0x7f) as u8
     }
-    /// How many records of its segment were durable when it was written (0 in version 1).
+    /// How many records of its segment were durable when it was written (0 in version 1),
+    /// in a segment with (`framed`) or without a codec.
     #[inline]
-    pub fn durable_claim(&self) -> u32 {
-        self.flags >> 8
+    pub fn durable_claim(&self, framed: bool) -> u32 {
+        if framed { self.flags >> 9 } else { self.flags >> 8 }
     }
+    /// Whether the record is a frame (only a segment with a codec, `framed`, has frames).
+    #[inline]
+    pub fn is_frame(&self, framed: bool) -> bool {
+        framed && self.flags & FLAG_FRAME != 0
+    }
+}
+
+/// A frame's own header, at the start of its record's value: the codec of its payload, how
+/// many values it holds and their length uncompressed (lengths table included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// `CODEC_LZ4` or `CODEC_ZSTD`.
+    pub codec: u8,
+    /// Values in the frame (offsets `offset..offset + count` of its record).
+    pub count: u32,
+    /// Length of the payload once decompressed.
+    pub raw_len: u32,
+}
+
+/// Decodes a frame header from the start of a frame record's value.
+#[inline]
+pub fn decode_frame_header(value: &[u8]) -> Option<FrameHeader> {
+    let b = value.get(..FRAME_HEADER_LEN as usize)?;
+    Some(FrameHeader {
+        codec: b[0],
+        count: u32_at(b, 4),
+        raw_len: u32_at(b, 8),
+    })
+}
+
+/// Encodes a frame header into the first `FRAME_HEADER_LEN` bytes of `out`.
+#[inline]
+pub fn encode_frame_header(out: &mut [u8], h: &FrameHeader) {
+    out[0] = h.codec;
+    out[1..4].fill(0);
+    out[4..8].copy_from_slice(&h.count.to_le_bytes());
+    out[8..12].copy_from_slice(&h.raw_len.to_le_bytes());
 }
 
 /// Decodes a record header from at least 28 bytes. `None` if the header is all zeros (the

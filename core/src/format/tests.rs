@@ -62,11 +62,11 @@ fn version_1_headers_are_read() {
         (h.version, h.base, h.flags, h.epoch, h.durable_count),
         (1, 9, FLAG_PREV_UNSYNCED, 0, 0)
     );
-    let mut v3 = v1;
-    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let mut v4 = v1;
+    v4[8..12].copy_from_slice(&4u32.to_le_bytes());
     assert_eq!(
-        decode_file_header(FileKind::Store, &v3),
-        Err(HeaderError::Version(3))
+        decode_file_header(FileKind::Store, &v4),
+        Err(HeaderError::Version(4))
     );
 }
 
@@ -81,13 +81,72 @@ fn record_flags_carry_commit_epoch_and_claim() {
         flags: f,
     };
     assert!(h.is_commit());
-    assert_eq!((h.epoch(), h.durable_claim()), (1, MAX_CLAIM));
+    assert_eq!((h.epoch(), h.durable_claim(false)), (1, MAX_CLAIM));
     let h = RecordHeader {
         flags: record_flags(false, 7, 300),
         ..h
     };
     assert!(!h.is_commit());
-    assert_eq!((h.epoch(), h.durable_claim()), (7, 300));
+    assert_eq!((h.epoch(), h.durable_claim(false)), (7, 300));
+    // An odd claim sets bit 8, which is no frame bit in a segment without a codec.
+    let h = RecordHeader {
+        flags: record_flags(true, 3, 301),
+        ..h
+    };
+    assert!(!h.is_frame(false));
+    // A segment with a codec: the frame bit, and 23-bit claims.
+    for frame in [false, true] {
+        let h = RecordHeader {
+            flags: framed_record_flags(true, frame, 5, 301),
+            ..h
+        };
+        assert_eq!(
+            (h.is_commit(), h.is_frame(true), h.epoch(), h.durable_claim(true)),
+            (true, frame, 5, 301)
+        );
+    }
+    let h = RecordHeader {
+        flags: framed_record_flags(false, true, 127, u64::MAX),
+        ..h
+    };
+    assert_eq!(
+        (h.is_commit(), h.is_frame(true), h.epoch(), h.durable_claim(true)),
+        (false, true, 127, MAX_CLAIM_FRAMED)
+    );
+}
+
+#[test]
+fn version_3_headers_carry_the_codec_and_version_2_ones_none() {
+    let want = FileHeader {
+        codec: CODEC_ZSTD,
+        level: 9,
+        epoch: 3,
+        ..FileHeader::new(7, FLAG_CUT_IN_FRAME)
+    };
+    let b = encode_file_header(FileKind::Store, &want);
+    assert_eq!(decode_file_header(FileKind::Store, &b), Ok(want));
+    assert!(want.framed());
+    // The same bytes as version 2 (whose bytes 14..16 are reserved): no codec.
+    let mut v2 = b;
+    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let crc = crate::crc::crc32c(&v2[0..28]);
+    v2[28..32].copy_from_slice(&crc.to_le_bytes());
+    let h = decode_file_header(FileKind::Store, &v2).unwrap();
+    assert_eq!((h.version, h.codec, h.level, h.epoch), (2, CODEC_NONE, 0, 3));
+    assert!(!h.framed());
+}
+
+#[test]
+fn frame_headers_round_trip() {
+    let h = FrameHeader {
+        codec: CODEC_LZ4,
+        count: 70_000,
+        raw_len: 1 << 30,
+    };
+    let mut b = [0xffu8; 12];
+    encode_frame_header(&mut b, &h);
+    assert_eq!(decode_frame_header(&b), Some(h));
+    assert_eq!(decode_frame_header(&b[..11]), None);
 }
 
 #[test]

@@ -143,6 +143,14 @@ impl Log {
                 .last()
                 .cloned()
                 .ok_or_else(|| Error::InvalidArgument("no active segment".into()))?;
+            // An empty active segment takes this handle's codec at once (a segment's codec
+            // never changes once it holds records: the next roll brings the new one).
+            let want = options.new_header(active.base, 0);
+            if active.count() == 0 && active.header().codec != want.codec {
+                active
+                    .set_codec(want.codec, want.level)
+                    .context(|| format!("writing the header of {}", active.paths.store.display()))?;
+            }
             Some(Writer {
                 pos: active.end(),
                 next: active.next(),

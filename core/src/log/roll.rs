@@ -38,7 +38,7 @@ impl Shared {
         let flags = if sync { 0 } else { format::FLAG_PREV_UNSYNCED };
         let seg = Arc::new(Segment::create(
             &self.dir,
-            format::FileHeader::new(w.next, flags),
+            o.new_header(w.next, flags),
             o.max_segment_bytes,
             o.max_index_bytes,
         )?);

@@ -81,7 +81,7 @@ impl Log {
             let o = &sh.options;
             let seg = Arc::new(Segment::create(
                 &sh.dir,
-                format::FileHeader::new(offset, format::FLAG_REBASE),
+                o.new_header(offset, format::FLAG_REBASE),
                 o.max_segment_bytes,
                 o.max_index_bytes,
             )?);

@@ -98,13 +98,14 @@ impl<'a> ChunkReader<'a> {
     }
 }
 
-/// A record that passed every check at `pos`: its header and total length.
+/// A record that passed every check at `pos`: its header, and how many offsets it holds (a
+/// frame holds several; one cut inside by `truncate_back` only those below the cut).
 fn intact(
     reader: &mut ChunkReader<'_>,
     pos: u64,
     offset: u64,
     header: &FileHeader,
-) -> io::Result<Result<format::RecordHeader, String>> {
+) -> io::Result<Result<(format::RecordHeader, u64), String>> {
     let limit = reader.limit;
     if pos + RECORD_HEADER_LEN > limit {
         return Ok(Err("record header cut short by the end of the file".into()));
@@ -135,14 +136,31 @@ fn intact(
     // A record of an earlier epoch past what the header says was durable was cut by
     // `truncate_back` (its zeroing did not finish): it is not part of the log.
     let slot = offset - header.base;
-    if h.epoch() != header.epoch % format::EPOCHS && slot >= u64::from(header.durable_count) {
+    let old_epoch = h.epoch() != header.epoch % format::EPOCHS;
+    if old_epoch && slot >= u64::from(header.durable_count) {
         return Ok(Err(format!(
             "record {offset} is of epoch {} but the segment is at epoch {} (cut by truncate_back)",
             h.epoch(),
             header.epoch
         )));
     }
-    Ok(Ok(h))
+    if !h.is_frame(header.framed()) {
+        return Ok(Ok((h, 1)));
+    }
+    let value = &bytes[RECORD_HEADER_LEN as usize..];
+    let mut count = match crate::frame::header_of(value) {
+        Ok(f) => u64::from(f.count),
+        Err(why) => return Ok(Err(format!("record {offset}: {why}"))),
+    };
+    if offset.checked_add(count).is_none_or(|end| end > format::MAX_OFFSET + 1) {
+        return Ok(Err(format!("frame {offset} claims {count} values, past the largest offset")));
+    }
+    // A frame of an earlier epoch that runs past what the header says was durable was cut
+    // inside by `truncate_back`: only its values below the cut are part of the log.
+    if old_epoch {
+        count = count.min(u64::from(header.durable_count) - slot);
+    }
+    Ok(Ok((h, count)))
 }
 
 /// Scans the store `file` of the segment whose header is `header`, up to `limit` bytes.
@@ -178,15 +196,19 @@ pub(crate) fn scan_store(
             break;
         }
         let why = match intact(&mut reader, pos, offset, header)? {
-            Ok(h) => {
+            Ok((h, count)) => {
                 let end = pos + h.total_len();
-                s.entries.push(pos as u32);
-                s.ends.push(end as u32);
-                s.commits.push(h.is_commit());
-                s.max_claim = s.max_claim.max(u64::from(h.durable_claim()));
+                for i in 0..count {
+                    s.entries.push(pos as u32);
+                    s.ends.push(end as u32);
+                    s.commits.push(i + 1 == count && h.is_commit());
+                }
+                s.max_claim = s
+                    .max_claim
+                    .max(u64::from(h.durable_claim(header.framed())));
                 s.last_epoch = h.epoch();
                 pos = end;
-                offset += 1;
+                offset += count;
                 s.end = pos;
                 continue;
             }
@@ -314,7 +336,13 @@ fn resync(
     // Every later byte position: a header whose offset is one that could follow, then the
     // whole record's checks. Runs of zeros (the preallocated tail) are skipped a chunk at a
     // time.
-    let most = (limit - pos) / RECORD_HEADER_LEN;
+    // Each record takes at least a header, so few offsets can lie in the bytes left; a frame
+    // holds any number of values in few bytes, so with frames only the checksum decides.
+    let most = if header.framed() {
+        u64::from(u32::MAX)
+    } else {
+        (limit - pos) / RECORD_HEADER_LEN
+    };
     let mut q = pos + 1;
     let mut nonzero = false;
     while q + RECORD_HEADER_LEN <= limit {
@@ -460,13 +488,15 @@ pub(crate) fn follow(
     };
     let (mut pos, mut offset, mut pending) = (pos, offset, 0usize);
     while pos < limit {
-        let Ok(h) = intact(&mut reader, pos, offset, header)? else {
+        let Ok((h, count)) = intact(&mut reader, pos, offset, header)? else {
             break;
         };
-        out.positions.push(pos as u32);
+        for _ in 0..count {
+            out.positions.push(pos as u32);
+        }
         pos += h.total_len();
-        offset += 1;
-        pending += 1;
+        offset += count;
+        pending += count as usize;
         if h.is_commit() {
             pending = 0;
             out.end = pos;

@@ -14,7 +14,7 @@ pub(crate) use open::write_index_aside;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -61,11 +61,15 @@ struct SegState {
     /// to once the writable map is gone (set by a seal or close, cleared when the segment is
     /// opened for writing again). Held across the cut.
     trim_to: Mutex<Option<(u64, u64)>>,
+    /// The header's codec (it never changes once the segment is created): read per record
+    /// without the header lock.
+    codec: AtomicU8,
 }
 
 impl SegState {
     fn new(header: FileHeader, known: bool) -> Arc<SegState> {
         Arc::new(SegState {
+            codec: AtomicU8::new(header.codec),
             durable: AtomicU64::new(u64::from(header.durable_count)),
             header: Mutex::new(header),
             header_known: AtomicBool::new(known),
@@ -166,6 +170,7 @@ impl Segment {
             cache,
         );
         *seg.state.header.lock() = header;
+        seg.state.codec.store(header.codec, Ordering::Release);
         seg.state
             .durable
             .store(u64::from(header.durable_count), Ordering::Release);
@@ -304,6 +309,24 @@ impl Segment {
             Some(f) => f.store.flush_view(),
             None => Ok(()),
         }
+    }
+
+    /// Whether the segment's header names a codec: its records have the layout of
+    /// `format::framed_record_flags` and some may be frames.
+    #[inline]
+    pub(crate) fn framed(&self) -> bool {
+        self.state.codec.load(Ordering::Acquire) != format::CODEC_NONE
+    }
+
+    /// Sets the codec of a segment that holds no record yet (its header is rewritten, not
+    /// synced: a crash that loses it leaves an empty segment without a codec, which is fine).
+    pub(crate) fn set_codec(&self, codec: u8, level: u8) -> std::io::Result<()> {
+        self.update_header(|h| {
+            h.codec = codec;
+            h.level = level;
+        })?;
+        self.state.codec.store(codec, Ordering::Release);
+        Ok(())
     }
 
     /// The segment's epoch (see `FileHeader::epoch`).

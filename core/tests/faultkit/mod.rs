@@ -36,7 +36,7 @@ pub fn options(sync: SyncPolicy) -> Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
         sync,
-        ..Options::default()
+        ..crate::common::base()
     }
 }
 
