@@ -104,7 +104,10 @@ pub(crate) fn encode<V: AsRef<[u8]>>(
     out.clear();
     let done = match codec {
         Compression::Lz4 => {
-            out.resize(head + lz4_flex::block::get_maximum_output_size(raw.len()), 0);
+            out.resize(
+                head + lz4_flex::block::get_maximum_output_size(raw.len()),
+                0,
+            );
             match lz4_flex::block::compress_into(raw, &mut out[head..]) {
                 Ok(n) => {
                     out.truncate(head + n);
@@ -212,9 +215,7 @@ pub(crate) fn decode(value: &[u8], frame: &mut Frame) -> Result<(), String> {
         _ => ZSTD_DECODER.with(|cell| {
             let mut cell = cell.borrow_mut();
             if cell.is_none() {
-                *cell = Some(
-                    zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?,
-                );
+                *cell = Some(zstd::bulk::Decompressor::new().map_err(|e| format!("zstd: {e}"))?);
             }
             let d = cell.as_mut().expect("set above");
             d.decompress_to_buffer(body, &mut frame.raw[..])

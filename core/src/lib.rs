@@ -60,7 +60,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};
 pub use log::{Copied, Iter, Log, SegmentInfo, WaitCanceller};
 pub use options::{
-    Compression, NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy, option_names,
+    Compression, NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy,
+    option_names,
 };
 pub use record::{Record, RecordRef};
 pub use report::{RecoveryEvent, RecoveryEventKind, RecoveryReport};

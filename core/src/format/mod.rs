@@ -1,4 +1,4 @@
-//! The on-disk format, version 2. `docs/FORMAT.md` repeats these tables; keep both in step.
+//! The on-disk format, version 3. `docs/FORMAT.md` repeats these tables; keep both in step.
 //!
 //! A log is a directory. Each segment is two files named by the segment's base offset (the
 //! offset of its first record), zero-padded to 20 digits so that name order is offset order:
@@ -13,10 +13,11 @@
 //! | offset | size | field         | meaning                                                  |
 //! |-------:|-----:|---------------|----------------------------------------------------------|
 //! |      0 |    8 | magic         | `CLOGSTOR`                                               |
-//! |      8 |    4 | version       | format version, `2`                                      |
-//! |     12 |    1 | flags         | bit 0 `REBASE`, bit 1 `PREV_UNSYNCED`; others `0`        |
+//! |      8 |    4 | version       | format version, `3`                                      |
+//! |     12 |    1 | flags         | bit 0 `REBASE`, bit 1 `PREV_UNSYNCED`, bit 2 `CUT_IN_FRAME`; others `0` |
 //! |     13 |    1 | epoch         | bits 0..6: bumped (mod 128) by every `truncate_back` into the segment |
-//! |     14 |    2 | reserved      | `0`                                                      |
+//! |     14 |    1 | codec         | codec of the segment's frames: `0` none, `1` LZ4, `2` zstd |
+//! |     15 |    1 | level         | the zstd level the writer used (informative), else `0`   |
 //! |     16 |    8 | base_offset   | offset of the segment's first record                     |
 //! |     24 |    4 | durable_count | records from the first known durable when written (0: no claim) |
 //! |     28 |    4 | header_crc    | CRC32C of bytes 0..28                                    |
@@ -36,13 +37,21 @@
 //! was sealed without waiting for its fdatasync (a background thread runs it, then clears the
 //! flag). Until then a power cut may tear that older segment's tail.
 //!
+//! `CUT_IN_FRAME` marks a segment that `truncate_back` cut inside a frame (see "Frames"): no record
+//! is appended to it after the cut (the writer starts a new segment at once, and an open that
+//! finds it the newest does the same), so its durable count stays where the cut put it.
+//!
+//! The codec is chosen when the segment is created (`Options::compression` of the writer), and an
+//! empty segment may take another; it never changes once the segment holds a record. Readers
+//! need no option: the header and each frame say how to read them.
+//!
 //! ## Record (28-byte header + value), packed one after another from byte 32
 //! | offset | size | field     | meaning                                                   |
 //! |-------:|-----:|-----------|-----------------------------------------------------------|
 //! |      0 |    4 | crc       | CRC32C of bytes 4..28+length (rest of header and value)   |
 //! |      4 |    4 | length    | value length in bytes                                     |
-//! |      8 |    8 | offset    | absolute offset of the record                             |
-//! |     16 |    8 | timestamp | append time, ms since the Unix epoch, never decreasing    |
+//! |      8 |    8 | offset    | absolute offset of the record (of a frame: its first)     |
+//! |     16 |    8 | timestamp | append time, ms since the Unix epoch, never decreasing; bit 63 `FRAME` |
 //! |     24 |    4 | flags     | see below                                                 |
 //! |     28 |  len | value     | the bytes appended                                        |
 //!
@@ -50,6 +59,11 @@
 //! segment's epoch when the record was written; bits 8..31 a durable claim: how many records
 //! of the segment, from its first, had been synced when this record was written (saturating
 //! at 2^24 - 1; a smaller claim is always true).
+//!
+//! Timestamp bit 63 is `FRAME` (version 3): the record is a frame (see "Frames"); the append time
+//! is bits 0..62. No time reaches bit 63 (2^63 ms is 292 million years), so no record of an older
+//! version has it, and a frame is known as one without its segment's header (which may be the
+//! damaged part). A segment without a codec holds exactly the records of version 2.
 //!
 //! The active store is preallocated, so its tail is zeros: an all-zero record header marks
 //! the end of the data. A batch is written as records whose last one carries `COMMIT`; among
@@ -64,7 +78,7 @@
 //! | offset | size | field        | meaning                                        |
 //! |-------:|-----:|--------------|------------------------------------------------|
 //! |      0 |    8 | magic        | `CLOGINDX`                                     |
-//! |      8 |    4 | version      | format version, `2`                            |
+//! |      8 |    4 | version      | format version, `3`                            |
 //! |     12 |    4 | reserved     | `0`                                            |
 //! |     16 |    8 | base_offset  | the segment's base offset                      |
 //! |     24 |    4 | reserved     | `0`                                            |
@@ -80,11 +94,50 @@
 //! (`0xFFFFFFFF`) marks an offset whose record is damaged. The store is the truth: an index
 //! that is missing, short, zero-tailed or disagrees with its store is rebuilt from the store.
 //!
+//! ## Frames (version 3)
+//! A batch appended to a segment with a codec is one record, a frame: its header is a record
+//! header (`offset` the batch's first offset, `timestamp` the batch's with `FRAME` set, `COMMIT`
+//! set, `length` the bytes below, and the checksum over all of them as for any record), and its
+//! value is a frame header and the compressed payload:
+//!
+//! | offset | size | field   | meaning                                                         |
+//! |-------:|-----:|---------|-----------------------------------------------------------------|
+//! |      0 |    1 | codec   | `1` LZ4 (block format), `2` zstd (one zstd frame)               |
+//! |      1 |    3 | zero    | `0`                                                             |
+//! |      4 |    4 | count   | values in the frame: offsets `offset..offset + count`           |
+//! |      8 |    4 | raw_len | bytes of the payload decompressed                               |
+//! |     12 |    n | payload | compressed: `count` value lengths (4 bytes each), then the values back to back |
+//!
+//! Every index entry of the batch's offsets holds the frame's position, so `read(k)` finds the
+//! frame through the index as it finds a record, checks its checksum and decompresses it whole
+//! (the cost of a random read of a value in a frame is the frame's decompression). A batch whose
+//! frame would not be smaller than its plain records (incompressible values) is written as plain
+//! records; single appends are always plain records. A frame is written, published and made
+//! durable as one record: a torn frame fails its checksum and its whole batch goes as a torn
+//! tail (or, if it was durable, each of its offsets is a hole).
+//!
+//! A frame of an earlier epoch than its segment's header that starts below the header's durable
+//! count and ends past it was cut inside by `truncate_back`: only its values below that count are
+//! part of the log. The cut keeps the frame's bytes whole (no record is rewritten in place),
+//! writes the new epoch, the count and `CUT_IN_FRAME` in one header write, and the log goes on in
+//! a new segment.
+//!
+//! Trade-off: one record per batch keeps every promise of a plain batch (one checksum over the
+//! bytes on disk, all or nothing, one index entry per offset) and costs random reads a whole
+//! frame's decompression; iteration decompresses each frame once. Values appended one at a time
+//! are not compressed (compressing them at seal time would rewrite sealed segments under readers
+//! in other processes; left for later).
+//!
 //! ## Version 1
 //! Version 1 (the first release) differs only in the store and index headers: bytes 12..16 are
 //! the flags (no epoch), the header checksum is at 24 and covers bytes 0..24, and bytes 28..32
 //! are reserved. Records are the same, with flag bits 1..31 zero (epoch 0, no claim). This
-//! build reads version-1 files as such; a header it rewrites becomes version 2.
+//! build reads version-1 files as such; a header it rewrites becomes version 3.
+//!
+//! ## Version 2
+//! Version 2 differs from version 3 only in the store header's bytes 14..16 (reserved, `0`: no
+//! codec, so no frames). A version-2 header this build rewrites becomes version 3 with no codec,
+//! which describes the same records.
 
 /// Version written in every file header this build creates.
 pub const FORMAT_VERSION: u32 = 3;
@@ -109,10 +162,9 @@ pub const FLAG_PREV_UNSYNCED: u32 = 2;
 /// Store header flag bit (version 3): `truncate_back` cut inside a frame of this segment; no
 /// record is appended to it after the cut (see "Frames" above).
 pub const FLAG_CUT_IN_FRAME: u32 = 4;
-/// Record flag bit, in a segment whose header names a codec only: the record is a frame.
-pub const FLAG_FRAME: u32 = 1 << 8;
-/// Largest durable count a record of a segment with a codec can claim (23 bits).
-pub const MAX_CLAIM_FRAMED: u32 = (1 << 23) - 1;
+/// Bit of a record header's timestamp field that marks a frame (version 3): append times
+/// never reach it (2^63 ms is 292 million years), so no record of an older version has it.
+pub const TIMESTAMP_FRAME: u64 = 1 << 63;
 /// Length of a frame's own header, at the start of its record's value.
 pub const FRAME_HEADER_LEN: u64 = 12;
 /// Record flag bit: this record ends an append or a batch.
@@ -326,27 +378,6 @@ pub fn record_flags(commit: bool, epoch: u8, durable_claim: u64) -> u32 {
     u32::from(commit) | (u32::from(epoch % EPOCHS) << 1) | (claim << 8)
 }
 
-/// The flags of a record of a segment whose header names a codec: as [`record_flags`], with
-/// `FLAG_FRAME` for a frame and the claim in bits 9..31.
-#[inline]
-pub fn framed_record_flags(commit: bool, frame: bool, epoch: u8, durable_claim: u64) -> u32 {
-    let claim = durable_claim.min(u64::from(MAX_CLAIM_FRAMED)) as u32;
-    u32::from(commit)
-        | (u32::from(epoch % EPOCHS) << 1)
-        | if frame { FLAG_FRAME } else { 0 }
-        | (claim << 9)
-}
-
-/// The flags of a record in a segment with (`framed`) or without a codec.
-#[inline]
-pub fn flags_in(framed: bool, commit: bool, epoch: u8, durable_claim: u64) -> u32 {
-    if framed {
-        framed_record_flags(commit, false, epoch, durable_claim)
-    } else {
-        record_flags(commit, epoch, durable_claim)
-    }
-}
-
 /// A decoded record header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordHeader {
@@ -356,10 +387,12 @@ pub struct RecordHeader {
     pub len: u32,
     /// Absolute offset.
     pub offset: u64,
-    /// Append time in ms since the Unix epoch.
+    /// Append time in ms since the Unix epoch (the timestamp field without its frame bit).
     pub timestamp: u64,
     /// Flag bits.
     pub flags: u32,
+    /// Whether the record is a frame (`TIMESTAMP_FRAME`).
+    pub frame: bool,
 }
 
 impl RecordHeader {
@@ -378,16 +411,15 @@ impl RecordHeader {
     pub fn epoch(&self) -> u8 {
         ((self.flags >> 1) & 0x7f) as u8
     }
-    /// How many records of its segment were durable when it was written (0 in version 1),
-    /// in a segment with (`framed`) or without a codec.
+    /// How many records of its segment were durable when it was written (0 in version 1).
     #[inline]
-    pub fn durable_claim(&self, framed: bool) -> u32 {
-        if framed { self.flags >> 9 } else { self.flags >> 8 }
+    pub fn durable_claim(&self) -> u32 {
+        self.flags >> 8
     }
-    /// Whether the record is a frame (only a segment with a codec, `framed`, has frames).
+    /// Whether the record is a frame (version 3; see "Frames").
     #[inline]
-    pub fn is_frame(&self, framed: bool) -> bool {
-        framed && self.flags & FLAG_FRAME != 0
+    pub fn is_frame(&self) -> bool {
+        self.frame
     }
 }
 
@@ -434,12 +466,14 @@ pub fn decode_record_header(b: &[u8]) -> Option<RecordHeader> {
     if u32_at(b, 0) == 0 && b.iter().all(|&x| x == 0) {
         return None;
     }
+    let stamp = u64_at(b, 16);
     Some(RecordHeader {
         crc: u32_at(b, 0),
         len: u32_at(b, 4),
         offset: u64_at(b, 8),
-        timestamp: u64_at(b, 16),
+        timestamp: stamp & !TIMESTAMP_FRAME,
         flags: u32_at(b, 24),
+        frame: stamp & TIMESTAMP_FRAME != 0,
     })
 }
 

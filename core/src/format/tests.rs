@@ -79,40 +79,30 @@ fn record_flags_carry_commit_epoch_and_claim() {
         offset: 0,
         timestamp: 0,
         flags: f,
+        frame: false,
     };
     assert!(h.is_commit());
-    assert_eq!((h.epoch(), h.durable_claim(false)), (1, MAX_CLAIM));
+    assert_eq!((h.epoch(), h.durable_claim()), (1, MAX_CLAIM));
     let h = RecordHeader {
         flags: record_flags(false, 7, 300),
         ..h
     };
     assert!(!h.is_commit());
-    assert_eq!((h.epoch(), h.durable_claim(false)), (7, 300));
-    // An odd claim sets bit 8, which is no frame bit in a segment without a codec.
-    let h = RecordHeader {
-        flags: record_flags(true, 3, 301),
-        ..h
-    };
-    assert!(!h.is_frame(false));
-    // A segment with a codec: the frame bit, and 23-bit claims.
-    for frame in [false, true] {
-        let h = RecordHeader {
-            flags: framed_record_flags(true, frame, 5, 301),
-            ..h
-        };
-        assert_eq!(
-            (h.is_commit(), h.is_frame(true), h.epoch(), h.durable_claim(true)),
-            (true, frame, 5, 301)
-        );
-    }
-    let h = RecordHeader {
-        flags: framed_record_flags(false, true, 127, u64::MAX),
-        ..h
-    };
+    assert_eq!((h.epoch(), h.durable_claim()), (7, 300));
+    assert!(!h.is_frame());
+}
+
+#[test]
+fn the_frame_bit_is_the_timestamps_top_bit() {
+    let mut buf = vec![0u8; 28 + 3];
+    encode_record(&mut buf, 9, 1_700_000_000_000 | TIMESTAMP_FRAME, 1, b"abc");
+    let h = decode_record_header(&buf).unwrap();
     assert_eq!(
-        (h.is_commit(), h.is_frame(true), h.epoch(), h.durable_claim(true)),
-        (false, true, 127, MAX_CLAIM_FRAMED)
+        (h.timestamp, h.frame, h.offset),
+        (1_700_000_000_000, true, 9)
     );
+    encode_record(&mut buf, 9, 1_700_000_000_000, 1, b"abc");
+    assert!(!decode_record_header(&buf).unwrap().is_frame());
 }
 
 #[test]
@@ -132,7 +122,10 @@ fn version_3_headers_carry_the_codec_and_version_2_ones_none() {
     let crc = crate::crc::crc32c(&v2[0..28]);
     v2[28..32].copy_from_slice(&crc.to_le_bytes());
     let h = decode_file_header(FileKind::Store, &v2).unwrap();
-    assert_eq!((h.version, h.codec, h.level, h.epoch), (2, CODEC_NONE, 0, 3));
+    assert_eq!(
+        (h.version, h.codec, h.level, h.epoch),
+        (2, CODEC_NONE, 0, 3)
+    );
     assert!(!h.framed());
 }
 

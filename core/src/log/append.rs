@@ -35,7 +35,7 @@ impl Log {
             w.prefault_ahead(&sh.prefaulter);
             let ts = now_ms().max(w.last_ts);
             let offset = w.next;
-            let flags = format::flags_in(w.active.framed(), true, w.epoch, w.active.durable());
+            let flags = format::record_flags(true, w.epoch, w.active.durable());
             // SAFETY: make_room guarantees pos + total <= max_segment_bytes <= mapped length;
             // the bytes lie past the published end and we hold the writer lock.
             unsafe {
@@ -125,13 +125,13 @@ impl Log {
         let ts = now_ms().max(w.last_ts);
         let first = w.next;
         let (base, start) = (w.active.base, w.pos);
-        let flags = format::framed_record_flags(true, true, w.epoch, w.active.durable());
+        let flags = format::record_flags(true, w.epoch, w.active.durable());
         let total = RECORD_HEADER_LEN + frame_value.len() as u64;
         // SAFETY: make_room guaranteed room for the plain records, which take more than the
         // frame; the bytes lie past the published end and we hold the writer lock.
         unsafe {
             w.active.write_at(start, total, |dst| {
-                format::encode_record(dst, first, ts, flags, frame_value)
+                format::encode_record(dst, first, ts | format::TIMESTAMP_FRAME, flags, frame_value)
             });
         }
         let index = &w.active.active_files().index;
@@ -164,10 +164,9 @@ impl Log {
             let first = w.next;
             let (base, start) = (w.active.base, w.pos);
             let durable = w.active.durable();
-            let framed = w.active.framed();
             let (inner, last) = (
-                format::flags_in(framed, false, w.epoch, durable),
-                format::flags_in(framed, true, w.epoch, durable),
+                format::record_flags(false, w.epoch, durable),
+                format::record_flags(true, w.epoch, durable),
             );
             // SAFETY: make_room guarantees start + total fits the mapped store; the bytes lie
             // past the published end and we hold the writer lock.

@@ -32,7 +32,6 @@ impl Log {
             skip_holes: false,
             reindexed: None,
             refreshed_at: None,
-            raw_framed: false,
             frame: Frame::default(),
             frame_first: 0,
             frame_ts: 0,
@@ -81,8 +80,6 @@ pub struct Iter {
     /// A read-only iterator took fresh views of the directory after errors at this position
     /// (at most `FRESH_VIEWS` per position: an error that survives them is real).
     refreshed_at: Option<(u64, u32)>,
-    /// Whether `raw` comes from a segment whose header names a codec (it may hold frames).
-    raw_framed: bool,
     /// The last frame met in `raw`, decompressed: its first offset is `frame_first`, and the
     /// offsets `frame_live` of it are still to be handed out (its bytes in `raw` are passed).
     frame: Frame,
@@ -230,7 +227,6 @@ impl Iter {
             };
         self.raw_pos = pos;
         self.raw_segment = seg.base;
-        self.raw_framed = seg.framed();
         self.raw_limit = limit;
         self.raw_to_end = to_end;
         self.need = 0;
@@ -253,7 +249,7 @@ impl Iter {
                     let why = format!("record {offset} is all zeros");
                     return Err(self.damaged(offset, position, why));
                 };
-                let is_frame = h.is_frame(self.raw_framed);
+                let is_frame = h.is_frame();
                 // A run copied for an offset inside a frame starts at the frame.
                 let fits = h.offset == offset || (is_frame && self.at == 0 && h.offset < offset);
                 if !fits {
@@ -288,9 +284,14 @@ impl Iter {
                         return Err(self.damaged(offset, position, why));
                     }
                     if is_frame {
-                        let value = &self.raw[self.at + RECORD_HEADER_LEN as usize..self.at + total];
+                        let value =
+                            &self.raw[self.at + RECORD_HEADER_LEN as usize..self.at + total];
                         if let Err(why) = frame::decode(value, &mut self.frame) {
-                            return Err(self.damaged(offset, position, format!("frame {offset}: {why}")));
+                            return Err(self.damaged(
+                                offset,
+                                position,
+                                format!("frame {offset}: {why}"),
+                            ));
                         }
                         let end = h.offset + self.frame.count();
                         if offset >= end {

@@ -147,9 +147,9 @@ impl Log {
             // never changes once it holds records: the next roll brings the new one).
             let want = options.new_header(active.base, 0);
             if active.count() == 0 && active.header().codec != want.codec {
-                active
-                    .set_codec(want.codec, want.level)
-                    .context(|| format!("writing the header of {}", active.paths.store.display()))?;
+                active.set_codec(want.codec, want.level).context(|| {
+                    format!("writing the header of {}", active.paths.store.display())
+                })?;
             }
             Some(Writer {
                 pos: active.end(),
@@ -186,6 +186,16 @@ impl Log {
             syncs: AtomicU64::new(0),
         });
         if !read_only {
+            // A segment that `truncate_back` cut inside a frame takes no more records (see
+            // `FLAG_CUT_IN_FRAME`): a crash came before the roll that follows such a cut.
+            let mut guard = shared.writer.lock();
+            if let Some(w) = guard.as_mut()
+                && w.active.count() > 0
+                && w.active.header().flags & format::FLAG_CUT_IN_FRAME != 0
+            {
+                shared.roll(w)?;
+            }
+            drop(guard);
             shared.prefaulter.state.lock().owner = Some(Arc::downgrade(&shared));
             let mut threads = shared.background.lock();
             let prefaulter = shared.prefaulter.clone();

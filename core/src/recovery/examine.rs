@@ -197,11 +197,12 @@ pub(crate) fn quick_check(
     }
     // The last record holds the last offset: a frame ends with it (a frame cut inside by
     // `truncate_back` does not: such a segment is scanned).
-    let mut sh = [0u8; STORE_HEADER_LEN as usize];
-    store.read_exact_at(&mut sh, 0).ok()?;
-    let framed = format::decode_file_header(FileKind::Store, &sh).ok()?.framed();
-    let held = if h.is_frame(framed) {
-        u64::from(crate::frame::header_of(&rec[RECORD_HEADER_LEN as usize..]).ok()?.count)
+    let held = if h.is_frame() {
+        u64::from(
+            crate::frame::header_of(&rec[RECORD_HEADER_LEN as usize..])
+                .ok()?
+                .count,
+        )
     } else {
         1
     };

@@ -144,7 +144,7 @@ fn intact(
             header.epoch
         )));
     }
-    if !h.is_frame(header.framed()) {
+    if !h.is_frame() {
         return Ok(Ok((h, 1)));
     }
     let value = &bytes[RECORD_HEADER_LEN as usize..];
@@ -152,8 +152,13 @@ fn intact(
         Ok(f) => u64::from(f.count),
         Err(why) => return Ok(Err(format!("record {offset}: {why}"))),
     };
-    if offset.checked_add(count).is_none_or(|end| end > format::MAX_OFFSET + 1) {
-        return Ok(Err(format!("frame {offset} claims {count} values, past the largest offset")));
+    if offset
+        .checked_add(count)
+        .is_none_or(|end| end > format::MAX_OFFSET + 1)
+    {
+        return Ok(Err(format!(
+            "frame {offset} claims {count} values, past the largest offset"
+        )));
     }
     // A frame of an earlier epoch that runs past what the header says was durable was cut
     // inside by `truncate_back`: only its values below the cut are part of the log.
@@ -203,9 +208,7 @@ pub(crate) fn scan_store(
                     s.ends.push(end as u32);
                     s.commits.push(i + 1 == count && h.is_commit());
                 }
-                s.max_claim = s
-                    .max_claim
-                    .max(u64::from(h.durable_claim(header.framed())));
+                s.max_claim = s.max_claim.max(u64::from(h.durable_claim()));
                 s.last_epoch = h.epoch();
                 pos = end;
                 offset += count;
@@ -338,7 +341,9 @@ fn resync(
     // time.
     // Each record takes at least a header, so few offsets can lie in the bytes left; a frame
     // holds any number of values in few bytes, so with frames only the checksum decides.
-    let most = if header.framed() {
+    // Each record takes at least a header, so few offsets can lie in the bytes left; a frame
+    // (version 3) holds any number of values in few bytes, so there only the checksum decides.
+    let most = if header.version >= 3 {
         u64::from(u32::MAX)
     } else {
         (limit - pos) / RECORD_HEADER_LEN

@@ -311,8 +311,7 @@ impl Segment {
         }
     }
 
-    /// Whether the segment's header names a codec: its records have the layout of
-    /// `format::framed_record_flags` and some may be frames.
+    /// Whether the segment's header names a codec: batches appended to it are frames.
     #[inline]
     pub(crate) fn framed(&self) -> bool {
         self.state.codec.load(Ordering::Acquire) != format::CODEC_NONE
@@ -375,11 +374,17 @@ impl Segment {
 
     /// Records a cut to `kept` records: a new epoch, and the header's durable count lowered to
     /// `kept` (written, not synced: the caller syncs it before it changes anything else).
-    pub(crate) fn record_cut(&self, kept: u64) -> std::io::Result<u8> {
+    /// `in_frame`: the cut falls inside a frame (`FLAG_CUT_IN_FRAME`: nothing is appended to
+    /// the segment after it).
+    pub(crate) fn record_cut(&self, kept: u64, in_frame: bool) -> std::io::Result<u8> {
         let mut h = self.state.header.lock();
         let mut new = *h;
         new.epoch = (h.epoch + 1) % format::EPOCHS;
         new.durable_count = kept.min(u64::from(u32::MAX)) as u32;
+        new.flags &= !format::FLAG_CUT_IN_FRAME;
+        if in_frame {
+            new.flags |= format::FLAG_CUT_IN_FRAME;
+        }
         new.version = format::FORMAT_VERSION;
         self.write_header(&new)?;
         *h = new;

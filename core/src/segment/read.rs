@@ -113,7 +113,7 @@ impl Segment {
             let h = self.check_header(offset, pos, end, header)?;
             // SAFETY: pos + total <= end (checked by `check_header`); as above.
             let bytes = unsafe { store.slice(pos, h.total_len()) };
-            if h.is_frame(self.framed()) {
+            if h.is_frame() {
                 return self.read_in_frame(offset, pos, &h, bytes, f);
             }
             Ok(f(self.checked(offset, pos, h.timestamp, bytes)?))
@@ -136,7 +136,7 @@ impl Segment {
             let h = self.check_header(offset, pos, end, &header)?;
             let mut bytes = vec![0u8; h.total_len() as usize];
             read(&mut bytes)?;
-            if h.is_frame(self.framed()) {
+            if h.is_frame() {
                 return self.read_in_frame(offset, pos, &h, &bytes, f);
             }
             Ok(f(self.checked(offset, pos, h.timestamp, &bytes)?))

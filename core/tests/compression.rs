@@ -1,0 +1,321 @@
+//! Compression per batch (`Options::compression`): every promise of the log holds for a log
+//! whose batches are frames. The crash, power-loss, corruption and fuzz suites run with a codec
+//! too (`SEGMENTLOG_TEST_COMPRESSION`, `make test-compressed`); these are the cases that need
+//! frames whatever that variable says.
+
+use std::path::Path;
+
+use segmentlog::format::{self, FileKind};
+use segmentlog::{Compression, Error, Log, Options};
+
+mod common;
+
+fn opts(c: Compression) -> Options {
+    Options {
+        max_segment_bytes: 64 * 1024,
+        max_index_bytes: 4096,
+        compression: c,
+        ..Options::default()
+    }
+}
+
+/// A JSON-like event: compressible, of varying length.
+fn event(i: u64) -> Vec<u8> {
+    format!(
+        r#"{{"id":{i},"kind":"click","user":"user-{}","path":"/items/{}","pad":"{}"}}"#,
+        i % 17,
+        i % 101,
+        "x".repeat((i % 23) as usize)
+    )
+    .into_bytes()
+}
+
+/// Appends singles and batches of events; returns what each new offset holds.
+fn fill(log: &Log, rounds: u64) -> Vec<Vec<u8>> {
+    let base = log.next_offset().unwrap();
+    let mut want = Vec::new();
+    for r in 0..rounds {
+        let next = base + want.len() as u64;
+        let o = log.append(&event(next)).unwrap();
+        assert_eq!(o, next);
+        want.push(event(o));
+        let batch: Vec<Vec<u8>> = (0..1 + r % 40).map(|k| event(o + 1 + k)).collect();
+        let range = log.append_batch(&batch).unwrap();
+        assert_eq!(range.start, o + 1);
+        want.extend(batch);
+    }
+    want
+}
+
+/// Every way of reading gives `want` back.
+fn check(log: &Log, want: &[Vec<u8>]) {
+    assert_eq!(log.next_offset().unwrap(), want.len() as u64);
+    for (o, v) in want.iter().enumerate() {
+        assert_eq!(&log.read(o as u64).unwrap().value, v, "read({o})");
+    }
+    // Iteration from every offset (most start inside a frame) for the first records, and
+    // from 0 through everything.
+    for from in (0..want.len().min(120)).chain([want.len()]) {
+        let got: Vec<Vec<u8>> = log
+            .iter(from as u64)
+            .take(50)
+            .map(|r| r.unwrap().value)
+            .collect();
+        let end = (from + 50).min(want.len());
+        assert_eq!(got, want[from..end], "iter({from})");
+    }
+    let all: Vec<(u64, Vec<u8>)> = log
+        .iter(0)
+        .map(|r| r.map(|r| (r.offset, r.value)).unwrap())
+        .collect();
+    assert_eq!(all.len(), want.len());
+    for (i, (o, v)) in all.iter().enumerate() {
+        assert_eq!((*o, v), (i as u64, &want[i]));
+    }
+    let offsets: Vec<u64> = (0..want.len() as u64).rev().step_by(7).collect();
+    let many = log.read_many(&offsets).unwrap();
+    for (r, o) in many.iter().zip(&offsets) {
+        assert_eq!(&r.value, &want[*o as usize]);
+    }
+}
+
+/// Frames and their values counted over every store of `dir` (by their headers).
+fn frames(dir: &Path) -> (usize, u64) {
+    let (mut n, mut values) = (0, 0);
+    for p in common::store_files(dir) {
+        let b = std::fs::read(&p).unwrap();
+        format::decode_file_header(FileKind::Store, &b).unwrap();
+        let mut pos = format::STORE_HEADER_LEN as usize;
+        while pos + 28 <= b.len() {
+            let Some(r) = format::decode_record_header(&b[pos..]) else {
+                break;
+            };
+            if r.is_frame() {
+                n += 1;
+                values += u64::from(format::decode_frame_header(&b[pos + 28..]).unwrap().count);
+            }
+            pos += r.total_len() as usize;
+        }
+    }
+    (n, values)
+}
+
+fn disk_bytes(dir: &Path) -> u64 {
+    common::store_files(dir)
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() && p.file_name().unwrap() != "LOCK" {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn batches_are_frames_and_read_back_every_way_with_each_codec() {
+    let plain = tempfile::tempdir().unwrap();
+    let log = Log::open(plain.path(), opts(Compression::None)).unwrap();
+    let want = fill(&log, 150);
+    log.close().unwrap();
+    assert_eq!(frames(plain.path()), (0, 0));
+    for c in [Compression::Lz4, Compression::Zstd] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path(), opts(c)).unwrap();
+        assert_eq!(fill(&log, 150), want);
+        check(&log, &want);
+        // A reader in the same process, read-only, as another process's would be.
+        let ro = common::open_read_only(dir.path(), &opts(Compression::None));
+        check(&ro, &want);
+        // A copy taken while the log is open is a crash: the scan rebuilds what it needs.
+        let crashed = tempfile::tempdir().unwrap();
+        copy_dir(dir.path(), crashed.path());
+        for p in std::fs::read_dir(crashed.path()).unwrap() {
+            let p = p.unwrap().path();
+            if p.extension().is_some_and(|e| e == "index") {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+        let again = Log::open(crashed.path(), opts(Compression::None)).unwrap();
+        assert!(
+            again.recovery_report().is_clean(),
+            "{:?}",
+            again.recovery_report()
+        );
+        check(&again, &want);
+        drop(again);
+        log.close().unwrap();
+        let (n, values) = frames(dir.path());
+        assert!(
+            n > 100 && values > 2000,
+            "{c:?}: {n} frames of {values} values"
+        );
+        assert!(
+            disk_bytes(dir.path()) * 2 < disk_bytes(plain.path()),
+            "{c:?}: {} bytes, {} without compression",
+            disk_bytes(dir.path()),
+            disk_bytes(plain.path())
+        );
+        let report = segmentlog::verify(dir.path(), &mut |_, _| {}).unwrap();
+        assert!(report.is_clean(), "{report:?}");
+        let log = Log::open(dir.path(), opts(Compression::None)).unwrap();
+        assert!(log.opened_clean());
+        check(&log, &want);
+    }
+}
+
+/// A frame is written only when it takes fewer bytes than the plain records: incompressible
+/// batches never grow on disk.
+#[test]
+fn incompressible_batches_never_take_more_than_plain_records() {
+    for c in [Compression::Lz4, Compression::Zstd] {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(dir.path(), opts(c)).unwrap();
+        let mut rng = common::Rng(7);
+        let mut want = Vec::new();
+        for n in 2..6 {
+            let batch: Vec<Vec<u8>> = (0..n)
+                .map(|_| (0..100).map(|_| rng.next() as u8).collect())
+                .collect();
+            log.append_batch(&batch).unwrap();
+            want.extend(batch);
+        }
+        check(&log, &want);
+        log.close().unwrap();
+        let store = common::store_files(dir.path()).pop().unwrap();
+        let s = segmentlog::files::store_compression(&store).unwrap();
+        assert_eq!(s.records, want.len() as u64);
+        assert!(s.stored_bytes <= s.plain_bytes, "{c:?}: {s:?}");
+    }
+}
+
+/// A frame whose bytes are torn (never synced, `sync = never`, a crash): recovery takes the
+/// whole batch away, nothing before it.
+#[test]
+fn a_torn_frame_takes_its_whole_batch_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), opts(Compression::Lz4)).unwrap();
+    let first: Vec<Vec<u8>> = (0..30).map(event).collect();
+    log.append_batch(&first).unwrap();
+    let second: Vec<Vec<u8>> = (30..60).map(event).collect();
+    log.append_batch(&second).unwrap();
+    let crashed = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), crashed.path());
+    drop(log);
+    let store = common::store_files(crashed.path()).pop().unwrap();
+    let mut b = std::fs::read(&store).unwrap();
+    let at = format::STORE_HEADER_LEN as usize;
+    let first_len = format::decode_record_header(&b[at..]).unwrap().total_len() as usize;
+    let second_len = format::decode_record_header(&b[at + first_len..])
+        .unwrap()
+        .total_len() as usize;
+    // A byte inside the second frame's compressed payload.
+    b[at + first_len + second_len - 3] ^= 0x55;
+    std::fs::write(&store, &b).unwrap();
+    let log = Log::open(crashed.path(), opts(Compression::Lz4)).unwrap();
+    assert_eq!(log.next_offset().unwrap(), 30);
+    for (o, v) in first.iter().enumerate() {
+        assert_eq!(&log.read(o as u64).unwrap().value, v);
+    }
+    assert!(!log.recovery_report().is_clean());
+    assert_eq!(log.append(b"after").unwrap(), 30);
+}
+
+/// A durable frame damaged later: each of its offsets is a hole, the records around keep
+/// theirs.
+#[test]
+fn a_damaged_durable_frame_is_a_hole_of_all_its_offsets() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Options {
+        sync: segmentlog::SyncPolicy::Always,
+        ..opts(Compression::Zstd)
+    };
+    let log = Log::open(dir.path(), o.clone()).unwrap();
+    log.append(b"first").unwrap();
+    let batch: Vec<Vec<u8>> = (0..25).map(event).collect();
+    log.append_batch(&batch).unwrap();
+    log.append(b"last").unwrap();
+    log.close().unwrap();
+    let store = common::store_files(dir.path()).pop().unwrap();
+    let mut b = std::fs::read(&store).unwrap();
+    let at = format::STORE_HEADER_LEN as usize;
+    let single = format::decode_record_header(&b[at..]).unwrap().total_len() as usize;
+    b[at + single + 40] ^= 1;
+    std::fs::write(&store, &b).unwrap();
+    std::fs::remove_file(dir.path().join("CLEAN")).unwrap();
+    let log = Log::open(dir.path(), o).unwrap();
+    assert_eq!(log.next_offset().unwrap(), 27);
+    assert_eq!(log.read(0).unwrap().value, b"first");
+    assert_eq!(log.read(26).unwrap().value, b"last");
+    for k in 1..26 {
+        assert!(matches!(log.read(k), Err(Error::Hole { .. })), "offset {k}");
+    }
+    let got: Vec<_> = log.iter(0).collect();
+    assert_eq!(got.len(), 27);
+    assert!(
+        got[1..26]
+            .iter()
+            .all(|r| matches!(r, Err(Error::Hole { .. })))
+    );
+}
+
+/// `truncate_back` into the middle of a frame keeps the values before the cut, across
+/// reopens (clean and crashed), and the log goes on after it.
+#[test]
+fn truncate_back_inside_a_frame_keeps_the_values_before_the_cut() {
+    for c in [Compression::Lz4, Compression::Zstd] {
+        for cut in [1u64, 7, 19] {
+            let dir = tempfile::tempdir().unwrap();
+            let log = Log::open(dir.path(), opts(c)).unwrap();
+            log.append(b"zero").unwrap();
+            let batch: Vec<Vec<u8>> = (1..21).map(event).collect();
+            log.append_batch(&batch).unwrap();
+            log.append_batch(&[event(21), event(22)]).unwrap();
+            log.truncate_back(cut).unwrap();
+            assert_eq!(log.next_offset().unwrap(), cut);
+            let mut want: Vec<Vec<u8>> = vec![b"zero".to_vec()];
+            want.extend(batch[..cut as usize - 1].iter().cloned());
+            check(&log, &want);
+            // A copy now is a crash right after the cut.
+            let crashed = tempfile::tempdir().unwrap();
+            copy_dir(dir.path(), crashed.path());
+            let more: Vec<Vec<u8>> = (100..110).map(event).collect();
+            log.append_batch(&more).unwrap();
+            log.append(b"single").unwrap();
+            want.extend(more);
+            want.push(b"single".to_vec());
+            check(&log, &want);
+            log.close().unwrap();
+            let log = Log::open(dir.path(), opts(c)).unwrap();
+            check(&log, &want);
+            let report = segmentlog::verify(dir.path(), &mut |_, _| {}).unwrap();
+            assert!(report.is_clean(), "{report:?}");
+            drop(log);
+            let log = Log::open(crashed.path(), opts(c)).unwrap();
+            check(&log, &want[..cut as usize]);
+            log.append(b"after the crash").unwrap();
+            assert_eq!(log.read(cut).unwrap().value, b"after the crash");
+        }
+    }
+}
+
+/// A log written without compression takes the codec of the handle that opens it: its empty
+/// active segment at once, later ones as they are made.
+#[test]
+fn a_log_written_without_compression_takes_a_codec_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), opts(Compression::None)).unwrap();
+    let mut want = fill(&log, 30);
+    log.close().unwrap();
+    let log = Log::open(dir.path(), opts(Compression::Zstd)).unwrap();
+    want.extend(fill(&log, 200));
+    check(&log, &want);
+    log.close().unwrap();
+    assert!(frames(dir.path()).0 > 50);
+    let log = Log::open(dir.path(), opts(Compression::None)).unwrap();
+    check(&log, &want);
+}
