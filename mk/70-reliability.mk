@@ -17,9 +17,24 @@ REL_TESTS := --test faults --test powerloss --test cursor_powerloss --test trunc
 REL_C_OUT := $(ROOT)/target/reliability
 REL_C_SRC := $(ROOT)/tests/c/misuse/misuse.c
 
-.PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full
+# The same suites with compression on (issue 20): every batch a frame. `common::base()` reads
+# SEGMENTLOG_TEST_COMPRESSION, so the suites are the same code with another codec, not copies.
+# COMPRESSION_CODECS=zstd for one codec.
+COMPRESSION_CODECS ?= lz4 zstd
+COMPRESSED_TESTS := --test corruption --test fuzz_dir --test crash --test crash_heavy \
+	--test model --test log --test compression
+
+.PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full test-compressed
 test-reliability:
 	$(CARGO) test -p segmentlog --release --features fault-injection $(REL_TESTS) -- --nocapture
+
+test-compressed:
+	for c in $(COMPRESSION_CODECS); do \
+	  echo "== SEGMENTLOG_TEST_COMPRESSION=$$c"; \
+	  SEGMENTLOG_TEST_COMPRESSION=$$c $(CARGO) test -p segmentlog --release $(COMPRESSED_TESTS) && \
+	  SEGMENTLOG_TEST_COMPRESSION=$$c $(CARGO) test -p segmentlog --release --features fault-injection \
+	    $(REL_TESTS) || exit 1; \
+	done
 
 crash-test:
 	CRASH_ROUNDS=$(ROUNDS) CURSOR_CRASH_ROUNDS=$(ROUNDS) $(CARGO) test -p segmentlog --release \

@@ -303,6 +303,45 @@ fn truncate_back_inside_a_frame_keeps_the_values_before_the_cut() {
     }
 }
 
+/// A crash after the header recorded a cut inside a frame and before the log rolled to a new
+/// segment: the open rolls (the cut segment takes no record, so the cut stays where it is),
+/// and what is appended then survives a crash too.
+#[test]
+fn an_open_after_a_cut_inside_a_frame_rolls_before_appending() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Options {
+        sync: segmentlog::SyncPolicy::Always,
+        ..opts(Compression::Zstd)
+    };
+    let log = Log::open(dir.path(), o.clone()).unwrap();
+    let batch: Vec<Vec<u8>> = (0..20).map(event).collect();
+    log.append_batch(&batch).unwrap();
+    log.truncate_back(8).unwrap();
+    let crashed = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), crashed.path());
+    drop(log);
+    // Undo the roll: the segment the cut made (at offset 8) never was.
+    for kind in ["store", "index"] {
+        std::fs::remove_file(crashed.path().join(format!("{:020}.{kind}", 8))).unwrap();
+    }
+    assert_eq!(common::store_files(crashed.path()).len(), 1);
+    let log = Log::open(crashed.path(), o.clone()).unwrap();
+    assert_eq!(log.next_offset().unwrap(), 8);
+    let more: Vec<Vec<u8>> = (100..104).map(event).collect();
+    log.append_batch(&more).unwrap();
+    log.append(b"single").unwrap();
+    let mut want: Vec<Vec<u8>> = batch[..8].to_vec();
+    want.extend(more);
+    want.push(b"single".to_vec());
+    check(&log, &want);
+    assert_eq!(common::store_files(crashed.path()).len(), 2, "the open rolled");
+    let again = tempfile::tempdir().unwrap();
+    copy_dir(crashed.path(), again.path());
+    drop(log);
+    let log = Log::open(again.path(), o).unwrap();
+    check(&log, &want);
+}
+
 /// A log written without compression takes the codec of the handle that opens it: its empty
 /// active segment at once, later ones as they are made.
 #[test]

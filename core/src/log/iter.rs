@@ -238,7 +238,7 @@ impl Iter {
     pub(super) fn advance(&mut self) -> Result<Option<Found>> {
         loop {
             if self.next < self.raw_limit && self.frame_live.contains(&self.next) {
-                return Ok(Some(self.from_frame()));
+                return Ok(Some(self.next_in_frame()));
             }
             let avail = self.raw.len() - self.at;
             if self.next < self.raw_limit && avail >= RECORD_HEADER_LEN as usize {
@@ -310,7 +310,7 @@ impl Iter {
                         self.frame_live = offset..end;
                         self.frame_ts = h.timestamp;
                         self.at += total;
-                        return Ok(Some(self.from_frame()));
+                        return Ok(Some(self.next_in_frame()));
                     }
                     let start = self.at + RECORD_HEADER_LEN as usize;
                     self.at += total;
@@ -342,7 +342,7 @@ impl Iter {
     }
 
     /// Hands out the next value of the decompressed frame (`next` is in `frame_live`).
-    fn from_frame(&mut self) -> Found {
+    fn next_in_frame(&mut self) -> Found {
         let offset = self.next;
         self.next += 1;
         self.frame_live.start = self.next;
