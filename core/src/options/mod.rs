@@ -103,7 +103,7 @@ pub struct Options {
     /// a log opened with another codec than its active segment's starts using it with its next
     /// segment (an empty active segment takes it at once). Single appends are not compressed.
     pub compression: Compression,
-    /// The zstd level (1 to 22, default 3); ignored by the other codecs.
+    /// The zstd level (1 to 22, default 3; checked whatever the codec, used by zstd only).
     pub compression_level: i32,
 }
 
