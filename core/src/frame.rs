@@ -207,7 +207,8 @@ pub(crate) fn decode(value: &[u8], frame: &mut Frame) -> Result<(), String> {
     let h = header_of(value)?;
     let body = &value[FRAME_HEADER_LEN as usize..];
     let raw_len = h.raw_len as usize;
-    frame.raw.clear();
+    // Every byte is overwritten by the decompression (checked below): only growth is zeroed,
+    // not the whole buffer once per frame (a pass over it that cost iteration ~10%).
     frame.raw.resize(raw_len, 0);
     let got = match h.codec {
         CODEC_LZ4 => lz4_flex::block::decompress_into(body, &mut frame.raw)
