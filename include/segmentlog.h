@@ -680,7 +680,7 @@ segmentlog_status segmentlog_open(const char *dir, const segmentlog_options *opt
 /**
  * `segmentlog_open` with batches compressed: each `segmentlog_append_batch` is stored as one
  * frame of codec `compression` (a `SEGMENTLOG_COMPRESSION_*` value; `level` is the zstd level,
- * 1 ..= 22, or 0 for the default, 3; other codecs ignore it). The codec is written in each new
+ * 1 ..= 22, or 0 for the default, 3; only zstd uses it). The codec is written in each new
  * segment's header, so any handle (`segmentlog_open`, a reader, another process) reads the log
  * without being told. A log whose active segment already holds records switches codec at its
  * next segment. Single appends are not compressed.

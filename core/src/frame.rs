@@ -1,7 +1,8 @@
 //! Frames: a batch stored as one compressed record (see "Frames" in `format/mod.rs`).
 //!
-//! A frame's payload, once decompressed, is the lengths of its values (one `u32` each) and
-//! then the values back to back. The codecs are the `lz4_flex` block format and `zstd`; their
+//! A frame's payload, once decompressed, is the lengths of its values (one `u32` each), their
+//! timestamps (one `u64` each) when the frame has `FRAME_TIMES` (records compressed at seal
+//! time, each appended at its own time), then the values back to back. The codecs are the `lz4_flex` block format and `zstd`; their
 //! contexts are kept per thread (a zstd context costs more to set up than a small batch costs
 //! to compress).
 
@@ -76,8 +77,11 @@ thread_local! {
 /// (replacing its contents), using `raw` as scratch. Returns false, with `out` unspecified,
 /// when the frame would not be smaller than the plain records (incompressible values: they
 /// are then stored as plain records, which read faster).
+/// `times`: a timestamp per value (a frame of records appended one by one), or `None` (a
+/// batch: one time, the frame record's).
 pub(crate) fn encode<V: AsRef<[u8]>>(
     values: &[V],
+    times: Option<&[u64]>,
     codec: Compression,
     level: i32,
     raw: &mut Vec<u8>,
@@ -88,7 +92,12 @@ pub(crate) fn encode<V: AsRef<[u8]>>(
         .iter()
         .map(|v| format::RECORD_HEADER_LEN + v.as_ref().len() as u64)
         .sum();
-    let raw_len = 4 * count as u64 + values.iter().map(|v| v.as_ref().len() as u64).sum::<u64>();
+    let per_value = if times.is_some() { 12 } else { 4 };
+    let raw_len =
+        per_value * count as u64 + values.iter().map(|v| v.as_ref().len() as u64).sum::<u64>();
+    if times.is_some_and(|t| t.len() != count) {
+        return false;
+    }
     if codec == Compression::None || count == 0 || raw_len > u64::from(u32::MAX) {
         return false;
     }
@@ -96,6 +105,9 @@ pub(crate) fn encode<V: AsRef<[u8]>>(
     raw.reserve(raw_len as usize);
     for v in values {
         raw.extend_from_slice(&(v.as_ref().len() as u32).to_le_bytes());
+    }
+    for t in times.unwrap_or_default() {
+        raw.extend_from_slice(&t.to_le_bytes());
     }
     for v in values {
         raw.extend_from_slice(v.as_ref());
@@ -144,6 +156,11 @@ pub(crate) fn encode<V: AsRef<[u8]>>(
         &mut out[..head],
         &FrameHeader {
             codec: codec.codec(),
+            flags: if times.is_some() {
+                format::FRAME_TIMES
+            } else {
+                0
+            },
             count: count as u32,
             raw_len: raw_len as u32,
         },
@@ -158,6 +175,8 @@ pub(crate) struct Frame {
     raw: Vec<u8>,
     /// Where each value lies in `raw`.
     spans: Vec<Range<usize>>,
+    /// Each value's timestamp (`FRAME_TIMES`), else empty: the frame record's time.
+    times: Vec<u64>,
 }
 
 impl Frame {
@@ -170,6 +189,12 @@ impl Frame {
     #[inline]
     pub(crate) fn value(&self, i: usize) -> &[u8] {
         &self.raw[self.spans[i].clone()]
+    }
+
+    /// Value `i`'s timestamp: its own, or `frame_time` (the frame record's) for a batch.
+    #[inline]
+    pub(crate) fn timestamp(&self, i: usize, frame_time: u64) -> u64 {
+        self.times.get(i).copied().unwrap_or(frame_time)
     }
 
     /// Where value `i` lies in [`Frame::raw`].
@@ -189,7 +214,15 @@ impl Frame {
 pub(crate) fn header_of(value: &[u8]) -> Result<FrameHeader, String> {
     let h = format::decode_frame_header(value)
         .ok_or_else(|| "frame shorter than its header".to_owned())?;
-    if h.count == 0 || u64::from(h.count) * 4 > u64::from(h.raw_len) {
+    let per_value = if h.flags & format::FRAME_TIMES != 0 {
+        12
+    } else {
+        4
+    };
+    if h.count == 0
+        || u64::from(h.count) * per_value > u64::from(h.raw_len)
+        || h.flags & !format::FRAME_TIMES != 0
+    {
         return Err(format!(
             "frame claims {} values in {} bytes",
             h.count, h.raw_len
@@ -230,7 +263,16 @@ pub(crate) fn decode(value: &[u8], frame: &mut Frame) -> Result<(), String> {
     }
     let count = h.count as usize;
     frame.spans.clear();
+    frame.times.clear();
     let mut at = 4 * count;
+    if h.flags & format::FRAME_TIMES != 0 {
+        frame.times.extend(
+            frame.raw[at..at + 8 * count]
+                .chunks_exact(8)
+                .map(|c| format::u64_at(c, 0)),
+        );
+        at += 8 * count;
+    }
     for i in 0..count {
         let len = format::u32_at(&frame.raw, 4 * i) as usize;
         let end = at

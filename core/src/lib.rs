@@ -58,7 +58,7 @@ pub use cursor::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};
-pub use log::{Copied, Iter, Log, SegmentInfo, WaitCanceller};
+pub use log::{Compacted, Copied, Iter, Log, SegmentInfo, WaitCanceller};
 pub use options::{
     Compression, NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy,
     option_names,

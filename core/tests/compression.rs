@@ -373,3 +373,85 @@ fn a_log_written_without_compression_takes_a_codec_later() {
     let log = Log::open(dir.path(), opts(Compression::None)).unwrap();
     check(&log, &want);
 }
+
+/// Single appends are compressed once their segment is sealed: by the background thread on
+/// its own, or by `compress_sealed`; every offset keeps its value and timestamp, through
+/// reads, iteration, a reader opened before, a reopen and a crash.
+#[test]
+fn single_appends_are_compressed_once_their_segment_is_sealed() {
+    for background in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Options {
+            compress_sealed: background,
+            ..opts(Compression::Lz4)
+        };
+        let log = Log::open(dir.path(), o.clone()).unwrap();
+        for i in 0..3000u64 {
+            log.append(&event(i)).unwrap();
+            if i % 500 == 0 {
+                log.append_batch(&[event(i), event(i + 1)]).unwrap();
+            }
+        }
+        let want: Vec<(u64, Vec<u8>, u64)> = log
+            .iter(0)
+            .map(|r| r.map(|r| (r.offset, r.value, r.timestamp)).unwrap())
+            .collect();
+        let values: Vec<Vec<u8>> = want.iter().map(|(_, v, _)| v.clone()).collect();
+        let reader = common::open_read_only(dir.path(), &opts(Compression::None));
+        // Every sealed store but holds its records in frames at a fraction of its size.
+        let sealed_small = || {
+            let stores = common::store_files(dir.path());
+            let n = stores.len() - 1;
+            n >= 4
+                && stores[..n]
+                    .iter()
+                    .all(|p| std::fs::metadata(p).unwrap().len() < 64 * 1024 / 3)
+        };
+        if background {
+            // The thread runs behind the rolls; wait for it (bounded).
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while !sealed_small() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        } else {
+            assert_eq!(frames(dir.path()).0, 6, "only the batches are frames yet");
+            assert!(!sealed_small());
+            let done = log.compress_sealed().unwrap();
+            assert!(
+                done.records > 2000 && done.bytes_after * 3 < done.bytes_before,
+                "{done:?}"
+            );
+            assert_eq!(
+                log.compress_sealed().unwrap().segments,
+                0,
+                "nothing left to do"
+            );
+        }
+        assert!(sealed_small(), "{:?}", frames(dir.path()));
+        assert!(frames(dir.path()).1 > 2900, "{:?}", frames(dir.path()));
+        check(&log, &values);
+        check(&reader, &values);
+        let got: Vec<(u64, Vec<u8>, u64)> = log
+            .iter(0)
+            .map(|r| r.map(|r| (r.offset, r.value, r.timestamp)).unwrap())
+            .collect();
+        assert_eq!(got, want, "timestamps kept");
+        let crashed = tempfile::tempdir().unwrap();
+        copy_dir(dir.path(), crashed.path());
+        log.close().unwrap();
+        let again = Log::open(dir.path(), o.clone()).unwrap();
+        check(&again, &values);
+        drop(again);
+        let again = Log::open(crashed.path(), o).unwrap();
+        check(&again, &values);
+        for (o, _, t) in want.iter().step_by(97) {
+            assert_eq!(again.read(*o).unwrap().timestamp, *t);
+        }
+        // A cut inside a frame of single appends keeps what is before it.
+        again.truncate_back(1234).unwrap();
+        check(&again, &values[..1234]);
+        let report = segmentlog::verify(crashed.path(), &mut |_, _| {}).unwrap();
+        drop(again);
+        assert!(report.is_clean(), "{report:?}");
+    }
+}

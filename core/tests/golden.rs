@@ -1,7 +1,9 @@
 //! Golden files of format versions 1 (`tests/data/v1-log`, written by the first release), 2
-//! (`tests/data/v2-log`) and 3 (`tests/data/v3-log`, its batch a zstd frame): a change that
-//! stops this build reading logs written by earlier builds fails here. Regenerate only the current version's directory, for a new format
-//! version, keeping the old ones: `cargo test -p segmentlog --test golden -- --ignored`.
+//! (`tests/data/v2-log`) and 3 (`tests/data/v3-log`: its batch a zstd frame, the single appends
+//! of its sealed segments compressed at seal time into `TIMES` frames): a change that stops
+//! this build reading logs written by earlier builds fails here. Regenerate only the current
+//! version's directory, for a new format version, keeping the old ones:
+//! `cargo test -p segmentlog --test golden -- --ignored`.
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +41,7 @@ fn regenerate_current_golden_log() {
         &dir,
         Options {
             compression: segmentlog::Compression::Zstd,
+            compress_sealed: false,
             ..options()
         },
     )
@@ -48,6 +51,7 @@ fn regenerate_current_golden_log() {
     }
     let batch: Vec<Vec<u8>> = (SINGLES..SINGLES + BATCH).map(value).collect();
     log.append_batch(&batch).unwrap();
+    log.compress_sealed().unwrap();
     log.close().unwrap();
     std::fs::remove_file(dir.join("LOCK")).unwrap();
 }
@@ -193,12 +197,13 @@ fn log_versions(dir: &Path) -> Vec<u32> {
 }
 
 /// The version-3 golden log: its batch is one zstd frame (the segment's header names the
-/// codec); read as written, read-only and for writing, and verified clean.
+/// codec), its sealed segments' single appends are `TIMES` frames; read as written, read-only
+/// and for writing, and verified clean.
 #[test]
 fn reads_format_v3_golden_log_with_a_frame() {
     use segmentlog::format::{self, FileKind};
     let dir = data_of(3);
-    let mut frames = 0;
+    let (mut frames, mut timed) = (0, 0);
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "store") {
@@ -212,17 +217,23 @@ fn reads_format_v3_golden_log_with_a_frame() {
                 };
                 if r.is_frame() {
                     let f = format::decode_frame_header(&b[pos + 28..]).unwrap();
-                    assert_eq!(
-                        (r.offset, f.count, f.codec),
-                        (SINGLES, BATCH as u32, format::CODEC_ZSTD)
-                    );
-                    frames += 1;
+                    assert_eq!(f.codec, format::CODEC_ZSTD);
+                    if f.flags == format::FRAME_TIMES {
+                        timed += 1;
+                    } else {
+                        assert_eq!((r.offset, f.count, f.flags), (SINGLES, BATCH as u32, 0));
+                        frames += 1;
+                    }
                 }
                 pos += r.total_len() as usize;
             }
         }
     }
     assert_eq!(frames, 1, "the batch is one frame");
+    assert!(
+        timed >= 3,
+        "each sealed segment's single appends are a frame: {timed}"
+    );
     let log = Log::open(
         &dir,
         Options {

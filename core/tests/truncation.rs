@@ -42,6 +42,8 @@ fn opts() -> Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
         sync: SyncPolicy::Always,
+        // The same file operations in every run (see faultkit::options).
+        compress_sealed: false,
         ..common::base()
     }
 }

@@ -73,7 +73,11 @@ fn json_event(rng: &mut Rng, i: u64) -> Vec<u8> {
         rng.pick(&AGENTS),
         rng.pick(&COUNTRIES),
         rng.next() % 900 + 5,
-        if rng.next() % 20 == 0 { 500 } else { 200 },
+        if rng.next().is_multiple_of(20) {
+            500
+        } else {
+            200
+        },
     )
     .into_bytes()
 }

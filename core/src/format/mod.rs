@@ -103,18 +103,32 @@
 //! | offset | size | field   | meaning                                                         |
 //! |-------:|-----:|---------|-----------------------------------------------------------------|
 //! |      0 |    1 | codec   | `1` LZ4 (block format), `2` zstd (one zstd frame)               |
-//! |      1 |    3 | zero    | `0`                                                             |
+//! |      1 |    1 | flags   | bit 0 `TIMES`: the payload holds a timestamp per value; others `0` |
+//! |      2 |    2 | zero    | `0`                                                             |
 //! |      4 |    4 | count   | values in the frame: offsets `offset..offset + count`           |
 //! |      8 |    4 | raw_len | bytes of the payload decompressed                               |
-//! |     12 |    n | payload | compressed: `count` value lengths (4 bytes each), then the values back to back |
+//! |     12 |    n | payload | compressed: `count` value lengths (4 bytes each), with `TIMES` `count` timestamps (8 bytes each), then the values back to back |
 //!
 //! Every index entry of the batch's offsets holds the frame's position, so `read(k)` finds the
 //! frame through the index as it finds a record, checks its checksum and decompresses it whole
 //! (the cost of a random read of a value in a frame is the frame's decompression). A batch whose
 //! frame would not be smaller than its plain records (incompressible values) is written as plain
-//! records; single appends are always plain records. A frame is written, published and made
+//! records; single appends are written as plain records. A frame is written, published and made
 //! durable as one record: a torn frame fails its checksum and its whole batch goes as a torn
-//! tail (or, if it was durable, each of its offsets is a hole).
+//! tail (or, if it was durable, each of its offsets is a hole). A batch's values share the frame
+//! record's timestamp; a `TIMES` frame's values each have their own.
+//!
+//! Single appends are compressed at seal time (`Options::compress_sealed`, on by default with a
+//! codec; `Log::compress_sealed` runs it by hand): once a segment is sealed and synced, a
+//! background thread writes its records anew beside it, each run of plain records (up to 64 KiB
+//! of values) as a `TIMES` frame, frames and records that would not shrink as they were, every
+//! offset at the same place in the order, with the header's durable count at all of them. The new
+//! store and index (`<name>.store.compact`, `<name>.index.compact`) are synced, then renamed over
+//! the segment's files (store first) and the directory synced, under the writer lock and only if
+//! nothing cut or removed the segment meanwhile. A crash before the store's rename leaves the old
+//! files (and `.compact` files nothing reads); after it, the new store, whose old index the check
+//! at open refuses and rebuilds. Readers holding the old files (a map, a descriptor) read them on;
+//! a segment with damage is not rewritten.
 //!
 //! A frame of an earlier epoch than its segment's header that starts below the header's durable
 //! count and ends past it was cut inside by `truncate_back`: only its values below that count are
@@ -124,9 +138,10 @@
 //!
 //! Trade-off: one record per batch keeps every promise of a plain batch (one checksum over the
 //! bytes on disk, all or nothing, one index entry per offset) and costs random reads a whole
-//! frame's decompression; iteration decompresses each frame once. Values appended one at a time
-//! are not compressed (compressing them at seal time would rewrite sealed segments under readers
-//! in other processes; left for later).
+//! frame's decompression; iteration decompresses each frame once. Single appends stay plain
+//! while their segment is active (an append is still one copy into the map, durable as it was),
+//! and are compressed only once sealed and synced, by a rewrite that never changes a byte of the
+//! files readers have: the cost is writing each such segment a second time, in the background.
 //!
 //! ## Version 1
 //! Version 1 (the first release) differs only in the store and index headers: bytes 12..16 are
@@ -167,6 +182,9 @@ pub const FLAG_CUT_IN_FRAME: u32 = 4;
 pub const TIMESTAMP_FRAME: u64 = 1 << 63;
 /// Length of a frame's own header, at the start of its record's value.
 pub const FRAME_HEADER_LEN: u64 = 12;
+/// Frame header flag: the payload holds a timestamp per value (records compressed at seal
+/// time), after the lengths.
+pub const FRAME_TIMES: u8 = 1;
 /// Record flag bit: this record ends an append or a batch.
 pub const FLAG_COMMIT: u32 = 1;
 /// Index entry of an offset whose record is damaged (a hole): no record starts there.
@@ -269,13 +287,6 @@ impl FileHeader {
             codec: CODEC_NONE,
             level: 0,
         }
-    }
-
-    /// Whether the segment's records use the layout of a segment with a codec (a frame bit,
-    /// 23-bit claims).
-    #[inline]
-    pub fn framed(&self) -> bool {
-        self.codec != CODEC_NONE
     }
 }
 
@@ -429,6 +440,8 @@ impl RecordHeader {
 pub struct FrameHeader {
     /// `CODEC_LZ4` or `CODEC_ZSTD`.
     pub codec: u8,
+    /// `FRAME_TIMES` or 0.
+    pub flags: u8,
     /// Values in the frame (offsets `offset..offset + count` of its record).
     pub count: u32,
     /// Length of the payload once decompressed.
@@ -441,6 +454,7 @@ pub fn decode_frame_header(value: &[u8]) -> Option<FrameHeader> {
     let b = value.get(..FRAME_HEADER_LEN as usize)?;
     Some(FrameHeader {
         codec: b[0],
+        flags: b[1],
         count: u32_at(b, 4),
         raw_len: u32_at(b, 8),
     })
@@ -450,7 +464,8 @@ pub fn decode_frame_header(value: &[u8]) -> Option<FrameHeader> {
 #[inline]
 pub fn encode_frame_header(out: &mut [u8], h: &FrameHeader) {
     out[0] = h.codec;
-    out[1..4].fill(0);
+    out[1] = h.flags;
+    out[2..4].fill(0);
     out[4..8].copy_from_slice(&h.count.to_le_bytes());
     out[8..12].copy_from_slice(&h.raw_len.to_le_bytes());
 }

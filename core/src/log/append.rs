@@ -84,7 +84,7 @@ impl Log {
         let framed = count > 1
             && FRAME_BUFS.with(|cell| {
                 let (raw, frame) = &mut *cell.borrow_mut();
-                frame::encode(values, o.compression, o.compression_level, raw, frame)
+                frame::encode(values, None, o.compression, o.compression_level, raw, frame)
             });
         let (range, mark, rolled) = {
             let mut guard = sh.writer.lock();

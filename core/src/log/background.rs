@@ -46,6 +46,8 @@ pub(super) struct Prefaulter {
     pub(super) cv: Condvar,
     /// Wakes the seal thread.
     pub(super) seal_cv: Condvar,
+    /// Wakes the compaction thread.
+    pub(super) compact_cv: Condvar,
 }
 
 #[derive(Debug, Default)]
@@ -61,6 +63,11 @@ pub(super) struct PrefaultState {
     pub(super) sealer: bool,
     /// The log, to poison it if a background sync fails.
     pub(super) owner: Option<Weak<Shared>>,
+    /// Sealed segments whose single appends the compaction thread compresses (a log with a
+    /// codec and `compress_sealed`), oldest first.
+    pub(super) compactions: std::collections::VecDeque<Weak<Segment>>,
+    /// Whether the compaction thread runs.
+    pub(super) compactor: bool,
 }
 
 /// Sync `sealed`, then clear `FLAG_PREV_UNSYNCED` in the header of `next` (its successor).
@@ -100,7 +107,43 @@ impl Prefaulter {
         st.segment = None;
         self.cv.notify_one();
         self.seal_cv.notify_one();
+        self.compact_cv.notify_one();
+        st.compactions.clear();
         st.seals.drain(..).collect()
+    }
+
+    /// Queues `sealed` for the compaction thread, if it runs.
+    pub(super) fn compact_behind(&self, sealed: &Arc<Segment>) {
+        let mut st = self.state.lock();
+        if st.compactor && !st.stop {
+            st.compactions.push_back(Arc::downgrade(sealed));
+            self.compact_cv.notify_one();
+        }
+    }
+
+    /// The compaction thread: compresses the single appends of each segment sealed (see
+    /// `compact.rs`). A failure leaves the segment as it was (or poisons the log, if the disk
+    /// may hold part of the change): nothing else to do here.
+    pub(super) fn run_compactions(&self) {
+        loop {
+            let (job, owner) = {
+                let mut st = self.state.lock();
+                while !st.stop && st.compactions.is_empty() {
+                    self.compact_cv.wait(&mut st);
+                }
+                if st.stop {
+                    return;
+                }
+                (st.compactions.pop_front(), st.owner.clone())
+            };
+            let (Some(seg), Some(sh)) = (
+                job.and_then(|w| w.upgrade()),
+                owner.and_then(|w| w.upgrade()),
+            ) else {
+                continue;
+            };
+            let _ = sh.compact(&seg, &mut super::Compacted::default());
+        }
     }
 
     pub(super) fn seal_behind(

@@ -346,10 +346,11 @@ impl Iter {
         let offset = self.next;
         self.next += 1;
         self.frame_live.start = self.next;
+        let i = (offset - self.frame_first) as usize;
         Found {
             offset,
-            timestamp: self.frame_ts,
-            value: self.frame.span((offset - self.frame_first) as usize),
+            timestamp: self.frame.timestamp(i, self.frame_ts),
+            value: self.frame.span(i),
             in_frame: true,
         }
     }

@@ -7,6 +7,7 @@
 
 mod append;
 mod background;
+mod compact;
 mod follower;
 mod group_commit;
 mod iter;
@@ -33,6 +34,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::{self, CLEAN_MARKER, sync_dir};
 
 use background::{Prefaulter, start_flusher};
+pub use compact::Compacted;
 use group_commit::{GroupCommit, SyncGoal};
 pub use iter::Iter;
 pub use read::Copied;
@@ -162,6 +164,9 @@ impl Log {
             })
         };
         let sync = options.sync;
+        let options_compact = options.compress_sealed
+            && options.compression != crate::options::Compression::None
+            && !crate::map_rules::MAPS_PIN_FILES;
         let shared = Arc::new(Shared {
             dir,
             options,
@@ -205,6 +210,17 @@ impl Log {
                 .spawn(move || prefaulter.run_prefault())
             {
                 threads.push(handle);
+            }
+            // With a codec, single appends are compressed once their segment is sealed.
+            if options_compact {
+                let compactor = shared.prefaulter.clone();
+                if let Ok(handle) = thread::Builder::new()
+                    .name("segmentlog-compact".into())
+                    .spawn(move || compactor.run_compactions())
+                {
+                    threads.push(handle);
+                    shared.prefaulter.state.lock().compactor = true;
+                }
             }
             // Only `SyncPolicy::Never` seals in the background (the other policies sync a
             // segment before rolling past it). Without this thread a roll syncs the sealed

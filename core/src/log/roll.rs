@@ -74,6 +74,7 @@ impl Shared {
             if !sync {
                 self.prefaulter.seal_behind(&sealed, &old, &seg);
             }
+            self.prefaulter.compact_behind(&sealed);
         }
         // The writable map goes here (or with the last reader still using it), outside the
         // segments lock: where maps pin files, its drop cuts the files.

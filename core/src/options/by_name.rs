@@ -86,7 +86,7 @@ impl Type {
 }
 
 /// Every option a binding can set by name (`max_offset` is the binding's own business).
-const TABLE: [(&str, &str, Type); 12] = [
+const TABLE: [(&str, &str, Type); 13] = [
     ("max_segment_bytes", "maxSegmentBytes", Type::Uint),
     ("max_index_bytes", "maxIndexBytes", Type::Uint),
     ("initial_offset", "initialOffset", Type::Uint),
@@ -103,6 +103,7 @@ const TABLE: [(&str, &str, Type); 12] = [
     ("read_only", "readOnly", Type::Bool),
     ("compression", "compression", Type::Compression),
     ("compression_level", "compressionLevel", Type::Uint),
+    ("compress_sealed", "compressSealed", Type::Bool),
 ];
 
 /// The names of every option, in the caller's style.
@@ -198,7 +199,11 @@ impl Options {
                     _ => unreachable!("every Uint option is set above: {snake}"),
                 }
             }
-            (Type::Bool, OptionValue::Bool(b)) => self.read_only = b,
+            (Type::Bool, OptionValue::Bool(b)) => match snake {
+                "read_only" => self.read_only = b,
+                "compress_sealed" => self.compress_sealed = b,
+                _ => unreachable!("every Bool option is set above: {snake}"),
+            },
             (Type::Sync, OptionValue::Str(s)) => {
                 self.sync = SyncPolicy::from_name(s).ok_or_else(|| {
                     OptionError::Invalid(format!(
@@ -296,6 +301,11 @@ mod tests {
         assert_eq!(
             set(Camel, "compression", Str("zstd")).unwrap().compression,
             Compression::Zstd
+        );
+        assert!(
+            !set(Camel, "compressSealed", Bool(false))
+                .unwrap()
+                .compress_sealed
         );
         assert_eq!(
             set(Snake, "compression_level", Int(9))

@@ -105,6 +105,10 @@ pub struct Options {
     pub compression: Compression,
     /// The zstd level (1 to 22, default 3; checked whatever the codec, used by zstd only).
     pub compression_level: i32,
+    /// With a codec, compress the single appends of each segment the log seals, on a
+    /// background thread (default true; see [`crate::Log::compress_sealed`]): `append` stores
+    /// one value plain, and this is what keeps small appends from staying uncompressed.
+    pub compress_sealed: bool,
 }
 
 impl Default for Options {
@@ -123,6 +127,7 @@ impl Default for Options {
             read_only: false,
             compression: Compression::None,
             compression_level: 3,
+            compress_sealed: true,
         }
     }
 }

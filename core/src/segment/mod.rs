@@ -317,6 +317,18 @@ impl Segment {
         self.state.codec.load(Ordering::Acquire) != format::CODEC_NONE
     }
 
+    /// Reads the sealed segment through `files` of a store rewritten by compression at seal
+    /// time (header `header`, data up to `end`): every record durable. The caller holds the
+    /// segments write lock.
+    pub(crate) fn install_rewritten(&self, header: FileHeader, files: Files, end: u64) {
+        *self.state.header.lock() = header;
+        self.state.codec.store(header.codec, Ordering::Release);
+        self.state.header_known.store(true, Ordering::Release);
+        self.state.durable.fetch_max(self.count(), Ordering::AcqRel);
+        self.publish(self.next(), end);
+        self.install_files(files);
+    }
+
     /// Sets the codec of a segment that holds no record yet (its header is rewritten, not
     /// synced: a crash that loses it leaves an empty segment without a codec, which is fine).
     pub(crate) fn set_codec(&self, codec: u8, level: u8) -> std::io::Result<()> {

@@ -182,10 +182,11 @@ impl Segment {
         let result = frame::decode(value, &mut decoded)
             .map_err(|why| self.hole(offset, format!("{why} (frame at byte {pos})")))
             .map(|()| {
+                let i = (offset - h.offset) as usize;
                 f(RecordRef {
                     offset,
-                    timestamp: h.timestamp,
-                    value: decoded.value((offset - h.offset) as usize),
+                    timestamp: decoded.timestamp(i, h.timestamp),
+                    value: decoded.value(i),
                 })
             });
         READ_FRAME.set(decoded);
