@@ -289,6 +289,11 @@ export interface OpenOptions {
   compression?: 'none' | 'lz4' | 'zstd'
   /** The zstd level, 1 to 22 [3]. */
   compressionLevel?: number
+  /**
+   * With a codec, compress the single appends of each sealed segment in the background
+   * [true].
+   */
+  compressSealed?: boolean
 }
 
 /**

@@ -455,3 +455,40 @@ fn single_appends_are_compressed_once_their_segment_is_sealed() {
         assert!(report.is_clean(), "{report:?}");
     }
 }
+
+/// Segments sealed by a handle that did not compress them (a close dropped its queue, or the
+/// option was off) are compressed by the next handle that opens the log with a codec, the
+/// newest sealed ones first; a segment once compressed is marked and not read again.
+#[test]
+fn the_next_open_compresses_what_an_earlier_handle_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let off = Options {
+        compress_sealed: false,
+        ..opts(Compression::Zstd)
+    };
+    let log = Log::open(dir.path(), off.clone()).unwrap();
+    for i in 0..2000u64 {
+        log.append(&event(i)).unwrap();
+    }
+    let values: Vec<Vec<u8>> = (0..2000).map(event).collect();
+    log.close().unwrap();
+    let sealed = common::store_files(dir.path()).len() - 1;
+    assert!((3..=4).contains(&sealed), "{sealed} sealed segments");
+    assert_eq!(frames(dir.path()), (0, 0));
+    let log = Log::open(dir.path(), opts(Compression::Zstd)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while frames(dir.path()).0 < sealed && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(frames(dir.path()).0, sealed, "one frame per sealed segment");
+    check(&log, &values);
+    log.close().unwrap();
+    for p in &common::store_files(dir.path())[..sealed] {
+        let b = std::fs::read(p).unwrap();
+        let h = format::decode_file_header(FileKind::Store, &b).unwrap();
+        assert_ne!(h.flags & format::FLAG_COMPACTED, 0);
+    }
+    let log = Log::open(dir.path(), off).unwrap();
+    assert_eq!(log.compress_sealed().unwrap().segments, 0);
+    check(&log, &values);
+}

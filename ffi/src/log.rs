@@ -92,7 +92,8 @@ pub unsafe extern "C" fn segmentlog_open(
 /// 1 ..= 22, or 0 for the default, 3; only zstd uses it). The codec is written in each new
 /// segment's header, so any handle (`segmentlog_open`, a reader, another process) reads the log
 /// without being told. A log whose active segment already holds records switches codec at its
-/// next segment. Single appends are not compressed.
+/// next segment. Single appends are stored plain, and compressed once their segment is sealed
+/// (in the background).
 ///
 /// - `dir`, `opts`, `log_out`: as for `segmentlog_open`.
 ///

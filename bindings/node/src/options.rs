@@ -45,6 +45,9 @@ pub struct OpenOptions {
     pub compression: Option<String>,
     /// The zstd level, 1 to 22 [3].
     pub compression_level: Option<f64>,
+    /// With a codec, compress the single appends of each sealed segment in the background
+    /// [true].
+    pub compress_sealed: Option<bool>,
 }
 
 /// Options of `Log.repair`.

@@ -14,7 +14,7 @@
 //! |-------:|-----:|---------------|----------------------------------------------------------|
 //! |      0 |    8 | magic         | `CLOGSTOR`                                               |
 //! |      8 |    4 | version       | format version, `3`                                      |
-//! |     12 |    1 | flags         | bit 0 `REBASE`, bit 1 `PREV_UNSYNCED`, bit 2 `CUT_IN_FRAME`; others `0` |
+//! |     12 |    1 | flags         | bit 0 `REBASE`, bit 1 `PREV_UNSYNCED`, bit 2 `CUT_IN_FRAME`, bit 3 `COMPACTED`; others `0` |
 //! |     13 |    1 | epoch         | bits 0..6: bumped (mod 128) by every `truncate_back` into the segment |
 //! |     14 |    1 | codec         | codec of the segment's frames: `0` none, `1` LZ4, `2` zstd |
 //! |     15 |    1 | level         | the zstd level the writer used (informative), else `0`   |
@@ -40,6 +40,9 @@
 //! `CUT_IN_FRAME` marks a segment that `truncate_back` cut inside a frame (see "Frames"): no record
 //! is appended to it after the cut (the writer starts a new segment at once, and an open that
 //! finds it the newest does the same), so its durable count stays where the cut put it.
+//!
+//! `COMPACTED` marks a segment whose single appends were compressed at seal time (see "Frames"):
+//! there is nothing left to compress in it. A cut into it clears the flag.
 //!
 //! The codec is chosen when the segment is created (`Options::compression` of the writer), and an
 //! empty segment may take another; it never changes once the segment holds a record. Readers
@@ -177,6 +180,9 @@ pub const FLAG_PREV_UNSYNCED: u32 = 2;
 /// Store header flag bit (version 3): `truncate_back` cut inside a frame of this segment; no
 /// record is appended to it after the cut (see "Frames" above).
 pub const FLAG_CUT_IN_FRAME: u32 = 4;
+/// Store header flag bit (version 3): the segment's single appends were compressed at seal
+/// time (see "Frames" above); nothing is left to compress in it.
+pub const FLAG_COMPACTED: u32 = 8;
 /// Bit of a record header's timestamp field that marks a frame (version 3): append times
 /// never reach it (2^63 ms is 292 million years), so no record of an older version has it.
 pub const TIMESTAMP_FRAME: u64 = 1 << 63;

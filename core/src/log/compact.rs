@@ -81,7 +81,7 @@ impl Shared {
         let header = seg.header();
         let (next, end) = (seg.next(), seg.end());
         let count = next - seg.base;
-        if count < 2 || header.flags & format::FLAG_CUT_IN_FRAME != 0 {
+        if count < 2 || header.flags & (format::FLAG_CUT_IN_FRAME | format::FLAG_COMPACTED) != 0 {
             return Ok(None);
         }
         let paths = &seg.paths;
@@ -108,6 +108,7 @@ impl Shared {
         new_header.codec = o.compression.codec();
         new_header.level = o.new_header(0, 0).level;
         new_header.version = format::FORMAT_VERSION;
+        new_header.flags |= format::FLAG_COMPACTED;
         let (out, positions, records) = rewrite_records(
             &bytes,
             count,
@@ -360,5 +361,60 @@ impl Log {
             sh.compact(seg, &mut done)?;
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Options;
+
+    /// A `truncate_back` into the segment between the rewrite and its install: the rewrite is
+    /// dropped (its files removed), and the log is what the cut left.
+    #[test]
+    fn a_rewrite_of_a_segment_cut_meanwhile_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(
+            dir.path(),
+            Options {
+                max_segment_bytes: 16 * 1024,
+                compression: Compression::Lz4,
+                compress_sealed: false,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let value = |i: u64| format!("value {i} {}", "xy".repeat((i % 20) as usize)).into_bytes();
+        for i in 0..600 {
+            log.append(&value(i)).unwrap();
+        }
+        let sh = &*log.shared;
+        let seg = sh.segments.read()[0].clone();
+        let was = (seg.next(), seg.end(), seg.epoch());
+        let r = sh
+            .compact_sealed(&seg)
+            .unwrap()
+            .expect("something to compress");
+        let (store_tmp, index_tmp) = (r.store_tmp.clone(), r.index_tmp.clone());
+        assert!(store_tmp.exists() && index_tmp.exists());
+        let cut = seg.base + 10;
+        log.truncate_back(cut).unwrap();
+        let installed = {
+            let mut guard = sh.writer.lock();
+            sh.writable(&mut guard).unwrap();
+            sh.install_rewrite(&seg, r, was).unwrap()
+        };
+        assert!(!installed);
+        assert!(!store_tmp.exists() && !index_tmp.exists());
+        assert_eq!(log.next_offset().unwrap(), cut);
+        for i in 0..cut {
+            assert_eq!(log.read(i).unwrap().value, value(i));
+        }
+        log.close().unwrap();
+        let log = Log::open(dir.path(), Options::default()).unwrap();
+        assert_eq!(log.next_offset().unwrap(), cut);
+        for i in 0..cut {
+            assert_eq!(log.read(i).unwrap().value, value(i));
+        }
     }
 }

@@ -41,6 +41,9 @@ pub use read::Copied;
 use shared::{Shared, Writer};
 pub use tail::WaitCanceller;
 
+/// Sealed segments the compaction thread looks at again when a log with a codec opens.
+const RECHECK_AT_OPEN: usize = 4;
+
 /// A segmented, append-only log in one directory.
 ///
 /// `Log` is a cheap handle (`Clone` shares the same open log); it is `Send + Sync` and every
@@ -220,6 +223,14 @@ impl Log {
                 {
                     threads.push(handle);
                     shared.prefaulter.state.lock().compactor = true;
+                    // Segments sealed shortly before the last close may not have been
+                    // compressed (a close drops what is queued): the newest sealed ones are
+                    // looked at again (one without `FLAG_COMPACTED` is read through).
+                    let segs = shared.segments.read();
+                    let sealed = segs.len().saturating_sub(1);
+                    for seg in &segs[sealed.saturating_sub(RECHECK_AT_OPEN)..sealed] {
+                        shared.prefaulter.compact_behind(seg);
+                    }
                 }
             }
             // Only `SyncPolicy::Never` seals in the background (the other policies sync a

@@ -101,7 +101,8 @@ pub struct Options {
     /// How [`crate::Log::append_batch`] stores a batch (default [`Compression::None`]): as
     /// one compressed frame. Stored in each new segment's header, so readers need no option;
     /// a log opened with another codec than its active segment's starts using it with its next
-    /// segment (an empty active segment takes it at once). Single appends are not compressed.
+    /// segment (an empty active segment takes it at once). Single appends are stored plain and
+    /// compressed once their segment is sealed (see `compress_sealed`).
     pub compression: Compression,
     /// The zstd level (1 to 22, default 3; checked whatever the codec, used by zstd only).
     pub compression_level: i32,

@@ -393,7 +393,8 @@ impl Segment {
         let mut new = *h;
         new.epoch = (h.epoch + 1) % format::EPOCHS;
         new.durable_count = kept.min(u64::from(u32::MAX)) as u32;
-        new.flags &= !format::FLAG_CUT_IN_FRAME;
+        // Records appended after the cut are plain again: compression at seal time redoes it.
+        new.flags &= !(format::FLAG_CUT_IN_FRAME | format::FLAG_COMPACTED);
         if in_frame {
             new.flags |= format::FLAG_CUT_IN_FRAME;
         }

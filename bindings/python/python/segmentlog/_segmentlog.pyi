@@ -193,6 +193,7 @@ class Log:
         read_only: Optional[bool] = None,
         compression: Optional[Literal["none", "lz4", "zstd"]] = None,
         compression_level: Optional[int] = None,
+        compress_sealed: Optional[bool] = None,
     ) -> "Log": ...
     def append(self, value: _BytesLike) -> int:
         """Appends one bytes-like value; returns its offset."""
@@ -277,6 +278,7 @@ def open(
     read_only: Optional[bool] = None,
     compression: Optional[Literal["none", "lz4", "zstd"]] = None,
     compression_level: Optional[int] = None,
+    compress_sealed: Optional[bool] = None,
 ) -> Log:
     """Opens (or creates) the log in directory ``path``."""
 
