@@ -5,7 +5,7 @@
 #                                 cursor commits)
 #   make fuzz FUZZ_SECONDS=300    arbitrary directory contents, for a bounded time
 #   make reliability-full         every fault point, every cut point, truncation at every byte
-TEST_TARGETS += test-reliability test-reliability-c
+TEST_TARGETS += test-reliability test-reliability-c test-compressed-short
 
 ROUNDS ?= 1000
 FUZZ_SECONDS ?= 120
@@ -24,9 +24,14 @@ COMPRESSION_CODECS ?= lz4 zstd
 COMPRESSED_TESTS := --test corruption --test fuzz_dir --test crash --test crash_heavy \
 	--test model --test log --test compression
 
-.PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full test-compressed
+.PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full test-compressed \
+	test-compressed-short
 test-reliability:
 	$(CARGO) test -p segmentlog --release --features fault-injection $(REL_TESTS) -- --nocapture
+
+# In `make test`: one codec (the test binaries are those test-core and test-reliability built).
+test-compressed-short:
+	$(MAKE) --no-print-directory test-compressed COMPRESSION_CODECS=zstd
 
 test-compressed:
 	for c in $(COMPRESSION_CODECS); do \

@@ -407,12 +407,20 @@ fn single_appends_are_compressed_once_their_segment_is_sealed() {
                     .iter()
                     .all(|p| std::fs::metadata(p).unwrap().len() < 64 * 1024 / 3)
         };
+        let mut log = log;
         if background {
-            // The thread runs behind the rolls; wait for it (bounded).
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            while !sealed_small() && std::time::Instant::now() < deadline {
-                std::thread::sleep(std::time::Duration::from_millis(20));
+            // The thread works behind the rolls; the writer installs each rewrite at its next
+            // roll or at close, and the next open looks again at what a close left.
+            for _ in 0..20 {
+                if sealed_small() {
+                    break;
+                }
+                log.close().unwrap();
+                log = Log::open(dir.path(), o.clone()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
+            log.close().unwrap();
+            log = Log::open(dir.path(), o.clone()).unwrap();
         } else {
             assert_eq!(frames(dir.path()).0, 6, "only the batches are frames yet");
             assert!(!sealed_small());
@@ -475,12 +483,19 @@ fn the_next_open_compresses_what_an_earlier_handle_left() {
     let sealed = common::store_files(dir.path()).len() - 1;
     assert!((3..=4).contains(&sealed), "{sealed} sealed segments");
     assert_eq!(frames(dir.path()), (0, 0));
-    let log = Log::open(dir.path(), opts(Compression::Zstd)).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while frames(dir.path()).0 < sealed && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    // The thread rewrites them in the background; the writer installs the rewrites at its
+    // next roll or at close.
+    let mut log = Log::open(dir.path(), opts(Compression::Zstd)).unwrap();
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        log.close().unwrap();
+        if frames(dir.path()).0 == sealed {
+            break;
+        }
+        log = Log::open(dir.path(), opts(Compression::Zstd)).unwrap();
     }
     assert_eq!(frames(dir.path()).0, sealed, "one frame per sealed segment");
+    let log = Log::open(dir.path(), opts(Compression::Zstd)).unwrap();
     check(&log, &values);
     log.close().unwrap();
     for p in &common::store_files(dir.path())[..sealed] {
@@ -491,4 +506,43 @@ fn the_next_open_compresses_what_an_earlier_handle_left() {
     let log = Log::open(dir.path(), off).unwrap();
     assert_eq!(log.compress_sealed().unwrap().segments, 0);
     check(&log, &values);
+}
+
+/// The compaction thread never holds the log open: a handle dropped (or a log emptied by
+/// `truncate_front`) while it works can be opened again at once, and retention's removals
+/// are not undone by a rewrite renamed into place.
+#[test]
+fn dropping_a_compressing_log_releases_it_at_once() {
+    for round in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Options {
+            max_segment_bytes: 4096,
+            max_index_bytes: 4096,
+            compression: Compression::Zstd,
+            ..Options::default()
+        };
+        let log = Log::open(dir.path(), o.clone()).unwrap();
+        for i in 0..100u64 {
+            log.append(&event(i)).unwrap();
+        }
+        log.truncate_front(1000).unwrap();
+        assert_eq!(log.append(b"after").unwrap(), 1000);
+        drop(log);
+        let log = Log::open(dir.path(), o.clone()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(
+            (log.lowest_offset().unwrap(), log.next_offset().unwrap()),
+            (1000, 1001)
+        );
+        for i in 0..200u64 {
+            log.append(&event(i)).unwrap();
+        }
+        log.truncate_front(1150).unwrap();
+        let low = log.lowest_offset().unwrap();
+        drop(log);
+        let log = Log::open(dir.path(), o.clone()).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(log.lowest_offset().unwrap(), low, "round {round}");
+        for o in low..log.next_offset().unwrap() {
+            log.read(o).unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+    }
 }

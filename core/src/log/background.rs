@@ -68,6 +68,10 @@ pub(super) struct PrefaultState {
     pub(super) compactions: std::collections::VecDeque<Weak<Segment>>,
     /// Whether the compaction thread runs.
     pub(super) compactor: bool,
+    /// Rewrites the compaction thread finished, for the writer to rename into place at its
+    /// next roll or at close (the thread never holds the log open: a handle dropped while it
+    /// works closes the log at once).
+    pub(super) ready: Vec<(Weak<Segment>, super::compact::Rewrite)>,
 }
 
 /// Sync `sealed`, then clear `FLAG_PREV_UNSYNCED` in the header of `next` (its successor).
@@ -121,12 +125,12 @@ impl Prefaulter {
         }
     }
 
-    /// The compaction thread: compresses the single appends of each segment sealed (see
-    /// `compact.rs`). A failure leaves the segment as it was (or poisons the log, if the disk
-    /// may hold part of the change): nothing else to do here.
-    pub(super) fn run_compactions(&self) {
+    /// The compaction thread: writes each sealed segment anew with its single appends
+    /// compressed (see `compact.rs`) and leaves the result for the writer to install. A
+    /// failure leaves the segment as it was: nothing else to do here.
+    pub(super) fn run_compactions(&self, options: crate::options::Options) {
         loop {
-            let (job, owner) = {
+            let job = {
                 let mut st = self.state.lock();
                 while !st.stop && st.compactions.is_empty() {
                     self.compact_cv.wait(&mut st);
@@ -134,16 +138,26 @@ impl Prefaulter {
                 if st.stop {
                     return;
                 }
-                (st.compactions.pop_front(), st.owner.clone())
+                st.compactions.pop_front()
             };
-            let (Some(seg), Some(sh)) = (
-                job.and_then(|w| w.upgrade()),
-                owner.and_then(|w| w.upgrade()),
-            ) else {
+            let Some(seg) = job.and_then(|w| w.upgrade()) else {
                 continue;
             };
-            let _ = sh.compact(&seg, &mut super::Compacted::default());
+            let Ok(Some(r)) = super::compact::rewrite_segment(&options, &seg) else {
+                continue;
+            };
+            let mut st = self.state.lock();
+            if st.stop {
+                r.discard();
+                return;
+            }
+            st.ready.push((Arc::downgrade(&seg), r));
         }
+    }
+
+    /// Takes the rewrites the compaction thread finished (see `PrefaultState::ready`).
+    pub(super) fn take_ready(&self) -> Vec<(Weak<Segment>, super::compact::Rewrite)> {
+        std::mem::take(&mut self.state.lock().ready)
     }
 
     pub(super) fn seal_behind(

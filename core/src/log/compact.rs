@@ -24,6 +24,7 @@ use crate::fault::{self, Op};
 use crate::format::{self, FileKind, HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
 use crate::frame::{self, Compression};
 use crate::index::Index;
+use crate::options::Options;
 use crate::platform::FileExt;
 use crate::recovery::{scan, sync_dir};
 use crate::segment::{Files, Reopen, Segment};
@@ -48,13 +49,16 @@ pub struct Compacted {
 }
 
 /// A rewritten store, ready to be renamed over the segment's.
-struct Rewrite {
+#[derive(Debug)]
+pub(super) struct Rewrite {
     store_tmp: PathBuf,
     index_tmp: PathBuf,
     header: format::FileHeader,
     end: u64,
     records: u64,
     before: u64,
+    /// The segment's (next, end, epoch) when it was read: changed, the rewrite is dropped.
+    was: (u64, u64, u8),
 }
 
 fn tmp_path(p: &Path) -> PathBuf {
@@ -63,11 +67,12 @@ fn tmp_path(p: &Path) -> PathBuf {
     p.with_file_name(name)
 }
 
-impl Shared {
-    /// Rewrites the sealed segment `seg`'s runs of plain records as frames of the log's codec.
-    /// `Ok(None)`: nothing to gain, or the segment changed meanwhile (left as it is).
-    fn compact_sealed(&self, seg: &Arc<Segment>) -> Result<Option<Rewrite>> {
-        let o = &self.options;
+/// Rewrites the sealed segment `seg`'s runs of plain records as frames of the codec of `o`,
+/// beside its files. `Ok(None)`: nothing to gain, or the segment changed meanwhile (left as it
+/// is). Needs nothing of the log but its options: the compaction thread runs it without
+/// holding the log open (a handle dropped meanwhile closes the log at once).
+pub(super) fn rewrite_segment(o: &Options, seg: &Arc<Segment>) -> Result<Option<Rewrite>> {
+    {
         if o.read_only
             || o.compression == Compression::None
             || crate::map_rules::MAPS_PIN_FILES
@@ -117,6 +122,13 @@ impl Shared {
             o.compression_level,
         );
         if records == 0 || out.len() as u64 >= end {
+            // Nothing to gain: marked, so that no later look reads it through again (a hint
+            // only, not synced; not if a cut changed the segment since it was read).
+            let _ = seg.update_header(|h| {
+                if h.epoch == header.epoch && !seg.is_removed() {
+                    h.flags |= format::FLAG_COMPACTED;
+                }
+            });
             return Ok(None);
         }
         let store_tmp = tmp_path(&paths.store);
@@ -148,17 +160,26 @@ impl Shared {
             end: out.len() as u64,
             records,
             before: end,
+            was: (next, end, header.epoch),
         }))
     }
+}
 
+impl Rewrite {
+    /// Removes the rewritten files (the rewrite is not used).
+    pub(super) fn discard(&self) {
+        let _ = std::fs::remove_file(&self.store_tmp);
+        let _ = std::fs::remove_file(&self.index_tmp);
+    }
+}
+
+impl Shared {
     /// Renames a rewrite over `seg`'s files and reads the segment through them, if nothing
     /// changed it since `compact_sealed` looked (else the rewrite is dropped). The caller
     /// holds the writer lock (no truncation or retention runs meanwhile).
-    fn install_rewrite(&self, seg: &Arc<Segment>, r: Rewrite, was: (u64, u64, u8)) -> Result<bool> {
-        let drop_tmp = |r: &Rewrite| {
-            let _ = std::fs::remove_file(&r.store_tmp);
-            let _ = std::fs::remove_file(&r.index_tmp);
-        };
+    fn install_rewrite(&self, seg: &Arc<Segment>, r: Rewrite) -> Result<bool> {
+        let drop_tmp = |r: &Rewrite| r.discard();
+        let was = r.was;
         let still = {
             let segs = self.segments.read();
             segs.iter().rev().skip(1).any(|s| Arc::ptr_eq(s, seg))
@@ -174,14 +195,26 @@ impl Shared {
             fault::check(Op::Create, &paths.store)
                 .and_then(|()| crate::map_rules::rename(&r.store_tmp, &paths.store))
                 .context(|| format!("replacing {}", paths.store.display()))?;
+            fault::renamed(&r.store_tmp, &paths.store);
             fault::check(Op::Create, &paths.index)
                 .and_then(|()| crate::map_rules::rename(&r.index_tmp, &paths.index))
                 .context(|| format!("replacing {}", paths.index.display()))?;
+            fault::renamed(&r.index_tmp, &paths.index);
             sync_dir(&self.dir)
         })();
         if let Err(e) = renamed {
             drop_tmp(&r);
             return Err(self.poison(&e));
+        }
+        // Retention removes segments without the writer lock: one that marked this segment
+        // removed after the check above may have removed its files before the renames put
+        // them back. It marks before it removes, so seeing no mark here means its removal
+        // comes after the renames and takes the new files.
+        if seg.is_removed() {
+            crate::recovery::remove_segment_files(&self.dir, seg.base)
+                .and_then(|()| sync_dir(&self.dir))
+                .map_err(|e| self.poison(&e))?;
+            return Ok(false);
         }
         let ctx = |p: &Path| format!("opening {}", p.display());
         let files = match seg.reopen_kind() {
@@ -206,25 +239,47 @@ impl Shared {
         Ok(true)
     }
 
-    /// Compresses `seg` (see the module doc); returns what it did.
+    /// Renames the rewrites the compaction thread finished into place. The caller holds the
+    /// writer lock (a roll, close).
+    pub(super) fn install_ready(&self) -> Result<()> {
+        for (seg, r) in self.prefaulter.take_ready() {
+            match seg.upgrade() {
+                Some(seg) => {
+                    self.install_rewrite(&seg, r)?;
+                }
+                None => r.discard(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Compresses `seg` (see the module doc), adding what it did to `done`.
     pub(super) fn compact(&self, seg: &Arc<Segment>, done: &mut Compacted) -> Result<()> {
-        let was = (seg.next(), seg.end(), seg.epoch());
-        let r = match self.compact_sealed(seg) {
-            Ok(Some(r)) => r,
-            Ok(None) => return Ok(()),
+        match rewrite_segment(&self.options, seg) {
+            Ok(Some(r)) => self.install(seg, r, done),
+            Ok(None) => Ok(()),
             // Retention or a truncation took the segment away meanwhile: nothing to do.
-            Err(_) if seg.is_removed() => return Ok(()),
-            Err(e) => return Err(e),
-        };
+            Err(_) if seg.is_removed() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Installs a rewrite of `seg` made by [`rewrite_segment`] (or drops it, if the log or the
+    /// segment changed), adding what it did to `done`.
+    pub(super) fn install(
+        &self,
+        seg: &Arc<Segment>,
+        r: Rewrite,
+        done: &mut Compacted,
+    ) -> Result<()> {
         let (records, before, after) = (r.records, r.before, r.end);
         let mut guard = self.writer.lock();
         // Closed or poisoned meanwhile: leave the segment as it is.
         if self.writable(&mut guard).is_err() {
-            let _ = std::fs::remove_file(&r.store_tmp);
-            let _ = std::fs::remove_file(&r.index_tmp);
+            r.discard();
             return Ok(());
         }
-        if self.install_rewrite(seg, r, was)? {
+        if self.install_rewrite(seg, r)? {
             done.segments += 1;
             done.records += records;
             done.bytes_before += before;
@@ -390,9 +445,7 @@ mod tests {
         }
         let sh = &*log.shared;
         let seg = sh.segments.read()[0].clone();
-        let was = (seg.next(), seg.end(), seg.epoch());
-        let r = sh
-            .compact_sealed(&seg)
+        let r = rewrite_segment(&sh.options, &seg)
             .unwrap()
             .expect("something to compress");
         let (store_tmp, index_tmp) = (r.store_tmp.clone(), r.index_tmp.clone());
@@ -402,7 +455,7 @@ mod tests {
         let installed = {
             let mut guard = sh.writer.lock();
             sh.writable(&mut guard).unwrap();
-            sh.install_rewrite(&seg, r, was).unwrap()
+            sh.install_rewrite(&seg, r).unwrap()
         };
         assert!(!installed);
         assert!(!store_tmp.exists() && !index_tmp.exists());

@@ -41,9 +41,6 @@ pub use read::Copied;
 use shared::{Shared, Writer};
 pub use tail::WaitCanceller;
 
-/// Sealed segments the compaction thread looks at again when a log with a codec opens.
-const RECHECK_AT_OPEN: usize = 4;
-
 /// A segmented, append-only log in one directory.
 ///
 /// `Log` is a cheap handle (`Clone` shares the same open log); it is `Send + Sync` and every
@@ -217,18 +214,18 @@ impl Log {
             // With a codec, single appends are compressed once their segment is sealed.
             if options_compact {
                 let compactor = shared.prefaulter.clone();
+                let options = shared.options.clone();
                 if let Ok(handle) = thread::Builder::new()
                     .name("segmentlog-compact".into())
-                    .spawn(move || compactor.run_compactions())
+                    .spawn(move || compactor.run_compactions(options))
                 {
                     threads.push(handle);
                     shared.prefaulter.state.lock().compactor = true;
-                    // Segments sealed shortly before the last close may not have been
-                    // compressed (a close drops what is queued): the newest sealed ones are
-                    // looked at again (one without `FLAG_COMPACTED` is read through).
+                    // Segments sealed before a close the thread did not get to (a close drops
+                    // what is queued): every sealed segment is looked at again, and those
+                    // marked `FLAG_COMPACTED` are passed over after reading their header.
                     let segs = shared.segments.read();
-                    let sealed = segs.len().saturating_sub(1);
-                    for seg in &segs[sealed.saturating_sub(RECHECK_AT_OPEN)..sealed] {
+                    for seg in segs.iter().take(segs.len().saturating_sub(1)) {
                         shared.prefaulter.compact_behind(seg);
                     }
                 }

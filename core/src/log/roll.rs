@@ -14,6 +14,9 @@ use crate::store::Store;
 impl Shared {
     /// Seals the active segment and starts a new one at `w.next`.
     pub(super) fn roll(&self, w: &mut Writer) -> Result<()> {
+        // Rewrites the compaction thread finished go into place now, under the writer lock
+        // (once per segment, beside the roll's own syncs).
+        self.install_ready()?;
         let o = &self.options;
         // The records of the segment being sealed reach the disk before any newer segment can
         // exist there, whatever the sync policy: recovery trusts every segment but the newest

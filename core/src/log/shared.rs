@@ -245,8 +245,20 @@ impl Shared {
         for job in pending {
             self.prefaulter.seal(job);
         }
+        // Rewrites the compaction thread finished go into place (or, poisoned, away).
+        let installed = {
+            let guard = self.writer.lock();
+            if guard.is_some() && self.poison_error().is_none() {
+                self.install_ready()
+            } else {
+                for (_, r) in self.prefaulter.take_ready() {
+                    r.discard();
+                }
+                Ok(())
+            }
+        };
         let writer = self.writer.lock().take();
-        let mut result = Ok(());
+        let mut result = installed;
         if let Some(w) = writer
             && self.poison_error().is_none()
         {
