@@ -308,6 +308,12 @@ fn power_loss_during_compress_sealed_loses_nothing() {
                 assert_eq!((&r.value, r.timestamp), (v, *t), "{case}: read({o})");
             }
             assert!(log.recovery_report().records_in_holes() == 0, "{case}");
+            let leftovers: Vec<_> = std::fs::read_dir(img.path())
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".compact"))
+                .collect();
+            assert!(leftovers.is_empty(), "{case}: {leftovers:?}");
             assert_eq!(log.append(b"after").unwrap(), want.len() as u64, "{case}");
             log.close().unwrap();
             images += 1;

@@ -5,7 +5,7 @@
 //! The rewrite is crash-safe and invisible to readers: the new store and index are written
 //! beside the segment's files (`*.compact`), synced, and renamed over them (store first); a
 //! crash before the store's rename leaves the old files (the `.compact` ones are removed by the
-//! next compaction), after it the new store with the old index, which the O(1) check at open
+//! next open that compresses), after it the new store with the old index, which the O(1) check at open
 //! refuses and recovery rebuilds from the store. The new store holds the same offsets with the
 //! same values and timestamps (a frame of single appends carries each one's time,
 //! `FRAME_TIMES`), every record durable. Readers that hold the old files (a map, a
@@ -162,6 +162,23 @@ pub(super) fn rewrite_segment(o: &Options, seg: &Arc<Segment>) -> Result<Option<
             before: end,
             was: (next, end, header.epoch),
         }))
+    }
+}
+
+/// Removes the `*.compact` files a crash left in `dir` (a rewrite never installed; the
+/// caller holds the writer lock of the directory, so no rewrite is under way).
+pub(super) fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(stem) = name.strip_suffix(".compact")
+            && format::parse_file_name(stem).is_some()
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

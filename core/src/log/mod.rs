@@ -213,6 +213,7 @@ impl Log {
             }
             // With a codec, single appends are compressed once their segment is sealed.
             if options_compact {
+                compact::remove_leftovers(&shared.dir);
                 let compactor = shared.prefaulter.clone();
                 let options = shared.options.clone();
                 if let Ok(handle) = thread::Builder::new()
