@@ -1,6 +1,7 @@
 /* segmentlog_open_with_compression: batches stored as frames read back by every handle (the
  * writer, a plain segmentlog_open after close, a read-only handle), the store shrinks, and
- * unknown codecs or levels fail with INVALID_ARGUMENT and leave log_out untouched. */
+ * unknown codecs or levels fail with INVALID_ARGUMENT (NULLs with NULL_ARGUMENT) and leave
+ * log_out untouched. */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <limits.h>
@@ -111,7 +112,9 @@ static void bad_codec_or_level_fails(const char *tmp) {
     CHECK(strstr(last_message(), "compression_level") != NULL);
     CHECK(log == sentinel);
     CHECK_STATUS(segmentlog_open_with_compression(NULL, NULL, SEGMENTLOG_COMPRESSION_LZ4, 0, &log),
-                 SEGMENTLOG_STATUS_INVALID_ARGUMENT);
+                 SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(segmentlog_open_with_compression(dir, NULL, SEGMENTLOG_COMPRESSION_LZ4, 0, NULL),
+                 SEGMENTLOG_STATUS_NULL_ARGUMENT);
     CHECK(log == sentinel);
 }
 
