@@ -55,6 +55,7 @@ impl Log {
             w.next += 1;
             w.written += total;
             w.last_ts = ts;
+            w.plain = true;
             w.active.publish(w.next, w.pos);
             (offset, w.written, rolled)
         };
@@ -216,6 +217,7 @@ impl Log {
             w.next += count;
             w.written += total;
             w.last_ts = ts;
+            w.plain = true;
             w.active.publish(w.next, w.pos);
             (first..w.next, w.written, false)
         }

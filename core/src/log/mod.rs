@@ -160,6 +160,7 @@ impl Log {
                 written: 0,
                 epoch: active.epoch(),
                 populated: 0,
+                plain: true,
                 active,
             })
         };

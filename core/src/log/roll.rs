@@ -77,7 +77,9 @@ impl Shared {
             if !sync {
                 self.prefaulter.seal_behind(&sealed, &old, &seg);
             }
-            self.prefaulter.compact_behind(&sealed);
+            if w.plain {
+                self.prefaulter.compact_behind(&sealed);
+            }
         }
         // The writable map goes here (or with the last reader still using it), outside the
         // segments lock: where maps pin files, its drop cuts the files.
@@ -85,6 +87,7 @@ impl Shared {
         w.pos = STORE_HEADER_LEN;
         w.epoch = 0;
         w.populated = 0;
+        w.plain = false;
         Ok(())
     }
 

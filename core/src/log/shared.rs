@@ -71,6 +71,9 @@ pub(super) struct Writer {
     pub(super) epoch: u8,
     /// Store position up to which pages were faulted in ahead of the writer.
     pub(super) populated: u64,
+    /// The active segment may hold plain records (single appends, batches stored plain): only
+    /// then is it worth compressing once sealed (a segment of frames has nothing to gain).
+    pub(super) plain: bool,
 }
 
 #[derive(Debug)]

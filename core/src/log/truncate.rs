@@ -95,6 +95,7 @@ impl Log {
             w.epoch = 0;
             w.populated = 0;
             w.next = offset;
+            w.plain = false;
             // The old files must go before anything is built on the new segment: a failure
             // here poisons the log (the next open removes what is left).
             let removed = (|| -> Result<()> {
@@ -210,6 +211,7 @@ impl Log {
             w.pos = pos;
             w.populated = 0;
             w.next = offset;
+            w.plain = true;
             if in_frame.is_some() {
                 sh.roll(w)?;
             }
