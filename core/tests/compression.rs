@@ -458,8 +458,11 @@ fn single_appends_are_compressed_once_their_segment_is_sealed() {
         // A cut inside a frame of single appends keeps what is before it.
         again.truncate_back(1234).unwrap();
         check(&again, &values[..1234]);
+        // Verified once closed: a verify beside a writer that is renaming a rewritten store
+        // and its index into place may read one before and the other after (it then reports
+        // the index as disagreeing with its store, which the next open rebuilds).
+        again.close().unwrap();
         let report = segmentlog::verify(crashed.path(), &mut |_, _| {}).unwrap();
-        drop(again);
         assert!(report.is_clean(), "{report:?}");
     }
 }
