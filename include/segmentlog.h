@@ -263,6 +263,14 @@ typedef struct {
 } segmentlog_options;
 
 /**
+ * How `segmentlog_append_batch` stores a batch: one of the `SEGMENTLOG_COMPRESSION_*` values
+ * (`uint32_t` for the same reason as `segmentlog_sync_mode`). Passed to
+ * `segmentlog_open_with_compression` (the fields of `segmentlog_options` are frozen in this
+ * major version).
+ */
+typedef uint32_t segmentlog_compression;
+
+/**
  * A record returned by `segmentlog_reader_next`: a view into the reader.
  *
  * Ownership: `data` belongs to the reader and stays valid until the next
@@ -446,6 +454,22 @@ typedef struct {
  * Report any damage as `SEGMENTLOG_STATUS_CORRUPT` and change nothing.
  */
 #define SEGMENTLOG_RECOVERY_STRICT 1
+
+/**
+ * Batches are stored as plain records (the format and speed of a log without compression).
+ * The default.
+ */
+#define SEGMENTLOG_COMPRESSION_NONE 0
+
+/**
+ * Each batch is one LZ4 frame.
+ */
+#define SEGMENTLOG_COMPRESSION_LZ4 1
+
+/**
+ * Each batch is one Zstandard frame, at the level given with it.
+ */
+#define SEGMENTLOG_COMPRESSION_ZSTD 2
 
 /**
  * A kind this version of the header does not name (not returned by this version of the
@@ -652,6 +676,27 @@ segmentlog_status segmentlog_last_error_message(char *buf, size_t len, size_t *l
  * `log_out` NULL or writable.
  */
 segmentlog_status segmentlog_open(const char *dir, const segmentlog_options *opts, segmentlog_log **log_out);
+
+/**
+ * `segmentlog_open` with batches compressed: each `segmentlog_append_batch` is stored as one
+ * frame of codec `compression` (a `SEGMENTLOG_COMPRESSION_*` value; `level` is the zstd level,
+ * 1 ..= 22, or 0 for the default, 3; only zstd uses it). The codec is written in each new
+ * segment's header, so any handle (`segmentlog_open`, a reader, another process) reads the log
+ * without being told. A log whose active segment already holds records switches codec at its
+ * next segment. Single appends are stored plain, and compressed once their segment is sealed
+ * (in the background).
+ *
+ * - `dir`, `opts`, `log_out`: as for `segmentlog_open`.
+ *
+ * Fails as `segmentlog_open` does, and with INVALID_ARGUMENT for an unknown `compression` or a
+ * `level` out of range. `log_out` is written only on success.
+ * Ownership: the caller owns the handle and must release it with `segmentlog_close`.
+ * Thread-safety: safe from any thread.
+ *
+ * # Safety
+ * As for `segmentlog_open`.
+ */
+segmentlog_status segmentlog_open_with_compression(const char *dir, const segmentlog_options *opts, segmentlog_compression compression, int32_t level, segmentlog_log **log_out);
 
 /**
  * Closes the log and releases the handle: syncs, marks a clean shutdown, releases the

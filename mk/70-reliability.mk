@@ -5,7 +5,7 @@
 #                                 cursor commits)
 #   make fuzz FUZZ_SECONDS=300    arbitrary directory contents, for a bounded time
 #   make reliability-full         every fault point, every cut point, truncation at every byte
-TEST_TARGETS += test-reliability test-reliability-c
+TEST_TARGETS += test-reliability test-reliability-c test-compressed-short
 
 ROUNDS ?= 1000
 FUZZ_SECONDS ?= 120
@@ -17,9 +17,29 @@ REL_TESTS := --test faults --test powerloss --test cursor_powerloss --test trunc
 REL_C_OUT := $(ROOT)/target/reliability
 REL_C_SRC := $(ROOT)/tests/c/misuse/misuse.c
 
-.PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full
+# The same suites with compression on (issue 20): every batch a frame. `common::base()` reads
+# SEGMENTLOG_TEST_COMPRESSION, so the suites are the same code with another codec, not copies.
+# COMPRESSION_CODECS=zstd for one codec.
+COMPRESSION_CODECS ?= lz4 zstd
+COMPRESSED_TESTS := --test corruption --test fuzz_dir --test crash --test crash_heavy \
+	--test model --test log --test compression
+
+.PHONY: test-reliability test-reliability-c crash-test fuzz reliability-full test-compressed \
+	test-compressed-short
 test-reliability:
 	$(CARGO) test -p segmentlog --release --features fault-injection $(REL_TESTS) -- --nocapture
+
+# In `make test`: one codec (the test binaries are those test-core and test-reliability built).
+test-compressed-short:
+	$(MAKE) --no-print-directory test-compressed COMPRESSION_CODECS=zstd
+
+test-compressed:
+	for c in $(COMPRESSION_CODECS); do \
+	  echo "== SEGMENTLOG_TEST_COMPRESSION=$$c"; \
+	  SEGMENTLOG_TEST_COMPRESSION=$$c $(CARGO) test -p segmentlog --release $(COMPRESSED_TESTS) && \
+	  SEGMENTLOG_TEST_COMPRESSION=$$c $(CARGO) test -p segmentlog --release --features fault-injection \
+	    $(REL_TESTS) || exit 1; \
+	done
 
 crash-test:
 	CRASH_ROUNDS=$(ROUNDS) CURSOR_CRASH_ROUNDS=$(ROUNDS) $(CARGO) test -p segmentlog --release \

@@ -282,6 +282,18 @@ export interface OpenOptions {
   maxOpenSegments?: number
   /** Open without the writer lock, to read (and tail) a log another process writes [false]. */
   readOnly?: boolean
+  /**
+   * How `appendBatch` stores a batch: `'none'` [default], `'lz4'` or `'zstd'` (one
+   * compressed frame per batch; readers need not be told).
+   */
+  compression?: 'none' | 'lz4' | 'zstd'
+  /** The zstd level, 1 to 22 [3]. */
+  compressionLevel?: number
+  /**
+   * With a codec, compress the single appends of each sealed segment in the background
+   * [true].
+   */
+  compressSealed?: boolean
 }
 
 /**

@@ -62,6 +62,13 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         .iter()
         .map(|s| store_version(&s.store_path))
         .collect::<Result<Vec<Option<u32>>>>()?;
+    let compression = segments
+        .iter()
+        .map(|s| {
+            segmentlog::files::store_compression(&s.store_path)
+                .with_context(|| format!("cannot read {}", s.store_path.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let store_bytes: u64 = segments.iter().map(|s| s.store_bytes).sum();
     let index_bytes: u64 = segments.iter().map(|s| s.index_bytes).sum();
     let first_ts = segments.iter().find_map(|s| s.first_timestamp);
@@ -72,8 +79,9 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         let segs: Vec<_> = segments
             .iter()
             .zip(&versions)
+            .zip(&compression)
             .enumerate()
-            .map(|(i, (s, v))| {
+            .map(|(i, ((s, v), c))| {
                 json!({
                     "base_offset": s.base_offset,
                     "next_offset": s.next_offset,
@@ -88,6 +96,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
                     // is false in a read-only view, so it is not what tells.)
                     "newest": i + 1 == segments.len(),
                     "format_version": v,
+                    "codec": codec_name(c),
                     "store_path": s.store_path,
                     "index_path": s.index_path,
                 })
@@ -104,6 +113,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "first_timestamp_ms": first_ts,
             "last_timestamp_ms": last_ts,
             "segments": segs,
+            "compression": compression_json(&compression),
             "recovery": recovery_json(&report),
             "cursors": cursors
                 .iter()
@@ -123,6 +133,7 @@ pub fn run(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     }
 
     writeln!(out, "format:      {}", version_summary(&versions))?;
+    writeln!(out, "compression: {}", compression_summary(&compression))?;
     writeln!(
         out,
         "size:        {}, {store_bytes} store bytes, {index_bytes} index bytes",
@@ -329,6 +340,64 @@ fn write_table(out: &mut dyn Write, segments: &[SegmentInfo]) -> Result<()> {
 
 /// "version 2", or every version seen if segments disagree, and how many store headers
 /// could not be read.
+fn codec_name(c: &segmentlog::files::CompressionStats) -> String {
+    match c.codec {
+        None => "none".to_owned(),
+        Some(segmentlog::Compression::Zstd) => format!("zstd (level {})", c.level),
+        Some(other) => other.name().to_owned(),
+    }
+}
+
+/// Totals over the segments: (bytes the records take, bytes they would take uncompressed,
+/// frames, values in frames, records).
+fn compression_totals(stats: &[segmentlog::files::CompressionStats]) -> (u64, u64, u64, u64, u64) {
+    stats.iter().fold((0, 0, 0, 0, 0), |t, s| {
+        (
+            t.0 + s.stored_bytes,
+            t.1 + s.plain_bytes,
+            t.2 + s.frames,
+            t.3 + s.values_in_frames,
+            t.4 + s.records,
+        )
+    })
+}
+
+/// The codecs of the segments and the ratio achieved: "zstd (level 3), 5.1x smaller (...)".
+fn compression_summary(stats: &[segmentlog::files::CompressionStats]) -> String {
+    let mut names: Vec<String> = stats.iter().map(codec_name).collect();
+    names.dedup();
+    let mut distinct = names.clone();
+    distinct.sort();
+    distinct.dedup();
+    let codecs = match distinct.as_slice() {
+        [] => "none".to_owned(),
+        [one] => one.clone(),
+        _ => format!("mixed ({})", names.join(", ")),
+    };
+    let (stored, plain, frames, in_frames, records) = compression_totals(stats);
+    if frames == 0 {
+        return format!("{codecs}; no compressed batch");
+    }
+    format!(
+        "{codecs}; {:.2}x smaller: records take {stored} bytes, {plain} uncompressed          ({} in {}, of {records})",
+        plain as f64 / stored.max(1) as f64,
+        count(in_frames, "record"),
+        count(frames, "frame")
+    )
+}
+
+fn compression_json(stats: &[segmentlog::files::CompressionStats]) -> serde_json::Value {
+    let (stored, plain, frames, in_frames, records) = compression_totals(stats);
+    json!({
+        "record_bytes": stored,
+        "uncompressed_bytes": plain,
+        "ratio": if stored == 0 { 1.0 } else { plain as f64 / stored as f64 },
+        "frames": frames,
+        "records_in_frames": in_frames,
+        "records": records,
+    })
+}
+
 fn version_summary(versions: &[Option<u32>]) -> String {
     let mut distinct: Vec<u32> = versions.iter().flatten().copied().collect();
     distinct.sort_unstable();

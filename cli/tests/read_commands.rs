@@ -17,7 +17,17 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
 
     let out = segmentlog().arg("info").arg(dir.path()).assert().success();
     let text = stdout_of(out.get_output());
-    assert!(text.contains("format:      version 2"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "format:      version {}",
+            segmentlog::FORMAT_VERSION
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("compression: none; no compressed batch"),
+        "{text}"
+    );
     assert!(text.contains("shutdown:    clean"), "{text}");
     assert!(text.contains("recovery:    none needed"), "{text}");
     assert!(text.contains("quarantine:  empty"), "{text}");
@@ -55,7 +65,10 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
         segs.last().unwrap()["last_timestamp_ms"],
         records[299].timestamp
     );
-    assert!(segs.iter().all(|s| s["format_version"] == 2));
+    assert!(
+        segs.iter()
+            .all(|s| s["format_version"] == segmentlog::FORMAT_VERSION)
+    );
     assert_eq!(doc["recovery"]["would_lose_data"], false);
     assert_eq!(doc["recovery"]["events"], Value::Array(vec![]));
     assert_eq!(doc["quarantine"]["items"], 0);

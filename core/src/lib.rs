@@ -37,6 +37,7 @@ pub mod files;
 pub mod format;
 #[cfg(not(feature = "internals"))]
 mod format;
+mod frame;
 mod index;
 mod lock;
 mod log;
@@ -57,9 +58,10 @@ pub use cursor::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};
-pub use log::{Copied, Iter, Log, SegmentInfo, WaitCanceller};
+pub use log::{Compacted, Copied, Iter, Log, SegmentInfo, WaitCanceller};
 pub use options::{
-    NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy, option_names,
+    Compression, NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy,
+    option_names,
 };
 pub use record::{Record, RecordRef};
 pub use report::{RecoveryEvent, RecoveryEventKind, RecoveryReport};

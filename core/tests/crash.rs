@@ -5,6 +5,7 @@
 //! The child is this same test binary, re-run with `CRASH_CHILD_DIR` set.
 //! `CRASH_ROUNDS` sets the rounds per sync policy (default 50).
 
+mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,7 +28,7 @@ fn options(sync: &str) -> Options {
         } else {
             SyncPolicy::Never
         },
-        ..Options::default()
+        ..common::base()
     }
 }
 

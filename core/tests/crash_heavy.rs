@@ -7,6 +7,7 @@
 //!
 //! `CRASH_ROUNDS` sets the rounds (default 10 here; `make crash-test ROUNDS=1000`).
 
+mod common;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -48,7 +49,7 @@ fn options() -> Options {
         max_segment_bytes: 128 * 1024,
         max_index_bytes: 16 * 1024,
         sync: SyncPolicy::Always,
-        ..Options::default()
+        ..common::base()
     }
 }
 

@@ -5,6 +5,7 @@
 //!
 //! `CURSOR_CRASH_ROUNDS` sets the rounds (default 20).
 
+mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ fn position(i: u64) -> u64 {
 fn read_only() -> Options {
     Options {
         read_only: true,
-        ..Options::default()
+        ..common::base()
     }
 }
 

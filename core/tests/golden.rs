@@ -1,7 +1,9 @@
-//! Golden files of format versions 1 (`tests/data/v1-log`, written by the first release) and
-//! 2 (`tests/data/v2-log`): a change that stops this build reading logs written by earlier
-//! builds fails here. Regenerate only the current version's directory, for a new format
-//! version, keeping the old ones: `cargo test -p segmentlog --test golden -- --ignored`.
+//! Golden files of format versions 1 (`tests/data/v1-log`, written by the first release), 2
+//! (`tests/data/v2-log`) and 3 (`tests/data/v3-log`: its batch a zstd frame, the single appends
+//! of its sealed segments compressed at seal time into `TIMES` frames): a change that stops
+//! this build reading logs written by earlier builds fails here. Regenerate only the current
+//! version's directory, for a new format version, keeping the old ones:
+//! `cargo test -p segmentlog --test golden -- --ignored`.
 
 use std::path::{Path, PathBuf};
 
@@ -35,12 +37,21 @@ const BATCH: u64 = 20;
 fn regenerate_current_golden_log() {
     let dir = data_of(segmentlog::format::FORMAT_VERSION);
     let _ = std::fs::remove_dir_all(&dir);
-    let log = Log::open(&dir, options()).unwrap();
+    let log = Log::open(
+        &dir,
+        Options {
+            compression: segmentlog::Compression::Zstd,
+            compress_sealed: false,
+            ..options()
+        },
+    )
+    .unwrap();
     for i in 0..SINGLES {
         log.append(&value(i)).unwrap();
     }
     let batch: Vec<Vec<u8>> = (SINGLES..SINGLES + BATCH).map(value).collect();
     log.append_batch(&batch).unwrap();
+    log.compress_sealed().unwrap();
     log.close().unwrap();
     std::fs::remove_file(dir.join("LOCK")).unwrap();
 }
@@ -147,7 +158,7 @@ fn reads_format_v2_golden_log() {
 }
 
 /// A version-1 log opened for writing: the header of the segment it appends to becomes
-/// version 2 at close; the sealed ones stay version 1, and both read back.
+/// the current version at close; the sealed ones stay version 1, and both read back.
 #[test]
 fn a_version_1_log_written_to_reads_back_in_both_versions() {
     let tmp = tempfile::tempdir().unwrap();
@@ -162,7 +173,7 @@ fn a_version_1_log_written_to_reads_back_in_both_versions() {
     log.close().unwrap();
     let versions: Vec<u32> = log_versions(tmp.path());
     assert!(
-        versions.contains(&1) && versions.contains(&2),
+        versions.contains(&1) && versions.contains(&segmentlog::FORMAT_VERSION),
         "{versions:?}"
     );
     let log = Log::open(tmp.path(), options()).unwrap();
@@ -183,4 +194,68 @@ fn log_versions(dir: &Path) -> Vec<u32> {
         }
     }
     v
+}
+
+/// The version-3 golden log: its batch is one zstd frame (the segment's header names the
+/// codec), its sealed segments' single appends are `TIMES` frames; read as written, read-only
+/// and for writing, and verified clean.
+#[test]
+fn reads_format_v3_golden_log_with_a_frame() {
+    use segmentlog::format::{self, FileKind};
+    let dir = data_of(3);
+    let (mut frames, mut timed) = (0, 0);
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "store") {
+            let b = std::fs::read(&p).unwrap();
+            let h = format::decode_file_header(FileKind::Store, &b).unwrap();
+            assert_eq!((h.version, h.codec), (3, format::CODEC_ZSTD));
+            let mut pos = format::STORE_HEADER_LEN as usize;
+            while pos < b.len() {
+                let Some(r) = format::decode_record_header(&b[pos..]) else {
+                    break;
+                };
+                if r.is_frame() {
+                    let f = format::decode_frame_header(&b[pos + 28..]).unwrap();
+                    assert_eq!(f.codec, format::CODEC_ZSTD);
+                    if f.flags == format::FRAME_TIMES {
+                        timed += 1;
+                    } else {
+                        assert_eq!((r.offset, f.count, f.flags), (SINGLES, BATCH as u32, 0));
+                        frames += 1;
+                    }
+                }
+                pos += r.total_len() as usize;
+            }
+        }
+    }
+    assert_eq!(frames, 1, "the batch is one frame");
+    assert!(
+        timed >= 3,
+        "each sealed segment's single appends are a frame: {timed}"
+    );
+    let log = Log::open(
+        &dir,
+        Options {
+            read_only: true,
+            ..options()
+        },
+    )
+    .unwrap();
+    assert!(log.opened_clean());
+    check(&log);
+    for o in SINGLES..SINGLES + BATCH {
+        assert_eq!(log.read(o).unwrap().value, value(o));
+    }
+    let report = segmentlog::verify(&dir, &mut |_, _| {}).unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, tmp.path().join(p.file_name().unwrap())).unwrap();
+    }
+    // Opened without the option: the log's own headers say how to read it.
+    let log = Log::open(tmp.path(), options()).unwrap();
+    check(&log);
+    assert_eq!(log.append(b"appended").unwrap(), SINGLES + BATCH);
 }

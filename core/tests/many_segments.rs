@@ -26,7 +26,7 @@ fn options() -> Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
         max_open_segments: 64,
-        ..Options::default()
+        ..common::base()
     }
 }
 

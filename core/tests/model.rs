@@ -1,6 +1,7 @@
 //! Model test: random sequences of operations on a log with tiny segments, checked against an
 //! in-memory model (a map offset → value plus the lowest and next offsets).
 
+mod common;
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
@@ -36,7 +37,7 @@ fn options() -> Options {
     Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
-        ..Options::default()
+        ..common::base()
     }
 }
 

@@ -27,7 +27,8 @@ use segmentlog::fault::powercut::*;
 use segmentlog::fault::{self, Op};
 use segmentlog::{Log, Options, SyncPolicy};
 
-const N: u64 = 120;
+// Enough for five segments with compression on too (`common::base`), whose frames are smaller.
+const N: u64 = 150;
 
 fn value(i: u64) -> Vec<u8> {
     let len = 60 + (i.wrapping_mul(2654435761) % 150) as usize;
@@ -41,7 +42,9 @@ fn opts() -> Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
         sync: SyncPolicy::Always,
-        ..Options::default()
+        // The same file operations in every run (see faultkit::options).
+        compress_sealed: false,
+        ..common::base()
     }
 }
 

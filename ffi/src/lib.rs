@@ -40,12 +40,13 @@ pub use last_error::segmentlog_last_error_message;
 pub use log::{
     segmentlog_append, segmentlog_append_batch, segmentlog_close, segmentlog_log,
     segmentlog_lowest_offset, segmentlog_next_offset, segmentlog_offset_at_time, segmentlog_open,
-    segmentlog_read, segmentlog_read_many, segmentlog_sync, segmentlog_truncate_back,
-    segmentlog_truncate_front,
+    segmentlog_open_with_compression, segmentlog_read, segmentlog_read_many, segmentlog_sync,
+    segmentlog_truncate_back, segmentlog_truncate_front,
 };
 pub use options::{
+    SEGMENTLOG_COMPRESSION_LZ4, SEGMENTLOG_COMPRESSION_NONE, SEGMENTLOG_COMPRESSION_ZSTD,
     SEGMENTLOG_RECOVERY_STRICT, SEGMENTLOG_RECOVERY_TRUNCATE_TAIL, SEGMENTLOG_SYNC_ALWAYS,
-    SEGMENTLOG_SYNC_INTERVAL, SEGMENTLOG_SYNC_NEVER, segmentlog_options,
+    SEGMENTLOG_SYNC_INTERVAL, SEGMENTLOG_SYNC_NEVER, segmentlog_compression, segmentlog_options,
     segmentlog_options_default, segmentlog_recovery_mode, segmentlog_sync_mode,
 };
 pub use reader::{

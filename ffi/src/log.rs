@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use segmentlog_core::Log;
 
 use super::guard::{Failure, c_path, guard, guard_or, require};
-use super::options::{segmentlog_options, to_core};
+use super::options::{segmentlog_compression, segmentlog_options, set_compression, to_core};
 use super::report::segmentlog_recovery_report;
 use super::status::segmentlog_status;
 
@@ -76,6 +76,54 @@ pub unsafe extern "C" fn segmentlog_open(
             // SAFETY: opts is non-NULL and points to a valid struct (caller's contract).
             to_core(unsafe { &*opts })?
         };
+        let log = Log::open(dir, options)?;
+        let handle = Box::into_raw(Box::new(segmentlog_log {
+            log,
+            report: OnceLock::new(),
+        }));
+        // SAFETY: log_out is non-NULL and writable (caller's contract).
+        unsafe { *log_out = handle };
+        Ok(())
+    })
+}
+
+/// `segmentlog_open` with batches compressed: each `segmentlog_append_batch` is stored as one
+/// frame of codec `compression` (a `SEGMENTLOG_COMPRESSION_*` value; `level` is the zstd level,
+/// 1 ..= 22, or 0 for the default, 3; only zstd uses it). The codec is written in each new
+/// segment's header, so any handle (`segmentlog_open`, a reader, another process) reads the log
+/// without being told. A log whose active segment already holds records switches codec at its
+/// next segment. Single appends are stored plain, and compressed once their segment is sealed
+/// (in the background).
+///
+/// - `dir`, `opts`, `log_out`: as for `segmentlog_open`.
+///
+/// Fails as `segmentlog_open` does, and with INVALID_ARGUMENT for an unknown `compression` or a
+/// `level` out of range. `log_out` is written only on success.
+/// Ownership: the caller owns the handle and must release it with `segmentlog_close`.
+/// Thread-safety: safe from any thread.
+///
+/// # Safety
+/// As for `segmentlog_open`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn segmentlog_open_with_compression(
+    dir: *const c_char,
+    opts: *const segmentlog_options,
+    compression: segmentlog_compression,
+    level: i32,
+    log_out: *mut *mut segmentlog_log,
+) -> segmentlog_status {
+    guard(|| {
+        require(!dir.is_null(), "dir")?;
+        require(!log_out.is_null(), "log_out")?;
+        // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
+        let dir = unsafe { c_path(dir) }?;
+        let mut options = if opts.is_null() {
+            segmentlog_core::Options::default()
+        } else {
+            // SAFETY: opts is non-NULL and points to a valid struct (caller's contract).
+            to_core(unsafe { &*opts })?
+        };
+        set_compression(&mut options, compression, level)?;
         let log = Log::open(dir, options)?;
         let handle = Box::into_raw(Box::new(segmentlog_log {
             log,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use segmentlog_core::{Options, RecoveryMode, SyncPolicy};
+use segmentlog_core::{Compression, Options, RecoveryMode, SyncPolicy};
 
 use super::guard::{Failure, guard_or};
 use super::status::segmentlog_status;
@@ -27,6 +27,19 @@ pub type segmentlog_recovery_mode = u32;
 pub const SEGMENTLOG_RECOVERY_TRUNCATE_TAIL: segmentlog_recovery_mode = 0;
 /// Report any damage as `SEGMENTLOG_STATUS_CORRUPT` and change nothing.
 pub const SEGMENTLOG_RECOVERY_STRICT: segmentlog_recovery_mode = 1;
+
+/// How `segmentlog_append_batch` stores a batch: one of the `SEGMENTLOG_COMPRESSION_*` values
+/// (`uint32_t` for the same reason as `segmentlog_sync_mode`). Passed to
+/// `segmentlog_open_with_compression` (the fields of `segmentlog_options` are frozen in this
+/// major version).
+pub type segmentlog_compression = u32;
+/// Batches are stored as plain records (the format and speed of a log without compression).
+/// The default.
+pub const SEGMENTLOG_COMPRESSION_NONE: segmentlog_compression = 0;
+/// Each batch is one LZ4 frame.
+pub const SEGMENTLOG_COMPRESSION_LZ4: segmentlog_compression = 1;
+/// Each batch is one Zstandard frame, at the level given with it.
+pub const SEGMENTLOG_COMPRESSION_ZSTD: segmentlog_compression = 2;
 
 /// Options of `segmentlog_open`. Start from `segmentlog_options_default()` and change fields:
 /// fields may be added in a later major version (a new soname), never in this one.
@@ -155,9 +168,44 @@ pub(crate) fn to_core(c: &segmentlog_options) -> Result<Options, Failure> {
     })
 }
 
+/// Sets the codec and level of `o` from their C values (`level` 0: the default).
+pub(crate) fn set_compression(
+    o: &mut Options,
+    compression: segmentlog_compression,
+    level: i32,
+) -> Result<(), Failure> {
+    o.compression = match compression {
+        SEGMENTLOG_COMPRESSION_NONE => Compression::None,
+        SEGMENTLOG_COMPRESSION_LZ4 => Compression::Lz4,
+        SEGMENTLOG_COMPRESSION_ZSTD => Compression::Zstd,
+        other => {
+            return Err(Failure::new(
+                segmentlog_status::InvalidArgument,
+                format!(
+                    "invalid argument: compression must be a SEGMENTLOG_COMPRESSION_* value (got {other})"
+                ),
+            ));
+        }
+    };
+    if level != 0 {
+        o.compression_level = level;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compression_values_map_and_unknown_ones_fail() {
+        let mut o = Options::default();
+        set_compression(&mut o, SEGMENTLOG_COMPRESSION_ZSTD, 0).unwrap();
+        assert_eq!((o.compression, o.compression_level), (Compression::Zstd, 3));
+        set_compression(&mut o, SEGMENTLOG_COMPRESSION_LZ4, 7).unwrap();
+        assert_eq!((o.compression, o.compression_level), (Compression::Lz4, 7));
+        assert!(set_compression(&mut o, 3, 0).is_err());
+    }
 
     #[test]
     fn defaults_round_trip_through_c() {

@@ -179,7 +179,8 @@ static int run_group(const test_case *tests, int *failed) {
 
 int main(void) {
     const test_case *groups[] = {basic_tests, null_tests, status_tests, reader_tests,
-                                 thread_tests, read_many_tests, hole_tests, cursor_tests};
+                                 thread_tests, read_many_tests, hole_tests, cursor_tests,
+                                 compression_tests};
     int passed = 0, failed = 0;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         passed += run_group(groups[i], &failed);

@@ -90,5 +90,6 @@ extern const test_case thread_tests[];
 extern const test_case read_many_tests[];
 extern const test_case hole_tests[];
 extern const test_case cursor_tests[];
+extern const test_case compression_tests[];
 
 #endif

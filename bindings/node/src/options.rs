@@ -39,6 +39,15 @@ pub struct OpenOptions {
     pub max_open_segments: Option<f64>,
     /// Open without the writer lock, to read (and tail) a log another process writes [false].
     pub read_only: Option<bool>,
+    /// How `appendBatch` stores a batch: `'none'` [default], `'lz4'` or `'zstd'` (one
+    /// compressed frame per batch; readers need not be told).
+    #[napi(ts_type = "'none' | 'lz4' | 'zstd'")]
+    pub compression: Option<String>,
+    /// The zstd level, 1 to 22 [3].
+    pub compression_level: Option<f64>,
+    /// With a codec, compress the single appends of each sealed segment in the background
+    /// [true].
+    pub compress_sealed: Option<bool>,
 }
 
 /// Options of `Log.repair`.

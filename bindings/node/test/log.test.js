@@ -525,3 +525,26 @@ test('an I/O failure is ERR_SEGMENTLOG_IO', (t) => {
 test('Log cannot be constructed with new', () => {
   assert.throws(() => new Log())
 })
+
+test('compression: batches are stored smaller and any handle reads them back', (t) => {
+  const events = Array.from({ length: 600 }, (_, i) =>
+    Buffer.from(`{"id":${i},"kind":"click","user":"user-${i % 7}","path":"/items/${i % 11}"}`))
+  const sizes = {}
+  for (const compression of ['none', 'lz4', 'zstd']) {
+    const dir = tmpLogDir(t)
+    const log = Log.open(dir, { compression, compressionLevel: 5 })
+    for (let k = 0; k < events.length; k += 50) log.appendBatch(events.slice(k, k + 50))
+    log.close()
+    sizes[compression] = fs.readdirSync(dir).filter((f) => f.endsWith('.store'))
+      .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0)
+    // Opened without the option: the log's own headers say how to read it.
+    const ro = Log.open(dir, { readOnly: true })
+    for (let o = 0; o < events.length; o++) assert.deepEqual(ro.read(o), events[o])
+    ro.close()
+  }
+  assert.ok(sizes.lz4 * 2 < sizes.none, JSON.stringify(sizes))
+  assert.ok(sizes.zstd * 3 < sizes.none, JSON.stringify(sizes))
+  assert.throws(() => Log.open(tmpLogDir(t), { compression: 'gzip' }), code('ERR_SEGMENTLOG_INVALID_ARGUMENT'))
+  assert.throws(() => Log.open(tmpLogDir(t), { compressionLevel: 99 }), code('ERR_SEGMENTLOG_INVALID_ARGUMENT'))
+  assert.throws(() => Log.open(tmpLogDir(t), { compression: 3 }), TypeError)
+})

@@ -319,3 +319,29 @@ def test_a_log_left_open_at_interpreter_exit_is_closed(log_dir: Path) -> None:
     assert proc.returncode == 0
     with segmentlog.open(log_dir) as log:
         assert [r.value for r in log] == [b"left open"]
+
+
+@pytest.mark.parametrize("codec", ["lz4", "zstd"])
+def test_compression_by_name_stores_batches_smaller_and_reads_back(tmp_path: Path, codec: Literal["lz4", "zstd"]) -> None:
+    events = [b'{"id":%d,"kind":"click","user":"user-%d","path":"/items/%d"}' % (i, i % 7, i % 11) for i in range(600)]
+    sizes = {}
+    for name in ["none", codec]:
+        d = tmp_path / name
+        with segmentlog.open(str(d), compression=name, compression_level=5) as log:  # type: ignore[arg-type]
+            for k in range(0, len(events), 50):
+                log.append_batch(events[k : k + 50])
+        sizes[name] = sum(p.stat().st_size for p in d.glob("*.store"))
+        # Opened without the option: the log's own headers say how to read it.
+        with segmentlog.open(str(d), read_only=True) as log:
+            assert [log.read(o) for o in range(len(events))] == events
+            assert [r.value for r in log.iter(123)] == events[123:]
+    assert sizes[codec] * 3 < sizes["none"], sizes
+
+
+def test_compression_names_and_levels_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(segmentlog.InvalidArgumentError, match="compression"):
+        segmentlog.open(str(tmp_path / "a"), compression="gzip")  # type: ignore[arg-type]
+    with pytest.raises(segmentlog.InvalidArgumentError, match="compression_level"):
+        segmentlog.open(str(tmp_path / "b"), compression="zstd", compression_level=23)
+    with pytest.raises(TypeError, match="compression"):
+        segmentlog.open(str(tmp_path / "c"), compression=1)  # type: ignore[arg-type]

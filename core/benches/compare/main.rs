@@ -5,13 +5,14 @@
 //! Prints every measurement (median [min .. max] of several rounds), the ratios, and the
 //! targets with PASS/MISS; writes `bench/results/core.json` (or `$BENCH_RESULTS/core.json`).
 //! Scratch logs go to `$BENCH_DIR` (default: the system temp dir). `BENCH_ONLY=reads,durable`
-//! runs some of appends, reads, durable, cursors, reopen, memory (and writes no
+//! runs some of appends, reads, durable, cursors, reopen, memory, compression (and writes no
 //! results).
 
 mod alloc;
 mod appends;
 mod ceiling;
 mod child;
+mod compression;
 mod cursors;
 mod durable;
 mod harness;
@@ -150,6 +151,9 @@ fn main() {
     }
     if wanted("memory") {
         memory::run(&cfg, &mut b);
+    }
+    if wanted("compression") {
+        compression::run(&cfg, &mut b);
     }
     let missed = b.verdicts();
     if only.is_empty() {

@@ -72,9 +72,27 @@ mod hook {
 
     static HOOK: RwLock<Option<Arc<Hook>>> = RwLock::new(None);
 
+    /// A rename hook: told `(from, to)` after a file was renamed over another (the power-cut
+    /// model needs to know which content a name holds).
+    pub type RenameHook = dyn Fn(&Path, &Path) + Send + Sync;
+
+    static RENAME_HOOK: RwLock<Option<Arc<RenameHook>>> = RwLock::new(None);
+
     /// Installs `hook` for every log in the process (`None` removes it).
     pub fn set_hook(hook: Option<Arc<Hook>>) {
         *HOOK.write() = hook;
+    }
+
+    /// Installs the rename hook (`None` removes it).
+    pub fn set_rename_hook(hook: Option<Arc<RenameHook>>) {
+        *RENAME_HOOK.write() = hook;
+    }
+
+    pub(crate) fn renamed(from: &Path, to: &Path) {
+        let hook = RENAME_HOOK.read().clone();
+        if let Some(h) = hook {
+            h(from, to);
+        }
     }
 
     pub(crate) fn check(op: Op, path: &Path) -> io::Result<()> {
@@ -88,7 +106,18 @@ mod hook {
 }
 
 #[cfg(feature = "fault-injection")]
-pub use hook::{Hook, set_hook};
+pub use hook::{Hook, RenameHook, set_hook, set_rename_hook};
+
+/// Tells the rename hook (tests) that `from` was renamed over `to`.
+#[cfg(feature = "fault-injection")]
+#[inline]
+pub(crate) fn renamed(from: &Path, to: &Path) {
+    hook::renamed(from, to)
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub(crate) fn renamed(_from: &Path, _to: &Path) {}
 
 #[cfg(feature = "fault-injection")]
 pub mod powercut;

@@ -65,6 +65,9 @@ pub struct DiskState {
     /// The power (or the process: see [`Disk::install_continuing`]) goes the moment this file
     /// is about to be synced.
     pub cut_on_sync_of: Option<OsString>,
+    /// Renames since the last directory sync: (to, from, the durable bytes `to` had before).
+    /// Until the directory is synced, a power cut may leave either name as it was.
+    pub renames: Vec<(OsString, OsString, Vec<u8>)>,
 }
 
 /// The model of the disk under one directory, installed as the fault hook.
@@ -125,6 +128,10 @@ impl Disk {
         });
         let d = disk.clone();
         set_hook(Some(Arc::new(move |op: Op, path: &Path| d.on(op, path))));
+        let d = disk.clone();
+        super::set_rename_hook(Some(Arc::new(move |from: &Path, to: &Path| {
+            d.on_rename(from, to)
+        })));
         disk
     }
 
@@ -133,6 +140,22 @@ impl Disk {
         let mut st = self.st.lock();
         st.off = true;
         st.at_cut = listing(&self.dir);
+    }
+
+    /// `from` was renamed over `to`: `to` now names the renamed file, whose durable bytes are
+    /// those synced under `from` (the rename itself is durable once the directory is synced).
+    fn on_rename(&self, from: &Path, to: &Path) {
+        if !to.starts_with(&self.dir) {
+            return;
+        }
+        let (Some(f), Some(t)) = (from.file_name(), to.file_name()) else {
+            return;
+        };
+        let mut st = self.st.lock();
+        let before = st.synced.get(t).cloned().unwrap_or_default();
+        let moved = st.synced.remove(f).unwrap_or_default();
+        st.synced.insert(t.to_owned(), moved);
+        st.renames.push((t.to_owned(), f.to_owned(), before));
     }
 
     fn on(&self, op: Op, path: &Path) -> io::Result<()> {
@@ -165,6 +188,7 @@ impl Disk {
             }
             Op::SyncDir => {
                 st.names = listing(&self.dir).into_keys().collect();
+                st.renames.clear();
             }
             _ => {}
         }
@@ -239,7 +263,20 @@ pub fn image(st: &DiskState, variant: Variant, seed: u64, out: &Path) {
             }
         }
     }
+    // A rename not yet made durable by a directory sync: the name holds the old file
+    // (exactly its durable bytes), or the new one (as any file).
+    let mut undone: BTreeMap<OsString, Vec<u8>> = BTreeMap::new();
+    for (to, from, before) in &st.renames {
+        if variant == Variant::Durable || rng.coin() {
+            undone.insert(to.clone(), before.clone());
+            names.remove(from);
+        }
+    }
     for n in names {
+        if let Some(bytes) = undone.get(&n) {
+            std::fs::write(out.join(&n), bytes).expect("writing a disk image");
+            continue;
+        }
         let old = st.synced.get(&n).map(Vec::as_slice).unwrap_or(&[]);
         let bytes = match st.at_cut.get(&n) {
             Some(new) => mix(old, new, variant, rng),

@@ -62,11 +62,11 @@ fn version_1_headers_are_read() {
         (h.version, h.base, h.flags, h.epoch, h.durable_count),
         (1, 9, FLAG_PREV_UNSYNCED, 0, 0)
     );
-    let mut v3 = v1;
-    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let mut v4 = v1;
+    v4[8..12].copy_from_slice(&4u32.to_le_bytes());
     assert_eq!(
-        decode_file_header(FileKind::Store, &v3),
-        Err(HeaderError::Version(3))
+        decode_file_header(FileKind::Store, &v4),
+        Err(HeaderError::Version(4))
     );
 }
 
@@ -79,6 +79,7 @@ fn record_flags_carry_commit_epoch_and_claim() {
         offset: 0,
         timestamp: 0,
         flags: f,
+        frame: false,
     };
     assert!(h.is_commit());
     assert_eq!((h.epoch(), h.durable_claim()), (1, MAX_CLAIM));
@@ -88,6 +89,57 @@ fn record_flags_carry_commit_epoch_and_claim() {
     };
     assert!(!h.is_commit());
     assert_eq!((h.epoch(), h.durable_claim()), (7, 300));
+    assert!(!h.is_frame());
+}
+
+#[test]
+fn the_frame_bit_is_the_timestamps_top_bit() {
+    let mut buf = vec![0u8; 28 + 3];
+    encode_record(&mut buf, 9, 1_700_000_000_000 | TIMESTAMP_FRAME, 1, b"abc");
+    let h = decode_record_header(&buf).unwrap();
+    assert_eq!(
+        (h.timestamp, h.frame, h.offset),
+        (1_700_000_000_000, true, 9)
+    );
+    encode_record(&mut buf, 9, 1_700_000_000_000, 1, b"abc");
+    assert!(!decode_record_header(&buf).unwrap().is_frame());
+}
+
+#[test]
+fn version_3_headers_carry_the_codec_and_version_2_ones_none() {
+    let want = FileHeader {
+        codec: CODEC_ZSTD,
+        level: 9,
+        epoch: 3,
+        ..FileHeader::new(7, FLAG_CUT_IN_FRAME)
+    };
+    let b = encode_file_header(FileKind::Store, &want);
+    assert_eq!(decode_file_header(FileKind::Store, &b), Ok(want));
+    assert_ne!(want.codec, CODEC_NONE);
+    // The same bytes as version 2 (whose bytes 14..16 are reserved): no codec.
+    let mut v2 = b;
+    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let crc = crate::crc::crc32c(&v2[0..28]);
+    v2[28..32].copy_from_slice(&crc.to_le_bytes());
+    let h = decode_file_header(FileKind::Store, &v2).unwrap();
+    assert_eq!(
+        (h.version, h.codec, h.level, h.epoch),
+        (2, CODEC_NONE, 0, 3)
+    );
+}
+
+#[test]
+fn frame_headers_round_trip() {
+    let h = FrameHeader {
+        codec: CODEC_LZ4,
+        flags: FRAME_TIMES,
+        count: 70_000,
+        raw_len: 1 << 30,
+    };
+    let mut b = [0xffu8; 12];
+    encode_frame_header(&mut b, &h);
+    assert_eq!(decode_frame_header(&b), Some(h));
+    assert_eq!(decode_frame_header(&b[..11]), None);
 }
 
 #[test]

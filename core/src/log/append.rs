@@ -2,11 +2,15 @@
 
 use std::ops::Range;
 
+use std::cell::RefCell;
+
 use super::Log;
 use super::group_commit::SyncGoal;
+use super::shared::Writer;
 use crate::crc;
 use crate::error::{Error, Result};
 use crate::format::{self, RECORD_HEADER_LEN};
+use crate::frame;
 use crate::options::SyncPolicy;
 use crate::platform::now_ms;
 
@@ -51,6 +55,7 @@ impl Log {
             w.next += 1;
             w.written += total;
             w.last_ts = ts;
+            w.plain = true;
             w.active.publish(w.next, w.pos);
             (offset, w.written, rolled)
         };
@@ -75,6 +80,13 @@ impl Log {
         let total: u64 = values.iter().fold(0u64, |t, v| {
             t.saturating_add(RECORD_HEADER_LEN.saturating_add(v.as_ref().len() as u64))
         });
+        // Compressed before the writer lock is taken: appenders compress in parallel.
+        let o = &sh.options;
+        let framed = count > 1
+            && FRAME_BUFS.with(|cell| {
+                let (raw, frame) = &mut *cell.borrow_mut();
+                frame::encode(values, None, o.compression, o.compression_level, raw, frame)
+            });
         let (range, mark, rolled) = {
             let mut guard = sh.writer.lock();
             let w = sh.writable(&mut guard)?;
@@ -83,6 +95,71 @@ impl Log {
             }
             sh.check_room_for_offsets(w.next, count)?;
             let rolled = sh.make_room(w, total, count)?;
+            // Only a segment whose header names a codec holds frames (the active one of a log
+            // written without compression does not).
+            if framed && w.active.framed() {
+                let range = FRAME_BUFS.with(|cell| {
+                    let (_, frame) = &*cell.borrow();
+                    self.write_frame(w, frame, count)
+                });
+                (range, w.written, rolled)
+            } else {
+                self.write_plain_batch(w, values, total)
+            }
+        };
+        sh.notify_tailers();
+        if rolled {
+            sh.apply_retention()?;
+        }
+        if sh.options.sync == SyncPolicy::Always {
+            sh.sync_to(SyncGoal::Appended(mark))?;
+        }
+        Ok(range)
+    }
+
+    /// Writes a batch encoded by `frame::encode` (the frame's value) as one frame record of
+    /// `count` offsets, every one of whose index entries points at it; returns its offsets.
+    /// The caller made room for the plain records, which take more.
+    fn write_frame(&self, w: &mut Writer, frame_value: &[u8], count: u64) -> Range<u64> {
+        let sh = &*self.shared;
+        w.prefault_ahead(&sh.prefaulter);
+        let ts = now_ms().max(w.last_ts);
+        let first = w.next;
+        let (base, start) = (w.active.base, w.pos);
+        let flags = format::record_flags(true, w.epoch, w.active.durable());
+        let total = RECORD_HEADER_LEN + frame_value.len() as u64;
+        // SAFETY: make_room guaranteed room for the plain records, which take more than the
+        // frame; the bytes lie past the published end and we hold the writer lock.
+        unsafe {
+            w.active.write_at(start, total, |dst| {
+                format::encode_record(dst, first, ts | format::TIMESTAMP_FRAME, flags, frame_value)
+            });
+        }
+        let index = &w.active.active_files().index;
+        for i in 0..count {
+            // SAFETY: the writer lock (`w`) makes this the only writer, and the slots are past
+            // the published count until `publish` below.
+            unsafe { index.set(first + i - base, start as u32) };
+        }
+        w.pos = start + total;
+        w.next += count;
+        w.written += total;
+        w.last_ts = ts;
+        w.active.publish(w.next, w.pos);
+        first..w.next
+    }
+
+    /// Writes a batch as plain records (one per value, the last a commit point); returns
+    /// their offsets, the group-commit mark and false (no roll).
+    fn write_plain_batch<V: AsRef<[u8]>>(
+        &self,
+        w: &mut Writer,
+        values: &[V],
+        total: u64,
+    ) -> (Range<u64>, u64, bool) {
+        let sh = &*self.shared;
+        let count = values.len() as u64;
+        {
             w.prefault_ahead(&sh.prefaulter);
             let ts = now_ms().max(w.last_ts);
             let first = w.next;
@@ -140,18 +217,16 @@ impl Log {
             w.next += count;
             w.written += total;
             w.last_ts = ts;
+            w.plain = true;
             w.active.publish(w.next, w.pos);
-            (first..w.next, w.written, rolled)
-        };
-        sh.notify_tailers();
-        if rolled {
-            sh.apply_retention()?;
+            (first..w.next, w.written, false)
         }
-        if sh.options.sync == SyncPolicy::Always {
-            sh.sync_to(SyncGoal::Appended(mark))?;
-        }
-        Ok(range)
     }
+}
+
+thread_local! {
+    /// Scratch of `frame::encode`: the raw payload and the frame, kept per appending thread.
+    static FRAME_BUFS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Seals the three consecutive records of `dst` that start at `bounds[0..3]` (the third ends

@@ -46,6 +46,8 @@ pub(super) struct Prefaulter {
     pub(super) cv: Condvar,
     /// Wakes the seal thread.
     pub(super) seal_cv: Condvar,
+    /// Wakes the compaction thread.
+    pub(super) compact_cv: Condvar,
 }
 
 #[derive(Debug, Default)]
@@ -61,6 +63,15 @@ pub(super) struct PrefaultState {
     pub(super) sealer: bool,
     /// The log, to poison it if a background sync fails.
     pub(super) owner: Option<Weak<Shared>>,
+    /// Sealed segments whose single appends the compaction thread compresses (a log with a
+    /// codec and `compress_sealed`), oldest first.
+    pub(super) compactions: std::collections::VecDeque<Weak<Segment>>,
+    /// Whether the compaction thread runs.
+    pub(super) compactor: bool,
+    /// Rewrites the compaction thread finished, for the writer to rename into place at its
+    /// next roll or at close (the thread never holds the log open: a handle dropped while it
+    /// works closes the log at once).
+    pub(super) ready: Vec<(Weak<Segment>, super::compact::Rewrite)>,
 }
 
 /// Sync `sealed`, then clear `FLAG_PREV_UNSYNCED` in the header of `next` (its successor).
@@ -100,7 +111,53 @@ impl Prefaulter {
         st.segment = None;
         self.cv.notify_one();
         self.seal_cv.notify_one();
+        self.compact_cv.notify_one();
+        st.compactions.clear();
         st.seals.drain(..).collect()
+    }
+
+    /// Queues `sealed` for the compaction thread, if it runs.
+    pub(super) fn compact_behind(&self, sealed: &Arc<Segment>) {
+        let mut st = self.state.lock();
+        if st.compactor && !st.stop {
+            st.compactions.push_back(Arc::downgrade(sealed));
+            self.compact_cv.notify_one();
+        }
+    }
+
+    /// The compaction thread: writes each sealed segment anew with its single appends
+    /// compressed (see `compact.rs`) and leaves the result for the writer to install. A
+    /// failure leaves the segment as it was: nothing else to do here.
+    pub(super) fn run_compactions(&self, options: crate::options::Options) {
+        loop {
+            let job = {
+                let mut st = self.state.lock();
+                while !st.stop && st.compactions.is_empty() {
+                    self.compact_cv.wait(&mut st);
+                }
+                if st.stop {
+                    return;
+                }
+                st.compactions.pop_front()
+            };
+            let Some(seg) = job.and_then(|w| w.upgrade()) else {
+                continue;
+            };
+            let Ok(Some(r)) = super::compact::rewrite_segment(&options, &seg) else {
+                continue;
+            };
+            let mut st = self.state.lock();
+            if st.stop {
+                r.discard();
+                return;
+            }
+            st.ready.push((Arc::downgrade(&seg), r));
+        }
+    }
+
+    /// Takes the rewrites the compaction thread finished (see `PrefaultState::ready`).
+    pub(super) fn take_ready(&self) -> Vec<(Weak<Segment>, super::compact::Rewrite)> {
+        std::mem::take(&mut self.state.lock().ready)
     }
 
     pub(super) fn seal_behind(

@@ -10,6 +10,7 @@ use super::tail::WaitCanceller;
 use crate::crc;
 use crate::error::{Error, Result};
 use crate::format::{self, RECORD_HEADER_LEN};
+use crate::frame::{self, Frame};
 use crate::record::{Record, RecordRef};
 
 impl Log {
@@ -31,6 +32,10 @@ impl Log {
             skip_holes: false,
             reindexed: None,
             refreshed_at: None,
+            frame: Frame::default(),
+            frame_first: 0,
+            frame_ts: 0,
+            frame_live: 0..0,
         }
     }
 }
@@ -75,6 +80,12 @@ pub struct Iter {
     /// A read-only iterator took fresh views of the directory after errors at this position
     /// (at most `FRESH_VIEWS` per position: an error that survives them is real).
     refreshed_at: Option<(u64, u32)>,
+    /// The last frame met in `raw`, decompressed: its first offset is `frame_first`, and the
+    /// offsets `frame_live` of it are still to be handed out (its bytes in `raw` are passed).
+    frame: Frame,
+    frame_first: u64,
+    frame_ts: u64,
+    frame_live: Range<u64>,
 }
 
 /// Bytes copied under the lock at a time: small enough that the copy stays in the CPU's
@@ -94,6 +105,8 @@ pub(super) struct Found {
     offset: u64,
     timestamp: u64,
     value: Range<usize>,
+    /// `value` lies in the decompressed frame, not in the copied run.
+    in_frame: bool,
 }
 
 impl Iter {
@@ -154,6 +167,7 @@ impl Iter {
         self.checked_to = 0;
         self.need = 0;
         self.raw_limit = 0;
+        self.frame_live = 0..0;
     }
 
     /// The hole at `offset`, found in the copied run at `position`: iteration goes on after it.
@@ -188,6 +202,7 @@ impl Iter {
         self.raw.clear();
         self.at = 0;
         self.checked_to = 0;
+        self.frame_live = 0..0;
         if self.next == end {
             return Ok(false);
         }
@@ -222,6 +237,9 @@ impl Iter {
     /// `None` at the end of the log.
     pub(super) fn advance(&mut self) -> Result<Option<Found>> {
         loop {
+            if self.next < self.raw_limit && self.frame_live.contains(&self.next) {
+                return Ok(Some(self.next_in_frame()));
+            }
             let avail = self.raw.len() - self.at;
             if self.next < self.raw_limit && avail >= RECORD_HEADER_LEN as usize {
                 let offset = self.next;
@@ -231,7 +249,10 @@ impl Iter {
                     let why = format!("record {offset} is all zeros");
                     return Err(self.damaged(offset, position, why));
                 };
-                if h.offset != offset {
+                let is_frame = h.is_frame();
+                // A run copied for an offset inside a frame starts at the frame.
+                let fits = h.offset == offset || (is_frame && self.at == 0 && h.offset < offset);
+                if !fits {
                     let why = format!(
                         "record holds offset {} where {offset} was expected",
                         h.offset
@@ -262,6 +283,35 @@ impl Iter {
                         let why = format!("checksum mismatch in record {offset}");
                         return Err(self.damaged(offset, position, why));
                     }
+                    if is_frame {
+                        let value =
+                            &self.raw[self.at + RECORD_HEADER_LEN as usize..self.at + total];
+                        if let Err(why) = frame::decode(value, &mut self.frame) {
+                            return Err(self.damaged(
+                                offset,
+                                position,
+                                format!("frame {offset}: {why}"),
+                            ));
+                        }
+                        let end = h.offset + self.frame.count();
+                        if offset >= end {
+                            let why = format!(
+                                "frame {}..{end} where record {offset} was expected",
+                                h.offset
+                            );
+                            return Err(Error::Corrupt {
+                                segment,
+                                file: "index",
+                                position,
+                                reason: why,
+                            });
+                        }
+                        self.frame_first = h.offset;
+                        self.frame_live = offset..end;
+                        self.frame_ts = h.timestamp;
+                        self.at += total;
+                        return Ok(Some(self.next_in_frame()));
+                    }
                     let start = self.at + RECORD_HEADER_LEN as usize;
                     self.at += total;
                     self.next += 1;
@@ -269,6 +319,7 @@ impl Iter {
                         offset,
                         timestamp: h.timestamp,
                         value: start..self.at,
+                        in_frame: false,
                     }));
                 }
                 if self.raw_to_end {
@@ -287,6 +338,20 @@ impl Iter {
             if !self.fill()? {
                 return Ok(None);
             }
+        }
+    }
+
+    /// Hands out the next value of the decompressed frame (`next` is in `frame_live`).
+    fn next_in_frame(&mut self) -> Found {
+        let offset = self.next;
+        self.next += 1;
+        self.frame_live.start = self.next;
+        let i = (offset - self.frame_first) as usize;
+        Found {
+            offset,
+            timestamp: self.frame.timestamp(i, self.frame_ts),
+            value: self.frame.span(i),
+            in_frame: true,
         }
     }
 
@@ -345,7 +410,11 @@ impl Iter {
                 Ok(Some(found)) => Some(Ok(f(RecordRef {
                     offset: found.offset,
                     timestamp: found.timestamp,
-                    value: &self.raw[found.value],
+                    value: if found.in_frame {
+                        &self.frame.raw()[found.value]
+                    } else {
+                        &self.raw[found.value]
+                    },
                 }))),
                 Ok(None) => None,
                 Err(e) if self.may_refresh(at, &e) => continue,

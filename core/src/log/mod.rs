@@ -7,6 +7,7 @@
 
 mod append;
 mod background;
+mod compact;
 mod follower;
 mod group_commit;
 mod iter;
@@ -33,6 +34,7 @@ use crate::options::{Options, SyncPolicy};
 use crate::recovery::{self, CLEAN_MARKER, sync_dir};
 
 use background::{Prefaulter, start_flusher};
+pub use compact::Compacted;
 use group_commit::{GroupCommit, SyncGoal};
 pub use iter::Iter;
 pub use read::Copied;
@@ -143,6 +145,14 @@ impl Log {
                 .last()
                 .cloned()
                 .ok_or_else(|| Error::InvalidArgument("no active segment".into()))?;
+            // An empty active segment takes this handle's codec at once (a segment's codec
+            // never changes once it holds records: the next roll brings the new one).
+            let want = options.new_header(active.base, 0);
+            if active.count() == 0 && active.header().codec != want.codec {
+                active.set_codec(want.codec, want.level).context(|| {
+                    format!("writing the header of {}", active.paths.store.display())
+                })?;
+            }
             Some(Writer {
                 pos: active.end(),
                 next: active.next(),
@@ -150,10 +160,14 @@ impl Log {
                 written: 0,
                 epoch: active.epoch(),
                 populated: 0,
+                plain: true,
                 active,
             })
         };
         let sync = options.sync;
+        let options_compact = options.compress_sealed
+            && options.compression != crate::options::Compression::None
+            && !crate::map_rules::MAPS_PIN_FILES;
         let shared = Arc::new(Shared {
             dir,
             options,
@@ -178,6 +192,16 @@ impl Log {
             syncs: AtomicU64::new(0),
         });
         if !read_only {
+            // A segment that `truncate_back` cut inside a frame takes no more records (see
+            // `FLAG_CUT_IN_FRAME`): a crash came before the roll that follows such a cut.
+            let mut guard = shared.writer.lock();
+            if let Some(w) = guard.as_mut()
+                && w.active.count() > 0
+                && w.active.header().flags & format::FLAG_CUT_IN_FRAME != 0
+            {
+                shared.roll(w)?;
+            }
+            drop(guard);
             shared.prefaulter.state.lock().owner = Some(Arc::downgrade(&shared));
             let mut threads = shared.background.lock();
             let prefaulter = shared.prefaulter.clone();
@@ -187,6 +211,26 @@ impl Log {
                 .spawn(move || prefaulter.run_prefault())
             {
                 threads.push(handle);
+            }
+            // With a codec, single appends are compressed once their segment is sealed.
+            if options_compact {
+                compact::remove_leftovers(&shared.dir);
+                let compactor = shared.prefaulter.clone();
+                let options = shared.options.clone();
+                if let Ok(handle) = thread::Builder::new()
+                    .name("segmentlog-compact".into())
+                    .spawn(move || compactor.run_compactions(options))
+                {
+                    threads.push(handle);
+                    shared.prefaulter.state.lock().compactor = true;
+                    // Segments sealed before a close the thread did not get to (a close drops
+                    // what is queued): every sealed segment is looked at again, and those
+                    // marked `FLAG_COMPACTED` are passed over after reading their header.
+                    let segs = shared.segments.read();
+                    for seg in segs.iter().take(segs.len().saturating_sub(1)) {
+                        shared.prefaulter.compact_behind(seg);
+                    }
+                }
             }
             // Only `SyncPolicy::Never` seals in the background (the other policies sync a
             // segment before rolling past it). Without this thread a roll syncs the sealed

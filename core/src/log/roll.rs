@@ -14,6 +14,9 @@ use crate::store::Store;
 impl Shared {
     /// Seals the active segment and starts a new one at `w.next`.
     pub(super) fn roll(&self, w: &mut Writer) -> Result<()> {
+        // Rewrites the compaction thread finished go into place now, under the writer lock
+        // (once per segment, beside the roll's own syncs).
+        self.install_ready()?;
         let o = &self.options;
         // The records of the segment being sealed reach the disk before any newer segment can
         // exist there, whatever the sync policy: recovery trusts every segment but the newest
@@ -38,7 +41,7 @@ impl Shared {
         let flags = if sync { 0 } else { format::FLAG_PREV_UNSYNCED };
         let seg = Arc::new(Segment::create(
             &self.dir,
-            format::FileHeader::new(w.next, flags),
+            o.new_header(w.next, flags),
             o.max_segment_bytes,
             o.max_index_bytes,
         )?);
@@ -74,6 +77,9 @@ impl Shared {
             if !sync {
                 self.prefaulter.seal_behind(&sealed, &old, &seg);
             }
+            if w.plain {
+                self.prefaulter.compact_behind(&sealed);
+            }
         }
         // The writable map goes here (or with the last reader still using it), outside the
         // segments lock: where maps pin files, its drop cuts the files.
@@ -81,6 +87,7 @@ impl Shared {
         w.pos = STORE_HEADER_LEN;
         w.epoch = 0;
         w.populated = 0;
+        w.plain = false;
         Ok(())
     }
 

@@ -71,6 +71,9 @@ pub(super) struct Writer {
     pub(super) epoch: u8,
     /// Store position up to which pages were faulted in ahead of the writer.
     pub(super) populated: u64,
+    /// The active segment may hold plain records (single appends, batches stored plain): only
+    /// then is it worth compressing once sealed (a segment of frames has nothing to gain).
+    pub(super) plain: bool,
 }
 
 #[derive(Debug)]
@@ -245,8 +248,20 @@ impl Shared {
         for job in pending {
             self.prefaulter.seal(job);
         }
+        // Rewrites the compaction thread finished go into place (or, poisoned, away).
+        let installed = {
+            let guard = self.writer.lock();
+            if guard.is_some() && self.poison_error().is_none() {
+                self.install_ready()
+            } else {
+                for (_, r) in self.prefaulter.take_ready() {
+                    r.discard();
+                }
+                Ok(())
+            }
+        };
         let writer = self.writer.lock().take();
-        let mut result = Ok(());
+        let mut result = installed;
         if let Some(w) = writer
             && self.poison_error().is_none()
         {

@@ -81,7 +81,7 @@ impl Log {
             let o = &sh.options;
             let seg = Arc::new(Segment::create(
                 &sh.dir,
-                format::FileHeader::new(offset, format::FLAG_REBASE),
+                o.new_header(offset, format::FLAG_REBASE),
                 o.max_segment_bytes,
                 o.max_index_bytes,
             )?);
@@ -95,6 +95,7 @@ impl Log {
             w.epoch = 0;
             w.populated = 0;
             w.next = offset;
+            w.plain = false;
             // The old files must go before anything is built on the new segment: a failure
             // here poisons the log (the next open removes what is left).
             let removed = (|| -> Result<()> {
@@ -165,7 +166,14 @@ impl Log {
                 .context(|| format!("reopening {}", target.paths.index.display()))?;
             Arc::new(target.reopened(store, index))
         };
-        let pos = seg.cut_position(offset)?;
+        // A cut inside a frame keeps the frame's bytes whole: its values from the cut on are
+        // cut by the header (a new epoch, the durable count at the cut, see "Frames" in
+        // FORMAT.md), and the log goes on in a new segment, so that count stays put.
+        let in_frame = seg.frame_around(offset)?;
+        let pos = match in_frame {
+            Some((at, len)) => at + len,
+            None => seg.cut_position(offset)?,
+        };
         // Everything before the cut is durable before the cut is: a power cut must not take
         // back records below it once the header says where the log ends.
         sh.sync_all_locked(w)?;
@@ -181,7 +189,7 @@ impl Log {
             }
             let kept = offset - seg.base;
             let epoch = seg
-                .record_cut(kept)
+                .record_cut(kept, in_frame.is_some())
                 .and_then(|epoch| seg.active_files().store.sync_data().map(|()| epoch))
                 .context(|| format!("recording the cut in {}", seg.paths.store.display()))?;
             let (old_next, old_end) = (seg.next(), seg.end());
@@ -203,6 +211,10 @@ impl Log {
             w.pos = pos;
             w.populated = 0;
             w.next = offset;
+            w.plain = true;
+            if in_frame.is_some() {
+                sh.roll(w)?;
+            }
             Ok(())
         })();
         drop(guard);

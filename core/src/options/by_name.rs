@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Options, RecoveryMode, SyncPolicy};
+use super::{Compression, Options, RecoveryMode, SyncPolicy};
 
 /// How the caller spells option names: Python `max_segment_bytes`, JavaScript `maxSegmentBytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +69,8 @@ enum Type {
     Sync,
     /// `"truncate_tail"` (or `"truncateTail"`) or `"strict"`.
     Recovery,
+    /// `"none"`, `"lz4"` or `"zstd"`.
+    Compression,
 }
 
 impl Type {
@@ -78,12 +80,13 @@ impl Type {
             Type::Bool => "a boolean",
             Type::Sync => "\"never\", \"always\" or a number of milliseconds",
             Type::Recovery => "\"truncate_tail\" or \"strict\"",
+            Type::Compression => "\"none\", \"lz4\" or \"zstd\"",
         }
     }
 }
 
 /// Every option a binding can set by name (`max_offset` is the binding's own business).
-const TABLE: [(&str, &str, Type); 10] = [
+const TABLE: [(&str, &str, Type); 13] = [
     ("max_segment_bytes", "maxSegmentBytes", Type::Uint),
     ("max_index_bytes", "maxIndexBytes", Type::Uint),
     ("initial_offset", "initialOffset", Type::Uint),
@@ -98,6 +101,9 @@ const TABLE: [(&str, &str, Type); 10] = [
     ),
     ("max_open_segments", "maxOpenSegments", Type::Uint),
     ("read_only", "readOnly", Type::Bool),
+    ("compression", "compression", Type::Compression),
+    ("compression_level", "compressionLevel", Type::Uint),
+    ("compress_sealed", "compressSealed", Type::Bool),
 ];
 
 /// The names of every option, in the caller's style.
@@ -186,10 +192,18 @@ impl Options {
                     "max_open_segments" => {
                         self.max_open_segments = usize::try_from(n).unwrap_or(usize::MAX)
                     }
+                    // Out of range (validate says so): kept out of range, not wrapped.
+                    "compression_level" => {
+                        self.compression_level = i32::try_from(n).unwrap_or(i32::MAX)
+                    }
                     _ => unreachable!("every Uint option is set above: {snake}"),
                 }
             }
-            (Type::Bool, OptionValue::Bool(b)) => self.read_only = b,
+            (Type::Bool, OptionValue::Bool(b)) => match snake {
+                "read_only" => self.read_only = b,
+                "compress_sealed" => self.compress_sealed = b,
+                _ => unreachable!("every Bool option is set above: {snake}"),
+            },
             (Type::Sync, OptionValue::Str(s)) => {
                 self.sync = SyncPolicy::from_name(s).ok_or_else(|| {
                     OptionError::Invalid(format!(
@@ -204,6 +218,14 @@ impl Options {
             }
             (Type::Recovery, OptionValue::Str(s)) => {
                 self.recovery = RecoveryMode::from_name(s).ok_or_else(|| {
+                    OptionError::Invalid(format!(
+                        "option {shown} must be {} (got {s:?})",
+                        ty.expected()
+                    ))
+                })?;
+            }
+            (Type::Compression, OptionValue::Str(s)) => {
+                self.compression = Compression::from_name(s).ok_or_else(|| {
                     OptionError::Invalid(format!(
                         "option {shown} must be {} (got {s:?})",
                         ty.expected()
@@ -277,6 +299,21 @@ mod tests {
         );
         assert!(set(Snake, "read_only", Bool(true)).unwrap().read_only);
         assert_eq!(
+            set(Camel, "compression", Str("zstd")).unwrap().compression,
+            Compression::Zstd
+        );
+        assert!(
+            !set(Camel, "compressSealed", Bool(false))
+                .unwrap()
+                .compress_sealed
+        );
+        assert_eq!(
+            set(Snake, "compression_level", Int(9))
+                .unwrap()
+                .compression_level,
+            9
+        );
+        assert_eq!(
             set(Snake, "read_only", Default).unwrap(),
             Options::default()
         );
@@ -310,6 +347,8 @@ mod tests {
         )));
         assert!(invalid(set(Snake, "sync", Str("sometimes"))));
         assert!(invalid(set(Snake, "recovery", Str("maybe"))));
+        assert!(invalid(set(Snake, "compression", Str("gzip"))));
+        assert!(wrong_type(set(Camel, "compression", Bool(true))));
         let Err(OptionError::Unknown(m)) = set(Camel, "maxSegmentByte", Int(1)) else {
             panic!()
         };

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::format;
+pub use crate::frame::Compression;
 
 mod by_name;
 pub use by_name::{NameStyle, OptionError, OptionValue, option_names};
@@ -97,6 +98,18 @@ pub struct Options {
     /// Open without the writer lock, for reading (and tailing) a log another process writes.
     /// Nothing on disk is changed; writes fail with [`Error::InvalidArgument`].
     pub read_only: bool,
+    /// How [`crate::Log::append_batch`] stores a batch (default [`Compression::None`]): as
+    /// one compressed frame. Stored in each new segment's header, so readers need no option;
+    /// a log opened with another codec than its active segment's starts using it with its next
+    /// segment (an empty active segment takes it at once). Single appends are stored plain and
+    /// compressed once their segment is sealed (see `compress_sealed`).
+    pub compression: Compression,
+    /// The zstd level (1 to 22, default 3; checked whatever the codec, used by zstd only).
+    pub compression_level: i32,
+    /// With a codec, compress the single appends of each segment the log seals, on a
+    /// background thread (default true; see [`crate::Log::compress_sealed`]): `append` stores
+    /// one value plain, and this is what keeps small appends from staying uncompressed.
+    pub compress_sealed: bool,
 }
 
 impl Default for Options {
@@ -113,6 +126,9 @@ impl Default for Options {
             retention_cursor_cap_bytes: None,
             max_open_segments: 64,
             read_only: false,
+            compression: Compression::None,
+            compression_level: 3,
+            compress_sealed: true,
         }
     }
 }
@@ -155,6 +171,14 @@ impl Options {
                 "max_open_segments must be at least 1".into(),
             ));
         }
+        if !crate::frame::ZSTD_LEVELS.contains(&self.compression_level) {
+            return Err(Error::InvalidArgument(format!(
+                "compression_level must be between {} and {} (got {})",
+                crate::frame::ZSTD_LEVELS.start(),
+                crate::frame::ZSTD_LEVELS.end(),
+                self.compression_level
+            )));
+        }
         if let SyncPolicy::Interval(d) = self.sync
             && d.is_zero()
         {
@@ -164,6 +188,17 @@ impl Options {
             ));
         }
         Ok(())
+    }
+
+    /// The header of a new segment at `base` with header flags `flags`: it names the codec
+    /// of these options.
+    pub(crate) fn new_header(&self, base: u64, flags: u32) -> format::FileHeader {
+        let mut h = format::FileHeader::new(base, flags);
+        h.codec = self.compression.codec();
+        if self.compression == Compression::Zstd {
+            h.level = self.compression_level.clamp(0, 255) as u8;
+        }
+        h
     }
 
     /// The largest value one record may carry with these options.

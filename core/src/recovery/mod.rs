@@ -274,7 +274,7 @@ fn load_with(
             .unwrap_or(opts.initial_offset);
         let seg = Segment::create(
             dir,
-            format::FileHeader::new(base, 0),
+            opts.new_header(base, 0),
             opts.max_segment_bytes,
             opts.max_index_bytes,
         )?;

@@ -62,12 +62,15 @@ pub(crate) struct StoreScan {
 }
 
 impl StoreScan {
-    /// Takes in the intact record `h` at `pos`; returns where it ends.
-    fn push_intact(&mut self, pos: u64, h: &format::RecordHeader) -> u64 {
+    /// Takes in the intact record `h` at `pos` holding `count` offsets (a frame holds
+    /// several, each an entry at the frame); returns where it ends.
+    fn push_intact(&mut self, pos: u64, h: &format::RecordHeader, count: u64) -> u64 {
         let end = pos + h.total_len();
-        self.entries.push(pos as u32);
-        self.ends.push(end as u32);
-        self.commits.push(h.is_commit());
+        for i in 0..count {
+            self.entries.push(pos as u32);
+            self.ends.push(end as u32);
+            self.commits.push(i + 1 == count && h.is_commit());
+        }
         self.max_claim = self.max_claim.max(u64::from(h.durable_claim()));
         self.last_epoch = h.epoch();
         self.end = end;
@@ -124,7 +127,8 @@ impl<'a> ChunkReader<'a> {
 /// check of [`intact`] (holding `offset`, `offset + 1`, `offset + 2`): their headers. Their
 /// checksums are computed together, three independent chains (a 100 B record's alone is a
 /// chain of dependent steps that leaves the CPU's CRC unit mostly idle). Anything else (the
-/// end of the buffer, damage, zeros) is left to `intact`, record by record, which says why.
+/// end of the buffer, a frame, damage, zeros) is left to `intact`, record by record, which
+/// says why.
 fn three_intact(buf: &[u8], offset: u64, header: &FileHeader) -> Option<[format::RecordHeader; 3]> {
     let mut heads = [None; 3];
     let mut bounds = [0usize; 4];
@@ -132,6 +136,9 @@ fn three_intact(buf: &[u8], offset: u64, header: &FileHeader) -> Option<[format:
         let at = bounds[i];
         let head = buf.get(at..at + RECORD_HEADER_LEN as usize)?;
         let h = format::decode_record_header(head)?;
+        if h.is_frame() {
+            return None;
+        }
         let slot = offset + i as u64 - header.base;
         let cut =
             h.epoch() != header.epoch % format::EPOCHS && slot >= u64::from(header.durable_count);
@@ -155,13 +162,14 @@ fn three_intact(buf: &[u8], offset: u64, header: &FileHeader) -> Option<[format:
         .then_some(heads)
 }
 
-/// A record that passed every check at `pos`: its header and total length.
+/// A record that passed every check at `pos`: its header, and how many offsets it holds (a
+/// frame holds several; one cut inside by `truncate_back` only those below the cut).
 fn intact(
     reader: &mut ChunkReader<'_>,
     pos: u64,
     offset: u64,
     header: &FileHeader,
-) -> io::Result<Result<format::RecordHeader, String>> {
+) -> io::Result<Result<(format::RecordHeader, u64), String>> {
     let limit = reader.limit;
     if pos + RECORD_HEADER_LEN > limit {
         return Ok(Err("record header cut short by the end of the file".into()));
@@ -192,14 +200,36 @@ fn intact(
     // A record of an earlier epoch past what the header says was durable was cut by
     // `truncate_back` (its zeroing did not finish): it is not part of the log.
     let slot = offset - header.base;
-    if h.epoch() != header.epoch % format::EPOCHS && slot >= u64::from(header.durable_count) {
+    let old_epoch = h.epoch() != header.epoch % format::EPOCHS;
+    if old_epoch && slot >= u64::from(header.durable_count) {
         return Ok(Err(format!(
             "record {offset} is of epoch {} but the segment is at epoch {} (cut by truncate_back)",
             h.epoch(),
             header.epoch
         )));
     }
-    Ok(Ok(h))
+    if !h.is_frame() {
+        return Ok(Ok((h, 1)));
+    }
+    let value = &bytes[RECORD_HEADER_LEN as usize..];
+    let mut count = match crate::frame::header_of(value) {
+        Ok(f) => u64::from(f.count),
+        Err(why) => return Ok(Err(format!("record {offset}: {why}"))),
+    };
+    if offset
+        .checked_add(count)
+        .is_none_or(|end| end > format::MAX_OFFSET + 1)
+    {
+        return Ok(Err(format!(
+            "frame {offset} claims {count} values, past the largest offset"
+        )));
+    }
+    // A frame of an earlier epoch that runs past what the header says was durable was cut
+    // inside by `truncate_back`: only its values below the cut are part of the log.
+    if old_epoch {
+        count = count.min(u64::from(header.durable_count) - slot);
+    }
+    Ok(Ok((h, count)))
 }
 
 /// Scans the store `file` of the segment whose header is `header`, up to `limit` bytes.
@@ -232,15 +262,15 @@ pub(crate) fn scan_store(
         }
         if let Some(heads) = three_intact(reader.buffered(pos), offset, header) {
             for h in heads {
-                pos = s.push_intact(pos, &h);
+                pos = s.push_intact(pos, &h, 1);
                 offset += 1;
             }
             continue;
         }
         let why = match intact(&mut reader, pos, offset, header)? {
-            Ok(h) => {
-                pos = s.push_intact(pos, &h);
-                offset += 1;
+            Ok((h, count)) => {
+                pos = s.push_intact(pos, &h, count);
+                offset += count;
                 continue;
             }
             Err(why) => why,
@@ -379,7 +409,13 @@ fn resync(
     // Every later byte position: a header whose offset is one that could follow, then the
     // whole record's checks. Runs of zeros (the preallocated tail) are skipped a chunk at a
     // time.
-    let most = (limit - pos) / RECORD_HEADER_LEN;
+    // Each record takes at least a header, so few offsets can lie in the bytes left; a frame
+    // (version 3) holds any number of values in few bytes, so there only the checksum decides.
+    let most = if header.version >= 3 {
+        u64::from(u32::MAX)
+    } else {
+        (limit - pos) / RECORD_HEADER_LEN
+    };
     let mut q = pos + 1;
     let mut nonzero = false;
     while q + RECORD_HEADER_LEN <= limit {
@@ -525,13 +561,15 @@ pub(crate) fn follow(
     };
     let (mut pos, mut offset, mut pending) = (pos, offset, 0usize);
     while pos < limit {
-        let Ok(h) = intact(&mut reader, pos, offset, header)? else {
+        let Ok((h, count)) = intact(&mut reader, pos, offset, header)? else {
             break;
         };
-        out.positions.push(pos as u32);
+        for _ in 0..count {
+            out.positions.push(pos as u32);
+        }
         pos += h.total_len();
-        offset += 1;
-        pending += 1;
+        offset += count;
+        pending += count as usize;
         if h.is_commit() {
             pending = 0;
             out.end = pos;

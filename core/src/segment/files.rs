@@ -185,6 +185,7 @@ impl Segment {
     /// Records the header read from the file (first open of a sealed segment).
     pub(crate) fn learn_header(&self, header: FileHeader) {
         if !self.state.header_known.swap(true, Ordering::AcqRel) {
+            self.state.codec.store(header.codec, Ordering::Release);
             *self.state.header.lock() = header;
         }
     }

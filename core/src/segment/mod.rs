@@ -14,7 +14,7 @@ pub(crate) use open::write_index_aside;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -61,11 +61,15 @@ struct SegState {
     /// to once the writable map is gone (set by a seal or close, cleared when the segment is
     /// opened for writing again). Held across the cut.
     trim_to: Mutex<Option<(u64, u64)>>,
+    /// The header's codec (it never changes once the segment is created): read per record
+    /// without the header lock.
+    codec: AtomicU8,
 }
 
 impl SegState {
     fn new(header: FileHeader, known: bool) -> Arc<SegState> {
         Arc::new(SegState {
+            codec: AtomicU8::new(header.codec),
             durable: AtomicU64::new(u64::from(header.durable_count)),
             header: Mutex::new(header),
             header_known: AtomicBool::new(known),
@@ -166,6 +170,7 @@ impl Segment {
             cache,
         );
         *seg.state.header.lock() = header;
+        seg.state.codec.store(header.codec, Ordering::Release);
         seg.state
             .durable
             .store(u64::from(header.durable_count), Ordering::Release);
@@ -306,6 +311,35 @@ impl Segment {
         }
     }
 
+    /// Whether the segment's header names a codec: batches appended to it are frames.
+    #[inline]
+    pub(crate) fn framed(&self) -> bool {
+        self.state.codec.load(Ordering::Acquire) != format::CODEC_NONE
+    }
+
+    /// Reads the sealed segment through `files` of a store rewritten by compression at seal
+    /// time (header `header`, data up to `end`): every record durable. The caller holds the
+    /// segments write lock.
+    pub(crate) fn install_rewritten(&self, header: FileHeader, files: Files, end: u64) {
+        *self.state.header.lock() = header;
+        self.state.codec.store(header.codec, Ordering::Release);
+        self.state.header_known.store(true, Ordering::Release);
+        self.state.durable.fetch_max(self.count(), Ordering::AcqRel);
+        self.publish(self.next(), end);
+        self.install_files(files);
+    }
+
+    /// Sets the codec of a segment that holds no record yet (its header is rewritten, not
+    /// synced: a crash that loses it leaves an empty segment without a codec, which is fine).
+    pub(crate) fn set_codec(&self, codec: u8, level: u8) -> std::io::Result<()> {
+        self.update_header(|h| {
+            h.codec = codec;
+            h.level = level;
+        })?;
+        self.state.codec.store(codec, Ordering::Release);
+        Ok(())
+    }
+
     /// The segment's epoch (see `FileHeader::epoch`).
     pub(crate) fn epoch(&self) -> u8 {
         self.state.header.lock().epoch
@@ -352,11 +386,18 @@ impl Segment {
 
     /// Records a cut to `kept` records: a new epoch, and the header's durable count lowered to
     /// `kept` (written, not synced: the caller syncs it before it changes anything else).
-    pub(crate) fn record_cut(&self, kept: u64) -> std::io::Result<u8> {
+    /// `in_frame`: the cut falls inside a frame (`FLAG_CUT_IN_FRAME`: nothing is appended to
+    /// the segment after it).
+    pub(crate) fn record_cut(&self, kept: u64, in_frame: bool) -> std::io::Result<u8> {
         let mut h = self.state.header.lock();
         let mut new = *h;
         new.epoch = (h.epoch + 1) % format::EPOCHS;
         new.durable_count = kept.min(u64::from(u32::MAX)) as u32;
+        // Records appended after the cut are plain again: compression at seal time redoes it.
+        new.flags &= !(format::FLAG_CUT_IN_FRAME | format::FLAG_COMPACTED);
+        if in_frame {
+            new.flags |= format::FLAG_CUT_IN_FRAME;
+        }
         new.version = format::FORMAT_VERSION;
         self.write_header(&new)?;
         *h = new;

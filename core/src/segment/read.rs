@@ -5,7 +5,13 @@ use super::files::FilesRef;
 use super::{Files, Segment};
 use crate::error::{Error, Result};
 use crate::format::{self, HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
+use crate::frame::{self, Frame};
 use crate::record::RecordRef;
+
+thread_local! {
+    /// The buffers a read decompresses a frame into, kept per thread.
+    static READ_FRAME: std::cell::Cell<Frame> = std::cell::Cell::new(Frame::default());
+}
 
 impl Segment {
     /// The segment's files and its published bounds (`next`, `end`), read in that order:
@@ -107,6 +113,9 @@ impl Segment {
             let h = self.check_header(offset, pos, end, header)?;
             // SAFETY: pos + total <= end (checked by `check_header`); as above.
             let bytes = unsafe { store.slice(pos, h.total_len()) };
+            if h.is_frame() {
+                return self.read_in_frame(offset, pos, &h, bytes, f);
+            }
             Ok(f(self.checked(offset, pos, h.timestamp, bytes)?))
         } else {
             let mut header = [0u8; RECORD_HEADER_LEN as usize];
@@ -127,8 +136,61 @@ impl Segment {
             let h = self.check_header(offset, pos, end, &header)?;
             let mut bytes = vec![0u8; h.total_len() as usize];
             read(&mut bytes)?;
+            if h.is_frame() {
+                return self.read_in_frame(offset, pos, &h, &bytes, f);
+            }
             Ok(f(self.checked(offset, pos, h.timestamp, &bytes)?))
         }
+    }
+
+    /// Calls `f` with the value of `offset` in the frame `bytes` (header `h`, read from store
+    /// position `pos`): the whole frame is checked and decompressed.
+    fn read_in_frame<R>(
+        &self,
+        offset: u64,
+        pos: u64,
+        h: &format::RecordHeader,
+        bytes: &[u8],
+        f: impl FnOnce(RecordRef<'_>) -> R,
+    ) -> Result<R> {
+        if !format::record_crc_ok(bytes) {
+            return Err(self.hole(
+                offset,
+                format!("checksum mismatch in its frame at byte {pos}"),
+            ));
+        }
+        let value = &bytes[RECORD_HEADER_LEN as usize..];
+        let count = frame::header_of(value)
+            .map_err(|why| self.hole(offset, format!("{why} (frame at byte {pos})")))?
+            .count;
+        // An intact frame that does not hold the offset: the index entry is wrong.
+        if !(h.offset..h.offset.saturating_add(u64::from(count))).contains(&offset) {
+            let slot = offset - self.base;
+            return Err(self.corrupt(
+                "index",
+                format::INDEX_HEADER_LEN + slot * format::INDEX_ENTRY_LEN,
+                format!(
+                    "entry for offset {offset} points to byte {pos}, which holds the frame of \
+                     records {}..{}",
+                    h.offset,
+                    h.offset.saturating_add(u64::from(count))
+                ),
+            ));
+        }
+        // Taken out of the thread's slot while `f` runs (it may read another log).
+        let mut decoded = READ_FRAME.take();
+        let result = frame::decode(value, &mut decoded)
+            .map_err(|why| self.hole(offset, format!("{why} (frame at byte {pos})")))
+            .map(|()| {
+                let i = (offset - h.offset) as usize;
+                f(RecordRef {
+                    offset,
+                    timestamp: decoded.timestamp(i, h.timestamp),
+                    value: decoded.value(i),
+                })
+            });
+        READ_FRAME.set(decoded);
+        result
     }
 
     /// Starts loading the index entry of the published record at `offset` (a hint).

@@ -43,6 +43,26 @@ impl Segment {
         Ok(STORE_HEADER_LEN)
     }
 
+    /// The store position and length of the frame that holds `offset` when `offset` is not
+    /// its first value (a cut there falls inside the frame); `None` otherwise.
+    pub(crate) fn frame_around(&self, offset: u64) -> Result<Option<(u64, u64)>> {
+        let (files, next, end) = self.files_and_bounds()?;
+        if offset <= self.base || offset >= next {
+            return Ok(None);
+        }
+        if files.index.get(offset - self.base) == Some(HOLE) {
+            return Ok(None);
+        }
+        let pos = self.position(&files, offset, end)?;
+        let mut head = [0u8; RECORD_HEADER_LEN as usize];
+        files
+            .store
+            .read_exact_at(&mut head, pos)
+            .map_err(|e| Error::io(format!("reading {}", files.store.path().display()), e))?;
+        let h = self.check_header(offset, pos, end, &head)?;
+        Ok((h.is_frame() && h.offset < offset).then_some((pos, h.total_len())))
+    }
+
     /// Ends the segment's published records at `offset` (store position `pos`, from
     /// [`Segment::cut_position`]): readers that look from now on do not see the records past
     /// it. The caller holds the segments write lock (so no reader is inside them now).

@@ -2,11 +2,31 @@
 use segmentlog::{Log, Options};
 use std::path::Path;
 
+/// The options every suite starts from: the defaults, with the codec named by
+/// `SEGMENTLOG_TEST_COMPRESSION` (`none`, `lz4`, `zstd`; unset: none), so that the crash,
+/// power-loss, corruption and fuzz suites run with compression on too
+/// (`make test-compressed`).
+pub fn base() -> Options {
+    let compression = match std::env::var("SEGMENTLOG_TEST_COMPRESSION") {
+        Ok(name) if !name.is_empty() => segmentlog::Compression::from_name(&name)
+            .unwrap_or_else(|| panic!("SEGMENTLOG_TEST_COMPRESSION={name:?} names no codec")),
+        _ => segmentlog::Compression::None,
+    };
+    Options {
+        compression,
+        ..Options::default()
+    }
+}
+
+/// Small segments. Without compression at seal time: the tests that use these options find
+/// records by the byte positions they were appended at (a codec still makes every batch a
+/// frame); the crash suites on `base()` run it in the background.
 pub fn small() -> Options {
     Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
-        ..Options::default()
+        compress_sealed: false,
+        ..base()
     }
 }
 

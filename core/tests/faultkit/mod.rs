@@ -36,7 +36,11 @@ pub fn options(sync: SyncPolicy) -> Options {
         max_segment_bytes: 4096,
         max_index_bytes: 4096,
         sync,
-        ..Options::default()
+        // A power cut or fault at the K-th file operation needs the same operations in every
+        // run: no compaction thread racing the workload (powerloss.rs cuts `compress_sealed`
+        // itself at every operation).
+        compress_sealed: false,
+        ..crate::common::base()
     }
 }
 

@@ -191,6 +191,9 @@ class Log:
         retention_cursor_cap_bytes: Optional[int] = None,
         max_open_segments: Optional[int] = None,
         read_only: Optional[bool] = None,
+        compression: Optional[Literal["none", "lz4", "zstd"]] = None,
+        compression_level: Optional[int] = None,
+        compress_sealed: Optional[bool] = None,
     ) -> "Log": ...
     def append(self, value: _BytesLike) -> int:
         """Appends one bytes-like value; returns its offset."""
@@ -273,6 +276,9 @@ def open(
     retention_cursor_cap_bytes: Optional[int] = None,
     max_open_segments: Optional[int] = None,
     read_only: Optional[bool] = None,
+    compression: Optional[Literal["none", "lz4", "zstd"]] = None,
+    compression_level: Optional[int] = None,
+    compress_sealed: Optional[bool] = None,
 ) -> Log:
     """Opens (or creates) the log in directory ``path``."""
 

@@ -1,0 +1,490 @@
+//! Compression at seal time: the records a log with a codec got one at a time (single
+//! appends, never compressed on the append path) are rewritten as frames once their segment is
+//! sealed and durable, so that small appends are not left uncompressed.
+//!
+//! The rewrite is crash-safe and invisible to readers: the new store and index are written
+//! beside the segment's files (`*.compact`), synced, and renamed over them (store first); a
+//! crash before the store's rename leaves the old files (the `.compact` ones are removed by the
+//! next open that compresses), after it the new store with the old index, which the O(1) check at open
+//! refuses and recovery rebuilds from the store. The new store holds the same offsets with the
+//! same values and timestamps (a frame of single appends carries each one's time,
+//! `FRAME_TIMES`), every record durable. Readers that hold the old files (a map, a
+//! descriptor) keep reading them; those that open the files anew read the new ones. The heavy
+//! part runs without any lock of the log; only the renames run under the writer lock, after
+//! checking that nothing changed the segment meanwhile (a `truncate_back` into it, retention).
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::Log;
+use super::shared::Shared;
+use crate::error::{Error, IoContext, Result};
+use crate::fault::{self, Op};
+use crate::format::{self, FileKind, HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
+use crate::frame::{self, Compression};
+use crate::index::Index;
+use crate::options::Options;
+use crate::platform::FileExt;
+use crate::recovery::{scan, sync_dir};
+use crate::segment::{Files, Reopen, Segment};
+use crate::store::Store;
+
+/// Raw bytes of single appends gathered into one frame (at most): small enough that a random
+/// read decompresses little, large enough for the codec to find the repeats.
+const FRAME_TARGET: usize = 64 << 10;
+/// Values in one frame at most.
+const FRAME_VALUES: usize = 1024;
+
+/// What [`Log::compress_sealed`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compacted {
+    /// Sealed segments rewritten.
+    pub segments: u64,
+    /// Records now in frames that were plain records.
+    pub records: u64,
+    /// Store bytes before and after, over the segments rewritten.
+    pub bytes_before: u64,
+    pub bytes_after: u64,
+}
+
+/// A rewritten store, ready to be renamed over the segment's.
+#[derive(Debug)]
+pub(super) struct Rewrite {
+    store_tmp: PathBuf,
+    index_tmp: PathBuf,
+    header: format::FileHeader,
+    end: u64,
+    records: u64,
+    before: u64,
+    /// The segment's (next, end, epoch) when it was read: changed, the rewrite is dropped.
+    was: (u64, u64, u8),
+}
+
+fn tmp_path(p: &Path) -> PathBuf {
+    let mut name = p.file_name().unwrap_or_default().to_owned();
+    name.push(".compact");
+    p.with_file_name(name)
+}
+
+/// Rewrites the sealed segment `seg`'s runs of plain records as frames of the codec of `o`,
+/// beside its files. `Ok(None)`: nothing to gain, or the segment changed meanwhile (left as it
+/// is). Needs nothing of the log but its options: the compaction thread runs it without
+/// holding the log open (a handle dropped meanwhile closes the log at once).
+pub(super) fn rewrite_segment(o: &Options, seg: &Arc<Segment>) -> Result<Option<Rewrite>> {
+    {
+        if o.read_only
+            || o.compression == Compression::None
+            || crate::map_rules::MAPS_PIN_FILES
+            || seg.is_removed()
+        {
+            return Ok(None);
+        }
+        // Opened first: the header is then the file's (a segment not opened yet knows only a
+        // stand-in), and the index checked against the store.
+        drop(seg.files()?);
+        let header = seg.header();
+        let (next, end) = (seg.next(), seg.end());
+        let count = next - seg.base;
+        if count < 2 || header.flags & (format::FLAG_CUT_IN_FRAME | format::FLAG_COMPACTED) != 0 {
+            return Ok(None);
+        }
+        let paths = &seg.paths;
+        // Durable first: only records that can no longer be torn are rewritten.
+        seg.sync_store()
+            .context(|| format!("syncing {}", paths.store.display()))?;
+        let file =
+            File::open(&paths.store).context(|| format!("opening {}", paths.store.display()))?;
+        let found = scan::scan_store(&file, &header, None, end)
+            .context(|| format!("scanning {}", paths.store.display()))?;
+        // Damage stays where it is (holes, the quarantine): such a segment is left alone.
+        if !found.damage.is_empty()
+            || found.entries.len() as u64 != count
+            || found.entries.contains(&HOLE)
+            || found.end != end
+        {
+            return Ok(None);
+        }
+        let mut bytes = vec![0u8; end as usize];
+        file.read_exact_at(&mut bytes, 0)
+            .context(|| format!("reading {}", paths.store.display()))?;
+        let mut new_header = header;
+        new_header.durable_count = count.min(u64::from(u32::MAX)) as u32;
+        new_header.codec = o.compression.codec();
+        new_header.level = o.new_header(0, 0).level;
+        new_header.version = format::FORMAT_VERSION;
+        new_header.flags |= format::FLAG_COMPACTED;
+        let (out, positions, records) = rewrite_records(
+            &bytes,
+            count,
+            &new_header,
+            o.compression,
+            o.compression_level,
+        );
+        if records == 0 || out.len() as u64 >= end {
+            // Nothing to gain: marked, so that no later look reads it through again (a hint
+            // only, not synced; not if a cut changed the segment since it was read).
+            let _ = seg.update_header(|h| {
+                if h.epoch == header.epoch && !seg.is_removed() {
+                    h.flags |= format::FLAG_COMPACTED;
+                }
+            });
+            return Ok(None);
+        }
+        let store_tmp = tmp_path(&paths.store);
+        let index_tmp = tmp_path(&paths.index);
+        let written = (|| -> std::io::Result<()> {
+            fault::check(Op::Create, &store_tmp)?;
+            let f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&store_tmp)?;
+            fault::check(Op::Write, &store_tmp)?;
+            f.write_all_at(&out, 0)?;
+            fault::check(Op::SyncAll, &store_tmp)?;
+            f.sync_all()?;
+            let index = Index::create(&index_tmp, seg.base, &positions, 0)?;
+            index.trim(positions.len() as u64, true)
+        })()
+        .context(|| format!("compressing {}", paths.store.display()));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&store_tmp);
+            let _ = std::fs::remove_file(&index_tmp);
+            return Err(e);
+        }
+        Ok(Some(Rewrite {
+            store_tmp,
+            index_tmp,
+            header: new_header,
+            end: out.len() as u64,
+            records,
+            before: end,
+            was: (next, end, header.epoch),
+        }))
+    }
+}
+
+/// Removes the `*.compact` files a crash left in `dir` (a rewrite never installed; the
+/// caller holds the writer lock of the directory, so no rewrite is under way).
+pub(super) fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(stem) = name.strip_suffix(".compact")
+            && format::parse_file_name(stem).is_some()
+        {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+impl Rewrite {
+    /// Removes the rewritten files (the rewrite is not used).
+    pub(super) fn discard(&self) {
+        let _ = std::fs::remove_file(&self.store_tmp);
+        let _ = std::fs::remove_file(&self.index_tmp);
+    }
+}
+
+impl Shared {
+    /// Renames a rewrite over `seg`'s files and reads the segment through them, if nothing
+    /// changed it since `compact_sealed` looked (else the rewrite is dropped). The caller
+    /// holds the writer lock (no truncation or retention runs meanwhile).
+    fn install_rewrite(&self, seg: &Arc<Segment>, r: Rewrite) -> Result<bool> {
+        let drop_tmp = |r: &Rewrite| r.discard();
+        let was = r.was;
+        let still = {
+            let segs = self.segments.read();
+            segs.iter().rev().skip(1).any(|s| Arc::ptr_eq(s, seg))
+        };
+        if !still || seg.is_removed() || (seg.next(), seg.end(), seg.epoch()) != was {
+            drop_tmp(&r);
+            return Ok(false);
+        }
+        let paths = &seg.paths;
+        // From the store's rename on, the disk holds the new store: a failure poisons the log
+        // (recovery reads it whole at the next open).
+        let renamed = (|| -> Result<()> {
+            fault::check(Op::Create, &paths.store)
+                .and_then(|()| crate::map_rules::rename(&r.store_tmp, &paths.store))
+                .context(|| format!("replacing {}", paths.store.display()))?;
+            fault::renamed(&r.store_tmp, &paths.store);
+            fault::check(Op::Create, &paths.index)
+                .and_then(|()| crate::map_rules::rename(&r.index_tmp, &paths.index))
+                .context(|| format!("replacing {}", paths.index.display()))?;
+            fault::renamed(&r.index_tmp, &paths.index);
+            sync_dir(&self.dir)
+        })();
+        if let Err(e) = renamed {
+            drop_tmp(&r);
+            return Err(self.poison(&e));
+        }
+        // Retention removes segments without the writer lock: one that marked this segment
+        // removed after the check above may have removed its files before the renames put
+        // them back. It marks before it removes, so seeing no mark here means its removal
+        // comes after the renames and takes the new files.
+        if seg.is_removed() {
+            crate::recovery::remove_segment_files(&self.dir, seg.base)
+                .and_then(|()| sync_dir(&self.dir))
+                .map_err(|e| self.poison(&e))?;
+            return Ok(false);
+        }
+        let ctx = |p: &Path| format!("opening {}", p.display());
+        let files = match seg.reopen_kind() {
+            Reopen::Mapped => Files {
+                store: Store::open_sealed(&paths.store).context(|| ctx(&paths.store))?,
+                index: Index::open_sealed(&paths.index).context(|| ctx(&paths.index))?,
+            },
+            Reopen::Pread => {
+                let index = File::open(&paths.index).context(|| ctx(&paths.index))?;
+                Files {
+                    store: Store::open_pread(&paths.store).context(|| ctx(&paths.store))?,
+                    index: Index::in_memory(
+                        &paths.index,
+                        crate::recovery::read_entries(&index, seg.count())
+                            .context(|| ctx(&paths.index))?,
+                    ),
+                }
+            }
+        };
+        let _readers_out = self.segments.write();
+        seg.install_rewritten(r.header, files, r.end);
+        Ok(true)
+    }
+
+    /// Renames the rewrites the compaction thread finished into place. The caller holds the
+    /// writer lock (a roll, close).
+    pub(super) fn install_ready(&self) -> Result<()> {
+        for (seg, r) in self.prefaulter.take_ready() {
+            match seg.upgrade() {
+                Some(seg) => {
+                    self.install_rewrite(&seg, r)?;
+                }
+                None => r.discard(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Compresses `seg` (see the module doc), adding what it did to `done`.
+    pub(super) fn compact(&self, seg: &Arc<Segment>, done: &mut Compacted) -> Result<()> {
+        match rewrite_segment(&self.options, seg) {
+            Ok(Some(r)) => self.install(seg, r, done),
+            Ok(None) => Ok(()),
+            // Retention or a truncation took the segment away meanwhile: nothing to do.
+            Err(_) if seg.is_removed() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Installs a rewrite of `seg` made by [`rewrite_segment`] (or drops it, if the log or the
+    /// segment changed), adding what it did to `done`.
+    pub(super) fn install(
+        &self,
+        seg: &Arc<Segment>,
+        r: Rewrite,
+        done: &mut Compacted,
+    ) -> Result<()> {
+        let (records, before, after) = (r.records, r.before, r.end);
+        let mut guard = self.writer.lock();
+        // Closed or poisoned meanwhile: leave the segment as it is.
+        if self.writable(&mut guard).is_err() {
+            r.discard();
+            return Ok(());
+        }
+        if self.install_rewrite(seg, r)? {
+            done.segments += 1;
+            done.records += records;
+            done.bytes_before += before;
+            done.bytes_after += after;
+        }
+        Ok(())
+    }
+}
+
+/// The records of a store (`bytes`, its data up to its end) with every run of two or more
+/// plain records as frames (when that is smaller); returns the new store, the index entries
+/// and how many records went into frames.
+fn rewrite_records(
+    bytes: &[u8],
+    count: u64,
+    header: &format::FileHeader,
+    codec: Compression,
+    level: i32,
+) -> (Vec<u8>, Vec<u32>, u64) {
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&format::encode_file_header(FileKind::Store, header));
+    let mut positions: Vec<u32> = Vec::with_capacity(count as usize);
+    let mut framed = 0u64;
+    // The run of plain records waiting: (offset, timestamp, start, end) of each.
+    let mut run: Vec<(u64, u64, usize, usize)> = Vec::new();
+    let mut run_bytes = 0usize;
+    let (mut raw, mut frame_value) = (Vec::new(), Vec::new());
+    let flush = |run: &mut Vec<(u64, u64, usize, usize)>,
+                 out: &mut Vec<u8>,
+                 positions: &mut Vec<u32>,
+                 framed: &mut u64,
+                 raw: &mut Vec<u8>,
+                 frame_value: &mut Vec<u8>| {
+        if run.is_empty() {
+            return;
+        }
+        let values: Vec<&[u8]> = run
+            .iter()
+            .map(|&(_, _, s, e)| &bytes[s + RECORD_HEADER_LEN as usize..e])
+            .collect();
+        let times: Vec<u64> = run.iter().map(|&(_, t, _, _)| t).collect();
+        if run.len() >= 2 && frame::encode(&values, Some(&times), codec, level, raw, frame_value) {
+            let pos = out.len();
+            let len = RECORD_HEADER_LEN as usize + frame_value.len();
+            out.resize(pos + len, 0);
+            let flags = format::record_flags(true, header.epoch, u64::from(header.durable_count));
+            format::encode_record(
+                &mut out[pos..],
+                run[0].0,
+                run[0].1 | format::TIMESTAMP_FRAME,
+                flags,
+                frame_value,
+            );
+            positions.extend(run.iter().map(|_| pos as u32));
+            *framed += run.len() as u64;
+        } else {
+            for &(_, _, s, e) in run.iter() {
+                positions.push(out.len() as u32);
+                out.extend_from_slice(&bytes[s..e]);
+            }
+        }
+        run.clear();
+    };
+    let mut pos = STORE_HEADER_LEN as usize;
+    while (positions.len() + run.len()) < count as usize {
+        let h = format::decode_record_header(&bytes[pos..]).expect("scanned intact");
+        let end = pos + h.total_len() as usize;
+        if h.is_frame() {
+            flush(
+                &mut run,
+                &mut out,
+                &mut positions,
+                &mut framed,
+                &mut raw,
+                &mut frame_value,
+            );
+            run_bytes = 0;
+            let held = frame::header_of(&bytes[pos + RECORD_HEADER_LEN as usize..end])
+                .expect("scanned intact")
+                .count;
+            let at = out.len() as u32;
+            out.extend_from_slice(&bytes[pos..end]);
+            positions.extend((0..held).map(|_| at));
+        } else {
+            run.push((h.offset, h.timestamp, pos, end));
+            run_bytes += h.len as usize;
+            if run_bytes >= FRAME_TARGET || run.len() >= FRAME_VALUES {
+                flush(
+                    &mut run,
+                    &mut out,
+                    &mut positions,
+                    &mut framed,
+                    &mut raw,
+                    &mut frame_value,
+                );
+                run_bytes = 0;
+            }
+        }
+        pos = end;
+    }
+    flush(
+        &mut run,
+        &mut out,
+        &mut positions,
+        &mut framed,
+        &mut raw,
+        &mut frame_value,
+    );
+    debug_assert_eq!(positions.len() as u64, count);
+    (out, positions, framed)
+}
+
+impl Log {
+    /// Compresses the records appended one at a time (single appends, which `append` stores
+    /// plain) in every sealed segment, with the log's codec: runs of them become frames, each
+    /// value keeping its offset and timestamp. Crash-safe and invisible to readers (see
+    /// `docs/FORMAT.md`, "Frames"); a log opened with a codec runs it by itself on each
+    /// segment it seals. Segments with damage are left as they are. Does nothing without a
+    /// codec or for a read-only log.
+    pub fn compress_sealed(&self) -> Result<Compacted> {
+        let sh = &*self.shared;
+        sh.check_open()?;
+        if sh.options.read_only {
+            return Err(Error::InvalidArgument(
+                "a read_only log cannot compress its segments".into(),
+            ));
+        }
+        let sealed: Vec<Arc<Segment>> = {
+            let segs = sh.segments.read();
+            segs.iter().rev().skip(1).rev().cloned().collect()
+        };
+        let mut done = Compacted::default();
+        for seg in &sealed {
+            sh.compact(seg, &mut done)?;
+        }
+        Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Options;
+
+    /// A `truncate_back` into the segment between the rewrite and its install: the rewrite is
+    /// dropped (its files removed), and the log is what the cut left.
+    #[test]
+    fn a_rewrite_of_a_segment_cut_meanwhile_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(
+            dir.path(),
+            Options {
+                max_segment_bytes: 16 * 1024,
+                compression: Compression::Lz4,
+                compress_sealed: false,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let value = |i: u64| format!("value {i} {}", "xy".repeat((i % 20) as usize)).into_bytes();
+        for i in 0..600 {
+            log.append(&value(i)).unwrap();
+        }
+        let sh = &*log.shared;
+        let seg = sh.segments.read()[0].clone();
+        let r = rewrite_segment(&sh.options, &seg)
+            .unwrap()
+            .expect("something to compress");
+        let (store_tmp, index_tmp) = (r.store_tmp.clone(), r.index_tmp.clone());
+        assert!(store_tmp.exists() && index_tmp.exists());
+        let cut = seg.base + 10;
+        log.truncate_back(cut).unwrap();
+        let installed = {
+            let mut guard = sh.writer.lock();
+            sh.writable(&mut guard).unwrap();
+            sh.install_rewrite(&seg, r).unwrap()
+        };
+        assert!(!installed);
+        assert!(!store_tmp.exists() && !index_tmp.exists());
+        assert_eq!(log.next_offset().unwrap(), cut);
+        for i in 0..cut {
+            assert_eq!(log.read(i).unwrap().value, value(i));
+        }
+        log.close().unwrap();
+        let log = Log::open(dir.path(), Options::default()).unwrap();
+        assert_eq!(log.next_offset().unwrap(), cut);
+        for i in 0..cut {
+            assert_eq!(log.read(i).unwrap().value, value(i));
+        }
+    }
+}
