@@ -316,20 +316,71 @@ fn rewrite_records(
     codec: Compression,
     level: i32,
 ) -> (Vec<u8>, Vec<u32>, u64) {
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&format::encode_file_header(FileKind::Store, header));
-    let mut positions: Vec<u32> = Vec::with_capacity(count as usize);
-    let mut framed = 0u64;
-    // The run of plain records waiting: (offset, timestamp, start, end) of each.
-    let mut run: Vec<(u64, u64, usize, usize)> = Vec::new();
+    let mut w = Rewriter {
+        bytes,
+        header,
+        codec,
+        level,
+        out: Vec::with_capacity(bytes.len()),
+        positions: Vec::with_capacity(count as usize),
+        framed: 0,
+        run: Vec::new(),
+        raw: Vec::new(),
+        frame_value: Vec::new(),
+    };
+    w.out
+        .extend_from_slice(&format::encode_file_header(FileKind::Store, header));
     let mut run_bytes = 0usize;
-    let (mut raw, mut frame_value) = (Vec::new(), Vec::new());
-    let flush = |run: &mut Vec<(u64, u64, usize, usize)>,
-                 out: &mut Vec<u8>,
-                 positions: &mut Vec<u32>,
-                 framed: &mut u64,
-                 raw: &mut Vec<u8>,
-                 frame_value: &mut Vec<u8>| {
+    let mut pos = STORE_HEADER_LEN as usize;
+    while (w.positions.len() + w.run.len()) < count as usize {
+        let h = format::decode_record_header(&bytes[pos..]).expect("scanned intact");
+        let end = pos + h.total_len() as usize;
+        if h.is_frame() {
+            w.flush();
+            run_bytes = 0;
+            let held = frame::header_of(&bytes[pos + RECORD_HEADER_LEN as usize..end])
+                .expect("scanned intact")
+                .count;
+            let at = w.out.len() as u32;
+            w.out.extend_from_slice(&bytes[pos..end]);
+            w.positions.extend((0..held).map(|_| at));
+        } else {
+            w.run.push((h.offset, h.timestamp, pos, end));
+            run_bytes += h.len as usize;
+            if run_bytes >= FRAME_TARGET || w.run.len() >= FRAME_VALUES {
+                w.flush();
+                run_bytes = 0;
+            }
+        }
+        pos = end;
+    }
+    w.flush();
+    debug_assert_eq!(w.positions.len() as u64, count);
+    (w.out, w.positions, w.framed)
+}
+
+/// The new store `rewrite_records` builds, and the run of plain records waiting to become a
+/// frame.
+struct Rewriter<'a> {
+    /// The old store's data.
+    bytes: &'a [u8],
+    header: &'a format::FileHeader,
+    codec: Compression,
+    level: i32,
+    out: Vec<u8>,
+    positions: Vec<u32>,
+    framed: u64,
+    /// The run of plain records waiting: (offset, timestamp, start, end) of each.
+    run: Vec<(u64, u64, usize, usize)>,
+    /// Scratch buffers of `frame::encode`.
+    raw: Vec<u8>,
+    frame_value: Vec<u8>,
+}
+
+impl Rewriter<'_> {
+    /// Writes the waiting run out: as one frame when that is smaller, else as it was.
+    fn flush(&mut self) {
+        let (bytes, run) = (self.bytes, &self.run);
         if run.is_empty() {
             return;
         }
@@ -338,75 +389,38 @@ fn rewrite_records(
             .map(|&(_, _, s, e)| &bytes[s + RECORD_HEADER_LEN as usize..e])
             .collect();
         let times: Vec<u64> = run.iter().map(|&(_, t, _, _)| t).collect();
-        if run.len() >= 2 && frame::encode(&values, Some(&times), codec, level, raw, frame_value) {
-            let pos = out.len();
-            let len = RECORD_HEADER_LEN as usize + frame_value.len();
-            out.resize(pos + len, 0);
-            let flags = format::record_flags(true, header.epoch, u64::from(header.durable_count));
+        let encoded = run.len() >= 2
+            && frame::encode(
+                &values,
+                Some(&times),
+                self.codec,
+                self.level,
+                &mut self.raw,
+                &mut self.frame_value,
+            );
+        if encoded {
+            let pos = self.out.len();
+            let len = RECORD_HEADER_LEN as usize + self.frame_value.len();
+            self.out.resize(pos + len, 0);
+            let h = self.header;
+            let flags = format::record_flags(true, h.epoch, u64::from(h.durable_count));
             format::encode_record(
-                &mut out[pos..],
+                &mut self.out[pos..],
                 run[0].0,
                 run[0].1 | format::TIMESTAMP_FRAME,
                 flags,
-                frame_value,
+                &self.frame_value,
             );
-            positions.extend(run.iter().map(|_| pos as u32));
-            *framed += run.len() as u64;
+            self.positions.extend(run.iter().map(|_| pos as u32));
+            self.framed += run.len() as u64;
         } else {
-            for &(_, _, s, e) in run.iter() {
-                positions.push(out.len() as u32);
-                out.extend_from_slice(&bytes[s..e]);
+            for &(_, _, s, e) in run {
+                self.positions.push(self.out.len() as u32);
+                self.out.extend_from_slice(&bytes[s..e]);
             }
         }
-        run.clear();
-    };
-    let mut pos = STORE_HEADER_LEN as usize;
-    while (positions.len() + run.len()) < count as usize {
-        let h = format::decode_record_header(&bytes[pos..]).expect("scanned intact");
-        let end = pos + h.total_len() as usize;
-        if h.is_frame() {
-            flush(
-                &mut run,
-                &mut out,
-                &mut positions,
-                &mut framed,
-                &mut raw,
-                &mut frame_value,
-            );
-            run_bytes = 0;
-            let held = frame::header_of(&bytes[pos + RECORD_HEADER_LEN as usize..end])
-                .expect("scanned intact")
-                .count;
-            let at = out.len() as u32;
-            out.extend_from_slice(&bytes[pos..end]);
-            positions.extend((0..held).map(|_| at));
-        } else {
-            run.push((h.offset, h.timestamp, pos, end));
-            run_bytes += h.len as usize;
-            if run_bytes >= FRAME_TARGET || run.len() >= FRAME_VALUES {
-                flush(
-                    &mut run,
-                    &mut out,
-                    &mut positions,
-                    &mut framed,
-                    &mut raw,
-                    &mut frame_value,
-                );
-                run_bytes = 0;
-            }
-        }
-        pos = end;
+        self.run.clear();
     }
-    flush(
-        &mut run,
-        &mut out,
-        &mut positions,
-        &mut framed,
-        &mut raw,
-        &mut frame_value,
-    );
-    debug_assert_eq!(positions.len() as u64, count);
-    (out, positions, framed)
 }
 
 impl Log {
