@@ -55,12 +55,7 @@ fn info_shows_the_codec_and_the_ratio_and_dump_prints_every_record() {
     assert!(line.starts_with("compression: zstd (level 3); "), "{line}");
     let frames = format!("{} records in {BATCHES} frames", BATCHES * PER_BATCH);
     assert!(line.contains(&frames), "{line}");
-    let out = segmentlog()
-        .args(["info", "--json"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = info_json(dir.path());
     let c = &doc["compression"];
     assert_eq!(c["frames"], BATCHES);
     assert_eq!(c["records_in_frames"], BATCHES * PER_BATCH);

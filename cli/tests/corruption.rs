@@ -267,12 +267,7 @@ fn info_of_a_damaged_log_shows_what_it_can_then_reports_until_repaired() {
         text.contains(&format!("lowest 0, next {N} ({N} records)")),
         "{text}"
     );
-    let out = segmentlog()
-        .args(["info", "--json"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = info_json(dir.path());
     assert_eq!(doc["quarantine"]["items"], 1);
     assert_eq!(doc["segments"][2]["first_timestamp_ms"], Value::Null);
 }
@@ -297,12 +292,7 @@ fn info_says_what_an_open_would_recover_after_a_crash() {
     assert!(text.contains(&event), "no {event:?} in\n{text}");
     assert!(text.contains("quarantine:  empty"), "{text}");
 
-    let out = segmentlog()
-        .args(["info", "--json"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = info_json(dir.path());
     let r = &doc["recovery"];
     assert_eq!(
         (

@@ -75,12 +75,7 @@ fn cursors_set_list_show_delete_and_info_shows_the_lag() {
         text.contains("billing: lag 30 records (committed 70, resumes at 70)"),
         "{text}"
     );
-    let out = segmentlog()
-        .args(["info", "--json"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = info_json(dir.path());
     let lags: Vec<_> = doc["cursors"]
         .as_array()
         .unwrap()

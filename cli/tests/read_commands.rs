@@ -48,12 +48,7 @@ fn info_shows_offsets_segments_versions_and_clean_state() {
     }
     assert!(text.trim_end().ends_with("newest"), "{text}");
 
-    let out = segmentlog()
-        .args(["info", "--json"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let doc: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let doc = info_json(dir.path());
     assert_eq!(doc["clean_shutdown"], true);
     assert_eq!(doc["next_offset"], 300);
     assert_eq!(doc["records"], 300);

@@ -77,14 +77,7 @@ fn check(log: &Log) {
 
 #[test]
 fn reads_format_v1_golden_log_read_only() {
-    let log = Log::open(
-        data(),
-        Options {
-            read_only: true,
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_read_only(&data());
     assert!(log.opened_clean());
     check(&log);
     let report = segmentlog::verify(&data(), &mut |_, _| {}).unwrap();
@@ -136,14 +129,7 @@ fn reads_format_v2_golden_log() {
     let h = segmentlog::format::decode_file_header(segmentlog::format::FileKind::Store, &header)
         .unwrap();
     assert_eq!(h.version, 2);
-    let log = Log::open(
-        &dir,
-        Options {
-            read_only: true,
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_read_only(&dir);
     assert!(log.opened_clean());
     check(&log);
     assert!(log.recovery_report().is_clean());
@@ -234,14 +220,7 @@ fn reads_format_v3_golden_log_with_a_frame() {
         timed >= 3,
         "each sealed segment's single appends are a frame: {timed}"
     );
-    let log = Log::open(
-        &dir,
-        Options {
-            read_only: true,
-            ..options()
-        },
-    )
-    .unwrap();
+    let log = open_read_only(&dir);
     assert!(log.opened_clean());
     check(&log);
     for o in SINGLES..SINGLES + BATCH {
@@ -258,4 +237,16 @@ fn reads_format_v3_golden_log_with_a_frame() {
     let log = Log::open(tmp.path(), options()).unwrap();
     check(&log);
     assert_eq!(log.append(b"appended").unwrap(), SINGLES + BATCH);
+}
+
+/// A golden log opened read-only (nothing in `data/` is ever changed).
+fn open_read_only(dir: &std::path::Path) -> Log {
+    Log::open(
+        dir,
+        Options {
+            read_only: true,
+            ..options()
+        },
+    )
+    .unwrap()
 }

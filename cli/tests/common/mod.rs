@@ -204,3 +204,13 @@ pub fn quarantine_items(dir: &Path) -> Vec<serde_json::Value> {
 pub fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
+
+/// `segmentlog info --json DIR`, which must succeed, parsed.
+pub fn info_json(dir: &Path) -> serde_json::Value {
+    let out = segmentlog()
+        .args(["info", "--json"])
+        .arg(dir)
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
