@@ -54,7 +54,8 @@ mod store;
 pub mod verify;
 
 pub use cursor::{
-    AutoCommit, Cursor, CursorPosition, CursorStart, MAX_NAME_LEN as MAX_CURSOR_NAME_LEN,
+    AutoCommit, CommitTally, Cursor, CursorPosition, CursorStart,
+    MAX_NAME_LEN as MAX_CURSOR_NAME_LEN,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};

@@ -1,5 +1,9 @@
 //! The auto-commit helper: iteration from a cursor that commits as it goes, for the simple
 //! consumer (`for record in cursor.auto_commit(100)? { process(record?) }`).
+//!
+//! [`CommitTally`] is its bookkeeping alone (what was handed out, what counts as processed,
+//! when to commit), so that the language bindings, which hold the cursor and the iterator in
+//! their own ways, commit exactly as [`AutoCommit`] does.
 
 use std::time::Duration;
 
@@ -8,20 +12,84 @@ use crate::error::{Error, Result};
 use crate::log::Iter;
 use crate::record::Record;
 
-/// Records from where a cursor resumes, committed as they are processed; see
-/// [`Cursor::auto_commit`].
-#[derive(Debug)]
-pub struct AutoCommit<'a> {
-    cursor: &'a Cursor,
-    iter: Iter,
+/// When an auto-committing consumer commits: a record handed out counts as processed once
+/// the next one is asked for, and every `every` processed records their position is
+/// committed. Used by [`AutoCommit`]; public for callers that keep the cursor and the
+/// iteration themselves (call [`CommitTally::before_next`] before asking for each record and
+/// [`CommitTally::handed_out`] with each record handed out).
+#[derive(Debug, Clone)]
+pub struct CommitTally {
     every: u64,
     /// The offset after the last record handed out, and whether asking for the next has
     /// counted it as processed yet.
     handed: Option<(u64, bool)>,
     /// Records counted as processed since the last commit.
     uncommitted: u64,
-    /// The position this helper committed last.
+    /// The position committed last through this tally.
     committed: Option<u64>,
+}
+
+impl CommitTally {
+    /// A tally that commits every `every` processed records (at least 1, else
+    /// [`Error::InvalidArgument`]).
+    pub fn new(every: u64) -> Result<CommitTally> {
+        if every == 0 {
+            return Err(Error::InvalidArgument(
+                "auto_commit: every must be at least 1".into(),
+            ));
+        }
+        Ok(CommitTally {
+            every,
+            handed: None,
+            uncommitted: 0,
+            committed: None,
+        })
+    }
+
+    /// Before the next record is asked for: counts the one handed out before as processed
+    /// and commits through `cursor` once `every` are.
+    pub fn before_next(&mut self, cursor: &Cursor) -> Result<()> {
+        if let Some((after, false)) = self.handed {
+            self.handed = Some((after, true));
+            self.uncommitted += 1;
+            if self.uncommitted >= self.every {
+                self.commit_at(cursor, after)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A record at `offset` was handed out.
+    pub fn handed_out(&mut self, offset: u64) {
+        self.handed = Some((offset + 1, false));
+    }
+
+    /// Commits the position after every record handed out so far (all of them processed).
+    pub fn commit(&mut self, cursor: &Cursor) -> Result<()> {
+        if let Some((after, _)) = self.handed {
+            self.handed = Some((after, true));
+            self.commit_at(cursor, after)?;
+        }
+        Ok(())
+    }
+
+    fn commit_at(&mut self, cursor: &Cursor, after: u64) -> Result<()> {
+        if self.committed != Some(after) {
+            cursor.commit(after)?;
+            self.committed = Some(after);
+        }
+        self.uncommitted = 0;
+        Ok(())
+    }
+}
+
+/// Records from where a cursor resumes, committed as they are processed; see
+/// [`Cursor::auto_commit`].
+#[derive(Debug)]
+pub struct AutoCommit<'a> {
+    cursor: &'a Cursor,
+    iter: Iter,
+    tally: CommitTally,
 }
 
 impl Cursor {
@@ -31,18 +99,11 @@ impl Cursor {
     /// `every` records are given again. Dropping it commits nothing (the last record handed
     /// out may not have been processed): call [`AutoCommit::commit`] when done.
     pub fn auto_commit(&self, every: u64) -> Result<AutoCommit<'_>> {
-        if every == 0 {
-            return Err(Error::InvalidArgument(
-                "auto_commit: every must be at least 1".into(),
-            ));
-        }
+        let tally = CommitTally::new(every)?;
         Ok(AutoCommit {
             cursor: self,
             iter: self.iter()?,
-            every,
-            handed: None,
-            uncommitted: 0,
-            committed: None,
+            tally,
         })
     }
 }
@@ -51,45 +112,17 @@ impl AutoCommit<'_> {
     /// The next record, waiting up to `timeout` (`None`: forever) for it to be appended, as
     /// [`Iter::next_timeout`]; first counts the record handed out before as processed.
     pub fn next_timeout(&mut self, timeout: Option<Duration>) -> Result<Option<Record>> {
-        self.count_processed()?;
+        self.tally.before_next(self.cursor)?;
         let record = self.iter.next_timeout(timeout)?;
         if let Some(r) = &record {
-            self.handed_out(r);
+            self.tally.handed_out(r.offset);
         }
         Ok(record)
     }
 
     /// Commits the position after every record handed out so far (all of them processed).
     pub fn commit(&mut self) -> Result<()> {
-        if let Some((after, _)) = self.handed {
-            self.handed = Some((after, true));
-            self.commit_at(after)?;
-        }
-        Ok(())
-    }
-
-    fn commit_at(&mut self, after: u64) -> Result<()> {
-        if self.committed != Some(after) {
-            self.cursor.commit(after)?;
-            self.committed = Some(after);
-        }
-        self.uncommitted = 0;
-        Ok(())
-    }
-
-    fn count_processed(&mut self) -> Result<()> {
-        if let Some((after, false)) = self.handed {
-            self.handed = Some((after, true));
-            self.uncommitted += 1;
-            if self.uncommitted >= self.every {
-                self.commit_at(after)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn handed_out(&mut self, record: &Record) {
-        self.handed = Some((record.offset + 1, false));
+        self.tally.commit(self.cursor)
     }
 }
 
@@ -97,12 +130,12 @@ impl Iterator for AutoCommit<'_> {
     type Item = Result<Record>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Err(e) = self.count_processed() {
+        if let Err(e) = self.tally.before_next(self.cursor) {
             return Some(Err(e));
         }
         let item = self.iter.next()?;
         if let Ok(r) = &item {
-            self.handed_out(r);
+            self.tally.handed_out(r.offset);
         }
         Some(item)
     }

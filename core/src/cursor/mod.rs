@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::format::MAX_OFFSET;
 use crate::log::{Iter, Log};
 
-pub use auto_commit::AutoCommit;
+pub use auto_commit::{AutoCommit, CommitTally};
 pub(crate) use file::SUFFIX;
 use file::{CursorFile, Slot};
 pub use name::MAX_NAME_LEN;
