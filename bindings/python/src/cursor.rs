@@ -1,14 +1,19 @@
-//! `segmentlog.Cursor` and `segmentlog.CursorPosition`: named durable cursors. Conversion
-//! only; the behaviour is core's (`Log::cursor`, `Cursor::commit`, ...).
+//! `segmentlog.Cursor`, `segmentlog.CursorPosition` and `segmentlog.AutoCommitIterator`:
+//! named durable cursors. Conversion only; the behaviour is core's (`Log::cursor`,
+//! `Cursor::commit`, `CommitTally`, ...).
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyInt, PyString};
-use segmentlog::{Cursor, CursorStart, Log};
+use segmentlog::{CommitTally, Cursor, CursorStart, Log};
 
 use crate::detached::Detached;
 use crate::errors::{IntoPyResult, guard, raise};
 use crate::iter::PyLogIterator;
+use crate::record::PyRecord;
 use crate::wait::Wait;
 
 /// The start of a new cursor from Python's arguments: ``start`` is ``"lowest"`` (also when
@@ -174,7 +179,154 @@ impl PyCursor {
         self.iter(py, None, false)
     }
 
+    /// auto_commit(every, wait=None, skip_holes=False) -> AutoCommitIterator
+    ///
+    /// Records from where the cursor resumes (as :meth:`iter`), committed as they are
+    /// processed: asking for the next record counts the one before as processed, and every
+    /// ``every`` processed records (at least 1) their position is committed. At least once:
+    /// after a crash up to ``every`` records come again. Use it in a ``with`` block (leaving it
+    /// without an exception commits the records handed out) or call
+    /// :meth:`AutoCommitIterator.commit` when done.
+    #[pyo3(signature = (every, wait=None, skip_holes=false))]
+    fn auto_commit(
+        slf: Bound<'_, Self>,
+        every: u64,
+        wait: Option<&Bound<'_, PyAny>>,
+        skip_holes: bool,
+    ) -> PyResult<PyAutoCommit> {
+        let py = slf.py();
+        let wait = Wait::parse(py, "wait", wait, Wait::No)?;
+        let this = slf.get();
+        let (iter, tally) = py
+            .detach(|| {
+                guard(|| {
+                    let tally = CommitTally::new(every)?;
+                    Ok((this.cursor.iter()?.skip_holes(skip_holes), tally))
+                })
+            })
+            .py_err(py)?;
+        Ok(PyAutoCommit {
+            cursor: slf.unbind(),
+            state: Detached::new(Mutex::new((iter, tally))),
+            wait,
+        })
+    }
+
     fn __repr__(&self) -> String {
         format!("Cursor(name={:?})", self.cursor.name())
+    }
+}
+
+/// Records from a cursor, committed as they are processed; made by :meth:`Cursor.auto_commit`.
+///
+/// Iterating yields :class:`Record` objects as :class:`LogIterator` does (waiting as asked);
+/// each step first counts the record handed out before as processed and commits every
+/// ``every`` of them. ``commit()`` commits everything handed out so far; a ``with`` block
+/// commits on a normal exit and commits nothing more if it ends with an exception (the
+/// record being processed then comes again after a restart).
+#[pyclass(frozen, module = "segmentlog", name = "AutoCommitIterator")]
+#[derive(Debug)]
+pub(crate) struct PyAutoCommit {
+    cursor: Py<PyCursor>,
+    // Locked only with the GIL released (threads may share the iterator).
+    state: Detached<Mutex<(segmentlog::Iter, CommitTally)>>,
+    wait: Wait,
+}
+
+impl PyAutoCommit {
+    fn next_within(&self, py: Python<'_>, wait: Wait) -> PyResult<Option<PyRecord>> {
+        let cursor: &Cursor = &self.cursor.get().cursor;
+        let found = wait.run(py, |slice| {
+            guard(|| {
+                let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                let (iter, tally) = &mut *state;
+                // Counts the record handed out before once (a no-op on later slices).
+                tally.before_next(cursor)?;
+                let record = if wait == Wait::No {
+                    iter.next().transpose()?
+                } else {
+                    iter.next_timeout(Some(slice))?
+                };
+                if let Some(r) = &record {
+                    tally.handed_out(r.offset);
+                }
+                Ok(record)
+            })
+        })?;
+        Ok(found.map(|r| PyRecord::from_core(py, r)))
+    }
+
+    fn commit_handed_out(&self, py: Python<'_>) -> PyResult<()> {
+        let cursor: &Cursor = &self.cursor.get().cursor;
+        py.detach(|| {
+            guard(|| {
+                let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                state.1.commit(cursor)
+            })
+        })
+        .py_err(py)
+    }
+}
+
+#[pymethods]
+impl PyAutoCommit {
+    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyRecord>> {
+        self.next_within(py, self.wait)
+    }
+
+    /// next_timeout(timeout=None) -> Record | None
+    ///
+    /// The next record, waiting up to ``timeout`` seconds for it to be appended (``None``:
+    /// forever, ``0``: not at all); ``None`` if the time passes first. Counts the record
+    /// handed out before as processed, as iterating does.
+    #[pyo3(signature = (timeout=None))]
+    fn next_timeout(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<PyRecord>> {
+        let wait = match Wait::parse(py, "timeout", timeout, Wait::Forever)? {
+            Wait::No => Wait::For(Duration::ZERO),
+            w => w,
+        };
+        self.next_within(py, wait)
+    }
+
+    /// commit() -> None
+    ///
+    /// Commits the position after every record handed out so far (all of them processed),
+    /// durably.
+    fn commit(&self, py: Python<'_>) -> PyResult<()> {
+        self.commit_handed_out(py)
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// Commits what was handed out unless the block ended with an exception.
+    #[pyo3(signature = (exc_type, _exc_value, _traceback))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<&Bound<'_, PyAny>>,
+        _exc_value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        if exc_type.is_none_or(|t| t.is_none()) {
+            self.commit_handed_out(py)?;
+        }
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<segmentlog.AutoCommitIterator cursor={:?}>",
+            self.cursor.get().cursor.name()
+        )
     }
 }

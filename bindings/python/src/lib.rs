@@ -22,6 +22,7 @@ fn _segmentlog(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<iter::PyLogIterator>()?;
     m.add_class::<cursor::PyCursor>()?;
     m.add_class::<cursor::PyCursorPosition>()?;
+    m.add_class::<cursor::PyAutoCommit>()?;
     m.add_class::<report::PyRecoveryReport>()?;
     m.add_class::<report::PyRecoveryEvent>()?;
     m.add_function(wrap_pyfunction!(log::open, m)?)?;

@@ -130,3 +130,56 @@ def test_retention_waits_for_a_cursor_up_to_its_cap(log_dir: Path) -> None:
             log.append(b"%0200d" % i)
         p = c.position()
         assert p.skipped > 0 and p.resume == log.lowest_offset  # past the cap: dropped anyway
+
+
+def test_auto_commit_commits_what_was_processed(log: segmentlog.Log) -> None:
+    filled(log, 10)
+    c = log.cursor("auto")
+    with pytest.raises(segmentlog.InvalidArgumentError):
+        c.auto_commit(0)
+    seen = []
+    for rec in c.auto_commit(3):
+        seen.append(rec.offset)
+        if rec.offset == 6:
+            break  # 0..=5 counted as processed (asking for 6 counted 5): two commits
+    assert seen == list(range(7))
+    assert c.position().committed == 6
+    # Resumes at the first record not committed: 6 comes again (at least once).
+    with c.auto_commit(100) as records:
+        assert [r.offset for r in records] == [6, 7, 8, 9]
+    # Leaving the block commits what was handed out.
+    assert c.position().committed == 10
+    assert c.position().lag == 0
+
+
+def test_auto_commit_on_an_exception_commits_only_what_was_processed(
+    log: segmentlog.Log,
+) -> None:
+    filled(log, 5)
+    c = log.cursor("failing")
+    with pytest.raises(RuntimeError):
+        with c.auto_commit(1) as records:
+            for rec in records:
+                if rec.offset == 2:
+                    raise RuntimeError("processing failed")
+    # 0 and 1 were processed (each committed as the next was asked for); 2 was not.
+    assert c.position().committed == 2
+    it = c.auto_commit(1)
+    again = it.next_timeout(0)
+    assert again is not None and again.offset == 2
+    it.commit()
+    assert c.position().committed == 3
+    assert "failing" in repr(it)
+
+
+def test_auto_commit_tails_and_outlives_nothing(log_dir: Path) -> None:
+    log = segmentlog.open(log_dir)
+    c = log.cursor("tail", "next")
+    it = c.auto_commit(1, wait=0.05)
+    assert list(it) == []
+    log.append(b"late")
+    rec = it.next_timeout(1)
+    assert rec is not None and rec.value == b"late"
+    log.close()
+    with pytest.raises(segmentlog.LogClosedError):
+        it.commit()

@@ -18,6 +18,7 @@ says what an open found and did; :func:`repair` scans a closed log and makes hol
 """
 
 from ._segmentlog import (
+    AutoCommitIterator,
     Cursor,
     CursorPosition,
     Log,
@@ -43,6 +44,7 @@ from ._errors import (
 )
 
 __all__ = [
+    "AutoCommitIterator",
     "Cursor",
     "CursorPosition",
     "SegmentLogError",

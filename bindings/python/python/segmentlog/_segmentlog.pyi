@@ -18,6 +18,7 @@ __all__ = [
     "LogIterator",
     "Cursor",
     "CursorPosition",
+    "AutoCommitIterator",
     "RecoveryEvent",
     "RecoveryReport",
     "open",
@@ -110,6 +111,31 @@ class Cursor:
     def iter(self, wait: Union[float, bool, None] = None, skip_holes: bool = False) -> LogIterator:
         """Records from where the cursor resumes; ``wait`` as for :meth:`Log.iter`."""
     def __iter__(self) -> LogIterator: ...
+    def auto_commit(
+        self, every: int, wait: Union[float, bool, None] = None, skip_holes: bool = False
+    ) -> AutoCommitIterator:
+        """Records from where the cursor resumes, committed every ``every`` processed ones."""
+
+@final
+class AutoCommitIterator(Iterator[Record]):
+    """Records from a cursor, committed as they are processed; made by :meth:`Cursor.auto_commit`.
+
+    Asking for the next record counts the one before as processed. A ``with`` block commits
+    what was handed out when it ends without an exception."""
+
+    def __iter__(self) -> "AutoCommitIterator": ...
+    def __next__(self) -> Record: ...
+    def next_timeout(self, timeout: Union[float, bool, None] = None) -> Optional[Record]:
+        """The next record, waiting up to ``timeout`` seconds (None: forever); None on timeout."""
+    def commit(self) -> None:
+        """Commits the position after every record handed out so far, durably."""
+    def __enter__(self) -> "AutoCommitIterator": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc_value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> bool: ...
 
 @final
 class RecoveryEvent:
