@@ -49,14 +49,10 @@ impl CommitTally {
     /// Before the next record is asked for: counts the one handed out before as processed
     /// and commits through `cursor` once `every` are.
     pub fn before_next(&mut self, cursor: &Cursor) -> Result<()> {
-        if let Some((after, false)) = self.handed {
-            self.handed = Some((after, true));
-            self.uncommitted += 1;
-            if self.uncommitted >= self.every {
-                self.commit_at(cursor, after)?;
-            }
+        match self.count_before_next() {
+            Some(position) => self.commit_now(cursor, position),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// A record at `offset` was handed out.
@@ -66,19 +62,45 @@ impl CommitTally {
 
     /// Commits the position after every record handed out so far (all of them processed).
     pub fn commit(&mut self, cursor: &Cursor) -> Result<()> {
-        if let Some((after, _)) = self.handed {
-            self.handed = Some((after, true));
-            self.commit_at(cursor, after)?;
+        match self.due_now() {
+            Some(position) => self.commit_now(cursor, position),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    fn commit_at(&mut self, cursor: &Cursor, after: u64) -> Result<()> {
-        if self.committed != Some(after) {
-            cursor.commit(after)?;
-            self.committed = Some(after);
+    /// [`CommitTally::before_next`] for a caller that commits by itself (off its main thread,
+    /// say): counts the record handed out before as processed and returns the position to
+    /// commit when one is due; call [`CommitTally::committed`] once that commit returned.
+    pub fn count_before_next(&mut self) -> Option<u64> {
+        let (after, false) = self.handed? else {
+            return None;
+        };
+        self.handed = Some((after, true));
+        self.uncommitted += 1;
+        (self.uncommitted >= self.every).then_some(after)
+    }
+
+    /// [`CommitTally::commit`] for a caller that commits by itself: counts every record handed
+    /// out as processed and returns the position after them, unless committed already.
+    pub fn due_now(&mut self) -> Option<u64> {
+        let (after, _) = self.handed?;
+        self.handed = Some((after, true));
+        if self.committed == Some(after) {
+            self.uncommitted = 0;
+            return None;
         }
+        Some(after)
+    }
+
+    /// `position`, which this tally returned, was committed.
+    pub fn committed(&mut self, position: u64) {
+        self.committed = Some(position);
         self.uncommitted = 0;
+    }
+
+    fn commit_now(&mut self, cursor: &Cursor, position: u64) -> Result<()> {
+        cursor.commit(position)?;
+        self.committed(position);
         Ok(())
     }
 }
