@@ -595,6 +595,26 @@ segmentlog_status segmentlog_cursor_commit(const segmentlog_cursor *cursor, uint
 segmentlog_status segmentlog_cursor_reader(const segmentlog_cursor *cursor, segmentlog_reader **reader_out);
 
 /**
+ * Opens a reader at the cursor's resume position that commits as it goes (the simple
+ * consumer): each `segmentlog_reader_next` first counts the record it returned before as
+ * processed, and every `every` processed records their position is committed (durably, one
+ * fdatasync, within that `segmentlog_reader_next`; if the commit fails, that call returns its
+ * error and the next one commits again). At least once: after a crash up to `every` records
+ * come again. Freeing the reader commits nothing (the last record returned may not have been
+ * processed): call `segmentlog_reader_commit` when done.
+ *
+ * - `every` (>= 1, else INVALID_ARGUMENT): processed records per commit.
+ * - `reader_out` (required): receives the reader on success; untouched on failure.
+ *
+ * Ownership: the caller owns the reader and frees it with `segmentlog_reader_free`; it keeps
+ * what it needs of the cursor (either may be freed first). Thread-safety: safe.
+ *
+ * # Safety
+ * `cursor` must be NULL or a cursor not yet freed; `reader_out` NULL or writable.
+ */
+segmentlog_status segmentlog_cursor_auto_reader(const segmentlog_cursor *cursor, uint64_t every, segmentlog_reader **reader_out);
+
+/**
  * Frees a cursor handle (the cursor itself stays in the log: see `segmentlog_cursor_delete`).
  * NULL is a no-op. Ownership: takes the cursor back; the pointer is invalid afterwards.
  * Thread-safety: no other call on this cursor may run.
@@ -945,6 +965,17 @@ segmentlog_status segmentlog_reader_position(const segmentlog_reader *reader, ui
  * `reader` must be NULL or a reader not yet freed.
  */
 segmentlog_status segmentlog_reader_set_skip_holes(segmentlog_reader *reader, bool skip);
+
+/**
+ * Commits, for a reader from `segmentlog_cursor_auto_reader`, the position after every
+ * record it returned (all of them processed), durably; nothing to do if that is committed
+ * already. INVALID_ARGUMENT for any other reader. Ownership: nothing is transferred; a record
+ * view the reader holds stays valid. Thread-safety: as `segmentlog_reader_next`.
+ *
+ * # Safety
+ * `reader` must be NULL or a reader not yet freed.
+ */
+segmentlog_status segmentlog_reader_commit(segmentlog_reader *reader);
 
 /**
  * Frees a reader and the record view it holds. NULL is a no-op.

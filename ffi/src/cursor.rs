@@ -1,8 +1,9 @@
 //! `segmentlog_cursor`: named durable cursors (a consumer's committed position).
 
 use std::ffi::{CStr, c_char};
+use std::sync::Arc;
 
-use segmentlog_core::{Cursor, CursorStart};
+use segmentlog_core::{CommitTally, Cursor, CursorStart};
 
 use super::guard::{Failure, guard, guard_or, require};
 use super::log::segmentlog_log;
@@ -30,7 +31,8 @@ pub const SEGMENTLOG_CURSOR_START_TIME: segmentlog_cursor_start = 3;
 /// handles and processes on the same cursor) and the last one wins.
 #[derive(Debug)]
 pub struct segmentlog_cursor {
-    cursor: Cursor,
+    // Shared with the auto-commit readers made from it (`segmentlog_cursor_auto_reader`).
+    cursor: Arc<Cursor>,
 }
 
 /// A cursor's committed position and where reading resumes, as `segmentlog_cursor_position`
@@ -86,7 +88,9 @@ fn start_of(start: segmentlog_cursor_start, value: u64) -> Result<CursorStart, F
 }
 
 fn into_handle(cursor: Cursor) -> *mut segmentlog_cursor {
-    Box::into_raw(Box::new(segmentlog_cursor { cursor }))
+    Box::into_raw(Box::new(segmentlog_cursor {
+        cursor: Arc::new(cursor),
+    }))
 }
 
 /// Opens the cursor `name` of `log`, creating it at `start` (with `start_value`, see the
@@ -248,6 +252,41 @@ pub unsafe extern "C" fn segmentlog_cursor_reader(
         let iter = unsafe { &(*cursor).cursor }.iter()?;
         // SAFETY: reader_out is non-NULL and writable (caller's contract).
         unsafe { *reader_out = segmentlog_reader::boxed(iter) };
+        Ok(())
+    })
+}
+
+/// Opens a reader at the cursor's resume position that commits as it goes (the simple
+/// consumer): each `segmentlog_reader_next` first counts the record it returned before as
+/// processed, and every `every` processed records their position is committed (durably, one
+/// fdatasync, within that `segmentlog_reader_next`; if the commit fails, that call returns its
+/// error and the next one commits again). At least once: after a crash up to `every` records
+/// come again. Freeing the reader commits nothing (the last record returned may not have been
+/// processed): call `segmentlog_reader_commit` when done.
+///
+/// - `every` (>= 1, else INVALID_ARGUMENT): processed records per commit.
+/// - `reader_out` (required): receives the reader on success; untouched on failure.
+///
+/// Ownership: the caller owns the reader and frees it with `segmentlog_reader_free`; it keeps
+/// what it needs of the cursor (either may be freed first). Thread-safety: safe.
+///
+/// # Safety
+/// `cursor` must be NULL or a cursor not yet freed; `reader_out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn segmentlog_cursor_auto_reader(
+    cursor: *const segmentlog_cursor,
+    every: u64,
+    reader_out: *mut *mut segmentlog_reader,
+) -> segmentlog_status {
+    guard(|| {
+        require(!cursor.is_null(), "cursor")?;
+        require(!reader_out.is_null(), "reader_out")?;
+        // SAFETY: cursor is non-NULL and not freed (caller's contract).
+        let cursor = unsafe { &(*cursor).cursor };
+        let tally = CommitTally::new(every)?;
+        let iter = cursor.iter()?;
+        // SAFETY: reader_out is non-NULL and writable (caller's contract).
+        unsafe { *reader_out = segmentlog_reader::boxed_auto(iter, cursor.clone(), tally) };
         Ok(())
     })
 }

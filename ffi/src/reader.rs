@@ -1,8 +1,9 @@
 //! `segmentlog_reader`: ordered iteration and tailing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use segmentlog_core::{Iter, Record};
+use segmentlog_core::{CommitTally, Cursor, Iter, Record};
 
 use super::guard::{Failure, guard, guard_or, require};
 use super::log::segmentlog_log;
@@ -30,6 +31,8 @@ pub struct segmentlog_reader {
     iter: Option<Iter>,
     /// The record last returned; `segmentlog_record::data` points into it.
     current: Option<Record>,
+    /// For a reader from `segmentlog_cursor_auto_reader`: the cursor it commits and when.
+    auto: Option<(Arc<Cursor>, CommitTally)>,
 }
 
 impl segmentlog_reader {
@@ -38,6 +41,20 @@ impl segmentlog_reader {
         Box::into_raw(Box::new(segmentlog_reader {
             iter: Some(iter),
             current: None,
+            auto: None,
+        }))
+    }
+
+    /// A reader over `iter` that commits through `cursor` as `tally` says.
+    pub(crate) fn boxed_auto(
+        iter: Iter,
+        cursor: Arc<Cursor>,
+        tally: CommitTally,
+    ) -> *mut segmentlog_reader {
+        Box::into_raw(Box::new(segmentlog_reader {
+            iter: Some(iter),
+            current: None,
+            auto: Some((cursor, tally)),
         }))
     }
 
@@ -100,12 +117,8 @@ pub unsafe extern "C" fn segmentlog_reader_open(
         require(!reader_out.is_null(), "reader_out")?;
         // SAFETY: log is non-NULL and open (caller's contract).
         let iter = unsafe { &(*log).log }.iter(from);
-        let reader = Box::into_raw(Box::new(segmentlog_reader {
-            iter: Some(iter),
-            current: None,
-        }));
         // SAFETY: reader_out is non-NULL and writable (caller's contract).
-        unsafe { *reader_out = reader };
+        unsafe { *reader_out = segmentlog_reader::boxed(iter) };
         Ok(())
     })
 }
@@ -159,6 +172,9 @@ pub unsafe extern "C" fn segmentlog_reader_next(
         let reader = unsafe { &mut *reader };
         // Drop the previous record first: its view is documented as invalid now.
         reader.current = None;
+        if let Some((cursor, tally)) = &mut reader.auto {
+            tally.before_next(cursor)?;
+        }
         // next_timeout also for NO_WAIT (a zero timeout returns at once): unlike the Iterator,
         // it reports a persistent error (closed, truncated away) again on every call instead of
         // ending, so C never mistakes a failed reader for one at the end of the log.
@@ -169,6 +185,9 @@ pub unsafe extern "C" fn segmentlog_reader_next(
                 data: record.value.as_ptr(),
                 len: record.value.len(),
             };
+            if let Some((_, tally)) = &mut reader.auto {
+                tally.handed_out(record.offset);
+            }
             // The Vec's heap buffer does not move when the Record moves into `current`.
             reader.current = Some(record);
             view
@@ -228,6 +247,34 @@ pub unsafe extern "C" fn segmentlog_reader_set_skip_holes(
             reader.iter = Some(iter.skip_holes(skip));
         }
         reader.iter()?;
+        Ok(())
+    })
+}
+
+/// Commits, for a reader from `segmentlog_cursor_auto_reader`, the position after every
+/// record it returned (all of them processed), durably; nothing to do if that is committed
+/// already. INVALID_ARGUMENT for any other reader. Ownership: nothing is transferred; a record
+/// view the reader holds stays valid. Thread-safety: as `segmentlog_reader_next`.
+///
+/// # Safety
+/// `reader` must be NULL or a reader not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn segmentlog_reader_commit(
+    reader: *mut segmentlog_reader,
+) -> segmentlog_status {
+    guard(|| {
+        require(!reader.is_null(), "reader")?;
+        // SAFETY: reader is non-NULL, not freed, and used by one thread at a time (contract).
+        let reader = unsafe { &mut *reader };
+        let Some((cursor, tally)) = &mut reader.auto else {
+            return Err(Failure::new(
+                segmentlog_status::InvalidArgument,
+                "invalid argument: segmentlog_reader_commit needs a reader from \
+                 segmentlog_cursor_auto_reader"
+                    .to_string(),
+            ));
+        };
+        tally.commit(cursor)?;
         Ok(())
     })
 }

@@ -144,6 +144,62 @@ static void lists_and_deletes(const char *tmp) {
     segmentlog_cursor_free(b);
 }
 
+/* The auto-commit reader: each next counts the record before as processed, a commit every
+ * `every`; segmentlog_reader_commit commits what was returned; plain readers refuse it. */
+static void auto_commits(const char *tmp) {
+    segmentlog_log *log = log_of(tmp, 10);
+    REQUIRE(log != NULL);
+    segmentlog_cursor *c = NULL;
+    REQUIRE_OK(segmentlog_cursor_open(log, "auto", SEGMENTLOG_CURSOR_START_LOWEST, 0, &c, NULL));
+    segmentlog_reader *r = NULL;
+    CHECK_STATUS(segmentlog_cursor_auto_reader(c, 0, &r), SEGMENTLOG_STATUS_INVALID_ARGUMENT);
+    CHECK(r == NULL);
+    REQUIRE_OK(segmentlog_cursor_auto_reader(c, 3, &r));
+    segmentlog_record rec;
+    bool has = false;
+    for (uint64_t want = 0; want <= 6; want++) {
+        CHECK_OK(segmentlog_reader_next(r, SEGMENTLOG_NO_WAIT, &rec, &has));
+        CHECK(has && rec.offset == want);
+    }
+    /* Asking for 6 counted 0..=5 as processed: commits at 3 and at 6. */
+    segmentlog_cursor_state st;
+    CHECK_OK(segmentlog_cursor_position(c, &st));
+    CHECK(st.committed == 6 && st.commits == 3);
+    /* The reader keeps what it needs of the cursor: free the handle first. */
+    segmentlog_cursor_free(c);
+    CHECK_OK(segmentlog_reader_commit(r));
+    CHECK_OK(segmentlog_reader_commit(r)); /* nothing new: no second commit */
+    segmentlog_reader_free(r);
+
+    REQUIRE_OK(segmentlog_cursor_open_existing(log, "auto", &c));
+    CHECK_OK(segmentlog_cursor_position(c, &st));
+    CHECK(st.committed == 7 && st.commits == 4);
+    /* Freed without a commit: the records returned come again (at least once). */
+    REQUIRE_OK(segmentlog_cursor_auto_reader(c, 100, &r));
+    CHECK_OK(segmentlog_reader_next(r, SEGMENTLOG_NO_WAIT, &rec, &has));
+    CHECK(has && rec.offset == 7);
+    segmentlog_reader_free(r);
+    CHECK_OK(segmentlog_cursor_position(c, &st));
+    CHECK(st.committed == 7);
+
+    REQUIRE_OK(segmentlog_cursor_reader(c, &r));
+    CHECK_STATUS(segmentlog_reader_commit(r), SEGMENTLOG_STATUS_INVALID_ARGUMENT);
+    segmentlog_reader_free(r);
+    CHECK_STATUS(segmentlog_reader_commit(NULL), SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(segmentlog_cursor_auto_reader(NULL, 1, &r), SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(segmentlog_cursor_auto_reader(c, 1, NULL), SEGMENTLOG_STATUS_NULL_ARGUMENT);
+
+    /* A commit that fails (log closed) fails the next that is due; nothing is lost. */
+    REQUIRE_OK(segmentlog_cursor_auto_reader(c, 1, &r));
+    CHECK_OK(segmentlog_reader_next(r, SEGMENTLOG_NO_WAIT, &rec, &has));
+    segmentlog_close(log);
+    CHECK_STATUS(segmentlog_reader_next(r, SEGMENTLOG_NO_WAIT, &rec, &has),
+                 SEGMENTLOG_STATUS_CLOSED);
+    CHECK_STATUS(segmentlog_reader_commit(r), SEGMENTLOG_STATUS_CLOSED);
+    segmentlog_reader_free(r);
+    segmentlog_cursor_free(c);
+}
+
 static void cursor_nulls(const char *tmp) {
     segmentlog_log *log = log_of(tmp, 1);
     REQUIRE(log != NULL);
@@ -177,6 +233,7 @@ static void cursor_nulls(const char *tmp) {
 const test_case cursor_tests[] = {
     {"cursor_commits_and_resumes", commits_and_resumes},
     {"cursor_lists_and_deletes", lists_and_deletes},
+    {"cursor_auto_commits", auto_commits},
     {"cursor_nulls", cursor_nulls},
     {NULL, NULL},
 };
