@@ -56,14 +56,55 @@ export interface Log {
   iter(options?: IterOptions): LogIterator
 }
 
+/**
+ * What `namedCursor.autoCommit()` returns: records from where the cursor resumes, committed
+ * as they are processed (off the main thread). `break` commits nothing more; `commit()`
+ * commits every record handed out.
+ */
+export declare class AutoCommitIterator implements AsyncIterableIterator<LogRecord> {
+  next(): Promise<IteratorResult<LogRecord, undefined>>
+  return(value?: unknown): Promise<IteratorResult<LogRecord, undefined>>
+  /** Commits the position after every record handed out so far, durably. */
+  commit(): Promise<void>
+  [Symbol.asyncIterator](): AutoCommitIterator
+}
+
 export interface NamedCursor {
   /**
    * Reads the log from where the named cursor resumes, with `IterOptions` but `from`.
    * Reading commits nothing: call `commit(record.offset + 1)` after processing.
    */
   iter(options?: Omit<IterOptions, 'from'>): LogIterator
+  /**
+   * Reads as `iter()` and commits as it goes: asking for the next record counts the one
+   * before as processed; every `every` processed records (at least 1) are committed.
+   */
+  autoCommit(every: number, options?: Omit<IterOptions, 'from'>): AutoCommitIterator
   /** `for await (const record of namedCursor)`: tails from where it resumes. */
   [Symbol.asyncIterator](): LogIterator
+}
+
+/**
+ * Core's `CommitTally` for `namedCursor.autoCommit()`: a record handed out counts as
+ * processed once the next is asked for; every `every` processed records a position is due.
+ * `index.js` commits what is due with `commitAsync` (off the main thread) and reports it
+ * back with `committed`.
+ */
+export declare class CommitTally {
+  /**
+   * Counts the record handed out before as processed; the position to commit if one is
+   * due, else null.
+   */
+  countBeforeNext(): number | null
+  /** A record at `offset` was handed out. */
+  handedOut(offset: number): void
+  /**
+   * Counts every record handed out as processed; the position after them if not committed
+   * yet, else null.
+   */
+  dueNow(): number | null
+  /** `position`, which this tally returned, was committed. */
+  committed(position: number): void
 }
 
 /** Reads a log in offset order (what `log.iter()` is built on). */
@@ -221,6 +262,11 @@ export declare class NamedCursor {
   commitAsync(position: number): Promise<void>
   /** A reading cursor from where this one resumes; `iter()` in `index.js` wraps it. */
   reader(skipHoles?: boolean): Cursor
+  /**
+   * When `autoCommit()` (in `index.js`) commits: core's bookkeeping for a consumer that
+   * commits every `every` processed records.
+   */
+  commitTally(every: number): CommitTally
 }
 
 /** The offsets a batch got: `first` is the first record's, `next` is one past the last. */

@@ -6,7 +6,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { LogIterator } = require('./iter.js')
+const { LogIterator, AutoCommitIterator } = require('./iter.js')
 
 // The addon comes from one small package per platform, `segmentlog-<platform>` (napi-rs's
 // convention): the release tarball of this package declares them all as optionalDependencies
@@ -218,6 +218,12 @@ Log.prototype.appendBatch = function appendBatch(values) {
  * holes silently.
  */
 Log.prototype.iter = function iter(options) {
+  const { from, live, skipHoles } = iterOptions(options)
+  return new LogIterator(this.cursor(from, skipHoles), live)
+}
+
+/** The options of `iter()` (`from` is checked by the native side), checked and defaulted. */
+function iterOptions(options) {
   if (options === undefined || options === null) options = {}
   if (typeof options !== 'object' || Array.isArray(options)) {
     const e = new TypeError(`options must be an object (got ${typeof options})`)
@@ -232,7 +238,7 @@ Log.prototype.iter = function iter(options) {
       throw e
     }
   }
-  return new LogIterator(this.cursor(from, skipHoles), live)
+  return { from, live, skipHoles }
 }
 
 /**
@@ -241,21 +247,21 @@ Log.prototype.iter = function iter(options) {
  * but `from`. Reading commits nothing: call `commit(record.offset + 1)` after processing.
  */
 NamedCursor.prototype.iter = function iter(options) {
-  if (options === undefined || options === null) options = {}
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    const e = new TypeError(`options must be an object (got ${typeof options})`)
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    throw e
-  }
-  const { live = false, skipHoles = false } = options
-  for (const [name, value] of [['live', live], ['skipHoles', skipHoles]]) {
-    if (typeof value !== 'boolean') {
-      const e = new TypeError(`options.${name} must be a boolean (got ${typeof value})`)
-      e.code = 'ERR_INVALID_ARG_TYPE'
-      throw e
-    }
-  }
+  const { live, skipHoles } = iterOptions(options)
   return new LogIterator(this.reader(skipHoles), live)
+}
+
+/**
+ * Reads from where the named cursor resumes (options as `iter()`) and commits as it goes:
+ * asking for the next record counts the one before as processed, and every `every` processed
+ * records (at least 1) their position is committed, off the main thread, before the next
+ * record is handed out. At least once: after a crash up to `every` records come again.
+ * `break` commits nothing more: call `await records.commit()` when done.
+ */
+NamedCursor.prototype.autoCommit = function autoCommit(every, options) {
+  const { live, skipHoles } = iterOptions(options)
+  const tally = this.commitTally(every)
+  return new AutoCommitIterator(this, tally, new LogIterator(this.reader(skipHoles), live))
 }
 
 /** `for await (const record of namedCursor)`: tails from where it resumes (`iter({ live: true })`). */
@@ -341,4 +347,4 @@ Log.prototype.readMany = function readMany(offsets) {
   }
 }
 
-module.exports = { Log, Cursor, NamedCursor, LogIterator }
+module.exports = { Log, Cursor, NamedCursor, LogIterator, AutoCommitIterator }

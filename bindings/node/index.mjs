@@ -4,5 +4,5 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const segmentlog = require('./index.js')
 
-export const { Log, Cursor, NamedCursor, LogIterator } = segmentlog
+export const { Log, Cursor, NamedCursor, LogIterator, AutoCommitIterator } = segmentlog
 export default segmentlog

@@ -100,4 +100,63 @@ class LogIterator {
   }
 }
 
-module.exports = { LogIterator }
+/**
+ * What `namedCursor.autoCommit()` returns: the records of a LogIterator over the cursor,
+ * committed as they are processed. Asking for the next record counts the one handed out
+ * before as processed (core's CommitTally decides when a commit is due); a due commit runs
+ * on the thread pool (`commitAsync`) before the next record is handed out. `break` commits
+ * nothing more; `commit()` commits every record handed out.
+ */
+class AutoCommitIterator {
+  #cursor
+  #tally
+  #records
+  #queue = Promise.resolve()
+
+  constructor(cursor, tally, records) {
+    this.#cursor = cursor
+    this.#tally = tally
+    this.#records = records
+  }
+
+  [Symbol.asyncIterator]() {
+    return this
+  }
+
+  /** The next record; calls are served in order even when not awaited one by one. */
+  next() {
+    return this.#serial(async () => {
+      await this.#commitIfDue(this.#tally.countBeforeNext())
+      const result = await this.#records.next()
+      if (!result.done) this.#tally.handedOut(result.value.offset)
+      return result
+    })
+  }
+
+  /** Commits the position after every record handed out so far (all processed), durably. */
+  commit() {
+    return this.#serial(() => this.#commitIfDue(this.#tally.dueNow()))
+  }
+
+  /** Ends the iteration (what `break` calls); commits nothing. */
+  return(value) {
+    return this.#records.return(value)
+  }
+
+  async #commitIfDue(position) {
+    if (position === null) return
+    await this.#cursor.commitAsync(position)
+    this.#tally.committed(position)
+  }
+
+  #serial(step) {
+    const result = this.#queue.then(step)
+    this.#queue = result.then(
+      () => undefined,
+      () => undefined,
+    )
+    return result
+  }
+}
+
+module.exports = { LogIterator, AutoCommitIterator }

@@ -56,12 +56,30 @@ export interface Log {
   iter(options?: IterOptions): LogIterator
 }
 
+/**
+ * What `namedCursor.autoCommit()` returns: records from where the cursor resumes, committed
+ * as they are processed (off the main thread). `break` commits nothing more; `commit()`
+ * commits every record handed out.
+ */
+export declare class AutoCommitIterator implements AsyncIterableIterator<LogRecord> {
+  next(): Promise<IteratorResult<LogRecord, undefined>>
+  return(value?: unknown): Promise<IteratorResult<LogRecord, undefined>>
+  /** Commits the position after every record handed out so far, durably. */
+  commit(): Promise<void>
+  [Symbol.asyncIterator](): AutoCommitIterator
+}
+
 export interface NamedCursor {
   /**
    * Reads the log from where the named cursor resumes, with `IterOptions` but `from`.
    * Reading commits nothing: call `commit(record.offset + 1)` after processing.
    */
   iter(options?: Omit<IterOptions, 'from'>): LogIterator
+  /**
+   * Reads as `iter()` and commits as it goes: asking for the next record counts the one
+   * before as processed; every `every` processed records (at least 1) are committed.
+   */
+  autoCommit(every: number, options?: Omit<IterOptions, 'from'>): AutoCommitIterator
   /** `for await (const record of namedCursor)`: tails from where it resumes. */
   [Symbol.asyncIterator](): LogIterator
 }

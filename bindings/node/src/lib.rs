@@ -24,6 +24,6 @@ mod tasks;
 
 pub use cursor::{Cursor, RecordChunk};
 pub use log::{BatchRange, Log, LogRecord};
-pub use named_cursor::{CursorPosition, NamedCursor};
+pub use named_cursor::{CommitTally, CursorPosition, NamedCursor};
 pub use options::{OpenOptions, RepairOptions};
 pub use report::{RecoveryEvent, RecoveryReport};

@@ -1,13 +1,16 @@
 //! `NamedCursor`: a named durable cursor (core's `segmentlog::Cursor`). Named so because
 //! `Cursor` is already the reading primitive under `log.iter()` (`cursor.rs`). Conversion
-//! only; `index.js` adds `iter()` and `for await` on top of `reader()`.
+//! only; `index.js` adds `iter()` and `for await` on top of `reader()`, and `autoCommit()` on
+//! top of `reader()`, `commitTally()` (core's `CommitTally`) and `commitAsync()`.
 
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::convert::{is_nullish, is_type, number, offset_arg, safe_u64_of, to_js_number};
+use crate::convert::{
+    is_nullish, is_type, number, offset_arg, offset_of, safe_u64_of, to_js_number,
+};
 use crate::cursor::Cursor;
 use crate::errors::{Failure, Outcome, finish, guard};
 
@@ -164,6 +167,78 @@ impl NamedCursor {
                 Ok(Cursor::new(self.log.clone(), iter))
             }),
         )
+    }
+}
+
+#[napi]
+impl NamedCursor {
+    /// When `autoCommit()` (in `index.js`) commits: core's bookkeeping for a consumer that
+    /// commits every `every` processed records.
+    #[napi(catch_unwind, ts_args_type = "every: number")]
+    pub fn commit_tally(&self, env: Env, every: Unknown) -> Result<CommitTally> {
+        finish(
+            &env,
+            guard(|| {
+                let every = safe_u64_of(number(&every, "every")?, || "every".to_string())?;
+                Ok(CommitTally {
+                    inner: segmentlog::CommitTally::new(every)?,
+                })
+            }),
+        )
+    }
+}
+
+/// Core's `CommitTally` for `namedCursor.autoCommit()`: a record handed out counts as
+/// processed once the next is asked for; every `every` processed records a position is due.
+/// `index.js` commits what is due with `commitAsync` (off the main thread) and reports it
+/// back with `committed`.
+#[napi]
+#[derive(Debug)]
+pub struct CommitTally {
+    inner: segmentlog::CommitTally,
+}
+
+#[napi]
+impl CommitTally {
+    /// Counts the record handed out before as processed; the position to commit if one is
+    /// due, else null.
+    #[napi(catch_unwind)]
+    pub fn count_before_next(&mut self, env: Env) -> Result<Option<f64>> {
+        let due = self.inner.count_before_next();
+        finish(
+            &env,
+            guard(|| due.map(|p| to_js_number(p, "position")).transpose()),
+        )
+    }
+
+    /// A record at `offset` was handed out.
+    #[napi(catch_unwind)]
+    pub fn handed_out(&mut self, env: Env, offset: f64) -> Result<()> {
+        let offset = finish(&env, guard(|| offset_of(offset, || "offset".to_string())))?;
+        self.inner.handed_out(offset);
+        Ok(())
+    }
+
+    /// Counts every record handed out as processed; the position after them if not committed
+    /// yet, else null.
+    #[napi(catch_unwind)]
+    pub fn due_now(&mut self, env: Env) -> Result<Option<f64>> {
+        let due = self.inner.due_now();
+        finish(
+            &env,
+            guard(|| due.map(|p| to_js_number(p, "position")).transpose()),
+        )
+    }
+
+    /// `position`, which this tally returned, was committed.
+    #[napi(catch_unwind)]
+    pub fn committed(&mut self, env: Env, position: f64) -> Result<()> {
+        let position = finish(
+            &env,
+            guard(|| offset_of(position, || "position".to_string())),
+        )?;
+        self.inner.committed(position);
+        Ok(())
     }
 }
 

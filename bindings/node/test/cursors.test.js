@@ -123,3 +123,60 @@ test('retention waits for a cursor up to retentionCursorCapBytes', (t) => {
   const p = c.position()
   assert.ok(p.skipped > 0 && p.resume === log.lowestOffset) // past the cap: dropped anyway
 })
+
+const code = (c) => (e) => e.code === c
+
+test('autoCommit commits what was processed, every N records', async (t) => {
+  const { log } = filled(t, 10)
+  const c = log.namedCursor('auto')
+  assert.throws(() => c.autoCommit(0), code('ERR_SEGMENTLOG_INVALID_ARGUMENT'))
+  assert.throws(() => c.autoCommit('3'), { name: 'TypeError' })
+  const seen = []
+  for await (const rec of c.autoCommit(3)) {
+    seen.push(rec.offset)
+    if (rec.offset === 6) break // 0..=5 counted as processed (asking for 6 counted 5)
+  }
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6])
+  assert.equal(c.position().committed, 6)
+  // Resumes at the first record not committed: 6 comes again (at least once).
+  const records = c.autoCommit(100)
+  const again = []
+  for await (const rec of records) again.push(rec.offset)
+  assert.deepEqual(again, [6, 7, 8, 9])
+  assert.equal(c.position().committed, 6)
+  await records.commit()
+  assert.equal(c.position().committed, 10)
+  assert.equal(c.position().lag, 0)
+  const commits = c.position().commits
+  await records.commit() // nothing new: no second commit
+  assert.equal(c.position().commits, commits)
+})
+
+test('autoCommit serves next() calls in order and tails when live', async (t) => {
+  const { log } = filled(t, 4)
+  const c = log.namedCursor('live')
+  const records = c.autoCommit(1, { live: true })
+  const firstFour = await Promise.all([records.next(), records.next(), records.next(), records.next()])
+  assert.deepEqual(
+    firstFour.map((r) => r.value.offset),
+    [0, 1, 2, 3],
+  )
+  assert.equal(c.position().committed, 3)
+  const pending = records.next() // counts 3, commits 4, then waits for a record
+  setTimeout(() => log.append(Buffer.from('late')), 20)
+  const late = await pending
+  assert.equal(late.value.value.toString(), 'late')
+  assert.equal(c.position().committed, 4)
+  await records.return()
+})
+
+test('autoCommit after close rejects the commit that is due', async (t) => {
+  const dir = tmpLogDir(t)
+  const log = Log.open(dir)
+  log.appendBatch([Buffer.from('a'), Buffer.from('b')])
+  const records = log.namedCursor('closing').autoCommit(1)
+  assert.equal((await records.next()).value.offset, 0)
+  log.close()
+  await assert.rejects(records.next(), code('ERR_SEGMENTLOG_CLOSED'))
+  await assert.rejects(records.commit(), code('ERR_SEGMENTLOG_CLOSED'))
+})
