@@ -3,7 +3,6 @@
 //! `Cursor::commit`, `CommitTally`, ...).
 
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -289,11 +288,7 @@ impl PyAutoCommit {
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<PyRecord>> {
-        let wait = match Wait::parse(py, "timeout", timeout, Wait::Forever)? {
-            Wait::No => Wait::For(Duration::ZERO),
-            w => w,
-        };
-        self.next_within(py, wait)
+        self.next_within(py, Wait::parse_next_timeout(py, timeout)?)
     }
 
     /// commit() -> None

@@ -1,7 +1,6 @@
 //! `segmentlog.LogIterator`: records in offset order, optionally waiting for new ones (tailing).
 
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use pyo3::prelude::*;
 
@@ -68,11 +67,7 @@ impl PyLogIterator {
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<PyRecord>> {
-        let wait = match Wait::parse(py, "timeout", timeout, Wait::Forever)? {
-            Wait::No => Wait::For(Duration::ZERO),
-            w => w,
-        };
-        self.next_within(py, wait)
+        self.next_within(py, Wait::parse_next_timeout(py, timeout)?)
     }
 
     /// The offset of the record this iterator yields next.

@@ -56,6 +56,18 @@ impl Wait {
             })
     }
 
+    /// Parses the `timeout` of an iterator's `next_timeout`: `None` waits forever and a zero
+    /// wait still looks once (as a timed wait of no time, not as an iteration that ends).
+    pub(crate) fn parse_next_timeout(
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Wait> {
+        Ok(match Wait::parse(py, "timeout", timeout, Wait::Forever)? {
+            Wait::No => Wait::For(Duration::ZERO),
+            w => w,
+        })
+    }
+
     /// Runs `attempt(slice)` with the GIL released until it yields `Some`, or the wait is over
     /// (`None`). `attempt` itself waits up to `slice` (`Duration::ZERO`: just look).
     /// Between slices pending signals are handled, so a KeyboardInterrupt ends the wait.
