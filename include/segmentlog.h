@@ -271,6 +271,26 @@ typedef struct {
 typedef uint32_t segmentlog_compression;
 
 /**
+ * One option set by name, for `segmentlog_open_with_settings`: the options
+ * `segmentlog_options` has no field for (its fields are fixed until the next soname), or any
+ * other, by the names of docs/API.md.
+ *
+ * Ownership: both strings belong to the caller and are read during the call only.
+ */
+typedef struct {
+  /**
+   * The option's name, NUL-terminated: `"retention_cursor_cap_bytes"`, `"compress_sealed"`,
+   * `"compression"`, `"compression_level"`, ... (docs/API.md, "Options").
+   */
+  const char *name;
+  /**
+   * Its value as text, NUL-terminated: `"true"` or `"false"`, a decimal integer, or a word
+   * (`"lz4"`, `"always"`, `"strict"`).
+   */
+  const char *value;
+} segmentlog_setting;
+
+/**
  * A record returned by `segmentlog_reader_next`: a view into the reader.
  *
  * Ownership: `data` belongs to the reader and stays valid until the next
@@ -717,6 +737,30 @@ segmentlog_status segmentlog_open(const char *dir, const segmentlog_options *opt
  * As for `segmentlog_open`.
  */
 segmentlog_status segmentlog_open_with_compression(const char *dir, const segmentlog_options *opts, segmentlog_compression compression, int32_t level, segmentlog_log **log_out);
+
+/**
+ * `segmentlog_open` with options set by name on top of `opts`: the options
+ * `segmentlog_options` has no field for (`retention_cursor_cap_bytes`, `compression`,
+ * `compression_level`, `compress_sealed`), or any other, by the names and with the values
+ * of docs/API.md ("Options"), as Python and Node pass them. Later settings win over earlier
+ * ones and over `opts`.
+ *
+ * - `settings`: `settings_len` settings (NULL only if `settings_len` is 0); each `name` and
+ *   `value` non-NULL and NUL-terminated.
+ * - `dir`, `opts`, `log_out`: as for `segmentlog_open`.
+ *
+ * Fails as `segmentlog_open` does, with NULL_ARGUMENT for a NULL setting string, and with
+ * INVALID_ARGUMENT for an unknown name or a value the option does not take (the message names
+ * both). `log_out` is written only on success.
+ * Ownership: the caller owns the handle and must release it with `segmentlog_close`; the
+ * settings are read during the call only.
+ * Thread-safety: safe from any thread.
+ *
+ * # Safety
+ * As for `segmentlog_open`; `settings` must be NULL or point to `settings_len` readable
+ * `segmentlog_setting` values whose strings are NULL or NUL-terminated.
+ */
+segmentlog_status segmentlog_open_with_settings(const char *dir, const segmentlog_options *opts, const segmentlog_setting *settings, size_t settings_len, segmentlog_log **log_out);
 
 /**
  * Closes the log and releases the handle: syncs, marks a clean shutdown, releases the

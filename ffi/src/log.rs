@@ -1,12 +1,15 @@
 //! `segmentlog_log`: the log handle and the calls on it.
 
-use std::ffi::c_char;
+use std::ffi::{CStr, c_char};
 use std::sync::OnceLock;
 
 use segmentlog_core::Log;
 
 use super::guard::{Failure, c_path, guard, guard_or, require};
-use super::options::{segmentlog_compression, segmentlog_options, set_compression, to_core};
+use super::options::{
+    segmentlog_compression, segmentlog_options, segmentlog_setting, set_by_name, set_compression,
+    to_core,
+};
 use super::report::segmentlog_recovery_report;
 use super::status::segmentlog_status;
 
@@ -70,21 +73,53 @@ pub unsafe extern "C" fn segmentlog_open(
         require(!log_out.is_null(), "log_out")?;
         // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
         let dir = unsafe { c_path(dir) }?;
-        let options = if opts.is_null() {
-            segmentlog_core::Options::default()
-        } else {
-            // SAFETY: opts is non-NULL and points to a valid struct (caller's contract).
-            to_core(unsafe { &*opts })?
-        };
-        let log = Log::open(dir, options)?;
-        let handle = Box::into_raw(Box::new(segmentlog_log {
-            log,
-            report: OnceLock::new(),
-        }));
+        // SAFETY: opts is NULL or points to a valid struct (caller's contract).
+        let options = unsafe { options_of(opts) }?;
         // SAFETY: log_out is non-NULL and writable (caller's contract).
-        unsafe { *log_out = handle };
-        Ok(())
+        unsafe { open_into(dir, options, log_out) }
     })
+}
+
+/// Core's options from `opts` (NULL: the defaults).
+///
+/// # Safety
+/// `opts` must be NULL or point to a valid `segmentlog_options`.
+unsafe fn options_of(opts: *const segmentlog_options) -> Result<segmentlog_core::Options, Failure> {
+    if opts.is_null() {
+        Ok(segmentlog_core::Options::default())
+    } else {
+        // SAFETY: opts is non-NULL and valid (this function's contract).
+        to_core(unsafe { &*opts })
+    }
+}
+
+/// A setting's string as UTF-8 (INVALID_ARGUMENT if it is not).
+fn utf8<'a>(c: &'a CStr, what: &str) -> Result<&'a str, Failure> {
+    c.to_str().map_err(|_| {
+        Failure::new(
+            segmentlog_status::InvalidArgument,
+            format!("invalid argument: setting {what} is not UTF-8"),
+        )
+    })
+}
+
+/// Opens the log and writes its new handle to `*log_out` (only on success).
+///
+/// # Safety
+/// `log_out` must be non-NULL and writable.
+unsafe fn open_into(
+    dir: &std::path::Path,
+    options: segmentlog_core::Options,
+    log_out: *mut *mut segmentlog_log,
+) -> Result<(), Failure> {
+    let log = Log::open(dir, options)?;
+    let handle = Box::into_raw(Box::new(segmentlog_log {
+        log,
+        report: OnceLock::new(),
+    }));
+    // SAFETY: log_out is non-NULL and writable (this function's contract).
+    unsafe { *log_out = handle };
+    Ok(())
 }
 
 /// `segmentlog_open` with batches compressed: each `segmentlog_append_batch` is stored as one
@@ -117,21 +152,66 @@ pub unsafe extern "C" fn segmentlog_open_with_compression(
         require(!log_out.is_null(), "log_out")?;
         // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
         let dir = unsafe { c_path(dir) }?;
-        let mut options = if opts.is_null() {
-            segmentlog_core::Options::default()
-        } else {
-            // SAFETY: opts is non-NULL and points to a valid struct (caller's contract).
-            to_core(unsafe { &*opts })?
-        };
+        // SAFETY: opts is NULL or points to a valid struct (caller's contract).
+        let mut options = unsafe { options_of(opts) }?;
         set_compression(&mut options, compression, level)?;
-        let log = Log::open(dir, options)?;
-        let handle = Box::into_raw(Box::new(segmentlog_log {
-            log,
-            report: OnceLock::new(),
-        }));
         // SAFETY: log_out is non-NULL and writable (caller's contract).
-        unsafe { *log_out = handle };
-        Ok(())
+        unsafe { open_into(dir, options, log_out) }
+    })
+}
+
+/// `segmentlog_open` with options set by name on top of `opts`: the options
+/// `segmentlog_options` has no field for (`retention_cursor_cap_bytes`, `compression`,
+/// `compression_level`, `compress_sealed`), or any other, by the names and with the values
+/// of docs/API.md ("Options"), as Python and Node pass them. Later settings win over earlier
+/// ones and over `opts`.
+///
+/// - `settings`: `settings_len` settings (NULL only if `settings_len` is 0); each `name` and
+///   `value` non-NULL and NUL-terminated.
+/// - `dir`, `opts`, `log_out`: as for `segmentlog_open`.
+///
+/// Fails as `segmentlog_open` does, with NULL_ARGUMENT for a NULL setting string, and with
+/// INVALID_ARGUMENT for an unknown name or a value the option does not take (the message names
+/// both). `log_out` is written only on success.
+/// Ownership: the caller owns the handle and must release it with `segmentlog_close`; the
+/// settings are read during the call only.
+/// Thread-safety: safe from any thread.
+///
+/// # Safety
+/// As for `segmentlog_open`; `settings` must be NULL or point to `settings_len` readable
+/// `segmentlog_setting` values whose strings are NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn segmentlog_open_with_settings(
+    dir: *const c_char,
+    opts: *const segmentlog_options,
+    settings: *const segmentlog_setting,
+    settings_len: usize,
+    log_out: *mut *mut segmentlog_log,
+) -> segmentlog_status {
+    guard(|| {
+        require(!dir.is_null(), "dir")?;
+        require(!log_out.is_null(), "log_out")?;
+        require(!settings.is_null() || settings_len == 0, "settings")?;
+        // SAFETY: dir is non-NULL and NUL-terminated (caller's contract), and outlives the call.
+        let dir = unsafe { c_path(dir) }?;
+        // SAFETY: opts is NULL or points to a valid struct (caller's contract).
+        let mut options = unsafe { options_of(opts) }?;
+        let settings = if settings_len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: settings is non-NULL and points to settings_len values (caller's
+            // contract), which outlive the call.
+            unsafe { std::slice::from_raw_parts(settings, settings_len) }
+        };
+        for s in settings {
+            require(!s.name.is_null(), "setting name")?;
+            require(!s.value.is_null(), "setting value")?;
+            // SAFETY: both are non-NULL and NUL-terminated (caller's contract).
+            let (name, value) = unsafe { (CStr::from_ptr(s.name), CStr::from_ptr(s.value)) };
+            set_by_name(&mut options, utf8(name, "name")?, utf8(value, "value")?)?;
+        }
+        // SAFETY: log_out is non-NULL and writable (caller's contract).
+        unsafe { open_into(dir, options, log_out) }
     })
 }
 

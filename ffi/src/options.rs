@@ -1,8 +1,9 @@
 //! `segmentlog_options`: the options of `docs/API.md` as a plain C struct.
 
+use std::ffi::c_char;
 use std::time::Duration;
 
-use segmentlog_core::{Compression, Options, RecoveryMode, SyncPolicy};
+use segmentlog_core::{Compression, NameStyle, OptionValue, Options, RecoveryMode, SyncPolicy};
 
 use super::guard::{Failure, guard_or};
 use super::status::segmentlog_status;
@@ -191,6 +192,48 @@ pub(crate) fn set_compression(
         o.compression_level = level;
     }
     Ok(())
+}
+
+/// One option set by name, for `segmentlog_open_with_settings`: the options
+/// `segmentlog_options` has no field for (its fields are fixed until the next soname), or any
+/// other, by the names of docs/API.md.
+///
+/// Ownership: both strings belong to the caller and are read during the call only.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct segmentlog_setting {
+    /// The option's name, NUL-terminated: `"retention_cursor_cap_bytes"`, `"compress_sealed"`,
+    /// `"compression"`, `"compression_level"`, ... (docs/API.md, "Options").
+    pub name: *const c_char,
+    /// Its value as text, NUL-terminated: `"true"` or `"false"`, a decimal integer, or a word
+    /// (`"lz4"`, `"always"`, `"strict"`).
+    pub value: *const c_char,
+}
+
+/// Sets the option `name` of `o` to the value `text` spells, by core's table of options by name
+/// (the one Python and Node use): `true`/`false` are booleans, decimal digits (with an optional
+/// `-`) integers, anything else a string.
+pub(crate) fn set_by_name(o: &mut Options, name: &str, text: &str) -> Result<(), Failure> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let value = match text {
+        "true" => OptionValue::Bool(true),
+        "false" => OptionValue::Bool(false),
+        _ if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            // Beyond i128: the extreme of the sign, which core reports as out of range.
+            OptionValue::Int(text.parse().unwrap_or(if text.starts_with('-') {
+                i128::MIN
+            } else {
+                i128::MAX
+            }))
+        }
+        _ => OptionValue::Str(text),
+    };
+    o.set(NameStyle::Snake, name, value).map_err(|e| {
+        Failure::new(
+            segmentlog_status::InvalidArgument,
+            format!("invalid argument: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]

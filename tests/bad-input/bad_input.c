@@ -2,6 +2,8 @@
  * column names `c` must give the status of its kind (`SEGMENTLOG_STATUS_<KIND>`, or OK).
  * C has no negative offsets and no values of the wrong type (its compiler types them), and a
  * closed handle is freed: a read of a closed log is a reader's next record after the close.
+ * Every `open` case also runs with its option set by name (segmentlog_open_with_settings,
+ * the value as text), where a value of the wrong type is an invalid argument.
  *
  * Usage: bad_input TABLE SCRATCH_DIR (the directory must exist; a log per case goes in it). */
 #define _XOPEN_SOURCE 700
@@ -11,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <stdbool.h>
 
 #include <segmentlog.h>
 
@@ -73,7 +77,29 @@ static void set_option(segmentlog_options *o, const char *arg) {
     }
 }
 
-static int run(const char *dir, const char *setup, const char *op, const char *arg) {
+/* segmentlog_open_with_settings with the table's one option, name=value (a quoted string
+ * loses its quotes). */
+static segmentlog_status open_by_name(const char *dir, const char *arg, segmentlog_log **out) {
+    char name[64], value[128];
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL || (size_t)(eq - arg) >= sizeof name || strlen(eq + 1) >= sizeof value) {
+        fprintf(stderr, "bad_input: bad option argument %s\n", arg);
+        exit(2);
+    }
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = '\0';
+    strcpy(value, eq + 1);
+    size_t len = strlen(value);
+    if (len >= 2 && value[0] == '"' && value[len - 1] == '"') {
+        memmove(value, value + 1, len - 2);
+        value[len - 2] = '\0';
+    }
+    const segmentlog_setting setting = {name, value};
+    return segmentlog_open_with_settings(dir, NULL, &setting, 1, out);
+}
+
+static int run(const char *dir, const char *setup, const char *op, const char *arg,
+               bool by_name) {
     segmentlog_log *log = NULL;
     segmentlog_reader *reader = NULL;
     segmentlog_status st;
@@ -98,10 +124,14 @@ static int run(const char *dir, const char *setup, const char *op, const char *a
     uint8_t buf[64];
     size_t len = 0;
     if (strcmp(op, "open") == 0) {
-        segmentlog_options o = segmentlog_options_default();
-        set_option(&o, arg);
         segmentlog_log *opened = NULL;
-        st = segmentlog_open(dir, &o, &opened);
+        if (by_name) {
+            st = open_by_name(dir, arg, &opened);
+        } else {
+            segmentlog_options o = segmentlog_options_default();
+            set_option(&o, arg);
+            st = segmentlog_open(dir, &o, &opened);
+        }
         segmentlog_close(opened);
     } else if (reader != NULL && strcmp(op, "read") == 0) {
         segmentlog_record rec;
@@ -143,7 +173,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     char line[1024];
-    int cases = 0;
+    int cases = 0, named = 0;
     while (fgets(line, sizeof line, table) != NULL) {
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '#' || line[0] == '\0') continue;
@@ -165,19 +195,29 @@ int main(int argc, char **argv) {
         }
         char langs[64];
         snprintf(langs, sizeof langs, ",%s,", fields[5]);
-        if (strstr(langs, ",c,") == NULL) continue;
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/case-%d", argv[2], cases++);
-        segmentlog_status want = status_of_kind(fields[4]);
-        int got = run(dir, fields[1], fields[2], fields[3]);
-        if (got != (int)want) {
-            char msg[512] = "";
-            size_t mlen = 0;
-            segmentlog_last_error_message(msg, sizeof msg, &mlen);
-            fprintf(stderr, "FAIL %s: %s %s gave %s, not %s (%s)\n", fields[0], fields[2],
-                    fields[3], got < 0 ? "a failed setup" : segmentlog_status_str(got),
-                    fields[4], msg);
-            failures++;
+        bool by_struct = strstr(langs, ",c,") != NULL;
+        for (int by_name = 0; by_name < 2; by_name++) {
+            if (by_name ? strcmp(fields[2], "open") != 0 : !by_struct) continue;
+            char dir[PATH_MAX];
+            snprintf(dir, sizeof dir, "%s/case-%d", argv[2], cases + named);
+            if (by_name) {
+                named++;
+            } else {
+                cases++;
+            }
+            const char *kind = by_name && strcmp(fields[4], "TYPE") == 0 ? "INVALID_ARGUMENT"
+                                                                         : fields[4];
+            segmentlog_status want = status_of_kind(kind);
+            int got = run(dir, fields[1], fields[2], fields[3], by_name);
+            if (got != (int)want) {
+                char msg[512] = "";
+                size_t mlen = 0;
+                segmentlog_last_error_message(msg, sizeof msg, &mlen);
+                fprintf(stderr, "FAIL %s%s: %s %s gave %s, not %s (%s)\n", fields[0],
+                        by_name ? " (by name)" : "", fields[2], fields[3],
+                        got < 0 ? "a failed setup" : segmentlog_status_str(got), kind, msg);
+                failures++;
+            }
         }
     }
     fclose(table);
@@ -185,6 +225,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bad_input: only %d cases for C in the table\n", cases);
         return 1;
     }
-    printf("bad input table (C): %d cases, %d failed\n", cases, failures);
+    printf("bad input table (C): %d cases, %d more with the option by name, %d failed\n", cases,
+           named, failures);
     return failures == 0 ? 0 : 1;
 }

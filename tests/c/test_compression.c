@@ -118,7 +118,65 @@ static void bad_codec_or_level_fails(const char *tmp) {
     CHECK(log == sentinel);
 }
 
+/* segmentlog_open_with_settings: options by name on top of the struct (later ones win), the
+ * ones the struct lacks among them; unknown names and values fail with INVALID_ARGUMENT naming
+ * them, NULLs with NULL_ARGUMENT, and log_out stays untouched. */
+static void settings_by_name(const char *tmp) {
+    char dir[PATH_MAX];
+    path_join(dir, tmp, "named");
+    segmentlog_options o = segmentlog_options_default();
+    o.initial_offset = 5;
+    const segmentlog_setting settings[] = {
+        {"compression", "zstd"},
+        {"compression_level", "9"},
+        {"compress_sealed", "false"},
+        {"retention_cursor_cap_bytes", "1048576"},
+        {"initial_offset", "100"},
+    };
+    segmentlog_log *log = NULL;
+    REQUIRE_OK(segmentlog_open_with_settings(dir, &o, settings, 5, &log));
+    CHECK(append_str(log, "first") == 100);
+    segmentlog_close(log);
+    /* No settings at all: segmentlog_open. */
+    REQUIRE_OK(segmentlog_open_with_settings(dir, NULL, NULL, 0, &log));
+    CHECK(append_str(log, "second") == 101);
+    segmentlog_close(log);
+
+    segmentlog_log *const sentinel = (segmentlog_log *)&log;
+    log = sentinel;
+    const struct {
+        segmentlog_setting setting;
+        const char *named;
+    } bad[] = {
+        {{"no_such_option", "1"}, "no_such_option"},
+        {{"compress_sealed", "yes"}, "compress_sealed"},
+        {{"compression", "brotli"}, "compression"},
+        {{"compression_level", "99"}, "compression_level"},
+        {{"max_segment_bytes", "-1"}, "max_segment_bytes"},
+        {{"max_segment_bytes", "99999999999999999999999999999999999999999999"}, "max_segment_bytes"},
+        {{"sync", "sometimes"}, "sync"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_STATUS(segmentlog_open_with_settings(dir, NULL, &bad[i].setting, 1, &log),
+                     SEGMENTLOG_STATUS_INVALID_ARGUMENT);
+        CHECK(strstr(last_message(), bad[i].named) != NULL);
+    }
+    const segmentlog_setting null_value = {"sync", NULL}, null_name = {NULL, "always"};
+    CHECK_STATUS(segmentlog_open_with_settings(dir, NULL, NULL, 1, &log),
+                 SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(segmentlog_open_with_settings(dir, NULL, &null_value, 1, &log),
+                 SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(segmentlog_open_with_settings(dir, NULL, &null_name, 1, &log),
+                 SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(segmentlog_open_with_settings(NULL, NULL, NULL, 0, &log),
+                 SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(segmentlog_open_with_settings(dir, NULL, NULL, 0, NULL),
+                 SEGMENTLOG_STATUS_NULL_ARGUMENT);
+    CHECK(log == sentinel);
+}
+
 const test_case compression_tests[] = {
+    {"settings_by_name", settings_by_name},
     {"batches_compress_and_read_back", batches_compress_and_read_back},
     {"bad_codec_or_level_fails", bad_codec_or_level_fails},
     {NULL, NULL},
