@@ -27,6 +27,7 @@ test-openraft-010:
 	$(CARGO) test -p segmentlog-openraft --release --features openraft-010 --test suite_010 \
 		--test cluster_010 --test powercut_010 --test cluster_powercut_010 --test crash_010
 
-# Client writes/s of the 3-node cluster on openraft 0.10, one entry per write, with the counters.
+# Client writes/s of the 3-node cluster on openraft 0.10, one entry per write, on segmentlog, on a
+# redb log store (built only here) and on an in-memory log store, with our store's counters.
 bench-openraft-010:
-	$(CARGO) bench -p segmentlog-openraft --features openraft-010 --bench cluster_010
+	$(CARGO) bench -p segmentlog-openraft --features openraft-010,bench-redb --bench cluster_010
