@@ -18,13 +18,16 @@ demo-raft:
 bench-openraft:
 	$(CARGO) bench -p segmentlog-openraft --features bench-redb --bench cluster
 
-# openraft 0.10 (an alpha; cargo feature `openraft-010`): its own storage conformance suite and the
-# 3-node failover test on `v010::LogStore` (builds a second openraft: about 2 minutes of
+# openraft 0.10 (an alpha; cargo feature `openraft-010`): its own storage conformance suite, the
+# 3-node cluster tests and the durability tests of 0.9 (power cut under the store, a leader that
+# loses its page cache, SIGKILL) on `v010::LogStore` (builds a second openraft: about 2 minutes of
 # `make test`, worth it so that the feature cannot rot unbuilt).
 .PHONY: test-openraft-010 bench-openraft-010
 test-openraft-010:
-	$(CARGO) test -p segmentlog-openraft --release --features openraft-010 --test suite_010 --test cluster_010
+	$(CARGO) test -p segmentlog-openraft --release --features openraft-010 --test suite_010 \
+		--test cluster_010 --test powercut_010 --test cluster_powercut_010 --test crash_010
 
-# Client writes/s of the 3-node cluster on openraft 0.10, one entry per write, with the counters.
+# Client writes/s of the 3-node cluster on openraft 0.10, one entry per write, on segmentlog, on a
+# redb log store (built only here) and on an in-memory log store, with our store's counters.
 bench-openraft-010:
-	$(CARGO) bench -p segmentlog-openraft --features openraft-010 --bench cluster_010
+	$(CARGO) bench -p segmentlog-openraft --features openraft-010,bench-redb --bench cluster_010

@@ -6,8 +6,10 @@
 //!
 //! Same settings as `cluster.rs`: each cell runs `BENCH_RUNS` times (default 3) for 4 s each (1 s
 //! with `BENCH_QUICK=1`), each on a fresh cluster under `BENCH_DIR` (default: the system's temp
-//! dir); the median and the range are printed. Only this store runs here: the redb anchor and
-//! the in-memory ceiling are 0.9 stores (`make bench-openraft`).
+//! dir); the median and the range are printed. Beside this store, as in `cluster.rs`: a durable
+//! redb log store for 0.10 (the anchor, `anchor/redb_log_010.rs`; only with the `bench-redb`
+//! feature, which `make bench-openraft-010` turns on) and an in-memory one (the ceiling, no I/O:
+//! `anchor/mem_log_010.rs`).
 
 #[path = "../tests/support010/mod.rs"]
 mod support010;
@@ -15,37 +17,116 @@ mod support010;
 #[path = "common/report.rs"]
 mod report;
 
+#[path = "anchor/mem_log_010.rs"]
+mod mem_log_010;
+
+#[cfg(feature = "bench-redb")]
+#[path = "anchor/redb_log_010.rs"]
+mod redb_log_010;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use openraft_010::Config;
-use report::{add, counters_line, summary};
+use openraft_010::storage::RaftLogStorage;
+use report::{add, counters_line, per, summary};
 use segmentlog_openraft::Stats;
 use support010::cluster::{Node, client_write, fast_config, members, wait_leader};
-use support010::kv::{Raft, Request};
+use support010::kv::{KvStateMachine, Raft, Request, TypeConfig};
 use support010::router::Router;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Segmentlog,
+    #[cfg(feature = "bench-redb")]
+    Redb,
+    Memory,
+}
+
+impl Kind {
+    fn all() -> Vec<Kind> {
+        let mut kinds = vec![Kind::Segmentlog];
+        #[cfg(feature = "bench-redb")]
+        kinds.push(Kind::Redb);
+        kinds.push(Kind::Memory);
+        kinds
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Segmentlog => "segmentlog (0.10)",
+            #[cfg(feature = "bench-redb")]
+            Kind::Redb => "redb (0.10)",
+            Kind::Memory => "in-memory (0.10)",
+        }
+    }
+}
 
 struct Cluster {
     router: Router,
+    rafts: Vec<Raft>,
+    /// The nodes on our store (none for the other kinds).
     nodes: Vec<Node>,
+    #[cfg(feature = "bench-redb")]
+    redb: Vec<redb_log_010::RedbLogStore>,
     _dir: tempfile::TempDir,
 }
 
-async fn start(config: &Config) -> Cluster {
+/// Starts node `id` on `store` (a redb or in-memory log store) and registers it.
+async fn start_raft<LS: RaftLogStorage<TypeConfig>>(
+    router: &Router,
+    id: u64,
+    dir: &std::path::Path,
+    config: &Config,
+    store: LS,
+) -> Raft {
+    let sm = KvStateMachine::open(&dir.join("sm")).unwrap();
+    let config = Arc::new(config.clone().validate().unwrap());
+    let raft = Raft::new(id, config, router.network(id), store, sm)
+        .await
+        .unwrap();
+    router.add(id, raft.clone());
+    raft
+}
+
+async fn start(kind: Kind, config: &Config) -> Cluster {
     let dir = tempfile::Builder::new()
         .prefix("raft010-bench")
         .tempdir_in(std::env::var_os("BENCH_DIR").unwrap_or_else(|| std::env::temp_dir().into()))
         .unwrap();
     let router = Router::default();
+    let mut rafts = Vec::new();
     let mut nodes = Vec::new();
+    #[cfg(feature = "bench-redb")]
+    let mut redb = Vec::new();
     for id in 1..=3u64 {
-        nodes.push(Node::start(&router, id, &dir.path().join(format!("n{id}")), config).await);
+        let path = dir.path().join(format!("n{id}"));
+        match kind {
+            Kind::Segmentlog => {
+                let node = Node::start(&router, id, &path, config).await;
+                rafts.push(node.raft.clone());
+                nodes.push(node);
+            }
+            #[cfg(feature = "bench-redb")]
+            Kind::Redb => {
+                let store = redb_log_010::RedbLogStore::open(&path.join("raft.redb"));
+                rafts.push(start_raft(&router, id, &path, config, store.clone()).await);
+                redb.push(store);
+            }
+            Kind::Memory => {
+                let store = mem_log_010::MemLogStore::default();
+                rafts.push(start_raft(&router, id, &path, config, store).await);
+            }
+        }
     }
-    nodes[0].raft.initialize(members(&[1, 2, 3])).await.unwrap();
+    rafts[0].initialize(members(&[1, 2, 3])).await.unwrap();
     Cluster {
         router,
+        rafts,
         nodes,
+        #[cfg(feature = "bench-redb")]
+        redb,
         _dir: dir,
     }
 }
@@ -58,15 +139,24 @@ struct Counted {
     committed: u64,
     /// Writes the leader refused at first because its lease was not valid (retried).
     refused: u64,
+    /// redb: the leader's appends and their entries (one durable commit each).
+    redb_appends: u64,
+    redb_entries: u64,
 }
 
 /// Runs `clients` concurrent writers against the leader for `duration`; returns writes/s and the
 /// store's counters of the run.
 async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64, Counted) {
-    let rafts: Vec<&Raft> = cluster.nodes.iter().map(|n| &n.raft).collect();
-    let leader_id = wait_leader(&rafts).await;
-    let leader = cluster.nodes[(leader_id - 1) as usize].raft.clone();
+    let leader_id = wait_leader(&cluster.rafts.iter().collect::<Vec<_>>()).await;
+    let leader = cluster.rafts[(leader_id - 1) as usize].clone();
     let before: Vec<Stats> = cluster.nodes.iter().map(|n| n.store.stats()).collect();
+    #[cfg(feature = "bench-redb")]
+    let redb_before = cluster.redb.get((leader_id - 1) as usize).map(|s| {
+        (
+            s.appends.load(Ordering::Relaxed),
+            s.entries.load(Ordering::Relaxed),
+        )
+    });
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
@@ -106,13 +196,23 @@ async fn measure(cluster: &Cluster, clients: usize, duration: Duration) -> (f64,
             counted.followers = add(&counted.followers, &delta);
         }
     }
+    #[cfg(feature = "bench-redb")]
+    if let Some((a, e)) = redb_before {
+        let s = &cluster.redb[(leader_id - 1) as usize];
+        counted.redb_appends = s.appends.load(Ordering::Relaxed) - a;
+        counted.redb_entries = s.entries.load(Ordering::Relaxed) - e;
+    }
     (rate, counted)
 }
 
 async fn stop(cluster: Cluster) {
-    for node in cluster.nodes {
-        node.stop(&cluster.router).await;
+    for raft in &cluster.rafts {
+        raft.shutdown().await.unwrap();
     }
+    for node in &cluster.nodes {
+        node.store.close().unwrap();
+    }
+    drop(cluster.router);
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -136,28 +236,48 @@ async fn main() {
          (one raft entry each): median (min–max) of {runs} runs of {} s",
         duration.as_secs()
     );
-    println!("{:>7}  {:>22}", "clients", "segmentlog (0.10)");
+    let kinds = Kind::all();
+    print!("{:>7}", "clients");
+    for kind in &kinds {
+        print!("  {:>22}", kind.name());
+    }
+    println!();
     for clients in [1usize, 16, 64] {
         let mut counted = Counted::default();
-        let mut rates = Vec::new();
-        for _ in 0..runs {
-            let cluster = start(&config).await;
-            let (rate, c) = measure(&cluster, clients, duration).await;
-            stop(cluster).await;
-            rates.push(rate);
-            counted.leader = add(&counted.leader, &c.leader);
-            counted.followers = add(&counted.followers, &c.followers);
-            counted.committed += c.committed;
-            counted.refused += c.refused;
+        print!("{clients:>7}");
+        for &kind in &kinds {
+            let mut rates = Vec::new();
+            for _ in 0..runs {
+                let cluster = start(kind, &config).await;
+                let (rate, c) = measure(&cluster, clients, duration).await;
+                stop(cluster).await;
+                rates.push(rate);
+                if kind == Kind::Segmentlog {
+                    counted.leader = add(&counted.leader, &c.leader);
+                    counted.followers = add(&counted.followers, &c.followers);
+                    counted.committed += c.committed;
+                }
+                counted.refused += c.refused;
+                counted.redb_appends += c.redb_appends;
+                counted.redb_entries += c.redb_entries;
+            }
+            print!("  {:>22}", summary(&mut rates));
         }
-        println!("{clients:>7}  {:>22}", summary(&mut rates));
+        println!();
         println!(
             "         segmentlog, leader | followers: {}",
             counters_line(&counted.leader, &counted.followers, counted.committed)
         );
+        if counted.redb_appends > 0 {
+            println!(
+                "         redb, leader: entries/append {:.2} (one durable commit per append)",
+                per(counted.redb_entries, counted.redb_appends)
+            );
+        }
         if counted.refused > 0 {
             println!(
-                "         writes refused at first (leader lease not valid yet), then retried: {}",
+                "         writes refused at first (leader lease not valid yet), then retried, all \
+                 stores: {}",
                 counted.refused
             );
         }
