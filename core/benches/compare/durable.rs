@@ -49,11 +49,20 @@ fn ours(threads: usize, secs: Duration) -> (u64, Duration, u64) {
     (total.load(Ordering::Relaxed), elapsed, syncs)
 }
 
-fn raw(secs: Duration) -> (u64, Duration) {
+/// The raw loop with `threads` threads (1: one thread, no group commit; more: the textbook
+/// group commit of `ceiling::group_fdatasync_loop`).
+fn raw(threads: usize, secs: Duration) -> (u64, Duration) {
     let dir = scratch();
     let stop = AtomicBool::new(false);
+    let path = dir.path().join("raw");
     thread::scope(|s| {
-        let worker = s.spawn(|| ceiling::fdatasync_loop(&dir.path().join("raw"), &VALUE, &stop));
+        let worker = s.spawn(|| {
+            if threads == 1 {
+                ceiling::fdatasync_loop(&path, &VALUE, &stop)
+            } else {
+                ceiling::group_fdatasync_loop(&path, &VALUE, threads, &stop)
+            }
+        });
         let t = Instant::now();
         thread::sleep(secs);
         stop.store(true, Ordering::Relaxed);
@@ -66,8 +75,15 @@ pub fn run(cfg: &Config, b: &mut Bench) {
     println!("== durable appends, sync=always, 100 B");
     for _ in 0..cfg.runs {
         settle();
-        let (n, d) = raw(cfg.sync_time);
+        let (n, d) = raw(1, cfg.sync_time);
         b.sample("durable 100 B: raw write+fdatasync", OPS, rate(n, d));
+        settle();
+        let (n, d) = raw(8, cfg.sync_time);
+        b.sample(
+            "durable 100 B: raw write+fdatasync, 8 threads, textbook group commit",
+            OPS,
+            rate(n, d),
+        );
         for threads in [1, 4, 8] {
             settle();
             let (n, d, syncs) = ours(threads, cfg.sync_time);
@@ -101,6 +117,20 @@ pub fn run(cfg: &Config, b: &mut Bench) {
         "durable 100 B: segmentlog 1 thread(s)",
         // Issue 21's target (issue 7 asked for 4x).
         Some(Target::AtLeast(6.0)),
+    );
+    // What group commit gives on this disk and these cores without a log around it: the
+    // scale the 8/1 ratio above can be read against.
+    b.ratio(
+        "durable 8 threads / 1 thread: raw textbook group commit",
+        "durable 100 B: raw write+fdatasync, 8 threads, textbook group commit",
+        "durable 100 B: raw write+fdatasync",
+        None,
+    );
+    b.ratio(
+        "durable 8 threads: segmentlog / raw textbook group commit",
+        "durable 100 B: segmentlog 8 thread(s)",
+        "durable 100 B: raw write+fdatasync, 8 threads, textbook group commit",
+        None,
     );
     b.show();
 }
