@@ -193,23 +193,34 @@ impl Segment {
         result
     }
 
+    /// Runs `hint` on the segment's files if they are open: pinned, or a sealed segment's
+    /// that the cache holds open (a hint never opens files). Sealed segments hold nearly all
+    /// of a big log's records: hinting only the pinned ones left `read_many` of a log of 4
+    /// segments at half its speed (2.5 M reads/s against 5.0 M).
+    #[inline]
+    fn with_open_files(&self, hint: impl FnOnce(&Files)) {
+        if let Some(f) = &self.pinned {
+            hint(f);
+        } else if let Some(f) = &*self.lazy.files.read() {
+            hint(f);
+        }
+    }
+
     /// Starts loading the index entry of the published record at `offset` (a hint).
     #[inline]
     pub(crate) fn prefetch_entry(&self, offset: u64) {
-        if let Some(f) = &self.pinned {
-            f.index.prefetch(offset - self.base);
-        }
+        self.with_open_files(|f| f.index.prefetch(offset - self.base));
     }
 
     /// Starts loading the header of the published record at `offset`, once its index entry
     /// is at hand (a hint: a damaged entry is found and reported by the read itself).
     #[inline]
     pub(crate) fn prefetch_record(&self, offset: u64) {
-        if let Some(f) = &self.pinned
-            && let Some(pos) = f.index.get(offset - self.base)
-        {
-            f.store.prefetch(u64::from(pos));
-        }
+        self.with_open_files(|f| {
+            if let Some(pos) = f.index.get(offset - self.base) {
+                f.store.prefetch(u64::from(pos));
+            }
+        });
     }
 
     /// The record in `bytes` (its header and value, read from store position `pos`) once its
