@@ -26,38 +26,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use openraft::{Config, Raft};
-use report::{add, per, summary};
+use report::{Kind, add, per, summary};
 use segmentlog_openraft::Stats;
 use support::cluster::{Node, fast_config, members, start_mem_node, wait_leader};
 use support::kv::{Request, TypeConfig};
 use support::router::Router;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Segmentlog,
-    #[cfg(feature = "bench-redb")]
-    Redb,
-    Memory,
-}
-
-impl Kind {
-    fn all() -> Vec<Kind> {
-        let mut kinds = vec![Kind::Segmentlog];
-        #[cfg(feature = "bench-redb")]
-        kinds.push(Kind::Redb);
-        kinds.push(Kind::Memory);
-        kinds
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Segmentlog => "segmentlog",
-            #[cfg(feature = "bench-redb")]
-            Kind::Redb => "redb",
-            Kind::Memory => "in-memory",
-        }
-    }
-}
 
 struct Cluster {
     router: Router,

@@ -30,38 +30,11 @@ use std::time::{Duration, Instant};
 
 use openraft_010::Config;
 use openraft_010::storage::RaftLogStorage;
-use report::{add, counters_line, per, summary};
+use report::{Kind, add, counters_line, per, summary};
 use segmentlog_openraft::Stats;
 use support010::cluster::{Node, client_write, fast_config, members, wait_leader};
 use support010::kv::{KvStateMachine, Raft, Request, TypeConfig};
 use support010::router::Router;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Segmentlog,
-    #[cfg(feature = "bench-redb")]
-    Redb,
-    Memory,
-}
-
-impl Kind {
-    fn all() -> Vec<Kind> {
-        let mut kinds = vec![Kind::Segmentlog];
-        #[cfg(feature = "bench-redb")]
-        kinds.push(Kind::Redb);
-        kinds.push(Kind::Memory);
-        kinds
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Segmentlog => "segmentlog (0.10)",
-            #[cfg(feature = "bench-redb")]
-            Kind::Redb => "redb (0.10)",
-            Kind::Memory => "in-memory (0.10)",
-        }
-    }
-}
 
 struct Cluster {
     router: Router,
@@ -239,7 +212,7 @@ async fn main() {
     let kinds = Kind::all();
     print!("{:>7}", "clients");
     for kind in &kinds {
-        print!("  {:>22}", kind.name());
+        print!("  {:>22}", format!("{} (0.10)", kind.name()));
     }
     println!();
     for clients in [1usize, 16, 64] {

@@ -1,7 +1,37 @@
-//! What both cluster benchmarks (openraft 0.9: `cluster.rs`, 0.10: `cluster_010.rs`) print: the
-//! median and range of the runs, and our store's counters for the leader and the followers.
+//! What both cluster benchmarks (openraft 0.9: `cluster.rs`, 0.10: `cluster_010.rs`) share:
+//! the log stores they compare, the median and range of the runs, and our store's counters
+//! for the leader and the followers.
 
 use segmentlog_openraft::Stats;
+
+/// A log store a cluster runs on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Segmentlog,
+    #[cfg(feature = "bench-redb")]
+    Redb,
+    Memory,
+}
+
+impl Kind {
+    /// Every store this build compares (redb only with the feature `bench-redb`).
+    pub fn all() -> Vec<Kind> {
+        let mut kinds = vec![Kind::Segmentlog];
+        #[cfg(feature = "bench-redb")]
+        kinds.push(Kind::Redb);
+        kinds.push(Kind::Memory);
+        kinds
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Segmentlog => "segmentlog",
+            #[cfg(feature = "bench-redb")]
+            Kind::Redb => "redb",
+            Kind::Memory => "in-memory",
+        }
+    }
+}
 
 pub fn add(a: &Stats, b: &Stats) -> Stats {
     Stats {
