@@ -158,7 +158,8 @@ impl Shared {
     /// listing and load of the directory. The newest segment is the exception: the writer
     /// writes there, and a scan may have read a record in flight torn. A store that fails those
     /// checks (a damaged header, say) is reloaded for once; while it stays exactly as it was
-    /// then, and that view found nothing new, its holes are real.
+    /// then, and that view found nothing new, its holes are real. Whatever the views say, a
+    /// hole whose record reads whole when looked at again is gone (see [`Shared::reads_now`]).
     pub(super) fn fresh_view_after(&self, e: &Error) -> Result<bool> {
         if !may_be_stale(e) {
             return Ok(false);
@@ -170,13 +171,13 @@ impl Shared {
             return self.reload();
         };
         if let Some(changed) = self.refresh()? {
-            return Ok(changed);
+            return Ok(changed || self.reads_now(*offset));
         }
         let on_disk = match self.store_as_found(*segment) {
             StoreAsFound::AsViewed {
                 newest: false,
                 found: _,
-            } => return Ok(false),
+            } => return Ok(self.reads_now(*offset)),
             // The newest segment is being written: the view's scan of it may have read a
             // record torn (`pread` copies page by page: a record not there yet, the one after
             // it already whole), so its hole is looked at again like a changed store's.
@@ -185,21 +186,11 @@ impl Shared {
         };
         let mut state = self.refresh.lock();
         if state.lasting.contains(&on_disk) {
-            return Ok(false);
+            return Ok(self.reads_now(*offset));
         }
         let changed = self.reload_locked(&mut state)?;
         if !changed {
-            // The same segments, epochs and ends; but the scan behind the old view may have
-            // read a record in flight torn and made a hole of it, where this view's scan found
-            // the record whole (seen once, under load, at the end of a writer's run: nothing
-            // appended between the two views). Then the hole is gone.
-            let reads = {
-                let segs = self.segments.read();
-                self.locate(&segs, *offset)
-                    .and_then(|seg| seg.read_with(*offset, |_| ()))
-                    .is_ok()
-            };
-            if reads {
+            if self.reads_now(*offset) {
                 return Ok(true);
             }
             if state.lasting.len() == LASTING_KEPT {
@@ -208,6 +199,18 @@ impl Shared {
             state.lasting.push(on_disk);
         }
         Ok(changed)
+    }
+
+    /// Whether the record at `offset` reads whole in the current view. A view the same as the
+    /// one a hole was met in (segments, epochs, ends) does not make the hole real: the reader
+    /// may have copied the record while the writer wrote it (`pread` copies page by page: the
+    /// record not there yet, the one after it already whole), and the segment may be sealed
+    /// by now. Seen once, under load, as a writer stopped: nothing changed between the views.
+    fn reads_now(&self, offset: u64) -> bool {
+        let segs = self.segments.read();
+        self.locate(&segs, offset)
+            .and_then(|seg| seg.read_with(offset, |_| ()))
+            .is_ok()
     }
 
     /// How the store of the segment at `base` is on disk compared to this view.
