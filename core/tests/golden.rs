@@ -1,9 +1,10 @@
 //! Golden files of format versions 1 (`tests/data/v1-log`, written by the first release), 2
 //! (`tests/data/v2-log`) and 3 (`tests/data/v3-log`: its batch a zstd frame, the single appends
-//! of its sealed segments compressed at seal time into `TIMES` frames): a change that stops
-//! this build reading logs written by earlier builds fails here. Regenerate only the current
-//! version's directory, for a new format version, keeping the old ones:
-//! `cargo test -p segmentlog --test golden -- --ignored`.
+//! of its sealed segments compressed at seal time into `TIMES` frames; `tests/data/v3-lz4-log`:
+//! the same with lz4, its frames written by the `lz4_flex` encoder of the first release that had
+//! compression): a change that stops this build reading logs written by earlier builds fails
+//! here. Regenerate only the current version's directories, for a new format version, keeping
+//! the old ones: `cargo test -p segmentlog --test golden -- --ignored`.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,15 @@ use segmentlog::{Log, Options};
 
 fn data_of(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/v{version}-log"))
+}
+
+/// The golden log of `version` whose frames use `codec` (zstd's is [`data_of`]).
+fn data_with(version: u32, codec: segmentlog::Compression) -> PathBuf {
+    match codec {
+        segmentlog::Compression::Zstd => data_of(version),
+        c => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/data/v{version}-{}-log", c.name())),
+    }
 }
 
 fn data() -> PathBuf {
@@ -35,12 +45,17 @@ const BATCH: u64 = 20;
 #[test]
 #[ignore = "writes the golden files"]
 fn regenerate_current_golden_log() {
-    let dir = data_of(segmentlog::format::FORMAT_VERSION);
-    let _ = std::fs::remove_dir_all(&dir);
+    for codec in [segmentlog::Compression::Zstd, segmentlog::Compression::Lz4] {
+        write_golden_log(&data_with(segmentlog::format::FORMAT_VERSION, codec), codec);
+    }
+}
+
+fn write_golden_log(dir: &Path, codec: segmentlog::Compression) {
+    let _ = std::fs::remove_dir_all(dir);
     let log = Log::open(
-        &dir,
+        dir,
         Options {
-            compression: segmentlog::Compression::Zstd,
+            compression: codec,
             compress_sealed: false,
             ..options()
         },
@@ -187,15 +202,28 @@ fn log_versions(dir: &Path) -> Vec<u32> {
 /// and for writing, and verified clean.
 #[test]
 fn reads_format_v3_golden_log_with_a_frame() {
+    reads_v3_golden_log(
+        segmentlog::Compression::Zstd,
+        segmentlog::format::CODEC_ZSTD,
+    );
+}
+
+/// The same with lz4 frames: written by `lz4_flex`, read by whichever lz4 this build links.
+#[test]
+fn reads_format_v3_golden_log_with_lz4_frames() {
+    reads_v3_golden_log(segmentlog::Compression::Lz4, segmentlog::format::CODEC_LZ4);
+}
+
+fn reads_v3_golden_log(codec: segmentlog::Compression, codec_byte: u8) {
     use segmentlog::format::{self, FileKind};
-    let dir = data_of(3);
+    let dir = data_with(3, codec);
     let (mut frames, mut timed) = (0, 0);
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "store") {
             let b = std::fs::read(&p).unwrap();
             let h = format::decode_file_header(FileKind::Store, &b).unwrap();
-            assert_eq!((h.version, h.codec), (3, format::CODEC_ZSTD));
+            assert_eq!((h.version, h.codec), (3, codec_byte));
             let mut pos = format::STORE_HEADER_LEN as usize;
             while pos < b.len() {
                 let Some(r) = format::decode_record_header(&b[pos..]) else {
@@ -203,7 +231,7 @@ fn reads_format_v3_golden_log_with_a_frame() {
                 };
                 if r.is_frame() {
                     let f = format::decode_frame_header(&b[pos + 28..]).unwrap();
-                    assert_eq!(f.codec, format::CODEC_ZSTD);
+                    assert_eq!(f.codec, codec_byte);
                     if f.flags == format::FRAME_TIMES {
                         timed += 1;
                     } else {
