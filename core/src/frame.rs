@@ -2,9 +2,9 @@
 //!
 //! A frame's payload, once decompressed, is the lengths of its values (one `u32` each), their
 //! timestamps (one `u64` each) when the frame has `FRAME_TIMES` (records compressed at seal
-//! time, each appended at its own time), then the values back to back. The codecs are the `lz4_flex` block format and `zstd`; their
-//! contexts are kept per thread (a zstd context costs more to set up than a small batch costs
-//! to compress).
+//! //! time, each appended at its own time), then the values back to back. The codecs are LZ4's block
+//! format (the C liblz4, through the `lz4` crate) and `zstd`; zstd's contexts are kept per
+//! thread (one costs more to set up than a small batch costs to compress).
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -115,19 +115,20 @@ pub(crate) fn encode<V: AsRef<[u8]>>(
     let head = FRAME_HEADER_LEN as usize;
     out.clear();
     let done = match codec {
-        Compression::Lz4 => {
-            out.resize(
-                head + lz4_flex::block::get_maximum_output_size(raw.len()),
-                0,
-            );
-            match lz4_flex::block::compress_into(raw, &mut out[head..]) {
-                Ok(n) => {
-                    out.truncate(head + n);
-                    true
+        Compression::Lz4 => match lz4::block::compress_bound(raw.len()) {
+            Ok(bound) => {
+                out.resize(head + bound, 0);
+                match lz4::block::compress_to_buffer(raw, None, false, &mut out[head..]) {
+                    Ok(n) => {
+                        out.truncate(head + n);
+                        true
+                    }
+                    Err(_) => false,
                 }
-                Err(_) => false,
             }
-        }
+            // Past liblz4's input limit (~2 GiB): stored plain.
+            Err(_) => false,
+        },
         Compression::Zstd => {
             out.resize(head + zstd::zstd_safe::compress_bound(raw.len()), 0);
             ZSTD_ENCODER.with(|cell| {
@@ -244,8 +245,12 @@ pub(crate) fn decode(value: &[u8], frame: &mut Frame) -> Result<(), String> {
     // not the whole buffer once per frame (a pass over it that cost iteration ~10%).
     frame.raw.resize(raw_len, 0);
     let got = match h.codec {
-        CODEC_LZ4 => lz4_flex::block::decompress_into(body, &mut frame.raw)
-            .map_err(|e| format!("lz4: {e}"))?,
+        CODEC_LZ4 => {
+            let size = i32::try_from(raw_len)
+                .map_err(|_| format!("lz4 frame of {raw_len} bytes, past liblz4's limit"))?;
+            lz4::block::decompress_to_buffer(body, Some(size), &mut frame.raw)
+                .map_err(|e| format!("lz4: {e}"))?
+        }
         _ => ZSTD_DECODER.with(|cell| {
             let mut cell = cell.borrow_mut();
             if cell.is_none() {

@@ -141,6 +141,51 @@ fn measure(c: Compression, values: &[Vec<u8>], reads: u64) -> Measured {
     }
 }
 
+/// The codec alone, no log around it: the same batches as a frame's payload (the values'
+/// lengths, then the values), compressed as ours are (lz4's block format, zstd level 3), then
+/// decoded one after another into one buffer, walking the lengths. Records per second: the
+/// most any iteration that decodes every frame can reach on this machine.
+fn decode_alone(c: Compression, values: &[Vec<u8>]) -> f64 {
+    let frames: Vec<(Vec<u8>, usize, usize)> = values
+        .chunks(BATCH)
+        .map(|chunk| {
+            let mut raw = Vec::new();
+            for v in chunk {
+                raw.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            }
+            for v in chunk {
+                raw.extend_from_slice(v);
+            }
+            let packed = match c {
+                Compression::Lz4 => lz4::block::compress(&raw, None, false).expect("lz4"),
+                _ => zstd::bulk::compress(&raw, 3).expect("zstd"),
+            };
+            (packed, raw.len(), chunk.len())
+        })
+        .collect();
+    let mut out = vec![0u8; frames.iter().map(|f| f.1).max().unwrap_or(0)];
+    let mut zstd = zstd::bulk::Decompressor::new().expect("zstd context");
+    let (mut n, mut sum) = (0u64, 0usize);
+    let t = Instant::now();
+    for (packed, len, count) in &frames {
+        let got = match c {
+            Compression::Lz4 => {
+                lz4::block::decompress_to_buffer(packed, Some(*len as i32), &mut out)
+            }
+            _ => zstd.decompress_to_buffer(packed, &mut out[..]),
+        }
+        .expect("decode");
+        assert_eq!(got, *len);
+        for i in 0..*count {
+            sum += u32::from_le_bytes(out[4 * i..4 * i + 4].try_into().expect("4 bytes")) as usize;
+        }
+        n += *count as u64;
+    }
+    let r = rate(n, t.elapsed());
+    std::hint::black_box(sum);
+    r
+}
+
 pub fn run(cfg: &Config, b: &mut Bench) {
     let records = (cfg.records / 2) as usize;
     let reads = cfg.reads / 3;
@@ -166,6 +211,14 @@ pub fn run(cfg: &Config, b: &mut Bench) {
                 b.sample(&name("random read", data, c), OPS, m.read);
             }
         }
+        for c in [Compression::Lz4, Compression::Zstd] {
+            settle();
+            b.sample(
+                &name("decode alone", "(b) json", c),
+                OPS,
+                decode_alone(c, &json),
+            );
+        }
     }
     for data in ["(a) random 100 B", "(b) json"] {
         let json = data == "(b) json";
@@ -188,6 +241,14 @@ pub fn run(cfg: &Config, b: &mut Bench) {
                 &name("iterate", data, Compression::None),
                 json.then_some(Target::AtLeast(0.7)),
             );
+            if json {
+                b.ratio(
+                    &format!("ceiling: {} decode alone / none iterate {data}", c.name()),
+                    &name("decode alone", "(b) json", c),
+                    &name("iterate", data, Compression::None),
+                    None,
+                );
+            }
             b.ratio(
                 &format!("random read: {} / none {data}", c.name()),
                 &name("random read", data, c),

@@ -276,7 +276,7 @@ pub struct FileHeader {
 
 /// Codec byte of a segment (or frame) without compression.
 pub const CODEC_NONE: u8 = 0;
-/// Codec byte of LZ4 (block format, `lz4_flex`).
+/// Codec byte of LZ4 (its block format, no frame format around it).
 pub const CODEC_LZ4: u8 = 1;
 /// Codec byte of Zstandard (`zstd`).
 pub const CODEC_ZSTD: u8 = 2;
