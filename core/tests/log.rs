@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{open, open_read_only, small, store_files, value};
-use segmentlog::{Error, Log, Options, RecoveryMode, SyncPolicy};
+use segmentlog::{Compression, Error, Log, Options, RecoveryMode, SyncPolicy};
 
 #[test]
 fn empty_log_has_equal_lowest_and_next() {
@@ -346,6 +346,29 @@ fn retention_bytes_drops_old_segments_as_appends_go_on() {
     assert!(store_files(dir.path()).len() <= 4);
     assert!(log.lowest_offset().unwrap() > 1000);
     assert_eq!(log.read(1999).unwrap().value, value(1999));
+}
+
+/// The same with batches only: a roll made by `append_batch` applies retention too (plain
+/// batches once did not, so a log fed only batches kept every segment).
+#[test]
+fn retention_bytes_drops_old_segments_as_batches_go_on() {
+    for compression in [Compression::None, Compression::Zstd] {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Options {
+            retention_bytes: Some(3 * 4096),
+            compression,
+            ..small()
+        };
+        let log = open(dir.path(), &o);
+        for b in 0..400 {
+            let batch: Vec<Vec<u8>> = (5 * b..5 * b + 5).map(value).collect();
+            log.append_batch(&batch).unwrap();
+        }
+        let stores = store_files(dir.path()).len();
+        assert!(stores <= 4, "{compression:?}: {stores} segments");
+        assert!(log.lowest_offset().unwrap() > 1000, "{compression:?}");
+        assert_eq!(log.read(1999).unwrap().value, value(1999));
+    }
 }
 
 #[test]

@@ -97,15 +97,15 @@ impl Log {
             let rolled = sh.make_room(w, total, count)?;
             // Only a segment whose header names a codec holds frames (the active one of a log
             // written without compression does not).
-            if framed && w.active.framed() {
-                let range = FRAME_BUFS.with(|cell| {
+            let range = if framed && w.active.framed() {
+                FRAME_BUFS.with(|cell| {
                     let (_, frame) = &*cell.borrow();
                     self.write_frame(w, frame, count)
-                });
-                (range, w.written, rolled)
+                })
             } else {
                 self.write_plain_batch(w, values, total)
-            }
+            };
+            (range, w.written, rolled)
         };
         sh.notify_tailers();
         if rolled {
@@ -150,13 +150,13 @@ impl Log {
     }
 
     /// Writes a batch as plain records (one per value, the last a commit point); returns
-    /// their offsets, the group-commit mark and false (no roll).
+    /// their offsets.
     fn write_plain_batch<V: AsRef<[u8]>>(
         &self,
         w: &mut Writer,
         values: &[V],
         total: u64,
-    ) -> (Range<u64>, u64, bool) {
+    ) -> Range<u64> {
         let sh = &*self.shared;
         let count = values.len() as u64;
         {
@@ -219,7 +219,7 @@ impl Log {
             w.last_ts = ts;
             w.plain = true;
             w.active.publish(w.next, w.pos);
-            (first..w.next, w.written, false)
+            first..w.next
         }
     }
 }
