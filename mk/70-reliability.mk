@@ -5,7 +5,7 @@
 #                                 cursor commits)
 #   make fuzz FUZZ_SECONDS=300    arbitrary directory contents, for a bounded time
 #   make reliability-full         every fault point, every cut point, truncation at every byte
-TEST_TARGETS += test-reliability test-reliability-c test-compressed-short
+TEST_TARGETS += test-reliability test-reliability-c test-compressed-short test-write-paths
 
 ROUNDS ?= 1000
 FUZZ_SECONDS ?= 120
@@ -38,6 +38,19 @@ test-compressed:
 	  echo "== SEGMENTLOG_TEST_COMPRESSION=$$c"; \
 	  SEGMENTLOG_TEST_COMPRESSION=$$c $(CARGO) test -p segmentlog --release $(COMPRESSED_TESTS) && \
 	  SEGMENTLOG_TEST_COMPRESSION=$$c $(CARGO) test -p segmentlog --release --features fault-injection \
+	    $(REL_TESTS) || exit 1; \
+	done
+
+# The same suites on the write paths `auto` does not pick (Options::write_path): sync=always
+# through the map, sync=never with one pwrite per append. `common::base()` reads
+# SEGMENTLOG_TEST_WRITE_PATH. About 40 s.
+WRITE_PATH_TESTS := --test crash --test log --test model --test compression
+.PHONY: test-write-paths
+test-write-paths:
+	for p in map write; do \
+	  echo "== SEGMENTLOG_TEST_WRITE_PATH=$$p"; \
+	  SEGMENTLOG_TEST_WRITE_PATH=$$p $(CARGO) test -p segmentlog --release $(WRITE_PATH_TESTS) && \
+	  SEGMENTLOG_TEST_WRITE_PATH=$$p $(CARGO) test -p segmentlog --release --features fault-injection \
 	    $(REL_TESTS) || exit 1; \
 	done
 

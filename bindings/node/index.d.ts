@@ -340,6 +340,12 @@ export interface OpenOptions {
    * [true].
    */
   compressSealed?: boolean
+  /**
+   * How appends write the active store: `'map'` (no system call; fastest when syncs are
+   * rare), `'write'` (one `pwrite` each; faster when most appends are soon synced) or
+   * `'auto'` [default: `'write'` under `sync: 'always'`, else `'map'`].
+   */
+  writePath?: 'auto' | 'map' | 'write'
 }
 
 /**

@@ -61,7 +61,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use format::{FORMAT_VERSION, MAX_OFFSET};
 pub use log::{Compacted, Copied, Iter, Log, SegmentInfo, WaitCanceller};
 pub use options::{
-    Compression, NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy,
+    Compression, NameStyle, OptionError, OptionValue, Options, RecoveryMode, SyncPolicy, WritePath,
     option_names,
 };
 pub use record::{Record, RecordRef};

@@ -2,7 +2,9 @@
 //!
 //! A writable store is preallocated (`platform::preallocate`) to its capacity and written through a
 //! shared memory map: an append is a `memcpy` into the page cache, so a record survives a crash
-//! of the process the moment `append` returns, with no syscall per append. Because the blocks
+//! of the process the moment `append` returns, with no syscall per append. Under
+//! `WritePath::Write` appends are one `pwrite` each instead (the page cache all the same), and
+//! the map is only read. Because the blocks
 //! are allocated up front, a full disk shows up as an error when a segment is created, never
 //! as a `SIGBUS` on a write through the map. A read-only store (a log opened `read_only`,
 //! possibly while another process writes it) reads with `pread`, so a file the writer trims can
@@ -219,6 +221,13 @@ impl Store {
         fault::check(Op::Write, &self.path)?;
         let bytes = format::encode_file_header(FileKind::Store, header);
         self.with_file(true, |f| f.write_all_at(&bytes, 0))
+    }
+
+    /// Writes `buf` at `pos` with `pwrite` (a writable store: appends under
+    /// `WritePath::Write`).
+    pub(crate) fn write_bytes(&self, buf: &[u8], pos: u64) -> io::Result<()> {
+        fault::check(Op::Write, &self.path)?;
+        self.with_file(true, |f| f.write_all_at(buf, pos))
     }
 
     /// Reads exactly `buf.len()` bytes at `pos` with `pread` (any store).

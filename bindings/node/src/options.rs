@@ -48,6 +48,11 @@ pub struct OpenOptions {
     /// With a codec, compress the single appends of each sealed segment in the background
     /// [true].
     pub compress_sealed: Option<bool>,
+    /// How appends write the active store: `'map'` (no system call; fastest when syncs are
+    /// rare), `'write'` (one `pwrite` each; faster when most appends are soon synced) or
+    /// `'auto'` [default: `'write'` under `sync: 'always'`, else `'map'`].
+    #[napi(ts_type = "'auto' | 'map' | 'write'")]
+    pub write_path: Option<String>,
 }
 
 /// Options of `Log.repair`.

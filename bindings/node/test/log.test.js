@@ -251,6 +251,23 @@ test('sync options are accepted and sync() succeeds', (t) => {
   }
 })
 
+test('writePath: every path writes the same records, a bad one is refused', (t) => {
+  for (const writePath of ['auto', 'map', 'write']) {
+    for (const sync of ['never', 'always']) {
+      const dir = tmpLogDir(t)
+      let log = Log.open(dir, { writePath, sync })
+      log.append(Buffer.from('one'))
+      log.appendBatch([Buffer.from('two'), Buffer.from('three')])
+      log.close()
+      log = Log.open(dir, { writePath: writePath === 'map' ? 'write' : 'map' })
+      assert.deepEqual([0, 1, 2].map((o) => log.read(o).toString()), ['one', 'two', 'three'])
+      log.close()
+    }
+  }
+  assert.throws(() => Log.open(tmpLogDir(t), { writePath: 'mmap' }), code('ERR_SEGMENTLOG_INVALID_ARGUMENT'))
+  assert.throws(() => Log.open(tmpLogDir(t), { writePath: true }), typeError)
+})
+
 test('recovery option accepts truncateTail, truncate_tail and strict', (t) => {
   for (const recovery of ['truncateTail', 'truncate_tail', 'strict']) {
     const dir = tmpLogDir(t)

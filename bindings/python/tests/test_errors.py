@@ -117,7 +117,8 @@ def test_unknown_options_and_wrong_types_are_type_errors(log_dir: Path, options:
     "options",
     [{"max_segment_bytes": 10}, {"max_segment_bytes": -1}, {"max_segment_bytes": 2**40},
      {"max_index_bytes": 0}, {"sync": "sometimes"}, {"sync": 0}, {"sync": -5},
-     {"recovery": "yolo"}, {"initial_offset": 2**63}, {"retention_ms": -1}],
+     {"recovery": "yolo"}, {"initial_offset": 2**63}, {"retention_ms": -1},
+     {"write_path": "mmap"}],
 )
 def test_bad_option_values_are_value_errors(log_dir: Path, options: dict[str, Any]) -> None:
     with pytest.raises(segmentlog.InvalidArgumentError) as info:

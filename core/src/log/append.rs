@@ -39,9 +39,9 @@ impl Log {
             // SAFETY: make_room guarantees pos + total <= max_segment_bytes <= mapped length;
             // the bytes lie past the published end and we hold the writer lock.
             unsafe {
-                w.active.write_at(w.pos, total, |dst| {
+                w.active.write_at(w.pos, total, w.through_map, |dst| {
                     format::encode_record(dst, offset, ts, flags, value)
-                });
+                })?;
             }
             // SAFETY: the writer lock (`w`) makes this the only writer, and the slot is past
             // the published count until `publish` below.
@@ -101,9 +101,9 @@ impl Log {
                 FRAME_BUFS.with(|cell| {
                     let (_, frame) = &*cell.borrow();
                     self.write_frame(w, frame, count)
-                })
+                })?
             } else {
-                self.write_plain_batch(w, values, total)
+                self.write_plain_batch(w, values, total)?
             };
             (range, w.written, rolled)
         };
@@ -120,7 +120,7 @@ impl Log {
     /// Writes a batch encoded by `frame::encode` (the frame's value) as one frame record of
     /// `count` offsets, every one of whose index entries points at it; returns its offsets.
     /// The caller made room for the plain records, which take more.
-    fn write_frame(&self, w: &mut Writer, frame_value: &[u8], count: u64) -> Range<u64> {
+    fn write_frame(&self, w: &mut Writer, frame_value: &[u8], count: u64) -> Result<Range<u64>> {
         let sh = &*self.shared;
         w.prefault_ahead(&sh.prefaulter);
         let ts = now_ms().max(w.last_ts);
@@ -131,9 +131,9 @@ impl Log {
         // SAFETY: make_room guaranteed room for the plain records, which take more than the
         // frame; the bytes lie past the published end and we hold the writer lock.
         unsafe {
-            w.active.write_at(start, total, |dst| {
+            w.active.write_at(start, total, w.through_map, |dst| {
                 format::encode_record(dst, first, ts | format::TIMESTAMP_FRAME, flags, frame_value)
-            });
+            })?;
         }
         let index = &w.active.active_files().index;
         for i in 0..count {
@@ -146,7 +146,7 @@ impl Log {
         w.written += total;
         w.last_ts = ts;
         w.active.publish(w.next, w.pos);
-        first..w.next
+        Ok(first..w.next)
     }
 
     /// Writes a batch as plain records (one per value, the last a commit point); returns
@@ -156,7 +156,7 @@ impl Log {
         w: &mut Writer,
         values: &[V],
         total: u64,
-    ) -> Range<u64> {
+    ) -> Result<Range<u64>> {
         let sh = &*self.shared;
         let count = values.len() as u64;
         {
@@ -172,38 +172,39 @@ impl Log {
             // SAFETY: make_room guarantees start + total fits the mapped store; the bytes lie
             // past the published end and we hold the writer lock.
             unsafe {
-                w.active.write_at(start, total, |dst| {
-                    // Records are sealed three at a time: three independent CRC chains.
-                    let mut pending = [0usize; 4];
-                    let mut waiting = 0;
-                    let mut at = 0usize;
-                    for (i, v) in values.iter().enumerate() {
-                        let v = v.as_ref();
-                        let len = RECORD_HEADER_LEN as usize + v.len();
-                        let flags = if i + 1 == values.len() { last } else { inner };
-                        format::encode_record_unsealed(
-                            &mut dst[at..at + len],
-                            first + i as u64,
-                            ts,
-                            flags,
-                            v,
-                        );
-                        pending[waiting] = at;
-                        waiting += 1;
-                        at += len;
-                        if waiting == 3 {
-                            pending[3] = at;
-                            seal_three(dst, pending);
-                            waiting = 0;
+                w.active
+                    .write_at(start, total, w.through_map, |dst: &mut [u8]| {
+                        // Records are sealed three at a time: three independent CRC chains.
+                        let mut pending = [0usize; 4];
+                        let mut waiting = 0;
+                        let mut at = 0usize;
+                        for (i, v) in values.iter().enumerate() {
+                            let v = v.as_ref();
+                            let len = RECORD_HEADER_LEN as usize + v.len();
+                            let flags = if i + 1 == values.len() { last } else { inner };
+                            format::encode_record_unsealed(
+                                &mut dst[at..at + len],
+                                first + i as u64,
+                                ts,
+                                flags,
+                                v,
+                            );
+                            pending[waiting] = at;
+                            waiting += 1;
+                            at += len;
+                            if waiting == 3 {
+                                pending[3] = at;
+                                seal_three(dst, pending);
+                                waiting = 0;
+                            }
                         }
-                    }
-                    pending[waiting] = at;
-                    for k in 0..waiting {
-                        let rec = &mut dst[pending[k]..pending[k + 1]];
-                        let crc = crc::crc32c(&rec[4..]);
-                        format::seal_record(rec, crc);
-                    }
-                });
+                        pending[waiting] = at;
+                        for k in 0..waiting {
+                            let rec = &mut dst[pending[k]..pending[k + 1]];
+                            let crc = crc::crc32c(&rec[4..]);
+                            format::seal_record(rec, crc);
+                        }
+                    })?;
             }
             let mut pos = start;
             let index = &w.active.active_files().index;
@@ -219,7 +220,7 @@ impl Log {
             w.last_ts = ts;
             w.plain = true;
             w.active.publish(w.next, w.pos);
-            first..w.next
+            Ok(first..w.next)
         }
     }
 }

@@ -26,6 +26,11 @@ impl Writer {
     /// a page taking a fault (and a page zeroing) on the append path.
     #[inline]
     pub(super) fn prefault_ahead(&mut self, prefaulter: &Prefaulter) {
+        // Pages faulted in writable would be write-protected again by each sync, the cost
+        // that writing with `pwrite` avoids.
+        if !self.through_map {
+            return;
+        }
         if self.pos + PREFAULT_WINDOW - PREFAULT_STEP > self.populated {
             self.populated = self.pos + PREFAULT_WINDOW;
             prefaulter.request(&self.active, self.pos, self.populated);

@@ -161,6 +161,7 @@ impl Log {
                 epoch: active.epoch(),
                 populated: 0,
                 plain: true,
+                through_map: options.writes_through_map(),
                 active,
             })
         };

@@ -74,6 +74,9 @@ pub(super) struct Writer {
     /// The active segment may hold plain records (single appends, batches stored plain): only
     /// then is it worth compressing once sealed (a segment of frames has nothing to gain).
     pub(super) plain: bool,
+    /// Appends copy into the store's writable map (else one `pwrite` each):
+    /// `Options::writes_through_map`.
+    pub(super) through_map: bool,
 }
 
 #[derive(Debug)]

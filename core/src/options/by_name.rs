@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::{Compression, Options, RecoveryMode, SyncPolicy};
+use super::{Compression, Options, RecoveryMode, SyncPolicy, WritePath};
 
 /// How the caller spells option names: Python `max_segment_bytes`, JavaScript `maxSegmentBytes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +71,8 @@ enum Type {
     Recovery,
     /// `"none"`, `"lz4"` or `"zstd"`.
     Compression,
+    /// `"auto"`, `"map"` or `"write"`.
+    WritePath,
 }
 
 impl Type {
@@ -81,12 +83,13 @@ impl Type {
             Type::Sync => "\"never\", \"always\" or a number of milliseconds",
             Type::Recovery => "\"truncate_tail\" or \"strict\"",
             Type::Compression => "\"none\", \"lz4\" or \"zstd\"",
+            Type::WritePath => "\"auto\", \"map\" or \"write\"",
         }
     }
 }
 
 /// Every option a binding can set by name (`max_offset` is the binding's own business).
-const TABLE: [(&str, &str, Type); 13] = [
+const TABLE: [(&str, &str, Type); 14] = [
     ("max_segment_bytes", "maxSegmentBytes", Type::Uint),
     ("max_index_bytes", "maxIndexBytes", Type::Uint),
     ("initial_offset", "initialOffset", Type::Uint),
@@ -104,6 +107,7 @@ const TABLE: [(&str, &str, Type); 13] = [
     ("compression", "compression", Type::Compression),
     ("compression_level", "compressionLevel", Type::Uint),
     ("compress_sealed", "compressSealed", Type::Bool),
+    ("write_path", "writePath", Type::WritePath),
 ];
 
 /// The names of every option, in the caller's style.
@@ -232,6 +236,14 @@ impl Options {
                     ))
                 })?;
             }
+            (Type::WritePath, OptionValue::Str(s)) => {
+                self.write_path = WritePath::from_name(s).ok_or_else(|| {
+                    OptionError::Invalid(format!(
+                        "option {shown} must be {} (got {s:?})",
+                        ty.expected()
+                    ))
+                })?;
+            }
             _ => return Err(wrong_type()),
         }
         Ok(())
@@ -313,6 +325,14 @@ mod tests {
                 .compression_level,
             9
         );
+        assert_eq!(
+            set(Camel, "writePath", Str("write")).unwrap().write_path,
+            WritePath::Write
+        );
+        assert!(matches!(
+            set(Snake, "write_path", Str("mmap")),
+            Err(OptionError::Invalid(_))
+        ));
         assert_eq!(
             set(Snake, "read_only", Default).unwrap(),
             Options::default()

@@ -1,19 +1,54 @@
 //! The writer's changes to the active segment's bytes: appends and cuts.
 
+use std::cell::RefCell;
+
 use super::Segment;
 use crate::error::{Error, Result};
 use crate::format::{HOLE, RECORD_HEADER_LEN, STORE_HEADER_LEN};
 
+thread_local! {
+    /// Where records are put together before a `pwrite` (`WritePath::Write`).
+    static STAGING: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A staging buffer grown past this by a big batch is not kept for the next append.
+const STAGING_KEPT: usize = 1 << 20;
+
 impl Segment {
-    /// Writes `total` bytes at the writer's position through `fill`.
+    /// Writes `total` bytes at the writer's position through `fill`: straight into the
+    /// store's writable map when `through_map`, else into a staging buffer written with one
+    /// `pwrite`. An error (only of the `pwrite`) leaves nothing published: the bytes lie past
+    /// the end, where the next append writes again and recovery sees a torn tail.
     ///
     /// # Safety
     /// Writer only, under the writer lock, with `pos + total` within the mapped store and at
     /// or past the published end (no reader looks there).
-    pub(crate) unsafe fn write_at(&self, pos: u64, total: u64, fill: impl FnOnce(&mut [u8])) {
-        // SAFETY: the caller's contract is slice_mut's contract.
-        let dst = unsafe { self.active_files().store.slice_mut(pos, total) };
-        fill(dst)
+    pub(crate) unsafe fn write_at(
+        &self,
+        pos: u64,
+        total: u64,
+        through_map: bool,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<()> {
+        let store = &self.active_files().store;
+        if through_map {
+            // SAFETY: the caller's contract is slice_mut's contract.
+            fill(unsafe { store.slice_mut(pos, total) });
+            return Ok(());
+        }
+        STAGING.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            buf.clear();
+            buf.resize(total as usize, 0);
+            fill(&mut buf);
+            let written = store
+                .write_bytes(&buf, pos)
+                .map_err(|e| Error::io(format!("writing {}", store.path().display()), e));
+            if buf.capacity() > STAGING_KEPT {
+                *buf = Vec::new();
+            }
+            written
+        })
     }
 
     /// Store position where a cut to `offset` starts: the record at `offset`, or, if that

@@ -5,8 +5,15 @@ use std::path::Path;
 /// The options every suite starts from: the defaults, with the codec named by
 /// `SEGMENTLOG_TEST_COMPRESSION` (`none`, `lz4`, `zstd`; unset: none), so that the crash,
 /// power-loss, corruption and fuzz suites run with compression on too
-/// (`make test-compressed`).
+/// (`make test-compressed`), and the write path named by `SEGMENTLOG_TEST_WRITE_PATH`
+/// (`auto`, `map`, `write`; unset: auto, which writes with `pwrite` under `sync = always` and
+/// through the map otherwise; `make test-write-paths` runs the other two pairings).
 pub fn base() -> Options {
+    let write_path = match std::env::var("SEGMENTLOG_TEST_WRITE_PATH") {
+        Ok(name) if !name.is_empty() => segmentlog::WritePath::from_name(&name)
+            .unwrap_or_else(|| panic!("SEGMENTLOG_TEST_WRITE_PATH={name:?} names no write path")),
+        _ => segmentlog::WritePath::Auto,
+    };
     let compression = match std::env::var("SEGMENTLOG_TEST_COMPRESSION") {
         Ok(name) if !name.is_empty() => segmentlog::Compression::from_name(&name)
             .unwrap_or_else(|| panic!("SEGMENTLOG_TEST_COMPRESSION={name:?} names no codec")),
@@ -14,6 +21,7 @@ pub fn base() -> Options {
     };
     Options {
         compression,
+        write_path,
         ..Options::default()
     }
 }

@@ -209,13 +209,23 @@ async fn main() {
          (one raft entry each): median (min–max) of {runs} runs of {} s",
         duration.as_secs()
     );
-    let kinds = Kind::all();
+    // For profiling one case: BENCH_STORES=segmentlog BENCH_CLIENTS=64.
+    let stores = std::env::var("BENCH_STORES").unwrap_or_default();
+    let kinds: Vec<Kind> = Kind::all()
+        .into_iter()
+        .filter(|k| stores.is_empty() || stores.split(',').any(|s| s == k.name()))
+        .collect();
+    let client_counts: Vec<usize> = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or_else(|| vec![1, 16, 64]);
     print!("{:>7}", "clients");
     for kind in &kinds {
         print!("  {:>22}", format!("{} (0.10)", kind.name()));
     }
     println!();
-    for clients in [1usize, 16, 64] {
+    for clients in client_counts {
         let mut counted = Counted::default();
         print!("{clients:>7}");
         for &kind in &kinds {

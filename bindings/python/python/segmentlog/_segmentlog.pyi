@@ -220,6 +220,7 @@ class Log:
         compression: Optional[Literal["none", "lz4", "zstd"]] = None,
         compression_level: Optional[int] = None,
         compress_sealed: Optional[bool] = None,
+        write_path: Optional[Literal["auto", "map", "write"]] = None,
     ) -> "Log": ...
     def append(self, value: _BytesLike) -> int:
         """Appends one bytes-like value; returns its offset."""
@@ -305,6 +306,7 @@ def open(
     compression: Optional[Literal["none", "lz4", "zstd"]] = None,
     compression_level: Optional[int] = None,
     compress_sealed: Optional[bool] = None,
+    write_path: Optional[Literal["auto", "map", "write"]] = None,
 ) -> Log:
     """Opens (or creates) the log in directory ``path``."""
 
