@@ -183,6 +183,13 @@ impl Options {
             ))),
             _ => Err(wrong_type()),
         };
+        // A word that no value of a word option is called.
+        let unknown_word = |s: &str| {
+            OptionError::Invalid(format!(
+                "option {shown} must be {} (got {s:?})",
+                ty.expected()
+            ))
+        };
         match (ty, value) {
             (Type::Uint, v) => {
                 let n = uint(v)?;
@@ -209,40 +216,20 @@ impl Options {
                 _ => unreachable!("every Bool option is set above: {snake}"),
             },
             (Type::Sync, OptionValue::Str(s)) => {
-                self.sync = SyncPolicy::from_name(s).ok_or_else(|| {
-                    OptionError::Invalid(format!(
-                        "option {shown} must be {} (got {s:?})",
-                        ty.expected()
-                    ))
-                })?;
+                self.sync = SyncPolicy::from_name(s).ok_or_else(|| unknown_word(s))?;
             }
             // Zero is refused by `validate`, with a message that says what to use instead.
             (Type::Sync, v @ (OptionValue::Int(_) | OptionValue::Number(_))) => {
                 self.sync = SyncPolicy::Interval(Duration::from_millis(uint(v)?));
             }
             (Type::Recovery, OptionValue::Str(s)) => {
-                self.recovery = RecoveryMode::from_name(s).ok_or_else(|| {
-                    OptionError::Invalid(format!(
-                        "option {shown} must be {} (got {s:?})",
-                        ty.expected()
-                    ))
-                })?;
+                self.recovery = RecoveryMode::from_name(s).ok_or_else(|| unknown_word(s))?;
             }
             (Type::Compression, OptionValue::Str(s)) => {
-                self.compression = Compression::from_name(s).ok_or_else(|| {
-                    OptionError::Invalid(format!(
-                        "option {shown} must be {} (got {s:?})",
-                        ty.expected()
-                    ))
-                })?;
+                self.compression = Compression::from_name(s).ok_or_else(|| unknown_word(s))?;
             }
             (Type::WritePath, OptionValue::Str(s)) => {
-                self.write_path = WritePath::from_name(s).ok_or_else(|| {
-                    OptionError::Invalid(format!(
-                        "option {shown} must be {} (got {s:?})",
-                        ty.expected()
-                    ))
-                })?;
+                self.write_path = WritePath::from_name(s).ok_or_else(|| unknown_word(s))?;
             }
             _ => return Err(wrong_type()),
         }
