@@ -286,6 +286,57 @@ fn a_failed_sync_poisons_the_log_until_reopened() {
     }
 }
 
+/// `write_path` decides how an append reaches the store, and `auto` picks `pwrite` under
+/// `sync = always` only: a failed `pwrite` (the `Write` operation on the store) fails exactly the
+/// appends written with it, publishes nothing (the next append takes the same offset), and does
+/// not poison the log; appends through the map never meet it.
+#[test]
+fn each_write_path_writes_appends_as_it_says() {
+    use segmentlog::WritePath;
+    let _serial = serial();
+    let _unhook = Unhook;
+    for (sync, write_path, by_pwrite) in [
+        (SyncPolicy::Always, WritePath::Auto, true),
+        (SyncPolicy::Never, WritePath::Auto, false),
+        (SyncPolicy::Never, WritePath::Write, true),
+        (SyncPolicy::Always, WritePath::Map, false),
+    ] {
+        let case = format!("sync={sync:?} write_path={write_path:?}");
+        let dir = scratch();
+        let o = segmentlog::Options {
+            write_path,
+            ..options(sync)
+        };
+        let log = Log::open(dir.path(), o).unwrap();
+        log.append(&value(0)).unwrap();
+        Injector::install(
+            dir.path(),
+            Some(Plan {
+                op: Op::Write,
+                nth: 1,
+                persistent: false,
+                errno: libc::EIO,
+            }),
+        );
+        let got = log.append(&value(1));
+        fault::set_hook(None);
+        if by_pwrite {
+            assert!(matches!(got, Err(Error::Io { .. })), "{case}: {got:?}");
+            assert_eq!(
+                log.append(&value(1)).unwrap(),
+                1,
+                "{case}: nothing published"
+            );
+        } else {
+            assert_eq!(got.unwrap(), 1, "{case}");
+        }
+        assert_eq!(log.append(&value(2)).unwrap(), 2, "{case}: not poisoned");
+        log.close().unwrap();
+        let got = contents(dir.path(), options(sync)).unwrap();
+        assert_eq!(got, (0..3).map(value).collect::<Vec<_>>(), "{case}");
+    }
+}
+
 /// Group commit when its fdatasync fails: 8 threads append under `sync = always`, so
 /// rounds carry several waiting appenders, and the 4th fdatasync fails. Every waiter of that
 /// round gets the error (none hangs, none is retried into a success), every later append is
