@@ -1,12 +1,14 @@
 //! `SyncPolicy::Always` with 1, 4 and 8 appending threads (group commit) beside a raw
-//! `write` + `fdatasync` loop on the same disk. Each contender runs for a fixed time.
+//! `write` + `fdatasync` loop on the same disk. Each contender runs for a fixed time. One and
+//! eight threads run again with `write_path = map` (appends copied into the store's memory map,
+//! which `sync = always` does not pick by default), for what `pwrite` gains.
 
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use segmentlog::{Log, Options, SyncPolicy};
+use segmentlog::{Log, Options, SyncPolicy, WritePath};
 
 use crate::harness::{Bench, OPS, PER_SYNC, Target, rate};
 use crate::{Config, ceiling, scratch, settle};
@@ -15,10 +17,11 @@ const VALUE: [u8; 100] = [0x5a; 100];
 
 /// Durable appends from `threads` threads for about `secs`; returns (appends, elapsed,
 /// fdatasync rounds).
-fn ours(threads: usize, secs: Duration) -> (u64, Duration, u64) {
+fn ours(threads: usize, write_path: WritePath, secs: Duration) -> (u64, Duration, u64) {
     let dir = scratch();
     let options = Options {
         sync: SyncPolicy::Always,
+        write_path,
         ..Options::default()
     };
     let log = Log::open(dir.path(), options).expect("open");
@@ -86,7 +89,7 @@ pub fn run(cfg: &Config, b: &mut Bench) {
         );
         for threads in [1, 4, 8] {
             settle();
-            let (n, d, syncs) = ours(threads, cfg.sync_time);
+            let (n, d, syncs) = ours(threads, WritePath::Auto, cfg.sync_time);
             b.sample(
                 &format!("durable 100 B: segmentlog {threads} thread(s)"),
                 OPS,
@@ -96,6 +99,15 @@ pub fn run(cfg: &Config, b: &mut Bench) {
                 &format!("durable 100 B: segmentlog {threads} thread(s), appends per fdatasync"),
                 PER_SYNC,
                 n as f64 / syncs.max(1) as f64,
+            );
+        }
+        for threads in [1, 8] {
+            settle();
+            let (n, d, _) = ours(threads, WritePath::Map, cfg.sync_time);
+            b.sample(
+                &format!("durable 100 B: segmentlog {threads} thread(s), write_path=map"),
+                OPS,
+                rate(n, d),
             );
         }
     }
@@ -132,5 +144,13 @@ pub fn run(cfg: &Config, b: &mut Bench) {
         "durable 100 B: raw write+fdatasync, 8 threads, textbook group commit",
         None,
     );
+    for threads in [1, 8] {
+        b.ratio(
+            &format!("durable {threads} thread(s): write_path auto (pwrite) / map"),
+            &format!("durable 100 B: segmentlog {threads} thread(s)"),
+            &format!("durable 100 B: segmentlog {threads} thread(s), write_path=map"),
+            None,
+        );
+    }
     b.show();
 }

@@ -259,12 +259,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
-    // Every this many entries a snapshot of the state machine (openraft's default: 5000), whose
-    // cost is the example state machine's, not the log's: see cluster_010.rs.
-    let snapshot_every: u64 = std::env::var("BENCH_SNAPSHOT_EVERY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let snapshot_every = report::snapshot_every();
     let config = Config {
         // Long enough that the loaded 2-core machine does not trigger elections mid-run (see
         // cluster_010.rs: a store that commits on the async task stalls heartbeats).

@@ -77,7 +77,16 @@ async fn start(kind: Kind, config: &Config) -> Cluster {
         let path = dir.path().join(format!("n{id}"));
         match kind {
             Kind::Segmentlog => {
-                let node = Node::start(&router, id, &path, config).await;
+                // BENCH_WRITE_PATH=map: appends through the memory map instead of the `pwrite`
+                // the store picks, to measure what that choice gains.
+                let options = segmentlog::Options {
+                    write_path: std::env::var("BENCH_WRITE_PATH")
+                        .ok()
+                        .and_then(|p| segmentlog::WritePath::from_name(&p))
+                        .unwrap_or_default(),
+                    ..segmentlog::Options::default()
+                };
+                let node = Node::start_with(&router, id, &path, config, options).await;
                 rafts.push(node.raft.clone());
                 nodes.push(node);
             }
@@ -197,17 +206,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
-    // openraft builds a snapshot of the state machine every this many entries (its default is
-    // 5000). The bench's key-value state machine serializes its whole map as JSON into a file
-    // (as openraft's examples do): at 64 clients 64,000 keys, ~7 MB a snapshot on each node,
-    // against 1,000 keys at 1 client. Every 5000 entries that took most of the 2 cores at 64
-    // clients, for every store alike (in-memory included), and measured the example's
-    // snapshots rather than the log. 100,000 is etcd's default `--snapshot-count`;
-    // BENCH_SNAPSHOT_EVERY=5000 gives the old figures.
-    let snapshot_every: u64 = std::env::var("BENCH_SNAPSHOT_EVERY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let snapshot_every = report::snapshot_every();
     let config = Config {
         // Long enough that the loaded 2-core machine does not trigger elections mid-run: a
         // store that commits on the async task (redb, as openraft's rocksstore example
