@@ -100,10 +100,16 @@ pub(super) struct SealJob {
 impl Prefaulter {
     pub(super) fn request(&self, segment: &Arc<Segment>, from: u64, to: u64) {
         let mut st = self.state.lock();
-        if !st.segment.as_ref().is_some_and(|s| Arc::ptr_eq(s, segment)) {
+        let from = from & !4095;
+        if st.segment.as_ref().is_some_and(|s| Arc::ptr_eq(s, segment)) {
+            // Pages before `st.from` are faulted in already (or the writer passed them and
+            // faulted them itself): each request goes on from there instead of walking the
+            // whole window's page tables again.
+            st.from = st.from.max(from);
+        } else {
             st.segment = Some(segment.clone());
+            st.from = from;
         }
-        st.from = from & !4095;
         st.to = to;
         self.cv.notify_one();
     }
