@@ -503,7 +503,12 @@ pub fn decode_record_header(b: &[u8]) -> Option<RecordHeader> {
 #[inline]
 pub fn encode_record(out: &mut [u8], offset: u64, timestamp: u64, flags: u32, value: &[u8]) {
     encode_record_unsealed(out, offset, timestamp, flags, value);
-    let crc = crate::crc::crc32c(&out[4..]);
+    let crc = crate::crc::record_crc32c(crate::crc::RecordFields {
+        offset,
+        timestamp,
+        flags,
+        value,
+    });
     seal_record(out, crc);
 }
 

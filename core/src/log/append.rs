@@ -174,35 +174,37 @@ impl Log {
             unsafe {
                 w.active
                     .write_at(start, total, w.through_map, |dst: &mut [u8]| {
-                        // Records are sealed three at a time: three independent CRC chains.
-                        let mut pending = [0usize; 4];
-                        let mut waiting = 0;
+                        // Checksums three at a time (three independent CRC chains), from
+                        // the fields and the caller's values (see `crc::record_crc32c`).
+                        let fields = |i: usize| crc::RecordFields {
+                            offset: first + i as u64,
+                            timestamp: ts,
+                            flags: if i + 1 == values.len() { last } else { inner },
+                            value: values[i].as_ref(),
+                        };
                         let mut at = 0usize;
-                        for (i, v) in values.iter().enumerate() {
-                            let v = v.as_ref();
-                            let len = RECORD_HEADER_LEN as usize + v.len();
-                            let flags = if i + 1 == values.len() { last } else { inner };
+                        let mut write = |r: crc::RecordFields<'_>, crc: u32| {
+                            let rec = &mut dst[at..at + RECORD_HEADER_LEN as usize + r.value.len()];
                             format::encode_record_unsealed(
-                                &mut dst[at..at + len],
-                                first + i as u64,
-                                ts,
-                                flags,
-                                v,
+                                rec,
+                                r.offset,
+                                r.timestamp,
+                                r.flags,
+                                r.value,
                             );
-                            pending[waiting] = at;
-                            waiting += 1;
-                            at += len;
-                            if waiting == 3 {
-                                pending[3] = at;
-                                seal_three(dst, pending);
-                                waiting = 0;
+                            format::seal_record(rec, crc);
+                            at += rec.len();
+                        };
+                        let whole = values.len() - values.len() % 3;
+                        for i in (0..whole).step_by(3) {
+                            let three = [fields(i), fields(i + 1), fields(i + 2)];
+                            for (r, crc) in three.into_iter().zip(crc::record_crc32c_x3(three)) {
+                                write(r, crc);
                             }
                         }
-                        pending[waiting] = at;
-                        for k in 0..waiting {
-                            let rec = &mut dst[pending[k]..pending[k + 1]];
-                            let crc = crc::crc32c(&rec[4..]);
-                            format::seal_record(rec, crc);
+                        for i in whole..values.len() {
+                            let r = fields(i);
+                            write(r, crc::record_crc32c(r));
                         }
                     })?;
             }
@@ -228,14 +230,4 @@ impl Log {
 thread_local! {
     /// Scratch of `frame::encode`: the raw payload and the frame, kept per appending thread.
     static FRAME_BUFS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-}
-
-/// Seals the three consecutive records of `dst` that start at `bounds[0..3]` (the third ends
-/// at `bounds[3]`), computing their checksums together.
-pub(super) fn seal_three(dst: &mut [u8], bounds: [usize; 4]) {
-    let [a, b, c, end] = bounds;
-    let crcs = crc::crc32c_x3([&dst[a + 4..b], &dst[b + 4..c], &dst[c + 4..end]]);
-    for (start, crc) in [a, b, c].into_iter().zip(crcs) {
-        format::seal_record(&mut dst[start..], crc);
-    }
 }
