@@ -31,7 +31,7 @@ pub fn holds_log(dir: &Path) -> std::io::Result<bool> {
 
 /// The format version in the header of the store file at `path`, or `None` when the header
 /// cannot be read as one (short, zeroed, damaged or of an unknown version: an open recovers it,
-/// and [`crate::verify`] says why). Fails only if the file cannot be read.
+/// and [`crate::verify()`] says why). Fails only if the file cannot be read.
 pub fn store_format_version(path: &Path) -> std::io::Result<Option<u32>> {
     let mut header = Vec::with_capacity(format::STORE_HEADER_LEN as usize);
     File::open(path)?

@@ -9,7 +9,7 @@ use crate::format::{self, FileKind};
 use crate::recovery::{self, CLEAN_MARKER, Mode};
 use crate::report::{RecoveryEvent, RecoveryEventKind};
 
-/// One problem found by [`verify`].
+/// One problem found by [`verify()`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Base offset of the segment.
@@ -24,7 +24,7 @@ pub struct Problem {
     pub reason: String,
 }
 
-/// What [`verify`] found.
+/// What [`verify()`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VerifyReport {
     /// Segments checked.
