@@ -237,6 +237,43 @@ fn wait_for_times_out_and_wakes_on_append() {
     appender.join().unwrap();
 }
 
+/// Appender and tailer in lockstep: each append is the only one the tailer can be woken by
+/// (the next waits for the tailer's word), so a wakeup lost between the tailer's check and
+/// its sleep shows as a wait that runs into its timeout (the tailer fails at the first).
+#[test]
+fn every_append_wakes_a_tailer_waiting_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), &Options::default());
+    let rounds = 2000u64;
+    let (ack, acked) = std::sync::mpsc::channel::<()>();
+    let tailer = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for offset in 0..rounds {
+                let t = Instant::now();
+                assert!(log.wait_for(offset, Some(Duration::from_secs(3))).unwrap());
+                let slept = t.elapsed();
+                assert!(
+                    slept < Duration::from_secs(2),
+                    "offset {offset}: slept {slept:?}"
+                );
+                ack.send(()).unwrap();
+            }
+        })
+    };
+    for i in 0..rounds {
+        // Sometimes the tailer is asleep before the append, sometimes still on its way there.
+        if i % 3 == 0 {
+            std::thread::yield_now();
+        }
+        log.append(&value(i)).unwrap();
+        if acked.recv().is_err() {
+            break;
+        }
+    }
+    tailer.join().expect("the tailer woke for every append");
+}
+
 #[test]
 fn truncate_front_drops_whole_segments_only() {
     let dir = tempfile::tempdir().unwrap();
