@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The C/C++ release archives (`make dist-c`): for each target, the library built with the cargo
-# profile `dist`, installed by ffi/install.sh into a relocatable tree, with the CLI and a README:
+# The C/C++ release archives (`make dist-c`): for each target, the library and the CLI of the
+# release builds the tests ran (`make test`, `make test-platforms`: the same cargo commands, so
+# cargo builds nothing again when they ran before), stripped of debug info and symbol tables,
+# installed by ffi/install.sh into a relocatable tree, with a README:
 #
 #   segmentlog-VERSION-x86_64-unknown-linux-gnu.tar.gz
 #   segmentlog-VERSION-aarch64-unknown-linux-gnu.tar.gz
@@ -51,17 +53,26 @@ for t in "${targets[@]}"; do
         die "cross builds are set up for an x86_64 Linux host only (this is $host)"
     name="segmentlog-$version-$t"
     echo "dist-c: building $name"
-    # The host's build goes to target/dist (shared with the other parts' dist builds), the
-    # others to target/TRIPLE/dist.
+    # One package a build, as the tests build them: built together, cargo would unify the
+    # dependencies' features of both and build a library the tests never ran.
     if [ "$t" = "$host" ]; then
-        built="$target_dir/dist"
-        $CARGO build --quiet --profile dist -p segmentlog-ffi -p segmentlog-cli
+        built="$target_dir/release"
+        $CARGO build --quiet --release -p segmentlog-ffi
+        $CARGO build --quiet --release -p segmentlog-cli
     else
-        built="$target_dir/$t/dist"
-        $CARGO build --quiet --profile dist -p segmentlog-ffi -p segmentlog-cli --target "$t"
+        built="$target_dir/$t/release"
+        $CARGO build --quiet --release -p segmentlog-ffi --target "$t"
+        $CARGO build --quiet --release -p segmentlog-cli --target "$t"
     fi
     tree="$stage/$name"
     "$root/ffi/install.sh" --target "$t" --relocatable "$tree" "$version" "$built" >/dev/null
+    # The shared library and the CLI ship without their symbol tables (a shared library keeps its
+    # dynamic symbols, what programs link against; a DLL its export table).
+    if [ -n "$exe" ]; then
+        "$strip" --strip-all "$tree/bin/segmentlog.dll"
+    else
+        "$strip" --strip-all "$tree/lib/libsegmentlog.so.$version"
+    fi
     # The static library keeps its symbols (programs link against them) but not its debug
     # info, nor the LLVM bitcode that rustc embeds for its own LTO (no C linker reads it: 18 of
     # its 24 MB). The Windows one also holds split-DWARF objects (*.dwo) of the standard
@@ -76,6 +87,7 @@ for t in "${targets[@]}"; do
         --enable-deterministic-archives "$a"
     "${tools}ranlib" -D "$a"
     install -D -m 0755 "$built/segmentlog$exe" "$tree/bin/segmentlog$exe"
+    "$strip" --strip-all "$tree/bin/segmentlog$exe"
     install -m 0644 "$root/LICENSE-MIT" "$root/LICENSE-APACHE" "$tree/"
     files=$(cd "$tree" && find . \( -type f -o -type l \) -printf '%P\n' | LC_ALL=C sort \
         | while read -r f; do

@@ -119,7 +119,7 @@ demo-c: $(FFI_OUT)/demo-c
 demo-cpp: $(FFI_OUT)/demo-cpp
 	$(FFI_OUT)/demo-cpp "$(DEMO_DIR)"
 
-# The C/C++ release archives, one per target (profile dist, static library without debug info),
+# The C/C++ release archives, one per target (the tested release builds, stripped),
 # into $(DIST_DIR)/c/: ffi/dist.sh says what they hold. DIST_DIR comes from mk/85-dist.mk, read
 # when the recipe runs.
 dist-c:

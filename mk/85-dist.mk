@@ -3,8 +3,9 @@
 # pkg-config scratch projects, `cargo publish --dry-run`). CI runs `make test-dist` after
 # `make test-platforms`, which set up the cross toolchains (platforms/run setup).
 #
-# Artifacts are built with the cargo profile `dist` (Cargo.toml): release code without debug
-# info, symbols stripped.
+# The Python wheels and Node addons are built with the cargo profile `dist` (Cargo.toml): release
+# code without debug info, symbols stripped. The C archives are the release builds the tests ran,
+# stripped (ffi/dist.sh).
 DIST_DIR := $(ROOT)/dist
 TEST_DIST_TARGETS += test-dist-crates
 
