@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C/C++ release archives (`make dist-c`): for each target, the library and the CLI of the
 # release builds the tests ran (`make test`, `make test-platforms`: the same cargo commands, so
-# cargo builds nothing again when they ran before), stripped of debug info and symbol tables,
+# cargo rebuilds little when they ran before: the aarch64 CLI, which the tests build only with
+# their dev-dependencies' features), stripped of debug info and symbol tables,
 # installed by ffi/install.sh into a relocatable tree, with a README:
 #
 #   segmentlog-VERSION-x86_64-unknown-linux-gnu.tar.gz

@@ -14,13 +14,16 @@ use common::Rng;
 use segmentlog::{Log, Options};
 
 /// 10,000; `MANY_SEGMENTS=n` for fewer where each file operation is slow (wine: `platforms/run`),
-/// still far more than the 64 the cache may keep open.
+/// but more than twice the segments the cache may keep open, or the test would prove nothing.
 fn segments() -> usize {
-    std::env::var("MANY_SEGMENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&n| n > 2 * 64)
-        .unwrap_or(10_000)
+    let Ok(s) = std::env::var("MANY_SEGMENTS") else {
+        return 10_000;
+    };
+    let min = 2 * options().max_open_segments + 1;
+    match s.parse() {
+        Ok(n) if n >= min => n,
+        _ => panic!("MANY_SEGMENTS={s}: needs a number of at least {min}"),
+    }
 }
 
 fn value(i: u64) -> Vec<u8> {
