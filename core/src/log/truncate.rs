@@ -157,6 +157,12 @@ impl Log {
             target
         } else {
             let o = &sh.options;
+            // Its index is checked against its store (rebuilt if need be) first, under the
+            // sealed value's own lock: the writable value reads the entries as they are, and
+            // a later first open through the sealed value (a reader or the compaction thread
+            // still holding it) must not rebuild the index and rename it over the one the
+            // writable value maps.
+            drop(target.files()?);
             // A cut of its files still waiting for an older writable map must not run now.
             target.cancel_trim();
             let store =
@@ -226,5 +232,68 @@ impl Log {
     /// Empties the log; offsets go on from where they were (none is reused).
     pub fn reset(&self) -> Result<()> {
         self.truncate_front(self.next_offset()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Log, Options};
+
+    fn value(i: u64) -> Vec<u8> {
+        format!("value {i:04}").into_bytes()
+    }
+
+    /// A sealed segment `truncate_back` makes active again, opened for the first time through
+    /// the sealed value someone still holds (the compaction thread, a reader that found it
+    /// before the cut): that open must not rebuild the index and rename it over the file the
+    /// writable value maps, or the entries written after the cut go with the old file, and
+    /// the next cut into the segment reads the rebuilt one.
+    #[test]
+    fn a_stale_sealed_value_opened_after_a_cut_leaves_the_index_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            max_segment_bytes: 4096,
+            max_index_bytes: 4096,
+            compress_sealed: false,
+            ..Options::default()
+        };
+        let log = Log::open(dir.path(), options.clone()).unwrap();
+        let mut next = 0;
+        while log.shared.segments.read().len() < 5 {
+            log.append(&value(next)).unwrap();
+            next += 1;
+        }
+        log.close().unwrap();
+        // Reopened: the sealed segments before the newest two are checked at first use.
+        let log = Log::open(dir.path(), options.clone()).unwrap();
+        let stale = log.shared.segments.read()[0].clone();
+        let mut next = stale.base + 3;
+        log.truncate_back(next).unwrap();
+        for _ in 0..5 {
+            log.append(&value(next)).unwrap();
+            next += 1;
+        }
+        drop(stale.files().unwrap());
+        drop(stale);
+        // Sealed, and cut again near its end: the cut reads the index file.
+        while log.shared.segments.read().len() < 2 {
+            log.append(&value(next)).unwrap();
+            next += 1;
+        }
+        next = log.shared.segments.read()[1].base - 1;
+        log.truncate_back(next).unwrap();
+        for i in 0..next {
+            assert_eq!(log.read(i).unwrap().value, value(i), "offset {i}");
+        }
+        log.close().unwrap();
+        let log = Log::open(dir.path(), options).unwrap();
+        assert_eq!(log.next_offset().unwrap(), next);
+        for i in 0..next {
+            assert_eq!(
+                log.read(i).unwrap().value,
+                value(i),
+                "offset {i} after reopening"
+            );
+        }
     }
 }
