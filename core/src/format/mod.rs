@@ -125,12 +125,13 @@
 //! codec; `Log::compress_sealed` runs it by hand): once a segment is sealed and synced, a
 //! background thread writes its records anew beside it, each run of plain records (up to 64 KiB
 //! of values) as a `TIMES` frame, frames and records that would not shrink as they were, every
-//! offset at the same place in the order, with the header's durable count at all of them. The new
-//! store and index (`<name>.store.compact`, `<name>.index.compact`) are synced; the writer then
-//! renames them over the segment's files (store first) and syncs the directory, at its next roll
-//! or at close, only if nothing cut or removed the segment meanwhile. A crash before the store's rename leaves the old
-//! files (and `.compact` files nothing reads); after it, the new store, whose old index the check
-//! at open refuses and rebuilds. Readers holding the old files (a map, a descriptor) read them on;
+//! offset at the same place in the order, with the header's durable count at all of them. The
+//! new store and index (`<name>.store.<n>.compact`, `<name>.index.<n>.compact`, `n` numbering
+//! the rewrites of the process) are synced; the writer then renames them over the segment's
+//! files (store first) and syncs the directory, at its next roll or at close, only if nothing
+//! cut or removed the segment meanwhile. A crash before the store's rename leaves the old files
+//! (and `.compact` files nothing reads); after it, the new store, whose old index the check at
+//! open refuses and rebuilds. Readers holding the old files (a map, a descriptor) read them on;
 //! a segment with damage is not rewritten.
 //!
 //! A frame of an earlier epoch than its segment's header that starts below the header's durable

@@ -61,9 +61,16 @@ pub(super) struct Rewrite {
     was: (u64, u64, u8),
 }
 
-fn tmp_path(p: &Path) -> PathBuf {
+/// Numbers the rewrites of this process: each writes files of its own (`<name>.<n>.compact`).
+/// Two rewrites of one segment can overlap (the compaction thread and `compress_sealed`, or a
+/// stale rewrite of a value a `truncate_back` replaced and the rewrite after the next seal):
+/// with one name, the truncating create of one would cut the file the other is about to
+/// rename into place, and the discard of a stale one would remove the other's files.
+static REWRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn tmp_path(p: &Path, n: u64) -> PathBuf {
     let mut name = p.file_name().unwrap_or_default().to_owned();
-    name.push(".compact");
+    name.push(format!(".{n}.compact"));
     p.with_file_name(name)
 }
 
@@ -131,8 +138,9 @@ pub(super) fn rewrite_segment(o: &Options, seg: &Arc<Segment>) -> Result<Option<
             });
             return Ok(None);
         }
-        let store_tmp = tmp_path(&paths.store);
-        let index_tmp = tmp_path(&paths.index);
+        let n = REWRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let store_tmp = tmp_path(&paths.store, n);
+        let index_tmp = tmp_path(&paths.index, n);
         let written = (|| -> std::io::Result<()> {
             fault::check(Op::Create, &store_tmp)?;
             let f = OpenOptions::new()
@@ -174,7 +182,11 @@ pub(super) fn remove_leftovers(dir: &Path) {
     for e in entries.flatten() {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(stem) = name.strip_suffix(".compact")
+        if let Some((stem, n)) = name
+            .strip_suffix(".compact")
+            .and_then(|rest| rest.rsplit_once('.'))
+            && !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_digit())
             && format::parse_file_name(stem).is_some()
         {
             let _ = std::fs::remove_file(e.path());
@@ -455,6 +467,56 @@ impl Log {
 mod tests {
     use super::*;
     use crate::Options;
+
+    /// Two rewrites of one segment under way at once (the compaction thread's and
+    /// `compress_sealed`'s, or a stale one and the one after the next seal): dropping one
+    /// leaves the other's files, and installing that one works.
+    #[test]
+    fn overlapping_rewrites_of_a_segment_keep_their_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::open(
+            dir.path(),
+            Options {
+                max_segment_bytes: 16 * 1024,
+                compression: Compression::Lz4,
+                compress_sealed: false,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let value = |i: u64| format!("value {i} {}", "xy".repeat((i % 20) as usize)).into_bytes();
+        for i in 0..600 {
+            log.append(&value(i)).unwrap();
+        }
+        let sh = &*log.shared;
+        let seg = sh.segments.read()[0].clone();
+        let first = rewrite_segment(&sh.options, &seg)
+            .unwrap()
+            .expect("something to compress");
+        let second = rewrite_segment(&sh.options, &seg)
+            .unwrap()
+            .expect("something to compress");
+        first.discard();
+        assert!(second.store_tmp.exists() && second.index_tmp.exists());
+        let mut done = Compacted::default();
+        sh.install(&seg, second, &mut done).unwrap();
+        assert_eq!(done.segments, 1);
+        for i in 0..600 {
+            assert_eq!(log.read(i).unwrap().value, value(i));
+        }
+        log.close().unwrap();
+        let leftovers = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".compact")
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
 
     /// A `truncate_back` into the segment between the rewrite and its install: the rewrite is
     /// dropped (its files removed), and the log is what the cut left.
