@@ -37,13 +37,14 @@ impl Shared {
     /// Rebuilds the index of the segment at `base` from its store; returns whether the
     /// segment now reads through a rebuilt index (the caller then tries again).
     pub(super) fn reindex(&self, base: u64) -> Result<bool> {
-        if !self.options.read_only {
-            let mut guard = self.writer.lock();
-            if let Some(w) = guard.as_mut()
-                && w.active.base == base
-            {
-                return self.reindex_active(&w.active);
-            }
+        // Held to the end for a sealed segment too: a `truncate_back` into it meanwhile would
+        // map its index writable, and the rebuilt one renamed over it then would take the
+        // entries written after the cut away from the file. A rebuild is rare (damage).
+        let mut guard = (!self.options.read_only).then(|| self.writer.lock());
+        if let Some(w) = guard.as_mut().and_then(|g| g.as_mut())
+            && w.active.base == base
+        {
+            return self.reindex_active(&w.active);
         }
         let seg = {
             let segs = self.segments.read();
