@@ -468,14 +468,15 @@ mod tests {
     use super::*;
     use crate::Options;
 
-    /// Two rewrites of one segment under way at once (the compaction thread's and
-    /// `compress_sealed`'s, or a stale one and the one after the next seal): dropping one
-    /// leaves the other's files, and installing that one works.
-    #[test]
-    fn overlapping_rewrites_of_a_segment_keep_their_own_files() {
-        let dir = tempfile::tempdir().unwrap();
+    fn value(i: u64) -> Vec<u8> {
+        format!("value {i} {}", "xy".repeat((i % 20) as usize)).into_bytes()
+    }
+
+    /// A log with an lz4 codec, no compaction thread, and 600 single appends (`value(i)`)
+    /// over several sealed segments.
+    fn log_of_single_appends(dir: &Path) -> Log {
         let log = Log::open(
-            dir.path(),
+            dir,
             Options {
                 max_segment_bytes: 16 * 1024,
                 compression: Compression::Lz4,
@@ -484,10 +485,19 @@ mod tests {
             },
         )
         .unwrap();
-        let value = |i: u64| format!("value {i} {}", "xy".repeat((i % 20) as usize)).into_bytes();
         for i in 0..600 {
             log.append(&value(i)).unwrap();
         }
+        log
+    }
+
+    /// Two rewrites of one segment under way at once (the compaction thread's and
+    /// `compress_sealed`'s, or a stale one and the one after the next seal): dropping one
+    /// leaves the other's files, and installing that one works.
+    #[test]
+    fn overlapping_rewrites_of_a_segment_keep_their_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = log_of_single_appends(dir.path());
         let sh = &*log.shared;
         let seg = sh.segments.read()[0].clone();
         let first = rewrite_segment(&sh.options, &seg)
@@ -523,20 +533,7 @@ mod tests {
     #[test]
     fn a_rewrite_of_a_segment_cut_meanwhile_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let log = Log::open(
-            dir.path(),
-            Options {
-                max_segment_bytes: 16 * 1024,
-                compression: Compression::Lz4,
-                compress_sealed: false,
-                ..Options::default()
-            },
-        )
-        .unwrap();
-        let value = |i: u64| format!("value {i} {}", "xy".repeat((i % 20) as usize)).into_bytes();
-        for i in 0..600 {
-            log.append(&value(i)).unwrap();
-        }
+        let log = log_of_single_appends(dir.path());
         let sh = &*log.shared;
         let seg = sh.segments.read()[0].clone();
         let r = rewrite_segment(&sh.options, &seg)
