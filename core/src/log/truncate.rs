@@ -157,11 +157,12 @@ impl Log {
             target
         } else {
             let o = &sh.options;
-            // Its index is checked against its store (rebuilt if need be) first, under the
-            // sealed value's own lock: the writable value reads the entries as they are, and
-            // a later first open through the sealed value (a reader or the compaction thread
-            // still holding it) must not rebuild the index and rename it over the one the
-            // writable value maps.
+            // Opened through the sealed value first (under its own lock), so that the header
+            // is the file's and not a stand-in (the cut writes the next one from it), the
+            // index is checked against the store (rebuilt if need be) before the writable
+            // value reads it, and no later first open through the sealed value (a reader or
+            // the compaction thread still holding it) rebuilds the index and renames it over
+            // the one the writable value maps.
             drop(target.files()?);
             // A cut of its files still waiting for an older writable map must not run now.
             target.cancel_trim();
@@ -294,6 +295,48 @@ mod tests {
                 value(i),
                 "offset {i} after reopening"
             );
+        }
+    }
+
+    /// A cut into a sealed segment not opened since the log was: the segment knew only a
+    /// stand-in header (epoch 0, no codec), and the cut must not write that over the real
+    /// one (an epoch that goes back, a codec lost).
+    #[test]
+    fn a_cut_into_a_segment_not_opened_yet_keeps_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            max_segment_bytes: 4096,
+            max_index_bytes: 4096,
+            compress_sealed: false,
+            compression: crate::Compression::Lz4,
+            ..Options::default()
+        };
+        let fill = |log: &Log| {
+            while log.shared.segments.read().len() < 5 {
+                let next = log.next_offset().unwrap();
+                log.append(&value(next)).unwrap();
+            }
+        };
+        let log = Log::open(dir.path(), options.clone()).unwrap();
+        fill(&log);
+        // Two cuts into segment 0: its epoch is 2.
+        let end = log.shared.segments.read()[1].base;
+        log.truncate_back(end - 1).unwrap();
+        log.truncate_back(end - 2).unwrap();
+        fill(&log);
+        let before = log.shared.segments.read()[0].header();
+        log.close().unwrap();
+        let log = Log::open(dir.path(), options.clone()).unwrap();
+        log.truncate_back(5).unwrap();
+        let after = log.shared.segments.read()[0].header();
+        assert_eq!(after.epoch, (before.epoch + 1) % crate::format::EPOCHS);
+        assert_eq!((after.codec, after.durable_count), (before.codec, 5));
+        log.append_batch(&[value(5), value(6)]).unwrap();
+        log.close().unwrap();
+        let log = Log::open(dir.path(), options).unwrap();
+        assert_eq!(log.next_offset().unwrap(), 7);
+        for i in 0..7 {
+            assert_eq!(log.read(i).unwrap().value, value(i), "offset {i}");
         }
     }
 }
