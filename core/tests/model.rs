@@ -17,6 +17,8 @@ enum Op {
     TruncateFront(u64),
     TruncateBack(u64),
     Rebase(u64),
+    /// `compress_sealed` by hand (overlapping the compaction thread with a codec): invisible.
+    CompressSealed,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -30,6 +32,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u64>().prop_map(Op::TruncateFront),
         1 => any::<u64>().prop_map(Op::TruncateBack),
         1 => (0u64..20).prop_map(Op::Rebase),
+        1 => Just(Op::CompressSealed),
     ]
 }
 
@@ -111,6 +114,9 @@ fn check(ops: Vec<Op>, options: &Options) -> Result<(), TestCaseError> {
                     model.split_off(&o);
                     next = o;
                 }
+            }
+            Op::CompressSealed => {
+                log.compress_sealed().unwrap();
             }
             Op::Rebase(k) => {
                 let o = next + k;
