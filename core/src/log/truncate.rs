@@ -339,4 +339,42 @@ mod tests {
             assert_eq!(log.read(i).unwrap().value, value(i), "offset {i}");
         }
     }
+
+    /// A segment value kept past its removal (as the compaction thread may keep one) must not
+    /// write its header into the file of a new segment of the same base.
+    #[test]
+    fn a_removed_segment_value_leaves_a_new_file_of_its_name_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = Options {
+            max_segment_bytes: 4096,
+            max_index_bytes: 4096,
+            compress_sealed: false,
+            ..Options::default()
+        };
+        let log = Log::open(dir.path(), options).unwrap();
+        while log.shared.segments.read().len() < 3 {
+            let next = log.next_offset().unwrap();
+            log.append(&value(next)).unwrap();
+        }
+        let stale = log.shared.segments.read()[1].clone();
+        drop(stale.files().unwrap());
+        let base = stale.base;
+        // Cut to one record short of it, and append the same record again: segment 0 is as
+        // full as before, and the next record opens a new segment at the same base.
+        log.truncate_back(base - 1).unwrap();
+        assert!(stale.is_removed());
+        log.append(&value(base - 1)).unwrap();
+        log.append(&value(base)).unwrap();
+        let new = log.shared.segments.read()[1].clone();
+        assert_eq!(new.base, base);
+        let header = || std::fs::read(&new.paths.store).unwrap()[..32].to_vec();
+        let before = header();
+        let written = stale.update_header(|h| h.flags |= crate::format::FLAG_COMPACTED);
+        assert!(written.is_err());
+        assert_eq!(header(), before);
+        drop(new);
+        for i in 0..=base {
+            assert_eq!(log.read(i).unwrap().value, value(i), "offset {i}");
+        }
+    }
 }

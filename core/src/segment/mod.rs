@@ -270,21 +270,35 @@ impl Segment {
         let mut new = *h;
         change(&mut new);
         new.version = format::FORMAT_VERSION;
+        if new == *h {
+            return Ok(());
+        }
         self.write_header(&new)?;
         *h = new;
         Ok(())
     }
 
-    /// Writes the store header: through the pinned store, or the file opened for the moment.
+    /// Writes the store header: through the pinned store, or the file opened by its name for
+    /// the moment. By name, only while the log has not begun to remove the segment: a value
+    /// kept past the removal (the compaction thread's) would otherwise write into the file of
+    /// a new segment of the same base. The file is opened before the check: a removal that
+    /// starts after it leaves the descriptor on the old file. Nor is a stand-in header (of a
+    /// segment not opened yet) ever written.
     fn write_header(&self, h: &FileHeader) -> std::io::Result<()> {
         match &self.pinned {
             Some(f) => f.store.write_header(h),
             None => {
                 crate::fault::check(crate::fault::Op::Write, &self.paths.store)?;
-                let bytes = format::encode_file_header(FileKind::Store, h);
                 let file = std::fs::OpenOptions::new()
                     .write(true)
                     .open(&self.paths.store)?;
+                if self.is_removed() || !self.state.header_known.load(Ordering::Acquire) {
+                    return Err(std::io::Error::other(format!(
+                        "{}: the segment is removed, or its header not read yet",
+                        self.paths.store.display()
+                    )));
+                }
+                let bytes = format::encode_file_header(FileKind::Store, h);
                 crate::platform::FileExt::write_all_at(&file, &bytes, 0)
             }
         }
