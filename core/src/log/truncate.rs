@@ -244,6 +244,24 @@ mod tests {
         format!("value {i:04}").into_bytes()
     }
 
+    /// Segments of 4 KiB (about a hundred `value`s each), no compaction thread.
+    fn small() -> Options {
+        Options {
+            max_segment_bytes: 4096,
+            max_index_bytes: 4096,
+            compress_sealed: false,
+            ..Options::default()
+        }
+    }
+
+    /// Appends `value(offset)` until the log has `segments` segments.
+    fn fill(log: &Log, segments: usize) {
+        while log.shared.segments.read().len() < segments {
+            let next = log.next_offset().unwrap();
+            log.append(&value(next)).unwrap();
+        }
+    }
+
     /// A sealed segment `truncate_back` makes active again, opened for the first time through
     /// the sealed value someone still holds (the compaction thread, a reader that found it
     /// before the cut): that open must not rebuild the index and rename it over the file the
@@ -252,36 +270,22 @@ mod tests {
     #[test]
     fn a_stale_sealed_value_opened_after_a_cut_leaves_the_index_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let options = Options {
-            max_segment_bytes: 4096,
-            max_index_bytes: 4096,
-            compress_sealed: false,
-            ..Options::default()
-        };
+        let options = small();
         let log = Log::open(dir.path(), options.clone()).unwrap();
-        let mut next = 0;
-        while log.shared.segments.read().len() < 5 {
-            log.append(&value(next)).unwrap();
-            next += 1;
-        }
+        fill(&log, 5);
         log.close().unwrap();
         // Reopened: the sealed segments before the newest two are checked at first use.
         let log = Log::open(dir.path(), options.clone()).unwrap();
         let stale = log.shared.segments.read()[0].clone();
-        let mut next = stale.base + 3;
-        log.truncate_back(next).unwrap();
-        for _ in 0..5 {
-            log.append(&value(next)).unwrap();
-            next += 1;
+        log.truncate_back(stale.base + 3).unwrap();
+        for i in 3..8 {
+            log.append(&value(i)).unwrap();
         }
         drop(stale.files().unwrap());
         drop(stale);
         // Sealed, and cut again near its end: the cut reads the index file.
-        while log.shared.segments.read().len() < 2 {
-            log.append(&value(next)).unwrap();
-            next += 1;
-        }
-        next = log.shared.segments.read()[1].base - 1;
+        fill(&log, 2);
+        let next = log.shared.segments.read()[1].base - 1;
         log.truncate_back(next).unwrap();
         for i in 0..next {
             assert_eq!(log.read(i).unwrap().value, value(i), "offset {i}");
@@ -305,25 +309,16 @@ mod tests {
     fn a_cut_into_a_segment_not_opened_yet_keeps_its_header() {
         let dir = tempfile::tempdir().unwrap();
         let options = Options {
-            max_segment_bytes: 4096,
-            max_index_bytes: 4096,
-            compress_sealed: false,
             compression: crate::Compression::Lz4,
-            ..Options::default()
-        };
-        let fill = |log: &Log| {
-            while log.shared.segments.read().len() < 5 {
-                let next = log.next_offset().unwrap();
-                log.append(&value(next)).unwrap();
-            }
+            ..small()
         };
         let log = Log::open(dir.path(), options.clone()).unwrap();
-        fill(&log);
+        fill(&log, 5);
         // Two cuts into segment 0: its epoch is 2.
         let end = log.shared.segments.read()[1].base;
         log.truncate_back(end - 1).unwrap();
         log.truncate_back(end - 2).unwrap();
-        fill(&log);
+        fill(&log, 5);
         let before = log.shared.segments.read()[0].header();
         log.close().unwrap();
         let log = Log::open(dir.path(), options.clone()).unwrap();
@@ -345,17 +340,8 @@ mod tests {
     #[test]
     fn a_removed_segment_value_leaves_a_new_file_of_its_name_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let options = Options {
-            max_segment_bytes: 4096,
-            max_index_bytes: 4096,
-            compress_sealed: false,
-            ..Options::default()
-        };
-        let log = Log::open(dir.path(), options).unwrap();
-        while log.shared.segments.read().len() < 3 {
-            let next = log.next_offset().unwrap();
-            log.append(&value(next)).unwrap();
-        }
+        let log = Log::open(dir.path(), small()).unwrap();
+        fill(&log, 3);
         let stale = log.shared.segments.read()[1].clone();
         drop(stale.files().unwrap());
         let base = stale.base;
