@@ -491,6 +491,13 @@ mod tests {
         log
     }
 
+    /// A rewrite of `seg`, which must have something to compress.
+    fn rewrite(log: &Log, seg: &Arc<Segment>) -> Rewrite {
+        rewrite_segment(&log.shared.options, seg)
+            .unwrap()
+            .expect("something to compress")
+    }
+
     /// Two rewrites of one segment under way at once (the compaction thread's and
     /// `compress_sealed`'s, or a stale one and the one after the next seal): dropping one
     /// leaves the other's files, and installing that one works.
@@ -500,12 +507,8 @@ mod tests {
         let log = log_of_single_appends(dir.path());
         let sh = &*log.shared;
         let seg = sh.segments.read()[0].clone();
-        let first = rewrite_segment(&sh.options, &seg)
-            .unwrap()
-            .expect("something to compress");
-        let second = rewrite_segment(&sh.options, &seg)
-            .unwrap()
-            .expect("something to compress");
+        let first = rewrite(&log, &seg);
+        let second = rewrite(&log, &seg);
         first.discard();
         assert!(second.store_tmp.exists() && second.index_tmp.exists());
         let mut done = Compacted::default();
@@ -536,9 +539,7 @@ mod tests {
         let log = log_of_single_appends(dir.path());
         let sh = &*log.shared;
         let seg = sh.segments.read()[0].clone();
-        let r = rewrite_segment(&sh.options, &seg)
-            .unwrap()
-            .expect("something to compress");
+        let r = rewrite(&log, &seg);
         let (store_tmp, index_tmp) = (r.store_tmp.clone(), r.index_tmp.clone());
         assert!(store_tmp.exists() && index_tmp.exists());
         let cut = seg.base + 10;
